@@ -1,0 +1,68 @@
+"""AWS accounts and the naming standards their IAM users are held to."""
+from __future__ import annotations
+
+from django.core.validators import RegexValidator
+from django.db import models
+
+from .naming import PRESET_LABELS, NamingRule, Preset, compile_rule
+
+account_id_validator = RegexValidator(r"^[0-9]{12}$", "An AWS account id is exactly 12 digits.")
+role_arn_validator = RegexValidator(
+    r"^arn:aws(?:-cn|-us-gov)?:iam::[0-9]{12}:role/[\w+=,.@/-]{1,512}$",
+    "Expected an IAM role ARN such as arn:aws:iam::123456789012:role/IAMWatchAudit.",
+)
+user_name_validator = RegexValidator(r"^[\w+=,.@-]{1,64}$", "IAM user names are 1-64 of A-Z a-z 0-9 and +=,.@_-")
+
+
+class NamingStandard(models.Model):
+    name = models.CharField(max_length=100, unique=True)
+    preset = models.CharField(max_length=32, choices=[(p.value, PRESET_LABELS[p]) for p in Preset])
+    custom_regex = models.CharField(max_length=500, blank=True)
+    company_initials = models.CharField(max_length=10, blank=True)
+
+    def __str__(self) -> str:
+        return self.name
+
+    def rule(self, exemptions: dict[str, str] | None = None) -> NamingRule:
+        return compile_rule(
+            self.preset,
+            custom_regex=self.custom_regex,
+            company_initials=self.company_initials,
+            exemptions=exemptions,
+            label=f"the {self.name} standard ({PRESET_LABELS[Preset(self.preset)]})",
+        )
+
+
+class NamingExemption(models.Model):
+    """A user name the standard does not apply to (break-glass, documented service user), with the reason."""
+
+    standard = models.ForeignKey(NamingStandard, on_delete=models.CASCADE, related_name="exemptions")
+    user_name = models.CharField(max_length=64, validators=[user_name_validator])
+    reason = models.TextField()
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["standard", "user_name"], name="unique_exemption_per_standard")]
+
+    def __str__(self) -> str:
+        return f"{self.user_name} ({self.standard})"
+
+
+class AwsAccount(models.Model):
+    """An AWS account under review. IAMWatch holds a role to assume, never a long-lived secret."""
+
+    account_id = models.CharField(max_length=12, unique=True, validators=[account_id_validator])
+    name = models.CharField(max_length=200)
+    environment = models.CharField(max_length=50, blank=True, help_text="e.g. prod, staging, sandbox")
+    role_arn = models.CharField(max_length=600, blank=True, validators=[role_arn_validator])
+    external_id = models.CharField(max_length=1224, blank=True)
+    root_email = models.EmailField(blank=True)
+    naming_standard = models.ForeignKey(NamingStandard, null=True, blank=True, on_delete=models.PROTECT, related_name="accounts")
+    is_active = models.BooleanField(default=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    last_success_at = models.DateTimeField(null=True, blank=True, help_text="report time of the last successful run")
+
+    class Meta:
+        ordering = ["name", "account_id"]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.account_id})"

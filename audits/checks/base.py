@@ -1,0 +1,89 @@
+"""What every check shares: metadata as data, the evaluation context and exact duration helpers."""
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from enum import StrEnum
+
+from accounts.naming import NO_STANDARD, NamingRule
+from audits.report import CredentialReport
+
+
+class Severity(StrEnum):
+    CRITICAL = "critical"
+    HIGH = "high"
+    MEDIUM = "medium"
+    LOW = "low"
+
+
+SEVERITY_ORDER: dict[str, int] = {s.value: i for i, s in enumerate(Severity)}
+ACCOUNT_PRINCIPAL = ""  # account-level findings name no principal
+
+
+@dataclass(frozen=True, slots=True)
+class Thresholds:
+    root_recent_use_days: int = 30
+    password_unused_days: int = 45
+    access_key_unused_days: int = 45
+    access_key_rotation_days: int = 90
+
+
+@dataclass(frozen=True, slots=True)
+class CheckContext:
+    """Account settings a check may read: never the ORM, the clock or django.conf."""
+
+    thresholds: Thresholds = Thresholds()
+    naming: NamingRule = NO_STANDARD
+
+
+@dataclass(frozen=True, slots=True)
+class Result:
+    check_id: str
+    principal: str
+    arn: str
+    detail: str
+
+
+CheckFunction = Callable[[CredentialReport, CheckContext, datetime], Iterator[Result]]
+
+
+@dataclass(frozen=True, slots=True)
+class Check:
+    id: str
+    severity: Severity
+    title: str
+    reference: str
+    rationale: str
+    evaluate: CheckFunction
+
+    def __call__(self, report: CredentialReport, context: CheckContext, now: datetime) -> list[Result]:
+        return list(self.evaluate(report, context, now))
+
+
+def check(*, id: str, severity: Severity, title: str, reference: str, rationale: str) -> Callable[[CheckFunction], Check]:
+    """Declare a check: the function yields Results, the metadata sits beside it."""
+
+    def wrap(fn: CheckFunction) -> Check:
+        return Check(id=id, severity=severity, title=title, reference=reference, rationale=rationale, evaluate=fn)
+
+    return wrap
+
+
+def older_than(t: datetime, now: datetime, days: int) -> bool:
+    """t < now - days x 24 h, exact to the second (not a count of calendar days)."""
+    return t < now - timedelta(days=days)
+
+
+def within(t: datetime, now: datetime, days: int) -> bool:
+    """now - days x 24 h <= t; a time after `now` counts as within (it cannot be older)."""
+    return t >= now - timedelta(days=days)
+
+
+def day(t: datetime | None) -> str:
+    """A stable, date-only rendering for details (details must not change while the facts do not)."""
+    return t.strftime("%Y-%m-%d") if t is not None else "never"
+
+
+def stamp(t: datetime) -> str:
+    return t.strftime("%Y-%m-%dT%H:%M:%SZ")

@@ -1,0 +1,144 @@
+"""Checks on each IAM user's row of the credential report."""
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import datetime
+
+from accounts.naming import shared_words
+from audits.report import CredentialReport
+
+from .base import CheckContext, Result, Severity, check, day, older_than
+
+
+@check(
+    id="user.console_without_mfa",
+    severity=Severity.HIGH,
+    title="Console password without MFA",
+    reference="CIS 1.10, SH IAM.5",
+    rationale="A console password alone is one phishing e-mail away from the account.",
+)
+def console_without_mfa(report: CredentialReport, ctx: CheckContext, now: datetime) -> Iterator[Result]:
+    for row in report.users:
+        if row.password_enabled and not row.mfa_active:
+            yield Result("user.console_without_mfa", row.user, row.arn, "console password enabled, MFA not active")
+
+
+@check(
+    id="user.password_unused",
+    severity=Severity.MEDIUM,
+    title="Console password unused",
+    reference="CIS 1.12, SH IAM.22",
+    rationale="Credentials nobody uses are attack surface nobody watches; remove them.",
+)
+def password_unused(report: CredentialReport, ctx: CheckContext, now: datetime) -> Iterator[Result]:
+    days = ctx.thresholds.password_unused_days
+    for row in report.users:
+        if not row.password_enabled:
+            continue
+        if row.password_last_used is not None:
+            if older_than(row.password_last_used, now, days):
+                yield Result("user.password_unused", row.user, row.arn, f"password last used {day(row.password_last_used)}, over {days} days before the report")
+            continue
+        set_at = row.password_last_changed or row.user_creation_time
+        if set_at is not None and older_than(set_at, now, days):
+            yield Result("user.password_unused", row.user, row.arn, f"password never used, set {day(set_at)}, over {days} days before the report")
+
+
+@check(
+    id="user.access_key_unused",
+    severity=Severity.MEDIUM,
+    title="Active access key unused",
+    reference="CIS 1.12, SH IAM.22",
+    rationale="An active key nobody uses can only be used by somebody it was not meant for.",
+)
+def access_key_unused(report: CredentialReport, ctx: CheckContext, now: datetime) -> Iterator[Result]:
+    days = ctx.thresholds.access_key_unused_days
+    for row in report.users:
+        stale = []
+        for n, key in row.access_keys:
+            if not key.active:
+                continue
+            if key.last_used is not None:
+                if older_than(key.last_used, now, days):
+                    stale.append(f"key {n} last used {day(key.last_used)}")
+            elif key.last_rotated is not None and older_than(key.last_rotated, now, days):
+                stale.append(f"key {n} never used, created {day(key.last_rotated)}")
+        if stale:
+            yield Result("user.access_key_unused", row.user, row.arn, f"{'; '.join(stale)} (over {days} days before the report)")
+
+
+@check(
+    id="user.access_key_not_rotated",
+    severity=Severity.MEDIUM,
+    title="Active access key not rotated",
+    reference="CIS 1.14, SH IAM.3",
+    rationale="Long-lived keys leak through laptops, CI logs and repositories; rotate them.",
+)
+def access_key_not_rotated(report: CredentialReport, ctx: CheckContext, now: datetime) -> Iterator[Result]:
+    days = ctx.thresholds.access_key_rotation_days
+    for row in report.users:
+        old = [
+            f"key {n} last rotated {day(key.last_rotated)}"
+            for n, key in row.access_keys
+            if key.active and key.last_rotated is not None and older_than(key.last_rotated, now, days)
+        ]
+        if old:
+            yield Result("user.access_key_not_rotated", row.user, row.arn, f"{'; '.join(old)} (over {days} days before the report)")
+
+
+@check(
+    id="user.multiple_active_keys",
+    severity=Severity.LOW,
+    title="Two active access keys",
+    reference="CIS 1.13",
+    rationale="Two active keys are meant only for the minutes of a rotation.",
+)
+def multiple_active_keys(report: CredentialReport, ctx: CheckContext, now: datetime) -> Iterator[Result]:
+    for row in report.users:
+        if row.access_key_1.active and row.access_key_2.active:
+            yield Result("user.multiple_active_keys", row.user, row.arn, "access keys 1 and 2 are both active")
+
+
+@check(
+    id="user.access_key_at_setup",
+    severity=Severity.LOW,
+    title="Access key created with a console user and never used",
+    reference="CIS 1.11",
+    rationale="Keys handed out at user set-up by default are keys nobody asked for.",
+)
+def access_key_at_setup(report: CredentialReport, ctx: CheckContext, now: datetime) -> Iterator[Result]:
+    for row in report.users:
+        if not row.password_enabled:
+            continue
+        unused = [str(n) for n, key in row.access_keys if key.active and key.last_used is None]
+        if unused:
+            yield Result("user.access_key_at_setup", row.user, row.arn, f"console user with never-used active access key(s): {', '.join(unused)}")
+
+
+@check(
+    id="user.name_violation",
+    severity=Severity.MEDIUM,
+    title="User name breaks the naming standard",
+    reference="practice",
+    rationale="A standard name lets an auditor tell which person owns which user.",
+)
+def name_violation(report: CredentialReport, ctx: CheckContext, now: datetime) -> Iterator[Result]:
+    rule = ctx.naming
+    for row in report.users:
+        if not rule.fits(row.user) and rule.exemption(row.user) is None:
+            example = f", e.g. {rule.example}" if rule.example else ""
+            yield Result("user.name_violation", row.user, row.arn, f"does not fit {rule.label}{example}")
+
+
+@check(
+    id="user.shared_account",
+    severity=Severity.HIGH,
+    title="Shared or role login",
+    reference="practice",
+    rationale="A shared login ties no action to a person; give every person their own user.",
+)
+def shared_account(report: CredentialReport, ctx: CheckContext, now: datetime) -> Iterator[Result]:
+    for row in report.users:
+        words = shared_words(row.user)
+        if words and ctx.naming.exemption(row.user) is None:
+            yield Result("user.shared_account", row.user, row.arn, f"name suggests a role or shared login: {', '.join(words)}")

@@ -1,0 +1,36 @@
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from django.core.management.base import BaseCommand, CommandError, CommandParser
+
+from accounts.selectors import AccountNotFound, account_get
+from audits.export import findings_csv
+from audits.selectors import STATUS_FILTERS, finding_list
+
+
+class Command(BaseCommand):
+    help = "Write the findings CSV (the same bytes as the web export) to stdout or a file."
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        parser.add_argument("--account", default=None, metavar="ACCOUNT_ID")
+        parser.add_argument("--status", default="open", choices=STATUS_FILTERS)
+        parser.add_argument("--output", type=Path, default=None, metavar="FILE")
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        try:
+            account = account_get(account_id=options["account"]) if options["account"] else None
+        except AccountNotFound as exc:
+            raise CommandError(str(exc)) from None
+        lines = findings_csv(finding_list(account=account, status=options["status"]))
+        output: Path | None = options["output"]
+        if output is None:
+            for line in lines:
+                self.stdout.write(line.decode(), ending="")
+            return
+        try:
+            with output.open("wb") as handle:
+                handle.writelines(lines)
+        except OSError as exc:
+            raise CommandError(f"cannot write {output}: {exc.strerror}") from None

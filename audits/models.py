@@ -1,0 +1,169 @@
+"""Audit runs, the evidence they keep, the principal history they build and the findings they raise."""
+from __future__ import annotations
+
+from django.db import models
+
+from accounts.models import AwsAccount
+
+
+class RunStatus(models.TextChoices):
+    PENDING = "pending"
+    RUNNING = "running"
+    SUCCEEDED = "succeeded"
+    FAILED = "failed"
+
+
+class RunSource(models.TextChoices):
+    IMPORT = "import", "imported file"
+    FETCH = "fetch", "fetched from AWS"
+    DEMO = "demo", "demo generator"
+
+
+class StoredReport(models.Model):
+    """Raw credential report bytes, compressed, kept as evidence. Identical reports are stored once."""
+
+    sha256 = models.CharField(max_length=64, unique=True)
+    size = models.PositiveIntegerField()
+    compressed = models.BinaryField()
+
+    def __str__(self) -> str:
+        return self.sha256
+
+
+class AuditRun(models.Model):
+    """One fetch or import of one account's credential report. All-or-nothing: data only lands with `succeeded`."""
+
+    account = models.ForeignKey(AwsAccount, on_delete=models.CASCADE, related_name="runs")
+    source = models.CharField(max_length=10, choices=RunSource.choices)
+    status = models.CharField(max_length=10, choices=RunStatus.choices, default=RunStatus.PENDING)
+    requested_at = models.DateTimeField()
+    requested_by = models.CharField(max_length=150, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+    generated_at = models.DateTimeField(null=True, blank=True, help_text="T: the time findings are evaluated at")
+    aws_generated_at = models.DateTimeField(null=True, blank=True, help_text="GeneratedTime as AWS stated it")
+    report = models.ForeignKey(StoredReport, null=True, blank=True, on_delete=models.PROTECT, related_name="runs")
+    error = models.TextField(blank=True)
+    warnings = models.JSONField(default=list, blank=True)
+    principal_count = models.PositiveIntegerField(default=0)
+    changed_principal_count = models.PositiveIntegerField(default=0)
+    open_finding_count = models.PositiveIntegerField(default=0)
+    new_finding_count = models.PositiveIntegerField(default=0)
+    resolved_finding_count = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        ordering = ["-requested_at", "-id"]
+        indexes = [models.Index(fields=["account", "status", "-generated_at"])]
+        constraints = [
+            # One successful run per report time: a duplicate delivery cannot store the same report twice.
+            models.UniqueConstraint(
+                fields=["account", "generated_at"],
+                condition=models.Q(status="succeeded"),
+                name="one_succeeded_run_per_report_time",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"run {self.pk} of {self.account.account_id} ({self.status})"
+
+
+class PrincipalState(models.Model):
+    """One IAM principal's credential state over an interval of report times [valid_from, valid_to).
+
+    A row is written only when the state changes, so "user X on date D" is the one row with
+    valid_from <= D < valid_to (or valid_to null: still current).
+    """
+
+    account = models.ForeignKey(AwsAccount, on_delete=models.CASCADE, related_name="principal_states")
+    name = models.CharField(max_length=128)
+    arn = models.CharField(max_length=2048)
+    valid_from = models.DateTimeField()
+    valid_to = models.DateTimeField(null=True, blank=True)
+    first_run = models.ForeignKey(AuditRun, on_delete=models.CASCADE, related_name="+")
+    user_creation_time = models.DateTimeField(null=True)
+    password_enabled = models.BooleanField(null=True)
+    password_last_used = models.DateTimeField(null=True)
+    password_never_used = models.BooleanField(default=False)
+    password_last_changed = models.DateTimeField(null=True)
+    password_next_rotation = models.DateTimeField(null=True)
+    mfa_active = models.BooleanField(default=False)
+    key1_active = models.BooleanField(default=False)
+    key1_last_rotated = models.DateTimeField(null=True)
+    key1_last_used = models.DateTimeField(null=True)
+    key1_last_used_region = models.CharField(max_length=32, blank=True)
+    key1_last_used_service = models.CharField(max_length=64, blank=True)
+    key2_active = models.BooleanField(default=False)
+    key2_last_rotated = models.DateTimeField(null=True)
+    key2_last_used = models.DateTimeField(null=True)
+    key2_last_used_region = models.CharField(max_length=32, blank=True)
+    key2_last_used_service = models.CharField(max_length=64, blank=True)
+    cert1_active = models.BooleanField(default=False)
+    cert1_last_rotated = models.DateTimeField(null=True)
+    cert2_active = models.BooleanField(default=False)
+    cert2_last_rotated = models.DateTimeField(null=True)
+
+    class Meta:
+        ordering = ["account", "name", "valid_from"]
+        indexes = [models.Index(fields=["account", "name", "valid_from"])]
+        constraints = [
+            models.UniqueConstraint(fields=["account", "name", "valid_from"], name="one_state_per_principal_and_time"),
+            models.UniqueConstraint(
+                fields=["account", "name"], condition=models.Q(valid_to__isnull=True), name="one_current_state_per_principal"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.name} from {self.valid_from:%Y-%m-%d}"
+
+
+class RootUsageEvent(models.Model):
+    """A distinct time the root user was seen used, with the run that first saw it."""
+
+    class Credential(models.TextChoices):
+        PASSWORD = "password"
+        ACCESS_KEY_1 = "access_key_1", "access key 1"
+        ACCESS_KEY_2 = "access_key_2", "access key 2"
+
+    account = models.ForeignKey(AwsAccount, on_delete=models.CASCADE, related_name="root_usage_events")
+    used_at = models.DateTimeField()
+    credential = models.CharField(max_length=16, choices=Credential.choices)
+    first_seen_run = models.ForeignKey(AuditRun, on_delete=models.CASCADE, related_name="root_usage_events")
+
+    class Meta:
+        ordering = ["-used_at"]
+        constraints = [models.UniqueConstraint(fields=["account", "credential", "used_at"], name="one_root_event_per_use")]
+
+    def __str__(self) -> str:
+        return f"root {self.credential} used {self.used_at:%Y-%m-%d %H:%M} in {self.account.account_id}"
+
+
+class FindingStatus(models.TextChoices):
+    OPEN = "open"
+    RESOLVED = "resolved"
+    ACCEPTED = "accepted"
+
+
+class Finding(models.Model):
+    """One (account, check, principal) problem, living across runs: opened, seen again, resolved, reopened."""
+
+    account = models.ForeignKey(AwsAccount, on_delete=models.CASCADE, related_name="findings")
+    check_id = models.CharField(max_length=64)
+    principal = models.CharField(max_length=128, blank=True, help_text="IAM user name, <root_account>, or empty for the account")
+    arn = models.CharField(max_length=2048, blank=True)
+    severity = models.CharField(max_length=10)
+    detail = models.TextField()
+    status = models.CharField(max_length=10, choices=FindingStatus.choices, default=FindingStatus.OPEN)
+    first_seen = models.DateTimeField()
+    last_seen = models.DateTimeField()
+    resolved_at = models.DateTimeField(null=True, blank=True)
+    first_run = models.ForeignKey(AuditRun, on_delete=models.RESTRICT, related_name="+")
+    last_run = models.ForeignKey(AuditRun, on_delete=models.RESTRICT, related_name="+")
+    resolved_run = models.ForeignKey(AuditRun, null=True, blank=True, on_delete=models.RESTRICT, related_name="+")
+    reopened_count = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        ordering = ["account", "check_id", "principal"]
+        constraints = [models.UniqueConstraint(fields=["account", "check_id", "principal"], name="one_finding_per_check_and_principal")]
+        indexes = [models.Index(fields=["status", "severity"]), models.Index(fields=["account", "status"])]
+
+    def __str__(self) -> str:
+        return f"{self.check_id} {self.principal or self.account.account_id} ({self.status})"

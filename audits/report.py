@@ -1,0 +1,268 @@
+"""Credential report bytes to frozen dataclasses.
+
+Every sentinel (`N/A`, `no_information`, `not_supported`), boolean spelling, date and time zone is
+normalised here, once; nothing downstream sees a raw report string.
+"""
+from __future__ import annotations
+
+import csv
+import hashlib
+import io
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime, timezone
+
+ROOT_USER = "<root_account>"
+
+COLUMNS: tuple[str, ...] = (
+    "user",
+    "arn",
+    "user_creation_time",
+    "password_enabled",
+    "password_last_used",
+    "password_last_changed",
+    "password_next_rotation",
+    "mfa_active",
+    "access_key_1_active",
+    "access_key_1_last_rotated",
+    "access_key_1_last_used_date",
+    "access_key_1_last_used_region",
+    "access_key_1_last_used_service",
+    "access_key_2_active",
+    "access_key_2_last_rotated",
+    "access_key_2_last_used_date",
+    "access_key_2_last_used_region",
+    "access_key_2_last_used_service",
+    "cert_1_active",
+    "cert_1_last_rotated",
+    "cert_2_active",
+    "cert_2_last_rotated",
+)
+
+# N/A: not applicable (no password, no key, a key never used); not_supported: some root fields and moto.
+_ABSENT = frozenset({"n/a", "not_supported", ""})
+_NO_INFORMATION = "no_information"
+_ARN = re.compile(r"^arn:aws(?:-cn|-us-gov|-iso|-iso-b)?:iam::(\d{12}):(root|user/.+)$")
+MAX_REPORT_BYTES = 64 * 1024 * 1024
+
+
+class ReportError(ValueError):
+    """The bytes are not a credential report IAMWatch can trust; the message is one line for the user."""
+
+
+@dataclass(frozen=True, slots=True)
+class AccessKey:
+    active: bool
+    last_rotated: datetime | None
+    last_used: datetime | None  # None: never used (N/A)
+    last_used_region: str
+    last_used_service: str
+
+
+@dataclass(frozen=True, slots=True)
+class Certificate:
+    active: bool
+    last_rotated: datetime | None
+
+
+@dataclass(frozen=True, slots=True)
+class ReportRow:
+    user: str
+    arn: str
+    user_creation_time: datetime | None
+    password_enabled: bool | None  # None: not_supported (the root user)
+    password_last_used: datetime | None
+    password_never_used: bool  # `no_information`: no use recorded since tracking began
+    password_last_changed: datetime | None
+    password_next_rotation: datetime | None
+    mfa_active: bool
+    access_key_1: AccessKey
+    access_key_2: AccessKey
+    cert_1: Certificate
+    cert_2: Certificate
+
+    @property
+    def is_root(self) -> bool:
+        return self.user == ROOT_USER
+
+    @property
+    def access_keys(self) -> tuple[tuple[int, AccessKey], tuple[int, AccessKey]]:
+        return ((1, self.access_key_1), (2, self.access_key_2))
+
+    def latest_timestamp(self) -> datetime | None:
+        stamps = [
+            self.user_creation_time,
+            self.password_last_used,
+            self.password_last_changed,
+            self.access_key_1.last_rotated,
+            self.access_key_1.last_used,
+            self.access_key_2.last_rotated,
+            self.access_key_2.last_used,
+            self.cert_1.last_rotated,
+            self.cert_2.last_rotated,
+        ]
+        present = [s for s in stamps if s is not None]
+        return max(present) if present else None
+
+
+@dataclass(frozen=True, slots=True)
+class CredentialReport:
+    rows: tuple[ReportRow, ...]
+    account_id: str | None  # from the ARNs; None for a report with no principals
+    sha256: str
+    extra_columns: tuple[str, ...]
+
+    @property
+    def root(self) -> ReportRow | None:
+        return next((r for r in self.rows if r.is_root), None)
+
+    @property
+    def users(self) -> tuple[ReportRow, ...]:
+        return tuple(r for r in self.rows if not r.is_root)
+
+    def latest_timestamp(self) -> datetime | None:
+        present = [s for s in (r.latest_timestamp() for r in self.rows) if s is not None]
+        return max(present) if present else None
+
+
+class _Row:
+    """One CSV record being parsed, so that every error names its line and column."""
+
+    __slots__ = ("cells", "index", "line")
+
+    def __init__(self, cells: Sequence[str], index: dict[str, int], line: int) -> None:
+        self.cells = cells
+        self.index = index
+        self.line = line
+
+    def raw(self, column: str) -> str:
+        return self.cells[self.index[column]].strip()
+
+    def fail(self, column: str, why: str) -> ReportError:
+        return ReportError(f"line {self.line}, column {column}: {why}")
+
+    def boolean(self, column: str, *, allow_absent: bool = False) -> bool | None:
+        value = self.raw(column).lower()
+        if value == "true":
+            return True
+        if value == "false":
+            return False
+        if allow_absent and value in _ABSENT:
+            return None
+        raise self.fail(column, f"expected true or false, got {self.raw(column)!r}")
+
+    def flag(self, column: str) -> bool:
+        # Flags such as mfa_active and key/cert activity: not_supported (moto, some root fields) means off.
+        value = self.boolean(column, allow_absent=True)
+        return bool(value)
+
+    def time(self, column: str) -> datetime | None:
+        value = self.raw(column)
+        if value.lower() in _ABSENT or value.lower() == _NO_INFORMATION:
+            return None
+        try:
+            parsed = datetime.fromisoformat(value)
+        except ValueError:
+            raise self.fail(column, f"not an ISO 8601 timestamp: {value!r}") from None
+        if parsed.tzinfo is None:
+            raise self.fail(column, f"timestamp has no time zone: {value!r}")
+        return parsed.astimezone(timezone.utc)
+
+    def text(self, column: str) -> str:
+        value = self.raw(column)
+        return "" if value.lower() in _ABSENT else value
+
+    def access_key(self, n: int) -> AccessKey:
+        prefix = f"access_key_{n}_"
+        return AccessKey(
+            active=self.flag(prefix + "active"),
+            last_rotated=self.time(prefix + "last_rotated"),
+            last_used=self.time(prefix + "last_used_date"),
+            last_used_region=self.text(prefix + "last_used_region"),
+            last_used_service=self.text(prefix + "last_used_service"),
+        )
+
+    def certificate(self, n: int) -> Certificate:
+        return Certificate(active=self.flag(f"cert_{n}_active"), last_rotated=self.time(f"cert_{n}_last_rotated"))
+
+
+def _decode(content: bytes) -> str:
+    if not content.strip():
+        raise ReportError("the file is empty, not a credential report")
+    if len(content) > MAX_REPORT_BYTES:
+        raise ReportError(f"the file is larger than {MAX_REPORT_BYTES // (1024 * 1024)} MiB, not a credential report")
+    if b"\x00" in content:
+        raise ReportError("the file is binary, not a CSV credential report")
+    try:
+        return content.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        raise ReportError("the file is not UTF-8 text, not a CSV credential report") from None
+
+
+def _parse_row(row: _Row) -> ReportRow:
+    user = row.raw("user")
+    if not user:
+        raise row.fail("user", "empty user name")
+    is_root = user == ROOT_USER
+    password_last_used_raw = row.raw("password_last_used").lower()
+    return ReportRow(
+        user=user,
+        arn=row.raw("arn"),
+        user_creation_time=row.time("user_creation_time"),
+        # Root shows not_supported (or true/false with centrally managed root access); users must say.
+        password_enabled=row.boolean("password_enabled", allow_absent=is_root),
+        password_last_used=row.time("password_last_used"),
+        password_never_used=password_last_used_raw == _NO_INFORMATION,
+        password_last_changed=row.time("password_last_changed"),
+        password_next_rotation=row.time("password_next_rotation"),
+        mfa_active=row.flag("mfa_active"),
+        access_key_1=row.access_key(1),
+        access_key_2=row.access_key(2),
+        cert_1=row.certificate(1),
+        cert_2=row.certificate(2),
+    )
+
+
+def parse_report(content: bytes) -> CredentialReport:
+    """Parse and validate a credential report; raise ReportError with one line on anything suspect."""
+    text = _decode(content)
+    try:
+        records = list(csv.reader(io.StringIO(text, newline=""), strict=True))
+    except csv.Error as exc:
+        raise ReportError(f"not a well-formed CSV file: {exc}") from None
+    header = [cell.strip() for cell in records[0]]
+    missing = [c for c in COLUMNS if c not in header]
+    if len(missing) == len(COLUMNS):
+        raise ReportError("no credential report header (expected columns user,arn,user_creation_time,...)")
+    if missing:
+        raise ReportError(f"the header lacks column(s) {', '.join(missing)}")
+    if len(set(header)) != len(header):
+        raise ReportError("the header repeats a column name")
+    index = {name: i for i, name in enumerate(header)}
+
+    rows: list[ReportRow] = []
+    seen: set[str] = set()
+    account_ids: set[str] = set()
+    for line, cells in enumerate(records[1:], start=2):
+        if not cells:
+            continue  # a trailing blank line
+        if len(cells) != len(header):
+            raise ReportError(f"line {line}: {len(cells)} fields where the header has {len(header)} (ragged or truncated row)")
+        parsed = _parse_row(_Row(cells, index, line))
+        match = _ARN.match(parsed.arn)
+        if match is None or (match.group(2) == "root") != parsed.is_root:
+            raise ReportError(f"line {line}: {parsed.arn!r} is not the IAM ARN of {parsed.user!r}")
+        account_ids.add(match.group(1))
+        if parsed.user in seen:
+            raise ReportError(f"line {line}: user {parsed.user!r} appears twice")
+        seen.add(parsed.user)
+        rows.append(parsed)
+    if len(account_ids) > 1:
+        raise ReportError(f"the ARNs name more than one AWS account ({', '.join(sorted(account_ids))})")
+    return CredentialReport(
+        rows=tuple(rows),
+        account_id=next(iter(account_ids), None),
+        sha256=hashlib.sha256(content).hexdigest(),
+        extra_columns=tuple(c for c in header if c not in COLUMNS),
+    )

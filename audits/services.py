@@ -1,0 +1,336 @@
+"""Writes for audits: a credential report (fetched or imported) becomes one all-or-nothing audit run.
+
+The one code path: every trigger (import command, fetch task, demo loader) ends in `report_ingest`,
+which parses nothing itself and trusts nothing it was not given: the parsed report, its raw bytes and
+the evaluation time.
+"""
+from __future__ import annotations
+
+import gzip
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from django.conf import settings
+from django.db import transaction
+from django.db.models import Max
+from django.utils import timezone
+
+from accounts.models import AwsAccount
+from accounts.selectors import account_naming_rule
+from audits.checks import REPORT_CHECKS, CheckContext, Result, Thresholds, evaluate_report
+from audits.models import (
+    AuditRun,
+    Finding,
+    FindingStatus,
+    PrincipalState,
+    RootUsageEvent,
+    RunSource,
+    RunStatus,
+    StoredReport,
+)
+from audits.report import CredentialReport, ReportError, ReportRow, parse_report
+
+# Clock skew tolerated between a stated report time and this machine's clock.
+FUTURE_SKEW = timedelta(minutes=5)
+_CHUNK = 500  # ids per UPDATE ... WHERE id IN (...), well under every backend's parameter limit
+
+STATE_FIELDS: tuple[str, ...] = (
+    "arn",
+    "user_creation_time",
+    "password_enabled",
+    "password_last_used",
+    "password_never_used",
+    "password_last_changed",
+    "password_next_rotation",
+    "mfa_active",
+    "key1_active",
+    "key1_last_rotated",
+    "key1_last_used",
+    "key1_last_used_region",
+    "key1_last_used_service",
+    "key2_active",
+    "key2_last_rotated",
+    "key2_last_used",
+    "key2_last_used_region",
+    "key2_last_used_service",
+    "cert1_active",
+    "cert1_last_rotated",
+    "cert2_active",
+    "cert2_last_rotated",
+)
+
+
+def _state_values(row: ReportRow) -> tuple[object, ...]:
+    """A report row as the tuple of STATE_FIELDS, in order."""
+    k1, k2 = row.access_key_1, row.access_key_2
+    return (
+        row.arn,
+        row.user_creation_time,
+        row.password_enabled,
+        row.password_last_used,
+        row.password_never_used,
+        row.password_last_changed,
+        row.password_next_rotation,
+        row.mfa_active,
+        k1.active,
+        k1.last_rotated,
+        k1.last_used,
+        k1.last_used_region,
+        k1.last_used_service,
+        k2.active,
+        k2.last_rotated,
+        k2.last_used,
+        k2.last_used_region,
+        k2.last_used_service,
+        row.cert_1.active,
+        row.cert_1.last_rotated,
+        row.cert_2.active,
+        row.cert_2.last_rotated,
+    )
+
+
+def thresholds_from_settings() -> Thresholds:
+    return Thresholds(
+        root_recent_use_days=settings.IAMWATCH_ROOT_RECENT_USE_DAYS,
+        password_unused_days=settings.IAMWATCH_PASSWORD_UNUSED_DAYS,
+        access_key_unused_days=settings.IAMWATCH_ACCESS_KEY_UNUSED_DAYS,
+        access_key_rotation_days=settings.IAMWATCH_ACCESS_KEY_ROTATION_DAYS,
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class EvaluationTime:
+    at: datetime
+    warnings: tuple[str, ...] = ()
+
+
+def evaluation_time(*, report: CredentialReport, stated: datetime | None, received_at: datetime) -> EvaluationTime:
+    """T for a report: its stated generated time, unless that is missing or contradicted by the report itself."""
+    if stated is None:
+        return EvaluationTime(received_at)
+    if stated > received_at + FUTURE_SKEW:
+        raise ReportError(f"the report's generated time {stated.isoformat()} is in the future")
+    latest = report.latest_timestamp()
+    if latest is not None and stated < latest:
+        return EvaluationTime(
+            received_at,
+            (
+                f"stated generated time {stated.isoformat()} is older than {latest.isoformat()} inside the report; "
+                f"evaluated at the time received, {received_at.isoformat()}",
+            ),
+        )
+    return EvaluationTime(stated)
+
+
+def _check_belongs(*, report: CredentialReport, account: AwsAccount) -> None:
+    if report.account_id is not None and report.account_id != account.account_id:
+        raise ReportError(f"the report's ARNs belong to account {report.account_id}, not {account.account_id}")
+
+
+def _check_newer(*, account: AwsAccount, at: datetime) -> None:
+    latest = (
+        AuditRun.objects.filter(account=account, status=RunStatus.SUCCEEDED)
+        .aggregate(latest=Max("generated_at"))["latest"]
+    )
+    if latest is not None and at <= latest:
+        if at == latest:
+            raise ReportError(f"a report generated at {at.isoformat()} was already stored for account {account.account_id}")
+        raise ReportError(
+            f"the report (generated {at.isoformat()}) is older than account {account.account_id}'s latest run "
+            f"({latest.isoformat()}); history only moves forward"
+        )
+
+
+def report_import(
+    *,
+    account: AwsAccount,
+    content: bytes,
+    generated_at: datetime | None = None,
+    requested_by: str = "",
+    source: str = RunSource.IMPORT,
+    received_at: datetime | None = None,
+) -> AuditRun:
+    """Import report bytes as a run exactly as if fetched; raise ReportError and store nothing on bad input."""
+    received_at = received_at or timezone.now()
+    report = parse_report(content)
+    _check_belongs(report=report, account=account)
+    when = evaluation_time(report=report, stated=generated_at, received_at=received_at)
+    with transaction.atomic():
+        _check_newer(account=account, at=when.at)
+        run = AuditRun.objects.create(
+            account=account,
+            source=source,
+            status=RunStatus.RUNNING,
+            requested_at=received_at,
+            requested_by=requested_by,
+            aws_generated_at=generated_at,
+        )
+        report_ingest(run=run, report=report, content=content, at=when.at, warnings=when.warnings)
+    return run
+
+
+def _store_report(content: bytes, sha256: str) -> StoredReport:
+    stored = StoredReport.objects.filter(sha256=sha256).first()
+    if stored is None:
+        stored = StoredReport.objects.create(
+            sha256=sha256, size=len(content), compressed=gzip.compress(content, compresslevel=6, mtime=0)
+        )
+    return stored
+
+
+def _ids_in_chunks(ids: Sequence[int]) -> Iterable[Sequence[int]]:
+    for start in range(0, len(ids), _CHUNK):
+        yield ids[start : start + _CHUNK]
+
+
+def _record_history(*, run: AuditRun, report: CredentialReport, at: datetime) -> int:
+    """Write a state row only for principals whose state changed; close the rows of vanished principals."""
+    account = run.account
+    current = {
+        name: (pk, values)
+        for pk, name, *values in PrincipalState.objects.filter(account=account, valid_to__isnull=True).values_list(
+            "pk", "name", *STATE_FIELDS
+        )
+    }
+    to_close: list[int] = []
+    to_create: list[PrincipalState] = []
+    for row in report.rows:
+        values = _state_values(row)
+        previous = current.pop(row.user, None)
+        if previous is not None:
+            if tuple(previous[1]) == values:
+                continue
+            to_close.append(previous[0])
+        to_create.append(
+            PrincipalState(
+                account=account, name=row.user, valid_from=at, first_run=run, **dict(zip(STATE_FIELDS, values, strict=True))
+            )
+        )
+    to_close.extend(pk for pk, _ in current.values())  # principals no longer in the report
+    for chunk in _ids_in_chunks(to_close):
+        PrincipalState.objects.filter(pk__in=chunk).update(valid_to=at)
+    PrincipalState.objects.bulk_create(to_create, batch_size=1000)
+    return len(to_create)
+
+
+def _record_root_usage(*, run: AuditRun, report: CredentialReport) -> int:
+    """One event per distinct root use: all of them the first time, then each last-used time that moved forward."""
+    root = report.root
+    if root is None:
+        return 0
+    latest = dict(
+        RootUsageEvent.objects.filter(account=run.account)
+        .values("credential")
+        .annotate(latest=Max("used_at"))
+        .values_list("credential", "latest")
+    )
+    events = [
+        RootUsageEvent(account=run.account, credential=credential, used_at=used_at, first_seen_run=run)
+        for credential, used_at in (
+            (RootUsageEvent.Credential.PASSWORD, root.password_last_used),
+            (RootUsageEvent.Credential.ACCESS_KEY_1, root.access_key_1.last_used),
+            (RootUsageEvent.Credential.ACCESS_KEY_2, root.access_key_2.last_used),
+        )
+        if used_at is not None and (latest.get(credential) is None or used_at > latest[credential])
+    ]
+    RootUsageEvent.objects.bulk_create(events)
+    return len(events)
+
+
+@dataclass(frozen=True, slots=True)
+class FindingCounts:
+    open: int
+    new: int
+    resolved: int
+
+
+def _record_findings(*, run: AuditRun, results: list[Result], evaluated: frozenset[str], at: datetime) -> FindingCounts:
+    """Carry each (check, principal) finding across runs: create, keep open, resolve, reopen."""
+    account = run.account
+    severity = {c.id: c.severity.value for c in REPORT_CHECKS}
+    raised = {(r.check_id, r.principal): r for r in results}
+    to_resolve: list[int] = []
+    to_update: list[Finding] = []
+    existing = Finding.objects.filter(account=account, check_id__in=evaluated).only(
+        "pk", "check_id", "principal", "status", "severity", "detail", "arn", "reopened_count"
+    )
+    for finding in existing:
+        result = raised.pop((finding.check_id, finding.principal), None)
+        if result is None:
+            if finding.status != FindingStatus.RESOLVED:
+                to_resolve.append(finding.pk)
+            continue
+        changed = (finding.detail, finding.arn, finding.severity) != (result.detail, result.arn, severity[result.check_id])
+        if finding.status == FindingStatus.RESOLVED:
+            finding.status = FindingStatus.OPEN
+            finding.resolved_at = None
+            finding.resolved_run = None
+            finding.reopened_count += 1
+            changed = True
+        if changed:
+            finding.detail, finding.arn, finding.severity = result.detail, result.arn, severity[result.check_id]
+            to_update.append(finding)
+    for chunk in _ids_in_chunks(to_resolve):
+        Finding.objects.filter(pk__in=chunk).update(status=FindingStatus.RESOLVED, resolved_at=at, resolved_run=run)
+    Finding.objects.bulk_update(
+        to_update, ["status", "resolved_at", "resolved_run", "reopened_count", "detail", "arn", "severity"], batch_size=500
+    )
+    Finding.objects.bulk_create(
+        [
+            Finding(
+                account=account,
+                check_id=r.check_id,
+                principal=r.principal,
+                arn=r.arn,
+                severity=severity[r.check_id],
+                detail=r.detail,
+                first_seen=at,
+                last_seen=at,
+                first_run=run,
+                last_run=run,
+            )
+            for r in raised.values()
+        ],
+        batch_size=1000,
+    )
+    # Everything still raised (new, reopened or carried over) was last seen by this run.
+    still_open = Finding.objects.filter(
+        account=account, check_id__in=evaluated, status__in=[FindingStatus.OPEN, FindingStatus.ACCEPTED]
+    )
+    open_count = still_open.update(last_seen=at, last_run=run)
+    return FindingCounts(open=open_count, new=len(raised), resolved=len(to_resolve))
+
+
+def report_ingest(
+    *, run: AuditRun, report: CredentialReport, content: bytes, at: datetime, warnings: Sequence[str] = ()
+) -> AuditRun:
+    """Store evidence, history, root usage and findings of a parsed report for `run`; call inside a transaction."""
+    if not transaction.get_connection().in_atomic_block:
+        raise RuntimeError("report_ingest must run inside transaction.atomic(): a run is all-or-nothing")
+    account = run.account
+    notes = list(warnings)
+    if report.root is None:
+        notes.append("the report has no <root_account> row (as moto's reports): root checks could not run")
+    if report.extra_columns:
+        notes.append(f"columns unknown to IAMWatch kept in the raw report and ignored: {', '.join(report.extra_columns)}")
+    context = CheckContext(thresholds=thresholds_from_settings(), naming=account_naming_rule(account=account))
+    results = evaluate_report(report, context, at)
+
+    changed = _record_history(run=run, report=report, at=at)
+    _record_root_usage(run=run, report=report)
+    counts = _record_findings(run=run, results=results, evaluated=frozenset(c.id for c in REPORT_CHECKS), at=at)
+
+    run.report = _store_report(content, report.sha256)
+    run.status = RunStatus.SUCCEEDED
+    run.generated_at = at
+    run.finished_at = timezone.now()
+    run.warnings = notes
+    run.principal_count = len(report.rows)
+    run.changed_principal_count = changed
+    run.open_finding_count = counts.open
+    run.new_finding_count = counts.new
+    run.resolved_finding_count = counts.resolved
+    run.save()
+    AwsAccount.objects.filter(pk=account.pk).update(last_success_at=at)
+    return run
