@@ -1,0 +1,41 @@
+# IAMWatch: `make run` (dashboard with demo data), `make test` (the whole suite), `make bench`.
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.installed
+HOST ?= 127.0.0.1
+PORT ?= 8000
+
+.PHONY: install system-packages run test lint bench clean
+
+install: system-packages $(STAMP)
+
+# Debian packages the test suite starts for real (PostgreSQL); installed only where missing.
+system-packages:
+	@./scripts/install-system-packages
+
+$(STAMP): requirements.txt requirements-dev.txt
+	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -r requirements-dev.txt
+	@touch $(STAMP)
+
+run: install
+	$(PY) manage.py migrate --noinput
+	$(PY) manage.py collectstatic --noinput -v0
+	$(PY) manage.py load_demo
+	@echo "IAMWatch on http://$(HOST):$(PORT)/ (Ctrl-C stops it)"
+	$(VENV)/bin/gunicorn --bind $(HOST):$(PORT) --workers 2 --access-logfile - iamwatch.wsgi
+
+lint: install
+	$(VENV)/bin/ruff check .
+
+test: install lint
+	$(PY) -m tests.run
+
+bench: install
+	$(PY) bench/bench_import.py
+
+clean:
+	rm -rf $(VENV) staticfiles test-artifacts .pytest_cache .ruff_cache

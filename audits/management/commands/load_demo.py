@@ -1,0 +1,56 @@
+from __future__ import annotations
+
+import secrets
+from datetime import timedelta
+from typing import Any
+
+from django.contrib.auth import get_user_model
+from django.core.management.base import BaseCommand, CommandParser
+from django.utils import timezone
+
+from accounts.models import AwsAccount
+from accounts.services import account_create
+from audits.demo import daily_times, simulate_account
+from audits.models import RunSource
+from audits.services import report_import
+
+DEMO_ACCOUNTS = (
+    # account id, name, environment, people, shared logins, root uses
+    ("210987654321", "payments-prod", "prod", 40, 2, 1),
+    ("310987654321", "web-prod", "prod", 30, 3, 4),
+    ("410987654321", "data-staging", "staging", 20, 4, 2),
+    ("510987654321", "sandbox", "sandbox", 12, 6, 6),
+)
+
+
+class Command(BaseCommand):
+    help = "Load a demo organisation (accounts with months of daily reports) and print a demo login."
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        parser.add_argument("--days", type=int, default=120, help="daily reports per account (default 120)")
+        parser.add_argument("--username", default="demo")
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        days: int = options["days"]
+        end = timezone.now().replace(minute=0, second=0, microsecond=0) - timedelta(hours=2)
+        times = daily_times(end=end, days=days)
+        for seed, (account_id, name, environment, people, shared, root_uses) in enumerate(DEMO_ACCOUNTS):
+            if AwsAccount.objects.filter(account_id=account_id).exists():
+                self.stdout.write(f"{name} ({account_id}) is already loaded")
+                continue
+            account = account_create(account_id=account_id, name=name, environment=environment, naming_preset="initial_lastname")
+            sim = simulate_account(
+                account_id=account_id, users=people, start=times[0], end=end, seed=seed, shared=shared, root_uses=root_uses
+            )
+            for at in times:
+                report_import(account=account, content=sim.report(at), generated_at=at, received_at=at, source=RunSource.DEMO, requested_by="demo")
+            self.stdout.write(f"{name} ({account_id}): {days} daily reports loaded")
+        self._demo_login(options["username"])
+
+    def _demo_login(self, username: str) -> None:
+        password = secrets.token_urlsafe(12)
+        user, _ = get_user_model().objects.get_or_create(username=username)
+        user.is_staff = user.is_superuser = True
+        user.set_password(password)
+        user.save()
+        self.stdout.write(self.style.SUCCESS(f"Demo login: user {username!r}, password {password!r} (new on every load)"))

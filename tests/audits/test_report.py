@@ -1,0 +1,151 @@
+"""The parser: real-shaped files in, typed rows out; everything suspect refused with one line."""
+from __future__ import annotations
+
+from datetime import datetime, timezone
+
+import pytest
+
+from audits.report import COLUMNS, ROOT_USER, ReportError, parse_report
+from tests.conftest import SAMPLE_REPORT, SAMPLES
+from tests.reports import build_report, root_row, user_row
+
+
+def utc(text: str) -> datetime:
+    return datetime.fromisoformat(text).astimezone(timezone.utc)
+
+
+def test_sample_report_parses_into_typed_rows() -> None:
+    report = parse_report(SAMPLE_REPORT.read_bytes())
+    assert report.account_id == "111122223333"
+    assert [r.user for r in report.rows] == [ROOT_USER, "JSmith", "networkAdmin", "DbaAdmin", "AWhite", "BJones", "ci-deploy"]
+    root = report.root
+    assert root is not None and root.password_enabled is None and root.mfa_active
+    assert root.password_last_used == utc("2026-10-28T09:14:55+00:00")
+    awhite = next(r for r in report.users if r.user == "AWhite")
+    assert awhite.password_enabled is True and awhite.password_never_used and awhite.password_last_used is None
+    assert awhite.access_key_1.active and awhite.access_key_1.last_used is None
+    dba = next(r for r in report.users if r.user == "DbaAdmin")
+    assert dba.access_key_1.last_used_region == "eu-west-1" and dba.access_key_1.last_used_service == "rds"
+    assert dba.access_key_2.last_used_region == ""
+    assert len(report.sha256) == 64
+
+
+def test_upper_case_booleans_as_in_the_aws_docs_are_accepted() -> None:
+    report = parse_report(build_report(root_row(mfa_active="TRUE"), user_row("JSmith", password_enabled="TRUE", mfa_active="False")))
+    assert report.root is not None and report.root.mfa_active
+    assert report.users[0].password_enabled is True and report.users[0].mfa_active is False
+
+
+def test_z_suffix_and_other_offsets_are_normalised_to_utc() -> None:
+    report = parse_report(build_report(user_row("JSmith", user_creation_time="2026-01-01T02:00:00+02:00", password_enabled="true", password_last_used="2026-02-01T00:00:00Z")))
+    row = report.users[0]
+    assert row.user_creation_time == datetime(2026, 1, 1, 0, 0, tzinfo=timezone.utc)
+    assert row.password_last_used == datetime(2026, 2, 1, tzinfo=timezone.utc)
+
+
+@pytest.mark.parametrize("value", ["true", "false", "not_supported"])
+def test_root_password_enabled_may_be_true_false_or_not_supported(value: str) -> None:
+    root = parse_report(build_report(root_row(password_enabled=value))).root
+    assert root is not None
+    assert root.password_enabled == {"true": True, "false": False, "not_supported": None}[value]
+
+
+def test_motos_deviations_are_accepted_no_root_row_and_not_supported_fields() -> None:
+    moto_user = user_row(
+        "alice", password_last_used="not_supported", access_key_1_active="true", access_key_1_last_rotated="2026-11-01T10:00:00+00:00",
+        access_key_1_last_used_date="N/A", access_key_1_last_used_region="not_supported", access_key_1_last_used_service="not_supported",
+    )  # fmt: skip
+    report = parse_report(build_report(moto_user))
+    assert report.root is None
+    key = report.users[0].access_key_1
+    assert key.active and key.last_used is None and key.last_used_region == "" and key.last_used_service == ""
+    assert report.users[0].password_last_used is None and not report.users[0].password_never_used
+
+
+def test_columns_added_in_future_are_kept_aside_and_ignored() -> None:
+    columns = (*COLUMNS[:5], "password_passkey_count", *COLUMNS[5:], "future_column")
+    rows = [{**user_row("JSmith"), "password_passkey_count": "2", "future_column": "x"}]
+    report = parse_report(build_report(*rows, columns=columns))
+    assert report.extra_columns == ("password_passkey_count", "future_column")
+    assert report.users[0].user == "JSmith"
+
+
+def test_a_header_only_report_is_an_empty_report() -> None:
+    report = parse_report(build_report())
+    assert report.rows == () and report.account_id is None
+
+
+def test_a_byte_order_mark_and_crlf_line_ends_are_accepted() -> None:
+    content = b"\xef\xbb\xbf" + build_report(user_row("JSmith")).replace(b"\n", b"\r\n")
+    assert parse_report(content).users[0].user == "JSmith"
+
+
+@pytest.mark.parametrize("path", sorted((SAMPLES / "bad").iterdir()), ids=lambda p: p.name)
+def test_every_bad_sample_is_refused_with_one_line(path) -> None:  # type: ignore[no-untyped-def]
+    with pytest.raises(ReportError) as caught:
+        parse_report(path.read_bytes())
+    assert "\n" not in str(caught.value) and str(caught.value)
+
+
+def _refusal(content: bytes) -> str:
+    with pytest.raises(ReportError) as caught:
+        parse_report(content)
+    message = str(caught.value)
+    assert "\n" not in message
+    return message
+
+
+def test_an_empty_file_is_refused() -> None:
+    assert "empty" in _refusal(b"  \n")
+
+
+def test_text_that_is_not_utf8_is_refused() -> None:
+    assert "UTF-8" in _refusal("user,arn\nJos\xe9,x\n".encode("latin-1"))
+
+
+def test_a_csv_that_is_not_a_credential_report_is_refused() -> None:
+    assert "no credential report header" in _refusal(b"name,email\nalice,alice@example.com\n")
+
+
+def test_a_ragged_row_is_refused_with_its_line() -> None:
+    content = build_report(user_row("JSmith")) + b"BJones,arn:aws:iam::111122223333:user/BJones,true\n"
+    assert _refusal(content).startswith("line 3:")
+
+
+def test_a_timestamp_without_a_time_zone_is_refused() -> None:
+    message = _refusal(build_report(user_row("JSmith", user_creation_time="2026-01-01T00:00:00")))
+    assert "line 2, column user_creation_time" in message and "time zone" in message
+
+
+def test_a_word_where_a_boolean_belongs_is_refused() -> None:
+    assert "column mfa_active" in _refusal(build_report(user_row("JSmith", mfa_active="yes")))
+
+
+def test_a_user_whose_password_state_is_not_supported_is_refused() -> None:
+    assert "password_enabled" in _refusal(build_report(user_row("JSmith", password_enabled="not_supported")))
+
+
+def test_a_user_listed_twice_is_refused() -> None:
+    assert "appears twice" in _refusal(build_report(user_row("JSmith"), user_row("JSmith")))
+
+
+def test_arns_of_two_accounts_are_refused() -> None:
+    other = {**user_row("BJones"), "arn": "arn:aws:iam::999988887777:user/BJones"}
+    assert "more than one AWS account" in _refusal(build_report(user_row("JSmith"), other))
+
+
+@pytest.mark.parametrize(
+    "arn",
+    ["arn:aws:iam::111122223333:root", "arn:aws:iam::1111:user/JSmith", "arn:aws:s3:::bucket", "JSmith"],
+)
+def test_an_arn_that_is_not_the_users_iam_arn_is_refused(arn: str) -> None:
+    assert "is not the IAM ARN" in _refusal(build_report({**user_row("JSmith"), "arn": arn}))
+
+
+def test_a_root_row_with_a_user_arn_is_refused() -> None:
+    assert "is not the IAM ARN" in _refusal(build_report({**root_row(), "arn": "arn:aws:iam::111122223333:user/root"}))
+
+
+def test_an_unterminated_quote_is_refused() -> None:
+    content = build_report(user_row("JSmith")) + b'"BJones,arn\n'
+    assert _refusal(content)

@@ -1,0 +1,59 @@
+from __future__ import annotations
+
+import os
+from collections.abc import Callable
+from datetime import datetime
+from pathlib import Path
+
+import pytest
+from django.contrib.auth.models import User
+from django.test import Client
+
+from accounts.models import AwsAccount
+from accounts.services import account_create
+
+ROOT = Path(__file__).resolve().parent.parent
+SAMPLES = ROOT.parent / "shared" / "samples"
+SAMPLE_REPORT = SAMPLES / "credential_report_111122223333.csv"
+SAMPLE_ACCOUNT = "111122223333"
+SAMPLE_T = datetime.fromisoformat("2026-11-01T00:00:00+00:00")
+
+
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    # `make test` promises nothing skipped: a skip there is a failure.
+    reporter = session.config.pluginmanager.get_plugin("terminalreporter")
+    if os.environ.get("IAMWATCH_FORBID_SKIPS") and reporter is not None and reporter.stats.get("skipped"):
+        print("\nIAMWATCH_FORBID_SKIPS: tests were skipped; the suite must run every test")
+        session.exitstatus = pytest.ExitCode.TESTS_FAILED
+
+
+@pytest.fixture
+def sample_bytes() -> bytes:
+    return SAMPLE_REPORT.read_bytes()
+
+
+@pytest.fixture
+def sandbox(db: None) -> AwsAccount:
+    """The samples' account, held to the JSmith (initial_lastname) standard."""
+    return account_create(account_id=SAMPLE_ACCOUNT, name="sandbox", naming_preset="initial_lastname")
+
+
+@pytest.fixture
+def alice(db: None) -> User:
+    """Alice, a logged-in member of the security team."""
+    return User.objects.create_user("alice", password="correct horse battery")
+
+
+@pytest.fixture
+def alice_client(alice: User) -> Client:
+    client = Client()
+    client.force_login(alice)
+    return client
+
+
+@pytest.fixture
+def report_for() -> Callable[..., bytes]:
+    """Build a credential report (CSV bytes) from a few rows given as dicts of the columns that matter."""
+    from tests.reports import build_report
+
+    return build_report
