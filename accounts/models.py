@@ -1,4 +1,5 @@
 """AWS accounts and the naming standards their IAM users are held to."""
+
 from __future__ import annotations
 
 from django.core.validators import RegexValidator

@@ -1,4 +1,5 @@
 """Naming standards as pure data: presets, compiled rules and shared-login words. No ORM here."""
+
 from __future__ import annotations
 
 import re
@@ -93,10 +94,42 @@ NO_STANDARD = NamingRule(label="no naming standard", pattern=None)
 # Words that name a role, a team or a shared login rather than a person (networkAdmin, DbaAdmin, AccountsAdmin).
 SHARED_WORDS = frozenset(
     {
-        "admin", "admins", "administrator", "administrators", "sysadmin", "netadmin", "superuser",
-        "root", "ops", "devops", "secops", "netops", "dba", "dbas", "network", "networks", "accounts",
-        "billing", "finance", "shared", "share", "team", "group", "generic", "common", "guest", "temp",
-        "test", "tester", "operator", "operators", "support", "helpdesk", "everyone", "all", "staff",
+        "admin",
+        "admins",
+        "administrator",
+        "administrators",
+        "sysadmin",
+        "netadmin",
+        "superuser",
+        "root",
+        "ops",
+        "devops",
+        "secops",
+        "netops",
+        "dba",
+        "dbas",
+        "network",
+        "networks",
+        "accounts",
+        "billing",
+        "finance",
+        "shared",
+        "share",
+        "team",
+        "group",
+        "generic",
+        "common",
+        "guest",
+        "temp",
+        "test",
+        "tester",
+        "operator",
+        "operators",
+        "support",
+        "helpdesk",
+        "everyone",
+        "all",
+        "staff",
     }
 )
 _WORD = re.compile(r"[A-Z]+(?=[A-Z][a-z])|[A-Z]?[a-z]+|[A-Z]+|[0-9]+")

@@ -1,4 +1,5 @@
 """Reads of accounts and naming standards."""
+
 from __future__ import annotations
 
 from accounts.models import AwsAccount, NamingExemption

@@ -1,4 +1,5 @@
 """Writes for accounts and naming standards."""
+
 from __future__ import annotations
 
 from django.conf import settings
@@ -15,9 +16,7 @@ def naming_standard_for_preset(*, preset: str) -> NamingStandard:
         raise NamingRuleError("a custom naming standard needs a name and a regular expression; create it in the admin")
     initials = settings.IAMWATCH_COMPANY_INITIALS if preset == Preset.COMPANY_EMPLOYEE_ID else ""
     compile_rule(preset, company_initials=initials)  # raises NamingRuleError for an unknown or incomplete preset
-    standard, _ = NamingStandard.objects.get_or_create(
-        name=preset, defaults={"preset": preset, "company_initials": initials}
-    )
+    standard, _ = NamingStandard.objects.get_or_create(name=preset, defaults={"preset": preset, "company_initials": initials})
     return standard
 
 

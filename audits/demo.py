@@ -4,6 +4,7 @@ It simulates an account's IAM users over time (people joining and leaving, MFA s
 keys rotated or forgotten, console logins, shared logins, the odd root use) and renders the report
 AWS would return on any given day. Pure: no ORM, no clock.
 """
+
 from __future__ import annotations
 
 import csv
@@ -15,12 +16,46 @@ from datetime import datetime, timedelta
 from audits.report import COLUMNS, ROOT_USER
 
 _SYLLABLES = (
-    "al", "an", "ar", "ber", "bo", "car", "da", "del", "den", "er", "fa", "gar", "ha", "ken", "lan", "ler", "lo",
-    "ma", "mer", "mo", "na", "nel", "no", "ra", "ri", "ro", "sa", "son", "ta", "ter", "to", "ver", "vin", "wa", "win",
+    "al",
+    "an",
+    "ar",
+    "ber",
+    "bo",
+    "car",
+    "da",
+    "del",
+    "den",
+    "er",
+    "fa",
+    "gar",
+    "ha",
+    "ken",
+    "lan",
+    "ler",
+    "lo",
+    "ma",
+    "mer",
+    "mo",
+    "na",
+    "nel",
+    "no",
+    "ra",
+    "ri",
+    "ro",
+    "sa",
+    "son",
+    "ta",
+    "ter",
+    "to",
+    "ver",
+    "vin",
+    "wa",
+    "win",
 )
 # Names a careful reviewer should catch: shared logins and service users outside the standard.
 _SHARED = ("networkAdmin", "DbaAdmin", "AccountsAdmin", "opsTeam", "ci-deploy", "backup-svc")
 _DAY = timedelta(days=1)
+_ROOT_CREATED = datetime.fromisoformat("2015-06-01T12:00:00+00:00")
 
 
 def _every(start: datetime, period_days: int | None, at: datetime) -> datetime | None:
@@ -53,7 +88,7 @@ class SimUser:
 class SimAccount:
     account_id: str
     users: list[SimUser] = field(default_factory=list)
-    root_created: datetime = datetime.fromisoformat("2015-06-01T12:00:00+00:00")
+    root_created: datetime = _ROOT_CREATED
     root_uses: list[datetime] = field(default_factory=list)
     root_mfa: bool = True
 
@@ -116,7 +151,9 @@ def _person_name(rng: random.Random, taken: set[str]) -> str:
             return name
 
 
-def simulate_account(*, account_id: str, users: int, start: datetime, end: datetime, seed: int, shared: int = 3, root_uses: int = 3) -> SimAccount:
+def simulate_account(
+    *, account_id: str, users: int, start: datetime, end: datetime, seed: int, shared: int = 3, root_uses: int = 3
+) -> SimAccount:
     """A SimAccount with `users` people (plus `shared` shared or service logins) over [start, end]."""
     rng = random.Random(seed)
     span = (end - start).days or 1
@@ -126,7 +163,7 @@ def simulate_account(*, account_id: str, users: int, start: datetime, end: datet
     def moment(lo: datetime, hi_days: int) -> datetime:
         return lo + timedelta(days=rng.randint(0, max(hi_days, 0)), hours=rng.randint(7, 18), minutes=rng.randint(0, 59))
 
-    for i in range(users):
+    for _ in range(users):
         joined_before = rng.random() < 0.8
         created = moment(start - timedelta(days=900), 880) if joined_before else moment(start, span)
         leaves = rng.random() < 0.08

@@ -1,9 +1,10 @@
 """CSV export: one generator of encoded lines serves the web download and `manage.py export_findings`."""
+
 from __future__ import annotations
 
 import csv
 from collections.abc import Iterable, Iterator, Sequence
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 from django.db.models import QuerySet
 
@@ -39,7 +40,7 @@ def safe_cell(value: object) -> str:
 
 
 def iso_utc(value: datetime | None) -> str:
-    return value.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ") if value is not None else ""
+    return value.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ") if value is not None else ""
 
 
 class _Line:
@@ -79,8 +80,5 @@ def finding_row(finding: Finding) -> tuple[object, ...]:
 
 def findings_csv(findings: QuerySet[Finding]) -> Iterator[bytes]:
     """The findings CSV (DESIGN.md header) of a queryset, streamed."""
-    rows = (
-        finding_row(f)
-        for f in findings.select_related("account", "last_run", "resolved_run").iterator(chunk_size=2000)
-    )
+    rows = (finding_row(f) for f in findings.select_related("account", "last_run", "resolved_run").iterator(chunk_size=2000))
     return csv_lines(FINDINGS_HEADER, rows)

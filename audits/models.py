@@ -1,4 +1,5 @@
 """Audit runs, the evidence they keep, the principal history they build and the findings they raise."""
+
 from __future__ import annotations
 
 from django.db import models
@@ -119,7 +120,7 @@ class RootUsageEvent(models.Model):
     """A distinct time the root user was seen used, with the run that first saw it."""
 
     class Credential(models.TextChoices):
-        PASSWORD = "password"
+        PASSWORD = "password"  # noqa: S105 - the kind of credential, not a secret
         ACCESS_KEY_1 = "access_key_1", "access key 1"
         ACCESS_KEY_2 = "access_key_2", "access key 2"
 
@@ -162,7 +163,9 @@ class Finding(models.Model):
 
     class Meta:
         ordering = ["account", "check_id", "principal"]
-        constraints = [models.UniqueConstraint(fields=["account", "check_id", "principal"], name="one_finding_per_check_and_principal")]
+        constraints = [
+            models.UniqueConstraint(fields=["account", "check_id", "principal"], name="one_finding_per_check_and_principal")
+        ]
         indexes = [models.Index(fields=["status", "severity"]), models.Index(fields=["account", "status"])]
 
     def __str__(self) -> str:

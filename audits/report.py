@@ -3,6 +3,7 @@
 Every sentinel (`N/A`, `no_information`, `not_supported`), boolean spelling, date and time zone is
 normalised here, once; nothing downstream sees a raw report string.
 """
+
 from __future__ import annotations
 
 import csv
@@ -11,7 +12,7 @@ import io
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 ROOT_USER = "<root_account>"
 
@@ -167,7 +168,7 @@ class _Row:
             raise self.fail(column, f"not an ISO 8601 timestamp: {value!r}") from None
         if parsed.tzinfo is None:
             raise self.fail(column, f"timestamp has no time zone: {value!r}")
-        return parsed.astimezone(timezone.utc)
+        return parsed.astimezone(UTC)
 
     def text(self, column: str) -> str:
         value = self.raw(column)

@@ -1,4 +1,5 @@
 """Reads for audits: findings, runs and the overview."""
+
 from __future__ import annotations
 
 from django.db.models import Count, Q, QuerySet

@@ -4,6 +4,7 @@ The one code path: every trigger (import command, fetch task, demo loader) ends 
 which parses nothing itself and trusts nothing it was not given: the parsed report, its raw bytes and
 the evaluation time.
 """
+
 from __future__ import annotations
 
 import gzip
@@ -129,10 +130,7 @@ def _check_belongs(*, report: CredentialReport, account: AwsAccount) -> None:
 
 
 def _check_newer(*, account: AwsAccount, at: datetime) -> None:
-    latest = (
-        AuditRun.objects.filter(account=account, status=RunStatus.SUCCEEDED)
-        .aggregate(latest=Max("generated_at"))["latest"]
-    )
+    latest = AuditRun.objects.filter(account=account, status=RunStatus.SUCCEEDED).aggregate(latest=Max("generated_at"))["latest"]
     if latest is not None and at <= latest:
         if at == latest:
             raise ReportError(f"a report generated at {at.isoformat()} was already stored for account {account.account_id}")

@@ -1,4 +1,5 @@
 """Pages of the first web layer: overview, account, CSV exports. Every view needs a login (middleware)."""
+
 from __future__ import annotations
 
 import gzip
@@ -14,9 +15,32 @@ from audits.export import csv_lines, findings_csv
 from audits.models import AuditRun
 from audits.selectors import STATUS_FILTERS, account_overview, account_root_usage, account_runs, finding_list
 
-OVERVIEW_HEADER = ("account_id", "account_name", "environment", "last_report_at", "open_critical", "open_high", "open_medium", "open_low", "open_total")
+OVERVIEW_HEADER = (
+    "account_id",
+    "account_name",
+    "environment",
+    "last_report_at",
+    "open_critical",
+    "open_high",
+    "open_medium",
+    "open_low",
+    "open_total",
+)
 ROOT_USAGE_HEADER = ("account_id", "credential", "used_at", "first_seen_run_id", "first_seen_report_generated_at")
-RUNS_HEADER = ("run_id", "account_id", "source", "status", "requested_at", "report_generated_at", "principals", "open_findings", "new_findings", "resolved_findings", "report_sha256", "error")
+RUNS_HEADER = (
+    "run_id",
+    "account_id",
+    "source",
+    "status",
+    "requested_at",
+    "report_generated_at",
+    "principals",
+    "open_findings",
+    "new_findings",
+    "resolved_findings",
+    "report_sha256",
+    "error",
+)
 
 
 def _csv_response(lines: Iterator[bytes], filename: str) -> StreamingHttpResponse:
@@ -40,7 +64,17 @@ def overview(request: HttpRequest) -> HttpResponse:
 @require_GET
 def overview_csv(request: HttpRequest) -> StreamingHttpResponse:
     rows = (
-        (a.account_id, a.name, a.environment, a.last_success_at, a.open_critical, a.open_high, a.open_medium, a.open_low, a.open_total)
+        (
+            a.account_id,
+            a.name,
+            a.environment,
+            a.last_success_at,
+            a.open_critical,
+            a.open_high,
+            a.open_medium,
+            a.open_low,
+            a.open_total,
+        )
         for a in account_overview()
     )
     return _csv_response(csv_lines(OVERVIEW_HEADER, rows), "iamwatch-accounts.csv")
@@ -86,8 +120,20 @@ def runs_csv(request: HttpRequest, account_id: str) -> StreamingHttpResponse:
     account = get_object_or_404(AwsAccount, account_id=account_id)
     runs = AuditRun.objects.filter(account=account).select_related("report").order_by("-requested_at", "-id")
     rows = (
-        (r.pk, account.account_id, r.source, r.status, r.requested_at, r.generated_at, r.principal_count, r.open_finding_count,
-         r.new_finding_count, r.resolved_finding_count, r.report.sha256 if r.report else "", r.error)
+        (
+            r.pk,
+            account.account_id,
+            r.source,
+            r.status,
+            r.requested_at,
+            r.generated_at,
+            r.principal_count,
+            r.open_finding_count,
+            r.new_finding_count,
+            r.resolved_finding_count,
+            r.report.sha256 if r.report else "",
+            r.error,
+        )
         for r in runs.iterator(chunk_size=2000)
     )
     return _csv_response(csv_lines(RUNS_HEADER, rows), f"iamwatch-runs-{account.account_id}.csv")

@@ -1,4 +1,5 @@
 """The Celery application: broker and eager mode come from settings (CELERY_* names)."""
+
 from __future__ import annotations
 
 import os

@@ -2,6 +2,7 @@
 
 Bad values fail loudly at start-up (ImproperlyConfigured) instead of being guessed.
 """
+
 from __future__ import annotations
 
 from pathlib import Path

@@ -1,4 +1,5 @@
 """Small real-shaped credential reports built in memory for tests."""
+
 from __future__ import annotations
 
 import csv
@@ -26,7 +27,13 @@ def root_row(**cells: Any) -> dict[str, str]:
 
 
 def user_row(name: str, **cells: Any) -> dict[str, str]:
-    return {**NO_KEYS, **USER_DEFAULTS, "user": name, "arn": f"arn:aws:iam::{ACCOUNT}:user/{name}", **{k: str(v) for k, v in cells.items()}}
+    return {
+        **NO_KEYS,
+        **USER_DEFAULTS,
+        "user": name,
+        "arn": f"arn:aws:iam::{ACCOUNT}:user/{name}",
+        **{k: str(v) for k, v in cells.items()},
+    }
 
 
 def build_report(*rows: dict[str, str], columns: tuple[str, ...] = COLUMNS) -> bytes:

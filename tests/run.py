@@ -2,6 +2,7 @@
 
 Skips are failures (IAMWATCH_FORBID_SKIPS): the README promises a suite with nothing skipped.
 """
+
 from __future__ import annotations
 
 import os

@@ -1,4 +1,5 @@
 """Real servers for the integration tests, started on loopback by the test setup and stopped after it."""
+
 from __future__ import annotations
 
 import contextlib
@@ -37,7 +38,9 @@ def postgres() -> Iterator[str]:
     log = datadir / "server.log"
     try:
         subprocess.run(
-            _as_postgres([str(bindir / "initdb"), "-D", str(datadir / "data"), "-U", "postgres", "-A", "trust", "-E", "UTF8", "--no-sync"]),
+            _as_postgres(
+                [str(bindir / "initdb"), "-D", str(datadir / "data"), "-U", "postgres", "-A", "trust", "-E", "UTF8", "--no-sync"]
+            ),
             check=True,
             stdout=subprocess.DEVNULL,
         )

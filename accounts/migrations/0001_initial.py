@@ -6,52 +6,110 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
-    dependencies = [
-    ]
+    dependencies = []
 
     operations = [
         migrations.CreateModel(
-            name='NamingStandard',
+            name="NamingStandard",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('name', models.CharField(max_length=100, unique=True)),
-                ('preset', models.CharField(choices=[('initials_employee_id', 'Initials and employee id (JS1234)'), ('first_underscore_last', 'First_Last (John_Smith)'), ('initial_lastname', 'Initial and last name (JSmith)'), ('company_employee_id', 'Company initials and employee id (SF1234)'), ('custom', 'Custom regular expression')], max_length=32)),
-                ('custom_regex', models.CharField(blank=True, max_length=500)),
-                ('company_initials', models.CharField(blank=True, max_length=10)),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("name", models.CharField(max_length=100, unique=True)),
+                (
+                    "preset",
+                    models.CharField(
+                        choices=[
+                            ("initials_employee_id", "Initials and employee id (JS1234)"),
+                            ("first_underscore_last", "First_Last (John_Smith)"),
+                            ("initial_lastname", "Initial and last name (JSmith)"),
+                            ("company_employee_id", "Company initials and employee id (SF1234)"),
+                            ("custom", "Custom regular expression"),
+                        ],
+                        max_length=32,
+                    ),
+                ),
+                ("custom_regex", models.CharField(blank=True, max_length=500)),
+                ("company_initials", models.CharField(blank=True, max_length=10)),
             ],
         ),
         migrations.CreateModel(
-            name='AwsAccount',
+            name="AwsAccount",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('account_id', models.CharField(max_length=12, unique=True, validators=[django.core.validators.RegexValidator('^[0-9]{12}$', 'An AWS account id is exactly 12 digits.')])),
-                ('name', models.CharField(max_length=200)),
-                ('environment', models.CharField(blank=True, help_text='e.g. prod, staging, sandbox', max_length=50)),
-                ('role_arn', models.CharField(blank=True, max_length=600, validators=[django.core.validators.RegexValidator('^arn:aws(?:-cn|-us-gov)?:iam::[0-9]{12}:role/[\\w+=,.@/-]{1,512}$', 'Expected an IAM role ARN such as arn:aws:iam::123456789012:role/IAMWatchAudit.')])),
-                ('external_id', models.CharField(blank=True, max_length=1224)),
-                ('root_email', models.EmailField(blank=True, max_length=254)),
-                ('is_active', models.BooleanField(default=True)),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('last_success_at', models.DateTimeField(blank=True, help_text='report time of the last successful run', null=True)),
-                ('naming_standard', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='accounts', to='accounts.namingstandard')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                (
+                    "account_id",
+                    models.CharField(
+                        max_length=12,
+                        unique=True,
+                        validators=[
+                            django.core.validators.RegexValidator("^[0-9]{12}$", "An AWS account id is exactly 12 digits.")
+                        ],
+                    ),
+                ),
+                ("name", models.CharField(max_length=200)),
+                ("environment", models.CharField(blank=True, help_text="e.g. prod, staging, sandbox", max_length=50)),
+                (
+                    "role_arn",
+                    models.CharField(
+                        blank=True,
+                        max_length=600,
+                        validators=[
+                            django.core.validators.RegexValidator(
+                                "^arn:aws(?:-cn|-us-gov)?:iam::[0-9]{12}:role/[\\w+=,.@/-]{1,512}$",
+                                "Expected an IAM role ARN such as arn:aws:iam::123456789012:role/IAMWatchAudit.",
+                            )
+                        ],
+                    ),
+                ),
+                ("external_id", models.CharField(blank=True, max_length=1224)),
+                ("root_email", models.EmailField(blank=True, max_length=254)),
+                ("is_active", models.BooleanField(default=True)),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                (
+                    "last_success_at",
+                    models.DateTimeField(blank=True, help_text="report time of the last successful run", null=True),
+                ),
+                (
+                    "naming_standard",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="accounts",
+                        to="accounts.namingstandard",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['name', 'account_id'],
+                "ordering": ["name", "account_id"],
             },
         ),
         migrations.CreateModel(
-            name='NamingExemption',
+            name="NamingExemption",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('user_name', models.CharField(max_length=64, validators=[django.core.validators.RegexValidator('^[\\w+=,.@-]{1,64}$', 'IAM user names are 1-64 of A-Z a-z 0-9 and +=,.@_-')])),
-                ('reason', models.TextField()),
-                ('standard', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='exemptions', to='accounts.namingstandard')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                (
+                    "user_name",
+                    models.CharField(
+                        max_length=64,
+                        validators=[
+                            django.core.validators.RegexValidator(
+                                "^[\\w+=,.@-]{1,64}$", "IAM user names are 1-64 of A-Z a-z 0-9 and +=,.@_-"
+                            )
+                        ],
+                    ),
+                ),
+                ("reason", models.TextField()),
+                (
+                    "standard",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE, related_name="exemptions", to="accounts.namingstandard"
+                    ),
+                ),
             ],
             options={
-                'constraints': [models.UniqueConstraint(fields=('standard', 'user_name'), name='unique_exemption_per_standard')],
+                "constraints": [models.UniqueConstraint(fields=("standard", "user_name"), name="unique_exemption_per_standard")],
             },
         ),
     ]

@@ -1,4 +1,5 @@
 """The check engine: pure functions over a parsed report, account settings and an evaluation time."""
+
 from __future__ import annotations
 
 from datetime import datetime

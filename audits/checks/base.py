@@ -1,4 +1,5 @@
 """What every check shares: metadata as data, the evaluation context and exact duration helpers."""
+
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator

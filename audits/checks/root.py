@@ -1,4 +1,5 @@
 """Checks on the root user's row of the credential report."""
+
 from __future__ import annotations
 
 from collections.abc import Iterator

@@ -1,4 +1,5 @@
 """Checks on each IAM user's row of the credential report."""
+
 from __future__ import annotations
 
 from collections.abc import Iterator
@@ -37,11 +38,21 @@ def password_unused(report: CredentialReport, ctx: CheckContext, now: datetime) 
             continue
         if row.password_last_used is not None:
             if older_than(row.password_last_used, now, days):
-                yield Result("user.password_unused", row.user, row.arn, f"password last used {day(row.password_last_used)}, over {days} days before the report")
+                yield Result(
+                    "user.password_unused",
+                    row.user,
+                    row.arn,
+                    f"password last used {day(row.password_last_used)}, over {days} days before the report",
+                )
             continue
         set_at = row.password_last_changed or row.user_creation_time
         if set_at is not None and older_than(set_at, now, days):
-            yield Result("user.password_unused", row.user, row.arn, f"password never used, set {day(set_at)}, over {days} days before the report")
+            yield Result(
+                "user.password_unused",
+                row.user,
+                row.arn,
+                f"password never used, set {day(set_at)}, over {days} days before the report",
+            )
 
 
 @check(
@@ -83,7 +94,9 @@ def access_key_not_rotated(report: CredentialReport, ctx: CheckContext, now: dat
             if key.active and key.last_rotated is not None and older_than(key.last_rotated, now, days)
         ]
         if old:
-            yield Result("user.access_key_not_rotated", row.user, row.arn, f"{'; '.join(old)} (over {days} days before the report)")
+            yield Result(
+                "user.access_key_not_rotated", row.user, row.arn, f"{'; '.join(old)} (over {days} days before the report)"
+            )
 
 
 @check(
@@ -112,7 +125,12 @@ def access_key_at_setup(report: CredentialReport, ctx: CheckContext, now: dateti
             continue
         unused = [str(n) for n, key in row.access_keys if key.active and key.last_used is None]
         if unused:
-            yield Result("user.access_key_at_setup", row.user, row.arn, f"console user with never-used active access key(s): {', '.join(unused)}")
+            yield Result(
+                "user.access_key_at_setup",
+                row.user,
+                row.arn,
+                f"console user with never-used active access key(s): {', '.join(unused)}",
+            )
 
 
 @check(

@@ -5,131 +5,236 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
-        ('accounts', '0001_initial'),
+        ("accounts", "0001_initial"),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='StoredReport',
+            name="StoredReport",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('sha256', models.CharField(max_length=64, unique=True)),
-                ('size', models.PositiveIntegerField()),
-                ('compressed', models.BinaryField()),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("sha256", models.CharField(max_length=64, unique=True)),
+                ("size", models.PositiveIntegerField()),
+                ("compressed", models.BinaryField()),
             ],
         ),
         migrations.CreateModel(
-            name='AuditRun',
+            name="AuditRun",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('source', models.CharField(choices=[('import', 'imported file'), ('fetch', 'fetched from AWS'), ('demo', 'demo generator')], max_length=10)),
-                ('status', models.CharField(choices=[('pending', 'Pending'), ('running', 'Running'), ('succeeded', 'Succeeded'), ('failed', 'Failed')], default='pending', max_length=10)),
-                ('requested_at', models.DateTimeField()),
-                ('requested_by', models.CharField(blank=True, max_length=150)),
-                ('finished_at', models.DateTimeField(blank=True, null=True)),
-                ('generated_at', models.DateTimeField(blank=True, help_text='T: the time findings are evaluated at', null=True)),
-                ('aws_generated_at', models.DateTimeField(blank=True, help_text='GeneratedTime as AWS stated it', null=True)),
-                ('error', models.TextField(blank=True)),
-                ('warnings', models.JSONField(blank=True, default=list)),
-                ('principal_count', models.PositiveIntegerField(default=0)),
-                ('changed_principal_count', models.PositiveIntegerField(default=0)),
-                ('open_finding_count', models.PositiveIntegerField(default=0)),
-                ('new_finding_count', models.PositiveIntegerField(default=0)),
-                ('resolved_finding_count', models.PositiveIntegerField(default=0)),
-                ('account', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='runs', to='accounts.awsaccount')),
-                ('report', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='runs', to='audits.storedreport')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                (
+                    "source",
+                    models.CharField(
+                        choices=[("import", "imported file"), ("fetch", "fetched from AWS"), ("demo", "demo generator")],
+                        max_length=10,
+                    ),
+                ),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[
+                            ("pending", "Pending"),
+                            ("running", "Running"),
+                            ("succeeded", "Succeeded"),
+                            ("failed", "Failed"),
+                        ],
+                        default="pending",
+                        max_length=10,
+                    ),
+                ),
+                ("requested_at", models.DateTimeField()),
+                ("requested_by", models.CharField(blank=True, max_length=150)),
+                ("finished_at", models.DateTimeField(blank=True, null=True)),
+                ("generated_at", models.DateTimeField(blank=True, help_text="T: the time findings are evaluated at", null=True)),
+                ("aws_generated_at", models.DateTimeField(blank=True, help_text="GeneratedTime as AWS stated it", null=True)),
+                ("error", models.TextField(blank=True)),
+                ("warnings", models.JSONField(blank=True, default=list)),
+                ("principal_count", models.PositiveIntegerField(default=0)),
+                ("changed_principal_count", models.PositiveIntegerField(default=0)),
+                ("open_finding_count", models.PositiveIntegerField(default=0)),
+                ("new_finding_count", models.PositiveIntegerField(default=0)),
+                ("resolved_finding_count", models.PositiveIntegerField(default=0)),
+                (
+                    "account",
+                    models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name="runs", to="accounts.awsaccount"),
+                ),
+                (
+                    "report",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="runs",
+                        to="audits.storedreport",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['-requested_at', '-id'],
+                "ordering": ["-requested_at", "-id"],
             },
         ),
         migrations.CreateModel(
-            name='Finding',
+            name="Finding",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('check_id', models.CharField(max_length=64)),
-                ('principal', models.CharField(blank=True, help_text='IAM user name, <root_account>, or empty for the account', max_length=128)),
-                ('arn', models.CharField(blank=True, max_length=2048)),
-                ('severity', models.CharField(max_length=10)),
-                ('detail', models.TextField()),
-                ('status', models.CharField(choices=[('open', 'Open'), ('resolved', 'Resolved'), ('accepted', 'Accepted')], default='open', max_length=10)),
-                ('first_seen', models.DateTimeField()),
-                ('last_seen', models.DateTimeField()),
-                ('resolved_at', models.DateTimeField(blank=True, null=True)),
-                ('reopened_count', models.PositiveIntegerField(default=0)),
-                ('account', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='findings', to='accounts.awsaccount')),
-                ('first_run', models.ForeignKey(on_delete=django.db.models.deletion.RESTRICT, related_name='+', to='audits.auditrun')),
-                ('last_run', models.ForeignKey(on_delete=django.db.models.deletion.RESTRICT, related_name='+', to='audits.auditrun')),
-                ('resolved_run', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.RESTRICT, related_name='+', to='audits.auditrun')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("check_id", models.CharField(max_length=64)),
+                (
+                    "principal",
+                    models.CharField(
+                        blank=True, help_text="IAM user name, <root_account>, or empty for the account", max_length=128
+                    ),
+                ),
+                ("arn", models.CharField(blank=True, max_length=2048)),
+                ("severity", models.CharField(max_length=10)),
+                ("detail", models.TextField()),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[("open", "Open"), ("resolved", "Resolved"), ("accepted", "Accepted")],
+                        default="open",
+                        max_length=10,
+                    ),
+                ),
+                ("first_seen", models.DateTimeField()),
+                ("last_seen", models.DateTimeField()),
+                ("resolved_at", models.DateTimeField(blank=True, null=True)),
+                ("reopened_count", models.PositiveIntegerField(default=0)),
+                (
+                    "account",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE, related_name="findings", to="accounts.awsaccount"
+                    ),
+                ),
+                (
+                    "first_run",
+                    models.ForeignKey(on_delete=django.db.models.deletion.RESTRICT, related_name="+", to="audits.auditrun"),
+                ),
+                (
+                    "last_run",
+                    models.ForeignKey(on_delete=django.db.models.deletion.RESTRICT, related_name="+", to="audits.auditrun"),
+                ),
+                (
+                    "resolved_run",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.RESTRICT,
+                        related_name="+",
+                        to="audits.auditrun",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['account', 'check_id', 'principal'],
-                'indexes': [models.Index(fields=['status', 'severity'], name='audits_find_status_b0f939_idx'), models.Index(fields=['account', 'status'], name='audits_find_account_171179_idx')],
-                'constraints': [models.UniqueConstraint(fields=('account', 'check_id', 'principal'), name='one_finding_per_check_and_principal')],
+                "ordering": ["account", "check_id", "principal"],
+                "indexes": [
+                    models.Index(fields=["status", "severity"], name="audits_find_status_b0f939_idx"),
+                    models.Index(fields=["account", "status"], name="audits_find_account_171179_idx"),
+                ],
+                "constraints": [
+                    models.UniqueConstraint(
+                        fields=("account", "check_id", "principal"), name="one_finding_per_check_and_principal"
+                    )
+                ],
             },
         ),
         migrations.CreateModel(
-            name='PrincipalState',
+            name="PrincipalState",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('name', models.CharField(max_length=128)),
-                ('arn', models.CharField(max_length=2048)),
-                ('valid_from', models.DateTimeField()),
-                ('valid_to', models.DateTimeField(blank=True, null=True)),
-                ('user_creation_time', models.DateTimeField(null=True)),
-                ('password_enabled', models.BooleanField(null=True)),
-                ('password_last_used', models.DateTimeField(null=True)),
-                ('password_never_used', models.BooleanField(default=False)),
-                ('password_last_changed', models.DateTimeField(null=True)),
-                ('password_next_rotation', models.DateTimeField(null=True)),
-                ('mfa_active', models.BooleanField(default=False)),
-                ('key1_active', models.BooleanField(default=False)),
-                ('key1_last_rotated', models.DateTimeField(null=True)),
-                ('key1_last_used', models.DateTimeField(null=True)),
-                ('key1_last_used_region', models.CharField(blank=True, max_length=32)),
-                ('key1_last_used_service', models.CharField(blank=True, max_length=64)),
-                ('key2_active', models.BooleanField(default=False)),
-                ('key2_last_rotated', models.DateTimeField(null=True)),
-                ('key2_last_used', models.DateTimeField(null=True)),
-                ('key2_last_used_region', models.CharField(blank=True, max_length=32)),
-                ('key2_last_used_service', models.CharField(blank=True, max_length=64)),
-                ('cert1_active', models.BooleanField(default=False)),
-                ('cert1_last_rotated', models.DateTimeField(null=True)),
-                ('cert2_active', models.BooleanField(default=False)),
-                ('cert2_last_rotated', models.DateTimeField(null=True)),
-                ('account', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='principal_states', to='accounts.awsaccount')),
-                ('first_run', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='+', to='audits.auditrun')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("name", models.CharField(max_length=128)),
+                ("arn", models.CharField(max_length=2048)),
+                ("valid_from", models.DateTimeField()),
+                ("valid_to", models.DateTimeField(blank=True, null=True)),
+                ("user_creation_time", models.DateTimeField(null=True)),
+                ("password_enabled", models.BooleanField(null=True)),
+                ("password_last_used", models.DateTimeField(null=True)),
+                ("password_never_used", models.BooleanField(default=False)),
+                ("password_last_changed", models.DateTimeField(null=True)),
+                ("password_next_rotation", models.DateTimeField(null=True)),
+                ("mfa_active", models.BooleanField(default=False)),
+                ("key1_active", models.BooleanField(default=False)),
+                ("key1_last_rotated", models.DateTimeField(null=True)),
+                ("key1_last_used", models.DateTimeField(null=True)),
+                ("key1_last_used_region", models.CharField(blank=True, max_length=32)),
+                ("key1_last_used_service", models.CharField(blank=True, max_length=64)),
+                ("key2_active", models.BooleanField(default=False)),
+                ("key2_last_rotated", models.DateTimeField(null=True)),
+                ("key2_last_used", models.DateTimeField(null=True)),
+                ("key2_last_used_region", models.CharField(blank=True, max_length=32)),
+                ("key2_last_used_service", models.CharField(blank=True, max_length=64)),
+                ("cert1_active", models.BooleanField(default=False)),
+                ("cert1_last_rotated", models.DateTimeField(null=True)),
+                ("cert2_active", models.BooleanField(default=False)),
+                ("cert2_last_rotated", models.DateTimeField(null=True)),
+                (
+                    "account",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE, related_name="principal_states", to="accounts.awsaccount"
+                    ),
+                ),
+                (
+                    "first_run",
+                    models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name="+", to="audits.auditrun"),
+                ),
             ],
             options={
-                'ordering': ['account', 'name', 'valid_from'],
-                'indexes': [models.Index(fields=['account', 'name', 'valid_from'], name='audits_prin_account_e7b9d5_idx')],
-                'constraints': [models.UniqueConstraint(fields=('account', 'name', 'valid_from'), name='one_state_per_principal_and_time'), models.UniqueConstraint(condition=models.Q(('valid_to__isnull', True)), fields=('account', 'name'), name='one_current_state_per_principal')],
+                "ordering": ["account", "name", "valid_from"],
+                "indexes": [models.Index(fields=["account", "name", "valid_from"], name="audits_prin_account_e7b9d5_idx")],
+                "constraints": [
+                    models.UniqueConstraint(fields=("account", "name", "valid_from"), name="one_state_per_principal_and_time"),
+                    models.UniqueConstraint(
+                        condition=models.Q(("valid_to__isnull", True)),
+                        fields=("account", "name"),
+                        name="one_current_state_per_principal",
+                    ),
+                ],
             },
         ),
         migrations.CreateModel(
-            name='RootUsageEvent',
+            name="RootUsageEvent",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('used_at', models.DateTimeField()),
-                ('credential', models.CharField(choices=[('password', 'Password'), ('access_key_1', 'access key 1'), ('access_key_2', 'access key 2')], max_length=16)),
-                ('account', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='root_usage_events', to='accounts.awsaccount')),
-                ('first_seen_run', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='root_usage_events', to='audits.auditrun')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("used_at", models.DateTimeField()),
+                (
+                    "credential",
+                    models.CharField(
+                        choices=[("password", "Password"), ("access_key_1", "access key 1"), ("access_key_2", "access key 2")],
+                        max_length=16,
+                    ),
+                ),
+                (
+                    "account",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE, related_name="root_usage_events", to="accounts.awsaccount"
+                    ),
+                ),
+                (
+                    "first_seen_run",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE, related_name="root_usage_events", to="audits.auditrun"
+                    ),
+                ),
             ],
             options={
-                'ordering': ['-used_at'],
-                'constraints': [models.UniqueConstraint(fields=('account', 'credential', 'used_at'), name='one_root_event_per_use')],
+                "ordering": ["-used_at"],
+                "constraints": [
+                    models.UniqueConstraint(fields=("account", "credential", "used_at"), name="one_root_event_per_use")
+                ],
             },
         ),
         migrations.AddIndex(
-            model_name='auditrun',
-            index=models.Index(fields=['account', 'status', '-generated_at'], name='audits_audi_account_5f0423_idx'),
+            model_name="auditrun",
+            index=models.Index(fields=["account", "status", "-generated_at"], name="audits_audi_account_5f0423_idx"),
         ),
         migrations.AddConstraint(
-            model_name='auditrun',
-            constraint=models.UniqueConstraint(condition=models.Q(('status', 'succeeded')), fields=('account', 'generated_at'), name='one_succeeded_run_per_report_time'),
+            model_name="auditrun",
+            constraint=models.UniqueConstraint(
+                condition=models.Q(("status", "succeeded")),
+                fields=("account", "generated_at"),
+                name="one_succeeded_run_per_report_time",
+            ),
         ),
     ]

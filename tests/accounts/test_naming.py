@@ -1,11 +1,17 @@
 """Naming-standard presets against the practice's table (John Smith, employee 1234, company SF)."""
+
 from __future__ import annotations
 
 import pytest
 
 from accounts.naming import NamingRuleError, compile_rule, name_words, shared_words
 
-PRACTICE = {"initials_employee_id": "JS1234", "first_underscore_last": "John_Smith", "initial_lastname": "JSmith", "company_employee_id": "SF1234"}
+PRACTICE = {
+    "initials_employee_id": "JS1234",
+    "first_underscore_last": "John_Smith",
+    "initial_lastname": "JSmith",
+    "company_employee_id": "SF1234",
+}
 
 
 @pytest.mark.parametrize("preset", sorted(PRACTICE))
@@ -62,7 +68,13 @@ def test_a_standard_that_cannot_be_built_says_why(preset: str, kwargs: dict[str,
 
 @pytest.mark.parametrize(
     ("name", "words"),
-    [("networkAdmin", ["network", "admin"]), ("DbaAdmin", ["dba", "admin"]), ("ci-deploy", ["ci", "deploy"]), ("AWSAdmin", ["aws", "admin"]), ("JSmith", ["j", "smith"])],
+    [
+        ("networkAdmin", ["network", "admin"]),
+        ("DbaAdmin", ["dba", "admin"]),
+        ("ci-deploy", ["ci", "deploy"]),
+        ("AWSAdmin", ["aws", "admin"]),
+        ("JSmith", ["j", "smith"]),
+    ],
 )
 def test_names_split_into_words_at_separators_and_humps(name: str, words: list[str]) -> None:
     assert name_words(name) == words

@@ -1,7 +1,8 @@
 """The check engine: pure functions, rows built in memory, a fixed NOW, boundaries to the second. No database."""
+
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
@@ -10,7 +11,7 @@ from audits.checks import REPORT_CHECKS, CheckContext, Result, Thresholds, evalu
 from audits.report import ROOT_USER, parse_report
 from tests.reports import build_report, root_row, user_row
 
-NOW = datetime(2026, 11, 1, 12, 0, 0, tzinfo=timezone.utc)
+NOW = datetime(2026, 11, 1, 12, 0, 0, tzinfo=UTC)
 DAY = timedelta(days=1)
 SECOND = timedelta(seconds=1)
 JSMITH = CheckContext(naming=compile_rule("initial_lastname"))
@@ -45,7 +46,9 @@ def test_a_clean_account_raises_nothing() -> None:
 
 
 # root.access_key_exists
-@pytest.mark.parametrize(("key1", "key2", "expected"), [("false", "false", False), ("true", "false", True), ("false", "TRUE", True)])
+@pytest.mark.parametrize(
+    ("key1", "key2", "expected"), [("false", "false", False), ("true", "false", True), ("false", "TRUE", True)]
+)
 def test_root_access_key_exists(key1: str, key2: str, expected: bool) -> None:
     assert raised("root.access_key_exists", root_row(access_key_1_active=key1, access_key_2_active=key2)) is expected
 
@@ -86,7 +89,10 @@ def test_root_recent_use_by_password(last_used: str, expected: bool) -> None:
 def test_root_recent_use_takes_the_latest_of_password_and_keys() -> None:
     # The key was used after the password: the key's use decides.
     row = root_row(
-        password_last_used=ago(200), access_key_1_active="true", access_key_1_last_rotated=ago(400), access_key_1_last_used_date=ago(2)
+        password_last_used=ago(200),
+        access_key_1_active="true",
+        access_key_1_last_rotated=ago(400),
+        access_key_1_last_used_date=ago(2),
     )
     result = evaluate_report(parse_report(build_report(row)), JSMITH, NOW)
     recent = [r for r in result if r.check_id == "root.recent_use"]
@@ -178,7 +184,13 @@ def test_access_key_unused_checks_the_second_key_too() -> None:
 # user.access_key_not_rotated: more than 90 days
 @pytest.mark.parametrize(
     ("rotated", "active", "expected"),
-    [(ago(89), "true", False), (ago(90), "true", False), (ago(90, seconds=-1), "true", True), (ago(91), "true", True), (ago(900), "false", False)],
+    [
+        (ago(89), "true", False),
+        (ago(90), "true", False),
+        (ago(90, seconds=-1), "true", True),
+        (ago(91), "true", True),
+        (ago(900), "false", False),
+    ],
 )
 def test_access_key_not_rotated(rotated: str, active: str, expected: bool) -> None:
     row = user_row("JSmith", **key(1, active=active, rotated=rotated, used=ago(1)))
@@ -211,7 +223,15 @@ def test_access_key_at_setup(password: str, used: str, expected: bool) -> None:
 # user.name_violation and user.shared_account
 @pytest.mark.parametrize(
     ("name", "expected"),
-    [("JSmith", False), ("AWhite", False), ("networkAdmin", True), ("DbaAdmin", True), ("ci-deploy", True), ("jsmith", True), ("J.Smith", True)],
+    [
+        ("JSmith", False),
+        ("AWhite", False),
+        ("networkAdmin", True),
+        ("DbaAdmin", True),
+        ("ci-deploy", True),
+        ("jsmith", True),
+        ("J.Smith", True),
+    ],
 )
 def test_name_violation_against_the_jsmith_standard(name: str, expected: bool) -> None:
     assert raised("user.name_violation", user_row(name)) is expected

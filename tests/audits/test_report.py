@@ -1,7 +1,8 @@
 """The parser: real-shaped files in, typed rows out; everything suspect refused with one line."""
+
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import pytest
 
@@ -11,7 +12,7 @@ from tests.reports import build_report, root_row, user_row
 
 
 def utc(text: str) -> datetime:
-    return datetime.fromisoformat(text).astimezone(timezone.utc)
+    return datetime.fromisoformat(text).astimezone(UTC)
 
 
 def test_sample_report_parses_into_typed_rows() -> None:
@@ -31,16 +32,27 @@ def test_sample_report_parses_into_typed_rows() -> None:
 
 
 def test_upper_case_booleans_as_in_the_aws_docs_are_accepted() -> None:
-    report = parse_report(build_report(root_row(mfa_active="TRUE"), user_row("JSmith", password_enabled="TRUE", mfa_active="False")))
+    report = parse_report(
+        build_report(root_row(mfa_active="TRUE"), user_row("JSmith", password_enabled="TRUE", mfa_active="False"))
+    )
     assert report.root is not None and report.root.mfa_active
     assert report.users[0].password_enabled is True and report.users[0].mfa_active is False
 
 
 def test_z_suffix_and_other_offsets_are_normalised_to_utc() -> None:
-    report = parse_report(build_report(user_row("JSmith", user_creation_time="2026-01-01T02:00:00+02:00", password_enabled="true", password_last_used="2026-02-01T00:00:00Z")))
+    report = parse_report(
+        build_report(
+            user_row(
+                "JSmith",
+                user_creation_time="2026-01-01T02:00:00+02:00",
+                password_enabled="true",
+                password_last_used="2026-02-01T00:00:00Z",
+            )
+        )
+    )
     row = report.users[0]
-    assert row.user_creation_time == datetime(2026, 1, 1, 0, 0, tzinfo=timezone.utc)
-    assert row.password_last_used == datetime(2026, 2, 1, tzinfo=timezone.utc)
+    assert row.user_creation_time == datetime(2026, 1, 1, 0, 0, tzinfo=UTC)
+    assert row.password_last_used == datetime(2026, 2, 1, tzinfo=UTC)
 
 
 @pytest.mark.parametrize("value", ["true", "false", "not_supported"])

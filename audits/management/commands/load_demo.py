@@ -43,7 +43,14 @@ class Command(BaseCommand):
                 account_id=account_id, users=people, start=times[0], end=end, seed=seed, shared=shared, root_uses=root_uses
             )
             for at in times:
-                report_import(account=account, content=sim.report(at), generated_at=at, received_at=at, source=RunSource.DEMO, requested_by="demo")
+                report_import(
+                    account=account,
+                    content=sim.report(at),
+                    generated_at=at,
+                    received_at=at,
+                    source=RunSource.DEMO,
+                    requested_by="demo",
+                )
             self.stdout.write(f"{name} ({account_id}): {days} daily reports loaded")
         self._demo_login(options["username"])
 

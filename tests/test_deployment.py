@@ -1,0 +1,85 @@
+"""What runs the project outside the test process: compose services, settings from the environment."""
+
+from __future__ import annotations
+
+import shlex
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import yaml
+from django.core.management import get_commands
+
+from tests.conftest import ROOT
+
+VENV_BIN = Path(sys.executable).parent
+COMPOSE = yaml.safe_load((ROOT / "docker-compose.yml").read_text())
+
+
+def app_services() -> dict[str, list[str]]:
+    """Services built from this project, with their commands split into argv lists."""
+    result = {}
+    for name, service in COMPOSE["services"].items():
+        if service.get("build"):
+            command = service["command"]
+            argv = shlex.split(command)
+            if argv[:2] == ["sh", "-c"]:
+                argv = shlex.split(argv[2])
+            result[name] = argv
+    return result
+
+
+def run(argv: list[str], **env: str) -> subprocess.CompletedProcess[str]:
+    environment = {"PATH": f"{VENV_BIN}:/usr/bin:/bin", "SECRET_KEY": "test", **env}
+    return subprocess.run(argv, cwd=ROOT, capture_output=True, text=True, env=environment, timeout=120)
+
+
+def test_compose_has_web_worker_beat_redis_and_postgres() -> None:
+    assert set(COMPOSE["services"]) >= {"web", "worker", "beat", "redis", "postgres"}
+    assert set(app_services()) == {"web", "worker", "beat"}
+    assert (ROOT / "Dockerfile").is_file()
+
+
+@pytest.mark.parametrize("service", sorted(app_services()))
+def test_every_compose_command_exists_in_the_project(service: str) -> None:
+    argv = app_services()[service]
+    for part in " ".join(argv).split("&&"):
+        words = part.split()
+        if words[0] == "python" and words[1] == "manage.py":
+            assert words[2] in get_commands(), part
+        elif words[0] == "gunicorn":
+            app = words[-1]
+            done = run([str(VENV_BIN / "gunicorn"), "--check-config", app])
+            assert done.returncode == 0, done.stderr
+        elif words[0] == "celery":
+            assert words[1:3] == ["-A", "iamwatch"] and words[3] in {"worker", "beat"}
+            done = run([str(VENV_BIN / "celery"), "-A", "iamwatch", "report"])
+            assert done.returncode == 0 and "iamwatch" in done.stdout, done.stderr
+        else:
+            pytest.fail(f"unknown command in compose service {service}: {part}")
+
+
+@pytest.mark.parametrize(
+    ("name", "value", "message"),
+    [
+        ("IAMWATCH_ROOT_RECENT_USE_DAYS", "0", "must be a positive number of days"),
+        ("IAMWATCH_ACCESS_KEY_ROTATION_DAYS", "ninety", "invalid literal"),
+        ("IAMWATCH_COMPANY_INITIALS", "S-F", "letters only"),
+        ("DATABASE_URL", "nosuchdb://x", "nosuchdb"),
+    ],
+)
+def test_a_bad_setting_fails_loudly_at_start(name: str, value: str, message: str) -> None:
+    done = run([sys.executable, "manage.py", "check"], **{name: value})
+    assert done.returncode != 0 and message in done.stderr
+
+
+def test_thresholds_come_from_the_environment() -> None:
+    code = "from django.conf import settings as s; print(s.IAMWATCH_PASSWORD_UNUSED_DAYS, s.IAMWATCH_ACCESS_KEY_UNUSED_DAYS)"
+    done = run([sys.executable, "manage.py", "shell", "--no-imports", "-c", code], IAMWATCH_PASSWORD_UNUSED_DAYS="60")
+    assert done.stdout.split() == ["60", "45"], done.stderr
+
+
+def test_debug_is_off_unless_asked_for() -> None:
+    code = "from django.conf import settings as s; print(s.DEBUG)"
+    assert run([sys.executable, "manage.py", "shell", "--no-imports", "-c", code]).stdout.strip() == "False"

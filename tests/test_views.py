@@ -1,0 +1,121 @@
+"""Pages: a login everywhere, the overview and account page show what the runs found, CSV on each table."""
+
+from __future__ import annotations
+
+import csv
+import gzip
+import io
+
+import pytest
+from django.contrib.auth.models import User
+from django.test import Client
+from django.urls import URLPattern, URLResolver, get_resolver
+
+from accounts.models import AwsAccount
+from audits.models import AuditRun
+from audits.services import report_import
+from tests.conftest import SAMPLE_T
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def imported(sandbox: AwsAccount, sample_bytes: bytes) -> AuditRun:
+    return report_import(account=sandbox, content=sample_bytes, generated_at=SAMPLE_T)
+
+
+def all_urls(imported: AuditRun) -> list[str]:
+    """Every URL of the project, with real arguments filled in (admin excluded: Django's own login)."""
+    values = {"account_id": imported.account.account_id, "run_id": str(imported.pk)}
+    urls: list[str] = []
+
+    def walk(patterns: list[URLPattern | URLResolver], prefix: str) -> None:
+        for p in patterns:
+            route = str(p.pattern)
+            if isinstance(p, URLResolver):
+                if route != "admin/":
+                    walk(p.url_patterns, prefix + route)
+                continue
+            for name, value in values.items():
+                route = route.replace(f"<str:{name}>", value).replace(f"<int:{name}>", value)
+            urls.append("/" + prefix + route)
+
+    walk(get_resolver().url_patterns, "")
+    return urls
+
+
+def test_every_url_without_a_login_redirects_to_the_login_page(imported: AuditRun) -> None:
+    client = Client()
+    urls = [u for u in all_urls(imported) if u not in ("/login/", "/logout/")]
+    assert len(urls) >= 7
+    for url in urls:
+        response = client.get(url)
+        assert response.status_code == 302 and response["Location"].startswith("/login/"), url
+        assert b"networkAdmin" not in response.content
+
+
+def test_the_login_page_logs_alice_in(alice: User) -> None:
+    client = Client()
+    assert client.get("/login/").status_code == 200
+    response = client.post("/login/", {"username": "alice", "password": "correct horse battery"})
+    assert response.status_code == 302 and response["Location"] == "/"
+    assert client.get("/").status_code == 200
+
+
+def test_a_wrong_password_is_refused(alice: User) -> None:
+    response = Client().post("/login/", {"username": "alice", "password": "wrong"})
+    assert response.status_code == 200 and b"did not match" in response.content
+
+
+def test_the_overview_lists_accounts_with_open_findings_by_severity(imported: AuditRun, alice_client: Client) -> None:
+    response = alice_client.get("/")
+    assert response.status_code == 200
+    account = response.context["accounts"][0]
+    assert (account.open_critical, account.open_high, account.open_medium, account.open_low, account.open_total) == (
+        0,
+        5,
+        6,
+        2,
+        13,
+    )
+    assert b"sandbox" in response.content
+
+
+def test_the_account_page_shows_findings_root_usage_and_runs(imported: AuditRun, alice_client: Client) -> None:
+    response = alice_client.get("/accounts/111122223333/")
+    assert response.status_code == 200
+    assert len(response.context["findings"]) == 13
+    body = response.content.decode()
+    assert "networkAdmin" in body and "2026-10-28 09:14:55" in body and imported.report.sha256[:16] in body  # type: ignore[union-attr]
+
+
+def test_the_account_page_filters_by_status(imported: AuditRun, alice_client: Client) -> None:
+    assert alice_client.get("/accounts/111122223333/?status=resolved").context["findings"] == []
+    assert alice_client.get("/accounts/111122223333/?status=bogus").status_code == 404
+
+
+def test_an_unknown_account_is_a_404(alice_client: Client, db: None) -> None:
+    assert alice_client.get("/accounts/999988887777/").status_code == 404
+    assert alice_client.get("/findings.csv?account=999988887777").status_code == 404
+
+
+def _csv(response) -> list[list[str]]:  # type: ignore[no-untyped-def]
+    assert response.status_code == 200 and response["Content-Type"].startswith("text/csv")
+    return list(csv.reader(io.StringIO(b"".join(response.streaming_content).decode())))
+
+
+def test_each_table_has_a_csv_of_the_same_rows(imported: AuditRun, alice_client: Client) -> None:
+    overview = _csv(alice_client.get("/accounts.csv"))
+    assert overview[1][:2] == ["111122223333", "sandbox"] and overview[1][-1] == "13"
+    findings = _csv(alice_client.get("/findings.csv?account=111122223333&status=open"))
+    assert len(findings) == 14
+    root = _csv(alice_client.get("/accounts/111122223333/root-usage.csv"))
+    assert root[1][:3] == ["111122223333", "password", "2026-10-28T09:14:55Z"]
+    runs = _csv(alice_client.get("/accounts/111122223333/runs.csv"))
+    assert runs[1][0] == str(imported.pk) and runs[1][10] == imported.report.sha256  # type: ignore[union-attr]
+
+
+def test_the_raw_report_downloads_byte_for_byte(imported: AuditRun, alice_client: Client, sample_bytes: bytes) -> None:
+    response = alice_client.get(f"/runs/{imported.pk}/report.csv")
+    assert response.status_code == 200 and response.content == sample_bytes
+    assert gzip.decompress(bytes(imported.report.compressed)) == sample_bytes  # type: ignore[union-attr]
