@@ -19,6 +19,7 @@ from django.utils import timezone
 
 from accounts.models import AwsAccount
 from accounts.selectors import account_naming_rule
+from audits.bulk import insert_rows
 from audits.checks import REPORT_CHECKS, CheckContext, Result, Thresholds, evaluate_report
 from audits.models import (
     AuditRun,
@@ -60,6 +61,12 @@ STATE_FIELDS: tuple[str, ...] = (
     "cert2_active",
     "cert2_last_rotated",
 )
+
+
+FINDING_COLUMNS = (
+    "account_id", "check_id", "principal", "arn", "severity", "detail", "status",
+    "first_seen", "last_seen", "resolved_at", "first_run_id", "last_run_id", "resolved_run_id", "reopened_count",
+)  # fmt: skip
 
 
 def _state_values(row: ReportRow) -> tuple[object, ...]:
@@ -192,7 +199,7 @@ def _record_history(*, run: AuditRun, report: CredentialReport, at: datetime) ->
         )
     }
     to_close: list[int] = []
-    to_create: list[PrincipalState] = []
+    to_create: list[tuple[object, ...]] = []
     for row in report.rows:
         values = _state_values(row)
         previous = current.pop(row.user, None)
@@ -200,15 +207,11 @@ def _record_history(*, run: AuditRun, report: CredentialReport, at: datetime) ->
             if tuple(previous[1]) == values:
                 continue
             to_close.append(previous[0])
-        to_create.append(
-            PrincipalState(
-                account=account, name=row.user, valid_from=at, first_run=run, **dict(zip(STATE_FIELDS, values, strict=True))
-            )
-        )
+        to_create.append((account.pk, row.user, at, None, run.pk, *values))
     to_close.extend(pk for pk, _ in current.values())  # principals no longer in the report
     for chunk in _ids_in_chunks(to_close):
         PrincipalState.objects.filter(pk__in=chunk).update(valid_to=at)
-    PrincipalState.objects.bulk_create(to_create, batch_size=1000)
+    insert_rows(PrincipalState, ("account_id", "name", "valid_from", "valid_to", "first_run_id", *STATE_FIELDS), to_create)
     return len(to_create)
 
 
@@ -274,23 +277,28 @@ def _record_findings(*, run: AuditRun, results: list[Result], evaluated: frozens
     Finding.objects.bulk_update(
         to_update, ["status", "resolved_at", "resolved_run", "reopened_count", "detail", "arn", "severity"], batch_size=500
     )
-    Finding.objects.bulk_create(
-        [
-            Finding(
-                account=account,
-                check_id=r.check_id,
-                principal=r.principal,
-                arn=r.arn,
-                severity=severity[r.check_id],
-                detail=r.detail,
-                first_seen=at,
-                last_seen=at,
-                first_run=run,
-                last_run=run,
+    insert_rows(
+        Finding,
+        FINDING_COLUMNS,
+        (
+            (
+                account.pk,
+                r.check_id,
+                r.principal,
+                r.arn,
+                severity[r.check_id],
+                r.detail,
+                FindingStatus.OPEN.value,
+                at,
+                at,
+                None,
+                run.pk,
+                run.pk,
+                None,
+                0,
             )
             for r in raised.values()
-        ],
-        batch_size=1000,
+        ),
     )
     # Everything still raised (new, reopened or carried over) was last seen by this run.
     still_open = Finding.objects.filter(

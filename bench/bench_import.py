@@ -1,0 +1,96 @@
+"""Benchmark: import a generated 10,000-user credential report, against a plain csv + sqlite3 floor.
+
+Prints the import time beyond Django's start-up, its ratio to the floor measured in the same run,
+and how much an unchanged report a day later adds to the database. Targets (issue 2): <= 1 s,
+<= 3x the floor, and an unchanged re-import adding < 5% of what the first import added.
+"""
+from __future__ import annotations
+
+import csv
+import io
+import os
+import sqlite3
+import statistics
+import sys
+import tempfile
+import time
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+USERS = int(os.environ.get("BENCH_USERS", "10000"))
+REPEAT = int(os.environ.get("BENCH_REPEAT", "3"))
+T = datetime(2026, 11, 1, tzinfo=timezone.utc)
+
+
+def floor_seconds(content: bytes, db_path: Path) -> float:
+    """The least work any importer does: parse the CSV and insert its rows into SQLite, in one transaction."""
+    started = time.perf_counter()
+    rows = list(csv.reader(io.StringIO(content.decode())))
+    header, body = rows[0], rows[1:]
+    con = sqlite3.connect(db_path)
+    con.execute(f"CREATE TABLE report ({', '.join(f'{c} TEXT' for c in header)})")
+    con.executemany(f"INSERT INTO report VALUES ({', '.join('?' for _ in header)})", body)
+    con.commit()
+    con.close()
+    return time.perf_counter() - started
+
+
+def used_bytes(db_path: Path) -> int:
+    con = sqlite3.connect(db_path)
+    con.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    pages, free, size = (con.execute(f"PRAGMA {p}").fetchone()[0] for p in ("page_count", "freelist_count", "page_size"))
+    con.close()
+    return int((pages - free) * size)
+
+
+def main() -> None:
+    work = Path(tempfile.mkdtemp(prefix="iamwatch-bench-"))
+    db = work / "bench.sqlite3"
+    os.environ["DATABASE_URL"] = f"sqlite:///{db}"
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "iamwatch.settings")
+    import django
+
+    django.setup()
+    from django.core.management import call_command
+
+    from accounts.services import account_create
+    from audits.demo import simulate_account
+    from audits.models import Finding, PrincipalState
+    from audits.services import report_import
+
+    call_command("migrate", verbosity=0)
+    sim = simulate_account(account_id="123456789012", users=USERS, start=T - timedelta(days=365), end=T, seed=7, shared=6)
+    content = sim.report(T)
+    print(f"report: {USERS} users + shared logins, {len(content) / 1e6:.1f} MB of CSV")
+
+    floors = [floor_seconds(content, work / f"floor{i}.sqlite3") for i in range(REPEAT)]
+    imports = []
+    growth: tuple[int, int] | None = None
+    for i in range(REPEAT):
+        account = account_create(account_id=f"{100000000000 + i}", name=f"bench-{i}", naming_preset="initial_lastname")
+        body = content.replace(b"123456789012", account.account_id.encode())
+        before = used_bytes(db)
+        started = time.perf_counter()
+        run = report_import(account=account, content=body, generated_at=T, received_at=T)
+        imports.append(time.perf_counter() - started)
+        first = used_bytes(db) - before
+        if growth is None:
+            report_import(account=account, content=body, generated_at=T + timedelta(days=1), received_at=T + timedelta(days=1))
+            growth = (first, used_bytes(db) - before - first)
+            print(
+                f"first import: {run.principal_count} principals, {PrincipalState.objects.filter(account=account).count()} state rows, "
+                f"{Finding.objects.filter(account=account).count()} findings"
+            )
+    floor, took = statistics.median(floors), statistics.median(imports)
+    assert growth is not None
+    first, again = growth
+    print(f"import (median of {REPEAT}, beyond Django start-up): {took * 1000:.0f} ms   [target <= 1000 ms]")
+    print(f"floor: csv parse + sqlite3 insert of the same rows: {floor * 1000:.0f} ms")
+    print(f"ratio import / floor: {took / floor:.2f}x   [target <= 3x]")
+    print(f"database growth: first import {first / 1024:.0f} KiB, unchanged report a day later {again / 1024:.1f} KiB = {100 * again / first:.2f}%   [target < 5%]")
+
+
+if __name__ == "__main__":
+    main()
