@@ -1,0 +1,113 @@
+"""AWS sessions for an account: assume its role with the ExternalId, or the default credential chain.
+
+Credentials are short-lived STS credentials held in memory for one run; nothing here is stored.
+`AWS_ENDPOINT_URL` (honoured by boto3 itself) points every client at a fake AWS such as moto's server.
+"""
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from typing import Any
+
+import boto3
+from botocore.config import Config
+from botocore.exceptions import BotoCoreError, ClientError
+
+from accounts.models import AwsAccount
+
+SESSION_NAME_PREFIX = "IAMWatch"
+# Adaptive retries back off on throttling (Throttling, TooManyRequests) with client-side rate limiting.
+BOTO_CONFIG = Config(
+    retries={"mode": "adaptive", "max_attempts": 8},
+    connect_timeout=10,
+    read_timeout=30,
+    user_agent_appid="IAMWatch",
+)
+
+
+class AwsAccessError(Exception):
+    """A call to AWS failed in a way the user must act on; the message says which call and why."""
+
+
+def describe_error(exc: Exception, *, call: str) -> str:
+    """One line naming the call and the AWS error code, for run errors and the connection test."""
+    if isinstance(exc, ClientError):
+        error = exc.response.get("Error", {})
+        return f"{call}: {error.get('Code', 'Error')}: {error.get('Message', '').strip() or 'no message'}"
+    return f"{call}: {type(exc).__name__}: {exc}"
+
+
+def _region() -> str:
+    return os.environ.get("AWS_DEFAULT_REGION") or os.environ.get("AWS_REGION") or "us-east-1"
+
+
+def account_session(account: AwsAccount) -> boto3.Session:
+    """A boto3 session acting in `account`: assumed role if one is set, else the default credential chain."""
+    base = boto3.Session(region_name=_region())
+    if not account.role_arn:
+        return base
+    params: dict[str, Any] = {
+        "RoleArn": account.role_arn,
+        "RoleSessionName": f"{SESSION_NAME_PREFIX}-{account.account_id}",
+        "DurationSeconds": 900,
+    }
+    if account.external_id:
+        params["ExternalId"] = account.external_id
+    try:
+        credentials = base.client("sts", config=BOTO_CONFIG).assume_role(**params)["Credentials"]
+    except (ClientError, BotoCoreError) as exc:
+        raise AwsAccessError(describe_error(exc, call=f"sts:AssumeRole {account.role_arn}")) from exc
+    return boto3.Session(
+        aws_access_key_id=credentials["AccessKeyId"],
+        aws_secret_access_key=credentials["SecretAccessKey"],
+        aws_session_token=credentials["SessionToken"],
+        region_name=_region(),
+    )
+
+
+def iam_client(session: boto3.Session) -> Any:
+    return session.client("iam", config=BOTO_CONFIG)
+
+
+@dataclass(frozen=True, slots=True)
+class ConnectionStep:
+    call: str
+    ok: bool
+    detail: str
+
+
+# The read-only calls IAMWatch makes in a member account; the first two are required.
+CONNECTION_CALLS: tuple[tuple[str, str, dict[str, Any]], ...] = (
+    ("iam:GenerateCredentialReport", "generate_credential_report", {}),
+    ("iam:GetCredentialReport", "get_credential_report", {}),
+    ("iam:GetAccountPasswordPolicy", "get_account_password_policy", {}),
+    ("iam:GetAccountAuthorizationDetails", "get_account_authorization_details", {"MaxItems": 1}),
+    ("iam:ListVirtualMFADevices", "list_virtual_mfa_devices", {"MaxItems": 1}),
+    ("iam:ListAccountAliases", "list_account_aliases", {}),
+)
+# Error codes that prove the permission is there (the call itself was allowed).
+_ALLOWED_ANYWAY = {"NoSuchEntity", "ReportNotPresent", "ReportInProgress", "ReportExpired"}
+
+
+def connection_test(account: AwsAccount) -> list[ConnectionStep]:
+    """Try each call IAMWatch needs and say exactly which one fails and why."""
+    target = account.role_arn or "the default credential chain"
+    try:
+        session = account_session(account)
+    except AwsAccessError as exc:
+        return [ConnectionStep("sts:AssumeRole", False, str(exc))]
+    steps = [ConnectionStep("sts:AssumeRole" if account.role_arn else "credentials", True, f"acting through {target}")]
+    client = iam_client(session)
+    for call, method, kwargs in CONNECTION_CALLS:
+        try:
+            getattr(client, method)(**kwargs)
+            steps.append(ConnectionStep(call, True, "allowed"))
+        except ClientError as exc:
+            code = exc.response.get("Error", {}).get("Code", "")
+            if code in _ALLOWED_ANYWAY:
+                steps.append(ConnectionStep(call, True, f"allowed ({code})"))
+            else:
+                steps.append(ConnectionStep(call, False, describe_error(exc, call=call)))
+        except BotoCoreError as exc:
+            steps.append(ConnectionStep(call, False, describe_error(exc, call=call)))
+    return steps
