@@ -3,6 +3,7 @@
 Credentials are short-lived STS credentials held in memory for one run; nothing here is stored.
 `AWS_ENDPOINT_URL` (honoured by boto3 itself) points every client at a fake AWS such as moto's server.
 """
+
 from __future__ import annotations
 
 import os

@@ -57,6 +57,8 @@ class AwsAccount(models.Model):
     role_arn = models.CharField(max_length=600, blank=True, validators=[role_arn_validator])
     external_id = models.CharField(max_length=1224, blank=True)
     root_email = models.EmailField(blank=True)
+    alias = models.CharField(max_length=63, blank=True, help_text="IAM account alias, as last fetched")
+    organization_status = models.CharField(max_length=20, blank=True, help_text="status in AWS Organizations, if discovered")
     naming_standard = models.ForeignKey(NamingStandard, null=True, blank=True, on_delete=models.PROTECT, related_name="accounts")
     is_active = models.BooleanField(default=True)
     created_at = models.DateTimeField(auto_now_add=True)

@@ -12,6 +12,7 @@ class RunStatus(models.TextChoices):
     RUNNING = "running"
     SUCCEEDED = "succeeded"
     FAILED = "failed"
+    UNCHANGED = "unchanged", "unchanged (report already stored)"
 
 
 class RunSource(models.TextChoices):
@@ -39,11 +40,13 @@ class AuditRun(models.Model):
     status = models.CharField(max_length=10, choices=RunStatus.choices, default=RunStatus.PENDING)
     requested_at = models.DateTimeField()
     requested_by = models.CharField(max_length=150, blank=True)
+    started_at = models.DateTimeField(null=True, blank=True)
     finished_at = models.DateTimeField(null=True, blank=True)
     generated_at = models.DateTimeField(null=True, blank=True, help_text="T: the time findings are evaluated at")
     aws_generated_at = models.DateTimeField(null=True, blank=True, help_text="GeneratedTime as AWS stated it")
     report = models.ForeignKey(StoredReport, null=True, blank=True, on_delete=models.PROTECT, related_name="runs")
     error = models.TextField(blank=True)
+    attempts = models.PositiveIntegerField(default=0)
     warnings = models.JSONField(default=list, blank=True)
     principal_count = models.PositiveIntegerField(default=0)
     changed_principal_count = models.PositiveIntegerField(default=0)

@@ -20,7 +20,7 @@ from django.utils import timezone
 from accounts.models import AwsAccount
 from accounts.selectors import account_naming_rule
 from audits.bulk import insert_rows
-from audits.checks import REPORT_CHECKS, CheckContext, Result, Thresholds, evaluate_report
+from audits.checks import CHECKS_BY_ID, ApiFacts, CheckContext, Result, Thresholds, checks_for, evaluate_report
 from audits.models import (
     AuditRun,
     Finding,
@@ -131,7 +131,7 @@ def evaluation_time(*, report: CredentialReport, stated: datetime | None, receiv
     return EvaluationTime(stated)
 
 
-def _check_belongs(*, report: CredentialReport, account: AwsAccount) -> None:
+def ensure_report_belongs(*, report: CredentialReport, account: AwsAccount) -> None:
     if report.account_id is not None and report.account_id != account.account_id:
         raise ReportError(f"the report's ARNs belong to account {report.account_id}, not {account.account_id}")
 
@@ -159,7 +159,7 @@ def report_import(
     """Import report bytes as a run exactly as if fetched; raise ReportError and store nothing on bad input."""
     received_at = received_at or timezone.now()
     report = parse_report(content)
-    _check_belongs(report=report, account=account)
+    ensure_report_belongs(report=report, account=account)
     when = evaluation_time(report=report, stated=generated_at, received_at=received_at)
     with transaction.atomic():
         _check_newer(account=account, at=when.at)
@@ -249,7 +249,7 @@ class FindingCounts:
 def _record_findings(*, run: AuditRun, results: list[Result], evaluated: frozenset[str], at: datetime) -> FindingCounts:
     """Carry each (check, principal) finding across runs: create, keep open, resolve, reopen."""
     account = run.account
-    severity = {c.id: c.severity.value for c in REPORT_CHECKS}
+    severity = {c.id: c.severity.value for c in CHECKS_BY_ID.values()}
     raised = {(r.check_id, r.principal): r for r in results}
     to_resolve: list[int] = []
     to_update: list[Finding] = []
@@ -309,7 +309,13 @@ def _record_findings(*, run: AuditRun, results: list[Result], evaluated: frozens
 
 
 def report_ingest(
-    *, run: AuditRun, report: CredentialReport, content: bytes, at: datetime, warnings: Sequence[str] = ()
+    *,
+    run: AuditRun,
+    report: CredentialReport,
+    content: bytes,
+    at: datetime,
+    warnings: Sequence[str] = (),
+    api_facts: ApiFacts | None = None,
 ) -> AuditRun:
     """Store evidence, history, root usage and findings of a parsed report for `run`; call inside a transaction."""
     if not transaction.get_connection().in_atomic_block:
@@ -320,12 +326,12 @@ def report_ingest(
         notes.append("the report has no <root_account> row (as moto's reports): root checks could not run")
     if report.extra_columns:
         notes.append(f"columns unknown to IAMWatch kept in the raw report and ignored: {', '.join(report.extra_columns)}")
-    context = CheckContext(thresholds=thresholds_from_settings(), naming=account_naming_rule(account=account))
+    context = CheckContext(thresholds=thresholds_from_settings(), naming=account_naming_rule(account=account), api=api_facts)
     results = evaluate_report(report, context, at)
 
     changed = _record_history(run=run, report=report, at=at)
     _record_root_usage(run=run, report=report)
-    counts = _record_findings(run=run, results=results, evaluated=frozenset(c.id for c in REPORT_CHECKS), at=at)
+    counts = _record_findings(run=run, results=results, evaluated=frozenset(c.id for c in checks_for(context)), at=at)
 
     run.report = _store_report(content, report.sha256)
     run.status = RunStatus.SUCCEEDED

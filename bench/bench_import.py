@@ -4,6 +4,7 @@ Prints the import time beyond Django's start-up, its ratio to the floor measured
 and how much an unchanged report a day later adds to the database. Targets (issue 2): <= 1 s,
 <= 3x the floor, and an unchanged re-import adding < 5% of what the first import added.
 """
+
 from __future__ import annotations
 
 import csv
@@ -90,7 +91,9 @@ def main() -> None:
     print(f"import (median of {REPEAT}, beyond Django start-up): {took * 1000:.0f} ms   [target <= 1000 ms]")
     print(f"floor: csv parse + sqlite3 insert of the same rows: {floor * 1000:.0f} ms")
     print(f"ratio import / floor: {took / floor:.2f}x   [target <= 3x]")
-    print(f"database growth: first import {first / 1024:.0f} KiB, unchanged report a day later {again / 1024:.1f} KiB = {100 * again / first:.2f}%   [target < 5%]")
+    print(
+        f"database growth: first import {first / 1024:.0f} KiB, unchanged report a day later {again / 1024:.1f} KiB = {100 * again / first:.2f}%   [target < 5%]"
+    )
 
 
 if __name__ == "__main__":

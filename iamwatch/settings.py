@@ -29,6 +29,7 @@ INSTALLED_APPS = [
     "django.contrib.sessions",
     "django.contrib.messages",
     "django.contrib.staticfiles",
+    "django_celery_beat",
     "accounts",
     "audits",
 ]
@@ -113,13 +114,40 @@ CELERY_TASK_ACKS_LATE = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_SERIALIZER = "json"
 CELERY_ACCEPT_CONTENT = ["json"]
+CELERY_TASK_TRACK_STARTED = True
+CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
+CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+CELERY_WORKER_CANCEL_LONG_RUNNING_TASKS_ON_CONNECTION_LOSS = True
+CELERY_TIMEZONE = "UTC"
+
+
+def _positive(name: str, default: int, unit: str) -> int:
+    value = env.int(name, default=default)
+    if value <= 0:
+        raise ImproperlyConfigured(f"{name} must be a positive number of {unit}, not {value}")
+    return value
+
+
+# Fetching from AWS.
+# A run (assume role, generate, poll, fetch, store) is cut off after this many seconds.
+IAMWATCH_RUN_TIME_LIMIT = _positive("IAMWATCH_RUN_TIME_LIMIT", 600, "seconds")
+# How long to wait for AWS to generate a credential report before the run fails.
+IAMWATCH_REPORT_MAX_WAIT = _positive("IAMWATCH_REPORT_MAX_WAIT", 120, "seconds")
+# AWS regenerates a report at most every 4 hours: scheduled runs never fetch an account more often.
+IAMWATCH_MIN_FETCH_INTERVAL_HOURS = _positive("IAMWATCH_MIN_FETCH_INTERVAL_HOURS", 4, "hours")
+# The role name assumed in member accounts discovered through AWS Organizations.
+IAMWATCH_MEMBER_ROLE_NAME = env.str("IAMWATCH_MEMBER_ROLE_NAME", default="IAMWatchAudit")
+IAMWATCH_MEMBER_EXTERNAL_ID = env.str("IAMWATCH_MEMBER_EXTERNAL_ID", default="")
+# An unacknowledged task goes back to the queue after this long (a killed worker's run is retried).
+CELERY_BROKER_TRANSPORT_OPTIONS = {
+    "visibility_timeout": env.int("CELERY_VISIBILITY_TIMEOUT", default=2 * IAMWATCH_RUN_TIME_LIMIT),
+    "socket_connect_timeout": 3,
+    "socket_timeout": 10,
+}
 
 
 def _positive_days(name: str, default: int) -> int:
-    value = env.int(name, default=default)
-    if value <= 0:
-        raise ImproperlyConfigured(f"{name} must be a positive number of days, not {value}")
-    return value
+    return _positive(name, default, "days")
 
 
 # Check thresholds (DESIGN.md check catalog); durations are exact multiples of 24 h.

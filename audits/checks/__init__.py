@@ -6,6 +6,7 @@ from datetime import datetime
 
 from audits.report import CredentialReport
 
+from .api import ApiFacts, direct_admin, password_policy_weak, root_hardware_mfa
 from .base import ACCOUNT_PRINCIPAL, SEVERITY_ORDER, Check, CheckContext, Result, Severity, Thresholds
 from .root import account_report_missing_root, root_access_key_exists, root_mfa_disabled, root_recent_use
 from .users import (
@@ -34,23 +35,33 @@ REPORT_CHECKS: tuple[Check, ...] = (
     shared_account,
     account_report_missing_root,
 )
-CHECKS_BY_ID: dict[str, Check] = {c.id: c for c in REPORT_CHECKS}
+# Checks that also need read-only IAM API facts: they run on fetched reports only.
+API_CHECKS: tuple[Check, ...] = (root_hardware_mfa, password_policy_weak, direct_admin)
+CHECKS_BY_ID: dict[str, Check] = {c.id: c for c in (*REPORT_CHECKS, *API_CHECKS)}
+
+
+def checks_for(context: CheckContext) -> tuple[Check, ...]:
+    """The checks a context can decide: the API-backed ones only when API facts are there."""
+    return (*REPORT_CHECKS, *API_CHECKS) if context.api is not None else REPORT_CHECKS
 
 
 def evaluate_report(report: CredentialReport, context: CheckContext, now: datetime) -> list[Result]:
-    """Run every report check as of `now` (the report's generated time)."""
-    return [result for c in REPORT_CHECKS for result in c(report, context, now)]
+    """Run every check the context can decide, as of `now` (the report's generated time)."""
+    return [result for c in checks_for(context) for result in c(report, context, now)]
 
 
 __all__ = [
     "ACCOUNT_PRINCIPAL",
+    "API_CHECKS",
     "CHECKS_BY_ID",
     "REPORT_CHECKS",
     "SEVERITY_ORDER",
+    "ApiFacts",
     "Check",
     "CheckContext",
     "Result",
     "Severity",
     "Thresholds",
+    "checks_for",
     "evaluate_report",
 ]

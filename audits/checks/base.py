@@ -6,9 +6,13 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
+from typing import TYPE_CHECKING
 
 from accounts.naming import NO_STANDARD, NamingRule
 from audits.report import CredentialReport
+
+if TYPE_CHECKING:
+    from .api import ApiFacts
 
 
 class Severity(StrEnum):
@@ -36,6 +40,7 @@ class CheckContext:
 
     thresholds: Thresholds = Thresholds()
     naming: NamingRule = NO_STANDARD
+    api: ApiFacts | None = None  # read-only IAM API facts; None for an imported file
 
 
 @dataclass(frozen=True, slots=True)

@@ -1,0 +1,184 @@
+"""Fetch a credential report and the read-only API facts of one account through boto3.
+
+Nothing here touches the database: it returns bytes and plain dataclasses for the ingest.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+import urllib.parse
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from botocore.exceptions import BotoCoreError, ClientError
+
+from accounts.aws import describe_error
+from audits.checks.api import ApiFacts
+
+ADMIN_POLICY_ARN_SUFFIX = ":policy/AdministratorAccess"
+# Codes worth another attempt later (botocore's adaptive retries already tried a few times).
+TRANSIENT_CODES = frozenset(
+    {
+        "Throttling",
+        "ThrottlingException",
+        "RequestLimitExceeded",
+        "TooManyRequestsException",
+        "ServiceUnavailable",
+        "InternalFailure",
+    }
+)
+# The report is being (re)generated: generate and wait again.
+_REGENERATE_CODES = frozenset({"ReportInProgress", "ReportNotPresent", "ReportExpired"})
+
+
+class FetchError(Exception):
+    """A fetch failed; `transient` says whether trying again later may succeed."""
+
+    def __init__(self, message: str, *, transient: bool = False) -> None:
+        super().__init__(message)
+        self.transient = transient
+
+
+def _fail(exc: Exception, call: str) -> FetchError:
+    code = exc.response.get("Error", {}).get("Code", "") if isinstance(exc, ClientError) else ""
+    transient = code in TRANSIENT_CODES or isinstance(exc, BotoCoreError)
+    return FetchError(describe_error(exc, call=call), transient=transient)
+
+
+@dataclass(frozen=True, slots=True)
+class FetchedReport:
+    content: bytes
+    aws_generated_at: datetime | None
+    received_at: datetime
+
+
+def fetch_credential_report(
+    client: Any,
+    *,
+    max_wait: float,
+    sleep: Callable[[float], None] = time.sleep,
+    clock: Callable[[], float] = time.monotonic,
+) -> FetchedReport:
+    """GenerateCredentialReport, poll with backoff for at most `max_wait` seconds, then GetCredentialReport."""
+    deadline = clock() + max_wait
+    delay = 1.0
+    state = "STARTED"
+    while True:
+        try:
+            state = client.generate_credential_report()["State"]
+        except (ClientError, BotoCoreError) as exc:
+            raise _fail(exc, "iam:GenerateCredentialReport") from exc
+        if state == "COMPLETE":
+            try:
+                response = client.get_credential_report()
+            except ClientError as exc:
+                if exc.response.get("Error", {}).get("Code") not in _REGENERATE_CODES:
+                    raise _fail(exc, "iam:GetCredentialReport") from exc
+                state = exc.response["Error"]["Code"]
+            except BotoCoreError as exc:
+                raise _fail(exc, "iam:GetCredentialReport") from exc
+            else:
+                generated = response.get("GeneratedTime")
+                return FetchedReport(
+                    content=response["Content"],
+                    aws_generated_at=generated.astimezone(UTC) if generated else None,
+                    received_at=datetime.now(UTC),
+                )
+        if clock() + delay > deadline:
+            raise FetchError(f"iam:GenerateCredentialReport: the report was still {state} after {max_wait:.0f} s; giving up")
+        sleep(delay)
+        delay = min(delay * 2, 30.0)
+
+
+def _document(doc: Any) -> dict[str, Any]:
+    # boto3 usually decodes policy documents; some endpoints (and fakes) return URL-encoded JSON text.
+    if isinstance(doc, str):
+        return json.loads(urllib.parse.unquote(doc))
+    return dict(doc or {})
+
+
+def _as_list(value: Any) -> list[Any]:
+    return value if isinstance(value, list) else [value]
+
+
+def grants_everything(document: Any) -> bool:
+    """A policy with an Allow of every action (`*` or `*:*`) on every resource."""
+    for statement in _as_list(_document(document).get("Statement", [])):
+        if statement.get("Effect") != "Allow" or "NotAction" in statement:
+            continue
+        actions = {str(a) for a in _as_list(statement.get("Action", []))}
+        resources = {str(r) for r in _as_list(statement.get("Resource", []))}
+        if actions & {"*", "*:*"} and "*" in resources:
+            return True
+    return False
+
+
+def admin_users(details: dict[str, list[dict[str, Any]]]) -> dict[str, tuple[str, ...]]:
+    """Users holding AdministratorAccess or an allow-everything policy, directly, inline or through a group."""
+    full_policies = {
+        policy["Arn"]
+        for policy in details.get("Policies", [])
+        if policy["Arn"].endswith(ADMIN_POLICY_ARN_SUFFIX)
+        or any(v.get("IsDefaultVersion") and grants_everything(v.get("Document")) for v in policy.get("PolicyVersionList", []))
+    }
+
+    def reasons_of(entity: dict[str, Any], inline_key: str, via: str) -> list[str]:
+        found = [
+            f"{p['PolicyName']}{via}" for p in entity.get("AttachedManagedPolicies", []) if p["PolicyArn"] in full_policies
+            or p["PolicyArn"].endswith(ADMIN_POLICY_ARN_SUFFIX)
+        ]  # fmt: skip
+        found += [
+            f"inline {p['PolicyName']}{via}" for p in entity.get(inline_key, []) if grants_everything(p.get("PolicyDocument"))
+        ]
+        return found
+
+    groups = {
+        g["GroupName"]: reasons_of(g, "GroupPolicyList", f" via group {g['GroupName']}")
+        for g in details.get("GroupDetailList", [])
+    }
+    result: dict[str, tuple[str, ...]] = {}
+    for user in details.get("UserDetailList", []):
+        reasons = reasons_of(user, "UserPolicyList", "")
+        for group in user.get("GroupList", []):
+            reasons += groups.get(group, [])
+        if reasons:
+            result[user["UserName"]] = tuple(reasons)
+    return result
+
+
+def fetch_api_facts(client: Any) -> ApiFacts:
+    """The read-only API facts behind password_policy_weak, direct_admin, hardware_mfa and the alias."""
+    try:
+        policy: dict[str, Any] | None = client.get_account_password_policy()["PasswordPolicy"]
+    except ClientError as exc:
+        if exc.response.get("Error", {}).get("Code") != "NoSuchEntity":
+            raise _fail(exc, "iam:GetAccountPasswordPolicy") from exc
+        policy = None
+    except BotoCoreError as exc:
+        raise _fail(exc, "iam:GetAccountPasswordPolicy") from exc
+    details: dict[str, list[dict[str, Any]]] = {"UserDetailList": [], "GroupDetailList": [], "Policies": []}
+    try:
+        pages = client.get_paginator("get_account_authorization_details").paginate(
+            Filter=["User", "Group", "LocalManagedPolicy"]  # AWS managed policies are judged by ARN
+        )
+        for page in pages:
+            for key in details:
+                details[key].extend(page.get(key, []))
+        virtual = [
+            device
+            for page in client.get_paginator("list_virtual_mfa_devices").paginate(AssignmentStatus="Assigned")
+            for device in page.get("VirtualMFADevices", [])
+        ]
+        aliases = client.list_account_aliases().get("AccountAliases", [])
+    except (ClientError, BotoCoreError) as exc:
+        raise _fail(exc, "iam read-only API") from exc
+    root_virtual = any(str(d.get("User", {}).get("Arn", "")).endswith(":root") for d in virtual)
+    return ApiFacts(
+        password_policy=policy,
+        admin_users=admin_users(details),
+        root_virtual_mfa=root_virtual,
+        alias=aliases[0] if aliases else "",
+    )

@@ -1,0 +1,132 @@
+"""Fetch runs: request a run, execute it (AWS, then one all-or-nothing transaction), fan out a fleet.
+
+Plain functions with plain arguments: the Celery tasks, `manage.py run_audit` and the "Run now"
+button all call these, and tests call them without Celery.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import timedelta
+
+from django.conf import settings
+from django.db import IntegrityError, transaction
+from django.db.models import Q
+from django.utils import timezone
+
+from accounts.aws import AwsAccessError, account_session, iam_client
+from accounts.models import AwsAccount
+from audits.fetch import FetchError, fetch_api_facts, fetch_credential_report
+from audits.models import AuditRun, RunSource, RunStatus
+from audits.report import ReportError, parse_report
+from audits.services import ensure_report_belongs, evaluation_time, report_ingest
+
+ACTIVE = (RunStatus.PENDING, RunStatus.RUNNING)
+
+
+class TransientRunError(Exception):
+    """The run failed for a reason that may pass (throttling, a network fault); it was put back to pending."""
+
+
+def run_request(*, account: AwsAccount, requested_by: str, source: str = RunSource.FETCH) -> AuditRun:
+    """A pending fetch run for `account`, or the one already pending or running (a double click queues one run)."""
+    with transaction.atomic():
+        AwsAccount.objects.select_for_update().filter(pk=account.pk).first()  # serialise requests per account
+        existing = AuditRun.objects.filter(account=account, status__in=ACTIVE).order_by("-requested_at").first()
+        if existing is not None:
+            return existing
+        return AuditRun.objects.create(account=account, source=source, requested_at=timezone.now(), requested_by=requested_by)
+
+
+def _claim(run_id: int) -> bool:
+    """Compare-and-set: move the run to running if it is pending, or running but abandoned by a dead worker."""
+    now = timezone.now()
+    stale = now - timedelta(seconds=settings.IAMWATCH_RUN_TIME_LIMIT + 60)
+    claimable = Q(status=RunStatus.PENDING) | Q(status=RunStatus.RUNNING, started_at__lt=stale)
+    return AuditRun.objects.filter(claimable, pk=run_id).update(status=RunStatus.RUNNING, started_at=now) == 1
+
+
+def _finish(run: AuditRun, status: str, error: str) -> None:
+    AuditRun.objects.filter(pk=run.pk).update(status=status, error=error[:4000], finished_at=timezone.now())
+    run.refresh_from_db()
+
+
+def run_execute(*, run_id: int, final_attempt: bool = True) -> AuditRun | None:
+    """Fetch and store one run. Returns None when another delivery of the same task already owns the run.
+
+    Idempotent: a duplicate delivery finds the run no longer pending and does nothing; the data of a
+    report lands in one transaction and a unique constraint keeps one succeeded run per report time.
+    """
+    if not _claim(run_id):
+        return None
+    run = AuditRun.objects.select_related("account").get(pk=run_id)
+    AuditRun.objects.filter(pk=run.pk).update(attempts=run.attempts + 1)
+    account = run.account
+    try:
+        client = iam_client(account_session(account))
+        fetched = fetch_credential_report(client, max_wait=settings.IAMWATCH_REPORT_MAX_WAIT)
+        facts = fetch_api_facts(client)
+        report = parse_report(fetched.content)
+        ensure_report_belongs(report=report, account=account)
+        when = evaluation_time(report=report, stated=fetched.aws_generated_at, received_at=fetched.received_at)
+        with transaction.atomic():
+            latest = (
+                AuditRun.objects.filter(account=account, status=RunStatus.SUCCEEDED, generated_at__gte=when.at)
+                .order_by("-generated_at")
+                .first()
+            )
+            if latest is not None:
+                # AWS hands out the same report for up to 4 hours: nothing new to store.
+                _finish(
+                    run,
+                    RunStatus.UNCHANGED,
+                    f"AWS returned the report already stored by run {latest.pk} (generated {latest.generated_at:%Y-%m-%d %H:%M}Z)",
+                )
+                return run
+            run.aws_generated_at = fetched.aws_generated_at
+            report_ingest(run=run, report=report, content=fetched.content, at=when.at, warnings=when.warnings, api_facts=facts)
+            AwsAccount.objects.filter(pk=account.pk).update(alias=facts.alias)
+    except FetchError as exc:
+        if exc.transient and not final_attempt:
+            AuditRun.objects.filter(pk=run.pk).update(status=RunStatus.PENDING, error=f"retrying after: {exc}")
+            raise TransientRunError(str(exc)) from exc
+        _finish(run, RunStatus.FAILED, str(exc))
+    except (AwsAccessError, ReportError) as exc:
+        _finish(run, RunStatus.FAILED, str(exc))
+    except IntegrityError:
+        # Another run stored the same report time in the meantime.
+        _finish(run, RunStatus.UNCHANGED, "another run stored this report first")
+    run.refresh_from_db()
+    return run
+
+
+@dataclass(frozen=True, slots=True)
+class FleetRequest:
+    runs: list[AuditRun]
+    skipped_recent: list[AwsAccount]
+
+
+def fleet_request(*, requested_by: str, force: bool = False, accounts: list[AwsAccount] | None = None) -> FleetRequest:
+    """One pending run per active account; unless forced, skip accounts fetched within the minimum interval."""
+    since = timezone.now() - timedelta(hours=settings.IAMWATCH_MIN_FETCH_INTERVAL_HOURS)
+    targets = accounts if accounts is not None else list(AwsAccount.objects.filter(is_active=True))
+    runs, skipped = [], []
+    for account in targets:
+        recent = AuditRun.objects.filter(
+            account=account, status=RunStatus.SUCCEEDED, source=RunSource.FETCH, requested_at__gte=since
+        )
+        if not force and recent.exists():
+            skipped.append(account)
+            continue
+        runs.append(run_request(account=account, requested_by=requested_by))
+    return FleetRequest(runs=runs, skipped_recent=skipped)
+
+
+def runs_reap_stale() -> int:
+    """Fail runs a dead worker left running past the time limit, or that sat unqueued for a day."""
+    now = timezone.now()
+    running = Q(status=RunStatus.RUNNING, started_at__lt=now - timedelta(seconds=2 * settings.IAMWATCH_RUN_TIME_LIMIT))
+    pending = Q(status=RunStatus.PENDING, requested_at__lt=now - timedelta(days=1))
+    return AuditRun.objects.filter(running | pending).update(
+        status=RunStatus.FAILED, error="no worker finished this run; the next run will try again", finished_at=now
+    )

@@ -1,0 +1,73 @@
+"""Celery tasks: thin wrappers with explicit names around the plain functions of audits.runs."""
+
+from __future__ import annotations
+
+import logging
+
+from celery import shared_task
+from django.conf import settings
+from kombu.exceptions import OperationalError
+
+from audits.models import AuditRun, RunStatus
+from audits.runs import TransientRunError, fleet_request, run_execute, runs_reap_stale
+
+log = logging.getLogger(__name__)
+
+
+class QueueUnavailable(Exception):
+    """The broker cannot take the task; the run was marked failed with the reason."""
+
+
+# Idempotency: the run row exists before the task is sent, and run_execute claims it with a
+# compare-and-set (pending -> running), so a second delivery of the same message does nothing.
+# acks_late + a worker killed mid-run: the message comes back after the visibility timeout and the
+# claim succeeds again only once the first attempt is stale; the half-done attempt stored nothing,
+# because a report's data lands in one transaction. Retries are for transient AWS faults only.
+@shared_task(
+    name="audits.fetch_account",
+    bind=True,
+    acks_late=True,
+    reject_on_worker_lost=True,
+    max_retries=3,
+    soft_time_limit=settings.IAMWATCH_RUN_TIME_LIMIT,
+    time_limit=settings.IAMWATCH_RUN_TIME_LIMIT + 30,
+)
+def fetch_account(self, run_id: int) -> str:  # type: ignore[no-untyped-def]
+    """Fetch one account's credential report for a pending run."""
+    try:
+        run = run_execute(run_id=run_id, final_attempt=self.request.retries >= self.max_retries)
+    except TransientRunError as exc:
+        raise self.retry(exc=exc, countdown=30 * 2**self.request.retries) from exc
+    return "duplicate delivery" if run is None else run.status
+
+
+def enqueue_run(run: AuditRun) -> None:
+    """Send a run to the workers (in-process when eager); mark it failed and raise QueueUnavailable if the broker is down."""
+    try:
+        fetch_account.apply_async(args=[run.pk], retry=False)
+    except OperationalError as exc:
+        log.warning("cannot queue run %s: %s", run.pk, exc)
+        AuditRun.objects.filter(pk=run.pk, status=RunStatus.PENDING).update(
+            status=RunStatus.FAILED, error="could not be queued: the task broker (Redis) is unreachable"
+        )
+        raise QueueUnavailable("runs cannot be queued right now: the task broker (Redis) is unreachable") from exc
+
+
+@shared_task(name="audits.fetch_fleet")
+def fetch_fleet(force: bool = False) -> int:
+    """The scheduler's task: one fetch task per active account (fan-out)."""
+    request = fleet_request(requested_by="schedule", force=force)
+    queued = 0
+    for run in request.runs:
+        try:
+            enqueue_run(run)
+            queued += 1
+        except QueueUnavailable:
+            log.exception("fleet fan-out: run %s not queued", run.pk)
+    return queued
+
+
+@shared_task(name="audits.reap_stale_runs")
+def reap_stale_runs() -> int:
+    """Fail runs abandoned by dead workers so that nobody waits on them."""
+    return runs_reap_stale()

@@ -1,0 +1,216 @@
+"""Fetching through boto3 against moto (in-process): sessions, polling, API-backed checks, run outcomes."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from typing import Any
+
+import boto3
+import pytest
+from moto import mock_aws
+
+from accounts.aws import account_session, connection_test
+from accounts.models import AwsAccount
+from accounts.services import account_create
+from audits.fetch import FetchError, admin_users, fetch_credential_report, grants_everything
+from audits.models import AuditRun, Finding, RunStatus
+from audits.runs import fleet_request, run_execute, run_request
+
+MEMBER = "111111111111"
+ROLE = f"arn:aws:iam::{MEMBER}:role/IAMWatchAudit"
+EVERYTHING = json.dumps({"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "*", "Resource": "*"}]})
+READ_ONLY = json.dumps({"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "iam:Get*", "Resource": "*"}]})
+
+
+@pytest.fixture
+def aws(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    for name in ("AWS_ENDPOINT_URL", "AWS_PROFILE"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
+    monkeypatch.setenv("AWS_DEFAULT_REGION", "us-east-1")
+    monkeypatch.setenv("MOTO_IAM_LOAD_MANAGED_POLICIES", "true")
+    with mock_aws():
+        yield
+
+
+def member_iam() -> Any:
+    """An IAM client acting inside the member account (moto maps assumed-role credentials to it)."""
+    creds = boto3.client("sts").assume_role(RoleArn=ROLE, RoleSessionName="seed-member")["Credentials"]
+    return boto3.client(
+        "iam",
+        aws_access_key_id=creds["AccessKeyId"],
+        aws_secret_access_key=creds["SecretAccessKey"],
+        aws_session_token=creds["SessionToken"],
+    )
+
+
+@pytest.fixture
+def member(aws: None, db: None) -> AwsAccount:
+    iam = member_iam()
+    iam.create_user(UserName="JSmith")
+    iam.create_login_profile(UserName="JSmith", Password="Secret-passw0rd!")
+    iam.attach_user_policy(UserName="JSmith", PolicyArn="arn:aws:iam::aws:policy/AdministratorAccess")
+    iam.create_user(UserName="networkAdmin")
+    iam.create_group(GroupName="ops")
+    iam.put_group_policy(GroupName="ops", PolicyName="all", PolicyDocument=EVERYTHING)
+    iam.add_user_to_group(GroupName="ops", UserName="networkAdmin")
+    iam.create_user(UserName="BJones")
+    arn = iam.create_policy(PolicyName="god-mode", PolicyDocument=EVERYTHING)["Policy"]["Arn"]
+    iam.attach_user_policy(UserName="BJones", PolicyArn=arn)
+    iam.create_user(UserName="AWhite")
+    iam.put_user_policy(UserName="AWhite", PolicyName="read", PolicyDocument=READ_ONLY)
+    return account_create(
+        account_id=MEMBER, name="member", role_arn=ROLE, external_id="ext-123", naming_preset="initial_lastname"
+    )
+
+
+def test_the_session_assumes_the_role_with_the_external_id_and_acts_in_the_member_account(member: AwsAccount) -> None:
+    session = account_session(member)
+    identity = session.client("sts").get_caller_identity()
+    assert identity["Account"] == MEMBER
+    assert identity["Arn"].endswith(f"assumed-role/IAMWatchAudit/IAMWatch-{MEMBER}")
+    assert session.get_credentials().token  # short-lived STS credentials, never stored
+
+
+def test_a_fetch_run_stores_the_report_and_the_api_backed_findings(member: AwsAccount) -> None:
+    run = run_execute(run_id=run_request(account=member, requested_by="alice").pk)
+    assert run is not None and run.status == RunStatus.SUCCEEDED, run.error if run else None
+    assert run.principal_count == 4 and run.report is not None
+    # moto's GeneratedTime (2015) is older than the users inside: not believed, with a warning.
+    assert run.aws_generated_at is not None and run.aws_generated_at.year == 2015
+    assert run.generated_at is not None and run.generated_at.year >= 2026
+    assert any("older than" in w for w in run.warnings) and any("<root_account>" in w for w in run.warnings)
+    open_ = set(Finding.objects.filter(account=member, status="open").values_list("check_id", "principal"))
+    assert {("user.direct_admin", "JSmith"), ("user.direct_admin", "networkAdmin"), ("user.direct_admin", "BJones")} <= open_
+    assert ("user.direct_admin", "AWhite") not in open_
+    assert ("account.password_policy_weak", "") in open_ and ("account.report_missing_root", "") in open_
+    detail = Finding.objects.get(check_id="user.direct_admin", principal="networkAdmin").detail
+    assert "via group ops" in detail
+
+
+def test_a_sound_password_policy_raises_nothing_and_a_weak_one_says_why(member: AwsAccount) -> None:
+    iam = member_iam()
+    iam.update_account_password_policy(MinimumPasswordLength=15, PasswordReusePrevention=24)
+    run_execute(run_id=run_request(account=member, requested_by="alice").pk)
+    assert not Finding.objects.filter(check_id="account.password_policy_weak").exists()
+
+    iam.update_account_password_policy(MinimumPasswordLength=8, PasswordReusePrevention=5, MaxPasswordAge=90)
+    run = run_execute(run_id=run_request(account=member, requested_by="alice").pk)
+    assert run is not None and run.status == RunStatus.SUCCEEDED
+    finding = Finding.objects.get(check_id="account.password_policy_weak")
+    assert (
+        "minimum length 8 < 15" in finding.detail and "reuse prevention 5 < 24" in finding.detail and "expiry" in finding.detail
+    )
+
+
+def test_an_imported_file_never_resolves_api_backed_findings(member: AwsAccount) -> None:
+    from audits.services import report_import
+
+    run_execute(run_id=run_request(account=member, requested_by="alice").pk)
+    content = member_iam().get_credential_report()["Content"]
+    report_import(account=member, content=content)
+    assert Finding.objects.filter(check_id="user.direct_admin", status="open").count() == 3
+
+
+def test_the_account_alias_is_recorded(member: AwsAccount) -> None:
+    member_iam().create_account_alias(AccountAlias="acme-member")
+    run_execute(run_id=run_request(account=member, requested_by="alice").pk)
+    member.refresh_from_db()
+    assert member.alias == "acme-member"
+
+
+def test_a_second_delivery_of_the_same_run_does_nothing(member: AwsAccount) -> None:
+    run = run_request(account=member, requested_by="alice")
+    assert run_execute(run_id=run.pk) is not None
+    assert run_execute(run_id=run.pk) is None
+    assert AuditRun.objects.count() == 1
+
+
+def test_a_double_request_queues_one_run(member: AwsAccount) -> None:
+    assert run_request(account=member, requested_by="a").pk == run_request(account=member, requested_by="b").pk
+
+
+def test_a_role_the_default_chain_may_not_assume_fails_the_run_with_the_call_named(
+    aws: None, db: None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    account = account_create(account_id="222222222222", name="broken", role_arn="arn:aws:iam::222222222222:role/Missing")
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "")  # no credentials at all
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "")
+    run = run_execute(run_id=run_request(account=account, requested_by="alice").pk)
+    assert run is not None and run.status == RunStatus.FAILED
+    assert run.error.startswith("sts:AssumeRole arn:aws:iam::222222222222:role/Missing")
+    assert not Finding.objects.exists()
+
+
+def test_connection_test_lists_every_call(member: AwsAccount) -> None:
+    steps = connection_test(member)
+    assert [s.call for s in steps][:3] == ["sts:AssumeRole", "iam:GenerateCredentialReport", "iam:GetCredentialReport"]
+    assert all(s.ok for s in steps), steps
+
+
+def test_fleet_request_skips_accounts_fetched_within_four_hours_unless_forced(member: AwsAccount) -> None:
+    run_execute(run_id=fleet_request(requested_by="schedule").runs[0].pk)
+    again = fleet_request(requested_by="schedule")
+    assert again.runs == [] and again.skipped_recent == [member]
+    assert len(fleet_request(requested_by="alice", force=True).runs) == 1
+
+
+class StuckAws:
+    """Fake IAM whose report never finishes generating."""
+
+    def __init__(self) -> None:
+        self.calls = 0
+
+    def generate_credential_report(self) -> dict[str, str]:
+        self.calls += 1
+        return {"State": "INPROGRESS"}
+
+
+def test_a_report_that_stays_in_progress_fails_clearly_within_the_bound() -> None:
+    now = [0.0]
+    waits: list[float] = []
+
+    def sleep(seconds: float) -> None:
+        waits.append(seconds)
+        now[0] += seconds
+
+    stuck = StuckAws()
+    with pytest.raises(FetchError, match="still INPROGRESS after 120 s") as caught:
+        fetch_credential_report(stuck, max_wait=120, sleep=sleep, clock=lambda: now[0])
+    assert not caught.value.transient
+    assert sum(waits) <= 120 and waits[:4] == [1.0, 2.0, 4.0, 8.0]  # exponential backoff, bounded
+    assert stuck.calls == len(waits) + 1
+
+
+@pytest.mark.parametrize(
+    ("document", "expected"),
+    [
+        ({"Statement": [{"Effect": "Allow", "Action": "*", "Resource": "*"}]}, True),
+        ({"Statement": {"Effect": "Allow", "Action": ["*:*"], "Resource": ["*"]}}, True),
+        ({"Statement": [{"Effect": "Allow", "Action": "*", "Resource": "arn:aws:s3:::b"}]}, False),
+        ({"Statement": [{"Effect": "Deny", "Action": "*", "Resource": "*"}]}, False),
+        ({"Statement": [{"Effect": "Allow", "NotAction": "iam:*", "Resource": "*"}]}, False),
+        (
+            "%7B%22Statement%22%3A%5B%7B%22Effect%22%3A%22Allow%22%2C%22Action%22%3A%22*%22%2C%22Resource%22%3A%22*%22%7D%5D%7D",
+            True,
+        ),
+    ],
+)
+def test_grants_everything(document: Any, expected: bool) -> None:
+    assert grants_everything(document) is expected
+
+
+def test_admin_users_follows_groups_and_customer_policies() -> None:
+    details = {
+        "UserDetailList": [
+            {"UserName": "a", "AttachedManagedPolicies": [{"PolicyName": "AdministratorAccess", "PolicyArn": "arn:aws:iam::aws:policy/AdministratorAccess"}]},
+            {"UserName": "b", "GroupList": ["admins"]},
+            {"UserName": "c", "AttachedManagedPolicies": [{"PolicyName": "mine", "PolicyArn": "arn:aws:iam::1:policy/mine"}]},
+            {"UserName": "d", "AttachedManagedPolicies": [{"PolicyName": "ro", "PolicyArn": "arn:aws:iam::aws:policy/ReadOnlyAccess"}]},
+        ],
+        "GroupDetailList": [{"GroupName": "admins", "GroupPolicyList": [{"PolicyName": "all", "PolicyDocument": {"Statement": [{"Effect": "Allow", "Action": "*", "Resource": "*"}]}}]}],
+        "Policies": [{"Arn": "arn:aws:iam::1:policy/mine", "PolicyVersionList": [{"IsDefaultVersion": True, "Document": {"Statement": [{"Effect": "Allow", "Action": "*:*", "Resource": "*"}]}}]}],
+    }  # fmt: skip
+    assert admin_users(details) == {"a": ("AdministratorAccess",), "b": ("inline all via group admins",), "c": ("mine",)}
