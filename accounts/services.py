@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from typing import Any
+
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import transaction
@@ -49,3 +52,51 @@ def account_create(
         account.naming_standard = naming_standard_for_preset(preset=naming_preset)
     account.save()
     return account
+
+
+@dataclass(frozen=True, slots=True)
+class OrganizationSync:
+    created: list[AwsAccount]
+    updated: list[AwsAccount]
+    deactivated: list[AwsAccount]
+    unchanged: int
+
+
+def organization_sync(*, members: list[dict[str, Any]]) -> OrganizationSync:
+    """Register new member accounts and update names, root emails and status; suspended or closed ones go inactive, never deleted.
+
+    `members` are AWS Organizations ListAccounts entries (Id, Name, Email, Status or State).
+    """
+    created, updated, deactivated, unchanged = [], [], [], 0
+    with transaction.atomic():
+        for member in members:
+            status = str(member.get("State") or member.get("Status") or "ACTIVE").upper()
+            active = status == "ACTIVE"
+            account = AwsAccount.objects.select_for_update().filter(account_id=member["Id"]).first()
+            if account is None:
+                account = AwsAccount(
+                    account_id=member["Id"],
+                    name=member.get("Name", member["Id"]),
+                    root_email=member.get("Email", ""),
+                    role_arn=f"arn:aws:iam::{member['Id']}:role/{settings.IAMWATCH_MEMBER_ROLE_NAME}",
+                    external_id=settings.IAMWATCH_MEMBER_EXTERNAL_ID,
+                    is_active=active,
+                    organization_status=status,
+                )
+                account.full_clean()
+                account.save()
+                created.append(account)
+                continue
+            before = (account.name, account.root_email, account.is_active, account.organization_status)
+            account.name = member.get("Name", account.name)
+            account.root_email = member.get("Email", account.root_email)
+            account.organization_status = status
+            if not active:
+                account.is_active = False
+            if (account.name, account.root_email, account.is_active, account.organization_status) == before:
+                unchanged += 1
+                continue
+            account.full_clean()
+            account.save()
+            (updated if active or before[2] is False else deactivated).append(account)
+    return OrganizationSync(created=created, updated=updated, deactivated=deactivated, unchanged=unchanged)

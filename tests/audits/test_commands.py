@@ -221,7 +221,12 @@ def test_export_to_an_unwritable_place_says_so(sandbox: AwsAccount, tmp_path: Pa
         call_command("export_findings", "--output", str(tmp_path / "missing-dir" / "out.csv"))
 
 
-def test_run_audit_exists_and_refuses_unknown_accounts(sandbox: AwsAccount) -> None:
+def test_run_audit_refuses_unknown_accounts(sandbox: AwsAccount) -> None:
     with pytest.raises(CommandError, match="no AWS account 999988887777"):
         call_command("run_audit", "999988887777")
     assert not AuditRun.objects.exists() and not PrincipalState.objects.exists() and not StoredReport.objects.exists()
+
+
+def test_run_audit_with_no_account_registered_says_so(db: None) -> None:
+    with pytest.raises(CommandError, match="no active AWS account"):
+        call_command("run_audit")

@@ -5,10 +5,12 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from accounts.models import AwsAccount
+from audits.models import RunStatus
+from audits.runs import run_execute, run_request
 
 
 class Command(BaseCommand):
-    help = "Fetch the credential report of the given accounts (default: every active account) now, synchronously."
+    help = "Fetch the credential report of the given accounts (default: every active account) now, synchronously, with no broker."
 
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("account_ids", nargs="*", metavar="ACCOUNT_ID")
@@ -19,6 +21,23 @@ class Command(BaseCommand):
         unknown = sorted(set(wanted) - set(accounts.values_list("account_id", flat=True)))
         if unknown:
             raise CommandError(f"no AWS account {', '.join(unknown)} is registered")
-        raise CommandError(
-            "fetching from AWS is not available in this version yet; import a downloaded report with import_credential_report"
-        )
+        if not accounts:
+            raise CommandError("no active AWS account is registered (add one with manage.py add_account)")
+        failed = 0
+        for account in accounts.order_by("account_id"):
+            run = run_execute(run_id=run_request(account=account, requested_by="manage.py run_audit").pk)
+            if run is None:
+                self.stdout.write(f"{account}: another process is running this account's run")
+                continue
+            if run.status == RunStatus.FAILED:
+                failed += 1
+                self.stderr.write(f"{account}: run {run.pk} failed: {run.error}")
+            elif run.status == RunStatus.UNCHANGED:
+                self.stdout.write(f"{account}: run {run.pk} unchanged: {run.error}")
+            else:
+                self.stdout.write(
+                    f"{account}: run {run.pk} {run.status}, {run.principal_count} principals, "
+                    f"{run.open_finding_count} open findings ({run.new_finding_count} new, {run.resolved_finding_count} resolved)"
+                )
+        if failed:
+            raise CommandError(f"{failed} of {accounts.count()} account(s) failed")
