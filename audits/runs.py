@@ -22,6 +22,8 @@ from audits.report import ReportError, parse_report
 from audits.services import ensure_report_belongs, evaluation_time, report_ingest
 
 ACTIVE = (RunStatus.PENDING, RunStatus.RUNNING)
+# The task is killed this long after its soft time limit; a run running longer than both has no live worker.
+HARD_LIMIT_MARGIN = 10
 
 
 class TransientRunError(Exception):
@@ -41,7 +43,7 @@ def run_request(*, account: AwsAccount, requested_by: str, source: str = RunSour
 def _claim(run_id: int) -> bool:
     """Compare-and-set: move the run to running if it is pending, or running but abandoned by a dead worker."""
     now = timezone.now()
-    stale = now - timedelta(seconds=settings.IAMWATCH_RUN_TIME_LIMIT + 60)
+    stale = now - timedelta(seconds=settings.IAMWATCH_RUN_TIME_LIMIT + HARD_LIMIT_MARGIN + 5)
     claimable = Q(status=RunStatus.PENDING) | Q(status=RunStatus.RUNNING, started_at__lt=stale)
     return AuditRun.objects.filter(claimable, pk=run_id).update(status=RunStatus.RUNNING, started_at=now) == 1
 
@@ -96,6 +98,10 @@ def run_execute(*, run_id: int, final_attempt: bool = True) -> AuditRun | None:
     except IntegrityError:
         # Another run stored the same report time in the meantime.
         _finish(run, RunStatus.UNCHANGED, "another run stored this report first")
+    except BaseException as exc:
+        # Time limit, a bug, an interrupt: the data transaction rolled back; say so on the run, then re-raise.
+        _finish(run, RunStatus.FAILED, f"the run stopped: {type(exc).__name__} {exc}".strip())
+        raise
     run.refresh_from_db()
     return run
 

@@ -9,7 +9,7 @@ from django.conf import settings
 from kombu.exceptions import OperationalError
 
 from audits.models import AuditRun, RunStatus
-from audits.runs import TransientRunError, fleet_request, run_execute, runs_reap_stale
+from audits.runs import HARD_LIMIT_MARGIN, TransientRunError, fleet_request, run_execute, runs_reap_stale
 
 log = logging.getLogger(__name__)
 
@@ -30,7 +30,7 @@ class QueueUnavailable(Exception):
     reject_on_worker_lost=True,
     max_retries=3,
     soft_time_limit=settings.IAMWATCH_RUN_TIME_LIMIT,
-    time_limit=settings.IAMWATCH_RUN_TIME_LIMIT + 30,
+    time_limit=settings.IAMWATCH_RUN_TIME_LIMIT + HARD_LIMIT_MARGIN,
 )
 def fetch_account(self, run_id: int) -> str:  # type: ignore[no-untyped-def]
     """Fetch one account's credential report for a pending run."""

@@ -6,10 +6,13 @@ import contextlib
 import glob
 import os
 import shutil
+import signal
 import socket
 import subprocess
+import sys
 import tempfile
-from collections.abc import Iterator
+import time
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 
@@ -59,3 +62,94 @@ def postgres() -> Iterator[str]:
             )
     finally:
         shutil.rmtree(datadir, ignore_errors=True)
+
+
+def _wait(check: Callable[[], bool], what: str, timeout: float = 20.0) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if check():
+            return
+        time.sleep(0.05)
+    raise RuntimeError(f"{what} did not start within {timeout:.0f} s")
+
+
+def _port_open(port: int) -> bool:
+    with socket.socket() as s:
+        return s.connect_ex(("127.0.0.1", port)) == 0
+
+
+def _stop(process: subprocess.Popen[bytes]) -> None:
+    if process.poll() is None:
+        process.terminate()
+        try:
+            process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+
+
+@contextlib.contextmanager
+def redis() -> Iterator[str]:
+    """A Redis server on 127.0.0.1 and a free port, nothing saved to disk; yields its URL."""
+    binary = shutil.which("redis-server") or "/usr/bin/redis-server"
+    if not Path(binary).exists():
+        raise RuntimeError("redis-server is not installed: run `make install` (Debian package redis-server)")
+    port = free_port()
+    process = subprocess.Popen(
+        [binary, "--bind", "127.0.0.1", "--port", str(port), "--save", "", "--appendonly", "no", "--protected-mode", "yes"],
+        stdout=subprocess.DEVNULL,
+    )
+    try:
+        _wait(lambda: _port_open(port), "redis-server")
+        yield f"redis://127.0.0.1:{port}/0"
+    finally:
+        _stop(process)
+
+
+@contextlib.contextmanager
+def moto_server() -> Iterator[str]:
+    """moto's AWS fake on 127.0.0.1 and a free port (AWS managed policies loaded); yields its endpoint URL."""
+    port = free_port()
+    binary = Path(sys.executable).parent / "moto_server"
+    env = {**os.environ, "MOTO_IAM_LOAD_MANAGED_POLICIES": "true"}
+    process = subprocess.Popen(
+        [str(binary), "-H", "127.0.0.1", "-p", str(port)], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+    )
+    try:
+        _wait(lambda: _port_open(port), "moto_server", timeout=60)
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        _stop(process)
+
+
+@contextlib.contextmanager
+def celery_worker(env: dict[str, str], *, concurrency: int = 1, name: str = "w1") -> Iterator[subprocess.Popen[bytes]]:
+    """A real `celery worker` process for the project, in its own process group (so a test can kill it outright)."""
+    log = Path(tempfile.mkdtemp(prefix="iamwatch-worker-")) / "worker.log"
+    argv = [
+        str(Path(sys.executable).parent / "celery"), "-A", "iamwatch", "worker", "--loglevel=INFO", f"--concurrency={concurrency}",
+        "--pool=prefork", f"--hostname={name}@%h", "--without-gossip", "--without-mingle", "--without-heartbeat",
+    ]  # fmt: skip
+    with log.open("wb") as out:
+        process = subprocess.Popen(
+            argv,
+            env=env,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+            cwd=Path(__file__).resolve().parent.parent,
+        )
+    try:
+        _wait(lambda: b"ready." in log.read_bytes() or process.poll() is not None, "celery worker", timeout=60)
+        if process.poll() is not None:
+            raise RuntimeError(f"celery worker exited: {log.read_text()[-2000:]}")
+        process.log = log  # type: ignore[attr-defined]
+        yield process
+    finally:
+        if process.poll() is None:
+            os.killpg(process.pid, signal.SIGTERM)
+            try:
+                process.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                os.killpg(process.pid, signal.SIGKILL)
+                process.wait()

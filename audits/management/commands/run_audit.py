@@ -6,7 +6,8 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from accounts.models import AwsAccount
 from audits.models import RunStatus
-from audits.runs import run_execute, run_request
+from audits.runs import fleet_request, run_execute, run_request
+from audits.tasks import QueueUnavailable, enqueue_run
 
 
 class Command(BaseCommand):
@@ -14,6 +15,9 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("account_ids", nargs="*", metavar="ACCOUNT_ID")
+        parser.add_argument(
+            "--queue", action="store_true", help="queue the runs for the Celery workers instead of running them here"
+        )
 
     def handle(self, *args: Any, **options: Any) -> None:
         wanted: list[str] = options["account_ids"]
@@ -23,6 +27,9 @@ class Command(BaseCommand):
             raise CommandError(f"no AWS account {', '.join(unknown)} is registered")
         if not accounts:
             raise CommandError("no active AWS account is registered (add one with manage.py add_account)")
+        if options["queue"]:
+            self._queue(list(accounts.order_by("account_id")))
+            return
         failed = 0
         for account in accounts.order_by("account_id"):
             run = run_execute(run_id=run_request(account=account, requested_by="manage.py run_audit").pk)
@@ -41,3 +48,12 @@ class Command(BaseCommand):
                 )
         if failed:
             raise CommandError(f"{failed} of {accounts.count()} account(s) failed")
+
+    def _queue(self, accounts: list[AwsAccount]) -> None:
+        result = fleet_request(requested_by="manage.py run_audit --queue", force=True, accounts=accounts)
+        try:
+            for run in result.runs:
+                enqueue_run(run)
+        except QueueUnavailable as exc:
+            raise CommandError(str(exc)) from None
+        self.stdout.write(f"queued {len(result.runs)} run(s): {', '.join(str(r.pk) for r in result.runs)}")

@@ -1,0 +1,170 @@
+"""A fleet of fake AWS accounts on a moto server, with IAM permissions enforced, and a faulty proxy in front of it.
+
+Seeding (DESIGN.md): with authorisation off, create IAMWatch's own user and key in the account it runs in,
+then in each member account a role `IAMWatchAudit` with (or without) a read policy and a few IAM users;
+then switch authorisation on, so that every later call is checked like real AWS would.
+"""
+
+from __future__ import annotations
+
+import http.client
+import json
+import threading
+import urllib.request
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+from urllib.parse import urlsplit
+
+import boto3
+
+HOME_ACCOUNT = "123456789012"  # moto's default: the account IAMWatch runs in
+ROLE_NAME = "IAMWatchAudit"
+READ_POLICY = {
+    "Version": "2012-10-17",
+    "Statement": [{"Effect": "Allow", "Action": ["iam:GenerateCredentialReport", "iam:Get*", "iam:List*"], "Resource": "*"}],
+}
+ASSUME_POLICY = {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "sts:AssumeRole", "Resource": "*"}]}
+TRUST_POLICY = {
+    "Version": "2012-10-17",
+    "Statement": [{"Effect": "Allow", "Principal": {"AWS": f"arn:aws:iam::{HOME_ACCOUNT}:root"}, "Action": "sts:AssumeRole"}],
+}
+
+
+def _moto_api(endpoint: str, path: str, body: bytes = b"") -> None:
+    request = urllib.request.Request(endpoint + path, data=body, method="POST", headers={"Content-Type": "text/plain"})
+    with urllib.request.urlopen(request, timeout=10) as response:
+        response.read()
+
+
+@dataclass(frozen=True, slots=True)
+class Fleet:
+    endpoint: str
+    access_key_id: str
+    secret_access_key: str
+    accounts: dict[str, bool]  # account id -> whether its role may read IAM
+
+    def env(self) -> dict[str, str]:
+        """Environment for an IAMWatch process acting as the tool's own IAM user against this fleet."""
+        return {
+            "AWS_ENDPOINT_URL": self.endpoint,
+            "AWS_ACCESS_KEY_ID": self.access_key_id,
+            "AWS_SECRET_ACCESS_KEY": self.secret_access_key,
+            "AWS_DEFAULT_REGION": "us-east-1",
+        }
+
+    def role_arn(self, account_id: str) -> str:
+        return f"arn:aws:iam::{account_id}:role/{ROLE_NAME}"
+
+
+def seed_fleet(endpoint: str, accounts: dict[str, bool], *, users: int = 3) -> Fleet:
+    """Reset the moto server and seed it: IAMWatch's user and key, and per account a role and `users` IAM users."""
+    _moto_api(endpoint, "/moto-api/reset")
+    _moto_api(endpoint, "/moto-api/reset-auth", b"inf")
+    seed = {"endpoint_url": endpoint, "region_name": "us-east-1", "aws_access_key_id": "seed", "aws_secret_access_key": "seed"}
+    iam = boto3.client("iam", **seed)
+    iam.create_user(UserName="iamwatch")
+    iam.put_user_policy(UserName="iamwatch", PolicyName="assume-audit-roles", PolicyDocument=json.dumps(ASSUME_POLICY))
+    key = iam.create_access_key(UserName="iamwatch")["AccessKey"]
+    sts = boto3.client("sts", **seed)
+    for account_id, readable in accounts.items():
+        creds = sts.assume_role(RoleArn=f"arn:aws:iam::{account_id}:role/seed", RoleSessionName="seed")["Credentials"]
+        member = boto3.client(
+            "iam",
+            endpoint_url=endpoint,
+            region_name="us-east-1",
+            aws_access_key_id=creds["AccessKeyId"],
+            aws_secret_access_key=creds["SecretAccessKey"],
+            aws_session_token=creds["SessionToken"],
+        )
+        member.create_role(RoleName=ROLE_NAME, AssumeRolePolicyDocument=json.dumps(TRUST_POLICY))
+        if readable:
+            member.put_role_policy(RoleName=ROLE_NAME, PolicyName="iamwatch-read", PolicyDocument=json.dumps(READ_POLICY))
+        for n in range(users):
+            name = ("JSmith", "networkAdmin", "AWhite", "ci-deploy")[n % 4] + ("" if n < 4 else str(n))
+            member.create_user(UserName=name)
+            if n % 4 == 1:
+                member.create_login_profile(UserName=name, Password="Shared-passw0rd!")
+    _moto_api(endpoint, "/moto-api/reset-auth", b"0")  # from here on, every call is authorised like real AWS
+    return Fleet(endpoint, key["AccessKeyId"], key["SecretAccessKey"], dict(accounts))
+
+
+THROTTLED = (
+    b'<ErrorResponse xmlns="https://iam.amazonaws.com/doc/2010-05-08/"><Error><Type>Sender</Type>'
+    b"<Code>Throttling</Code><Message>Rate exceeded</Message></Error><RequestId>iamwatch-test</RequestId></ErrorResponse>"
+)
+
+
+class FaultyAws:
+    """An HTTP proxy in front of moto that throttles or holds chosen IAM actions, then forwards faithfully."""
+
+    def __init__(self, upstream: str) -> None:
+        self.upstream = urlsplit(upstream)
+        self.throttle: dict[str, int] = {}  # action -> how many more calls to throttle
+        self.hold: dict[str, threading.Event] = {}  # action -> released when set
+        self.seen: list[str] = []
+        self.held = threading.Event()  # set once a held call has arrived
+
+    def action_of(self, body: bytes) -> str:
+        for part in body.decode(errors="replace").split("&"):
+            if part.startswith("Action="):
+                return part.removeprefix("Action=")
+        return ""
+
+    def handle(self, handler: BaseHTTPRequestHandler) -> None:
+        body = handler.rfile.read(int(handler.headers.get("Content-Length", 0) or 0))
+        action = self.action_of(body)
+        self.seen.append(action)
+        if self.throttle.get(action, 0) > 0:
+            self.throttle[action] -= 1
+            handler.send_response(400)
+            handler.send_header("Content-Type", "text/xml")
+            handler.send_header("Content-Length", str(len(THROTTLED)))
+            handler.end_headers()
+            handler.wfile.write(THROTTLED)
+            return
+        if action in self.hold:
+            self.held.set()
+            self.hold[action].wait(timeout=120)
+        connection = http.client.HTTPConnection(self.upstream.hostname, self.upstream.port, timeout=60)
+        headers: dict[str, Any] = {k: v for k, v in handler.headers.items() if k.lower() != "connection"}
+        connection.request(handler.command, handler.path, body=body, headers=headers)
+        response = connection.getresponse()
+        payload = response.read()
+        handler.send_response(response.status)
+        for key, value in response.getheaders():
+            if key.lower() not in {"transfer-encoding", "connection", "content-length"}:
+                handler.send_header(key, value)
+        handler.send_header("Content-Length", str(len(payload)))
+        handler.end_headers()
+        handler.wfile.write(payload)
+
+
+@contextmanager
+def faulty_proxy(upstream: str) -> Iterator[tuple[FaultyAws, str]]:
+    """Start a FaultyAws proxy on 127.0.0.1 and a free port; yields it and its endpoint URL."""
+    faults = FaultyAws(upstream)
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_POST(self) -> None:
+            faults.handle(self)
+
+        def do_GET(self) -> None:
+            faults.handle(self)
+
+        def log_message(self, format: str, *args: Any) -> None:
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    server.daemon_threads = True
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield faults, f"http://127.0.0.1:{server.server_address[1]}"
+    finally:
+        for event in faults.hold.values():
+            event.set()
+        server.shutdown()
+        server.server_close()
