@@ -13,17 +13,21 @@ from typing import Any
 import boto3
 from botocore.config import Config
 from botocore.exceptions import BotoCoreError, ClientError
+from django.conf import settings
 
 from accounts.models import AwsAccount
 
 SESSION_NAME_PREFIX = "IAMWatch"
-# Adaptive retries back off on throttling (Throttling, TooManyRequests) with client-side rate limiting.
-BOTO_CONFIG = Config(
-    retries={"mode": "adaptive", "max_attempts": 8},
-    connect_timeout=10,
-    read_timeout=30,
-    user_agent_appid="IAMWatch",
-)
+
+
+def boto_config() -> Config:
+    """Adaptive retries back off on throttling (Throttling, TooManyRequests) with client-side rate limiting."""
+    return Config(
+        retries={"mode": "adaptive", "max_attempts": settings.IAMWATCH_AWS_MAX_ATTEMPTS},
+        connect_timeout=10,
+        read_timeout=30,
+        user_agent_appid="IAMWatch",
+    )
 
 
 class AwsAccessError(Exception):
@@ -55,7 +59,7 @@ def account_session(account: AwsAccount) -> boto3.Session:
     if account.external_id:
         params["ExternalId"] = account.external_id
     try:
-        credentials = base.client("sts", config=BOTO_CONFIG).assume_role(**params)["Credentials"]
+        credentials = base.client("sts", config=boto_config()).assume_role(**params)["Credentials"]
     except (ClientError, BotoCoreError) as exc:
         raise AwsAccessError(describe_error(exc, call=f"sts:AssumeRole {account.role_arn}")) from exc
     return boto3.Session(
@@ -67,7 +71,7 @@ def account_session(account: AwsAccount) -> boto3.Session:
 
 
 def iam_client(session: boto3.Session) -> Any:
-    return session.client("iam", config=BOTO_CONFIG)
+    return session.client("iam", config=boto_config())
 
 
 @dataclass(frozen=True, slots=True)

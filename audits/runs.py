@@ -30,6 +30,19 @@ class TransientRunError(Exception):
     """The run failed for a reason that may pass (throttling, a network fault); it was put back to pending."""
 
 
+class RunBusy(Exception):
+    """Another attempt holds the run and may still be alive; try again after `retry_in` seconds."""
+
+    def __init__(self, run_id: int, retry_in: float) -> None:
+        super().__init__(f"run {run_id} is being executed by another worker; retry in {retry_in:.0f} s")
+        self.retry_in = retry_in
+
+
+def stale_after() -> timedelta:
+    """How long a running attempt may last: past this, its worker is certainly dead (hard time limit passed)."""
+    return timedelta(seconds=settings.IAMWATCH_RUN_TIME_LIMIT + HARD_LIMIT_MARGIN + 5)
+
+
 def run_request(*, account: AwsAccount, requested_by: str, source: str = RunSource.FETCH) -> AuditRun:
     """A pending fetch run for `account`, or the one already pending or running (a double click queues one run)."""
     with transaction.atomic():
@@ -41,11 +54,19 @@ def run_request(*, account: AwsAccount, requested_by: str, source: str = RunSour
 
 
 def _claim(run_id: int) -> bool:
-    """Compare-and-set: move the run to running if it is pending, or running but abandoned by a dead worker."""
+    """Compare-and-set: move the run to running if it is pending, or running but abandoned by a dead worker.
+
+    True: this caller owns the run. False: the run is finished (a duplicate delivery; drop it).
+    RunBusy: another attempt is running and may be alive; the caller tries again later.
+    """
     now = timezone.now()
-    stale = now - timedelta(seconds=settings.IAMWATCH_RUN_TIME_LIMIT + HARD_LIMIT_MARGIN + 5)
-    claimable = Q(status=RunStatus.PENDING) | Q(status=RunStatus.RUNNING, started_at__lt=stale)
-    return AuditRun.objects.filter(claimable, pk=run_id).update(status=RunStatus.RUNNING, started_at=now) == 1
+    claimable = Q(status=RunStatus.PENDING) | Q(status=RunStatus.RUNNING, started_at__lt=now - stale_after())
+    if AuditRun.objects.filter(claimable, pk=run_id).update(status=RunStatus.RUNNING, started_at=now) == 1:
+        return True
+    running = AuditRun.objects.filter(pk=run_id, status=RunStatus.RUNNING).values_list("started_at", flat=True).first()
+    if running is not None:
+        raise RunBusy(run_id, max(1.0, (running + stale_after() - now).total_seconds() + 1))
+    return False
 
 
 def _finish(run: AuditRun, status: str, error: str) -> None:
@@ -54,15 +75,17 @@ def _finish(run: AuditRun, status: str, error: str) -> None:
 
 
 def run_execute(*, run_id: int, final_attempt: bool = True) -> AuditRun | None:
-    """Fetch and store one run. Returns None when another delivery of the same task already owns the run.
+    """Fetch and store one run. Returns None when the run was already finished (a duplicate delivery).
 
-    Idempotent: a duplicate delivery finds the run no longer pending and does nothing; the data of a
-    report lands in one transaction and a unique constraint keeps one succeeded run per report time.
+    Idempotent: a duplicate delivery finds the run finished and does nothing, or running and raises
+    RunBusy; the data of a report lands in one transaction, and a unique constraint keeps one
+    succeeded run per report time.
     """
     if not _claim(run_id):
         return None
     run = AuditRun.objects.select_related("account").get(pk=run_id)
-    AuditRun.objects.filter(pk=run.pk).update(attempts=run.attempts + 1)
+    run.attempts += 1
+    run.save(update_fields=["attempts"])
     account = run.account
     try:
         client = iam_client(account_session(account))

@@ -9,7 +9,7 @@ from django.conf import settings
 from kombu.exceptions import OperationalError
 
 from audits.models import AuditRun, RunStatus
-from audits.runs import HARD_LIMIT_MARGIN, TransientRunError, fleet_request, run_execute, runs_reap_stale
+from audits.runs import HARD_LIMIT_MARGIN, RunBusy, TransientRunError, fleet_request, run_execute, runs_reap_stale
 
 log = logging.getLogger(__name__)
 
@@ -20,9 +20,10 @@ class QueueUnavailable(Exception):
 
 # Idempotency: the run row exists before the task is sent, and run_execute claims it with a
 # compare-and-set (pending -> running), so a second delivery of the same message does nothing.
-# acks_late + a worker killed mid-run: the message comes back after the visibility timeout and the
-# claim succeeds again only once the first attempt is stale; the half-done attempt stored nothing,
-# because a report's data lands in one transaction. Retries are for transient AWS faults only.
+# acks_late + a worker killed mid-run: the message comes back after the visibility timeout; while the
+# dead attempt could still be alive the claim says RunBusy and the task looks again later, then claims
+# the stale run. The half-done attempt stored nothing: a report's data lands in one transaction.
+# Retries are for transient AWS faults (and RunBusy) only.
 @shared_task(
     name="audits.fetch_account",
     bind=True,
@@ -38,6 +39,9 @@ def fetch_account(self, run_id: int) -> str:  # type: ignore[no-untyped-def]
         run = run_execute(run_id=run_id, final_attempt=self.request.retries >= self.max_retries)
     except TransientRunError as exc:
         raise self.retry(exc=exc, countdown=30 * 2**self.request.retries) from exc
+    except RunBusy as exc:
+        # A redelivered message while an earlier attempt may still be alive: look again once it cannot be.
+        raise self.retry(exc=exc, countdown=exc.retry_in, max_retries=None) from exc
     return "duplicate delivery" if run is None else run.status
 
 

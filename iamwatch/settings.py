@@ -137,12 +137,17 @@ IAMWATCH_RUN_TIME_LIMIT = _positive("IAMWATCH_RUN_TIME_LIMIT", 600, "seconds")
 IAMWATCH_REPORT_MAX_WAIT = _positive("IAMWATCH_REPORT_MAX_WAIT", 120, "seconds")
 # AWS regenerates a report at most every 4 hours: scheduled runs never fetch an account more often.
 IAMWATCH_MIN_FETCH_INTERVAL_HOURS = _positive("IAMWATCH_MIN_FETCH_INTERVAL_HOURS", 4, "hours")
+# Attempts per AWS call (botocore adaptive retry mode: backs off on throttling).
+IAMWATCH_AWS_MAX_ATTEMPTS = _positive("IAMWATCH_AWS_MAX_ATTEMPTS", 8, "attempts")
 # The role name assumed in member accounts discovered through AWS Organizations.
 IAMWATCH_MEMBER_ROLE_NAME = env.str("IAMWATCH_MEMBER_ROLE_NAME", default="IAMWatchAudit")
 IAMWATCH_MEMBER_EXTERNAL_ID = env.str("IAMWATCH_MEMBER_EXTERNAL_ID", default="")
 # An unacknowledged task goes back to the queue after this long (a killed worker's run is retried).
 CELERY_BROKER_TRANSPORT_OPTIONS = {
     "visibility_timeout": env.int("CELERY_VISIBILITY_TIMEOUT", default=2 * IAMWATCH_RUN_TIME_LIMIT),
+    # Sweep for messages of dead workers every interval x throttle seconds.
+    "unacked_restore_interval": env.int("CELERY_RESTORE_INTERVAL", default=10),
+    "unacked_restore_throttle": 1,
     "socket_connect_timeout": 3,
     "socket_timeout": 10,
 }

@@ -59,7 +59,7 @@ class Fleet:
         return f"arn:aws:iam::{account_id}:role/{ROLE_NAME}"
 
 
-def seed_fleet(endpoint: str, accounts: dict[str, bool], *, users: int = 3) -> Fleet:
+def seed_fleet(endpoint: str, accounts: dict[str, bool], *, users: int = 3, admin_policy: bool = True) -> Fleet:
     """Reset the moto server and seed it: IAMWatch's user and key, and per account a role and `users` IAM users."""
     _moto_api(endpoint, "/moto-api/reset")
     _moto_api(endpoint, "/moto-api/reset-auth", b"inf")
@@ -87,6 +87,8 @@ def seed_fleet(endpoint: str, accounts: dict[str, bool], *, users: int = 3) -> F
             member.create_user(UserName=name)
             if n % 4 == 1:
                 member.create_login_profile(UserName=name, Password="Shared-passw0rd!")
+                if admin_policy:
+                    member.attach_user_policy(UserName=name, PolicyArn="arn:aws:iam::aws:policy/AdministratorAccess")
     _moto_api(endpoint, "/moto-api/reset-auth", b"0")  # from here on, every call is authorised like real AWS
     return Fleet(endpoint, key["AccessKeyId"], key["SecretAccessKey"], dict(accounts))
 

@@ -6,7 +6,7 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from accounts.models import AwsAccount
 from audits.models import RunStatus
-from audits.runs import fleet_request, run_execute, run_request
+from audits.runs import RunBusy, fleet_request, run_execute, run_request
 from audits.tasks import QueueUnavailable, enqueue_run
 
 
@@ -32,9 +32,12 @@ class Command(BaseCommand):
             return
         failed = 0
         for account in accounts.order_by("account_id"):
-            run = run_execute(run_id=run_request(account=account, requested_by="manage.py run_audit").pk)
+            try:
+                run = run_execute(run_id=run_request(account=account, requested_by="manage.py run_audit").pk)
+            except RunBusy:
+                self.stdout.write(f"{account}: a worker is running this account's run right now")
+                continue
             if run is None:
-                self.stdout.write(f"{account}: another process is running this account's run")
                 continue
             if run.status == RunStatus.FAILED:
                 failed += 1

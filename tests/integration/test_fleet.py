@@ -1,0 +1,190 @@
+"""A fleet audit end to end: a moto server with IAM enforced, Redis, real Celery worker processes, the database."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Callable
+
+import pytest
+from django.test import Client
+
+from accounts.models import AwsAccount
+from accounts.services import account_create
+from audits.models import AuditRun, Finding, PrincipalState, RunStatus, StoredReport
+from audits.runs import run_execute, run_request
+from audits.tasks import fetch_account
+from tests import servers
+from tests.conftest import ROOT
+from tests.fakeaws import Fleet, faulty_proxy, seed_fleet
+from tests.integration.conftest import sending_to
+
+ALLOWED, OTHER, DENIED = "111111111111", "222222222222", "333333333333"
+
+
+def wait_for(condition: Callable[[], bool], what: str, timeout: float = 60) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if condition():
+            return
+        time.sleep(0.2)
+    raise AssertionError(f"timed out after {timeout:.0f} s waiting for {what}")
+
+
+def register(fleet: Fleet) -> list[AwsAccount]:
+    return [
+        account_create(
+            account_id=a,
+            name=f"acct-{a[:3]}",
+            role_arn=fleet.role_arn(a),
+            external_id="iamwatch-ext",
+            naming_preset="initial_lastname",
+        )
+        for a in fleet.accounts
+    ]
+
+
+def finished() -> bool:
+    return not AuditRun.objects.filter(status__in=[RunStatus.PENDING, RunStatus.RUNNING]).exists()
+
+
+@pytest.fixture
+def fleet(moto_url: str) -> Fleet:
+    return seed_fleet(moto_url, {ALLOWED: True, OTHER: True, DENIED: False})
+
+
+def test_one_command_queues_a_fleet_run_and_a_real_worker_stores_two_runs_and_one_failure(
+    fleet: Fleet, process_env: dict[str, str], broker: str, alice_client: Client
+) -> None:
+    register(fleet)
+    env = {**process_env, **fleet.env()}
+    with servers.celery_worker(env, concurrency=2):
+        done = subprocess.run(
+            [sys.executable, "manage.py", "run_audit", "--queue"], cwd=ROOT, env=env, capture_output=True, text=True, timeout=60
+        )
+        assert done.returncode == 0, done.stderr
+        assert done.stdout.startswith("queued 3 run(s)")
+        wait_for(lambda: AuditRun.objects.count() == 3 and finished(), "three finished runs")
+
+    runs = {r.account.account_id: r for r in AuditRun.objects.select_related("account")}
+    for account_id in (ALLOWED, OTHER):
+        assert runs[account_id].status == RunStatus.SUCCEEDED, runs[account_id].error
+        assert runs[account_id].principal_count == 3
+        assert Finding.objects.filter(
+            account__account_id=account_id, check_id="user.shared_account", principal="networkAdmin"
+        ).exists()
+        # AdministratorAccess (an AWS managed policy) reached through the API-backed check.
+        assert Finding.objects.filter(
+            account__account_id=account_id, check_id="user.direct_admin", principal="networkAdmin"
+        ).exists()
+    failed = runs[DENIED]
+    assert failed.status == RunStatus.FAILED
+    assert failed.error.startswith("iam:GenerateCredentialReport: AccessDenied")
+    assert "assumed-role/IAMWatchAudit" in failed.error
+    assert not PrincipalState.objects.filter(account__account_id=DENIED).exists()
+
+    overview = alice_client.get("/").content.decode()
+    assert all(f"acct-{a[:3]}" in overview for a in (ALLOWED, OTHER, DENIED))
+    page = alice_client.get(f"/accounts/{DENIED}/").content.decode()
+    assert "failed" in page and "AccessDenied" in page
+    assert "succeeded" in alice_client.get(f"/accounts/{ALLOWED}/").content.decode()
+
+
+def test_a_duplicate_delivery_never_stores_two_runs(fleet: Fleet, process_env: dict[str, str], broker: str) -> None:
+    account = register(fleet)[0]
+    run = run_request(account=account, requested_by="alice")
+    fetch_account.apply_async(args=[run.pk])
+    fetch_account.apply_async(args=[run.pk])  # the broker delivers the same work twice
+    with servers.celery_worker({**process_env, **fleet.env()}, concurrency=2):
+        wait_for(lambda: finished() and AuditRun.objects.get(pk=run.pk).status != RunStatus.PENDING, "the run")
+        time.sleep(1)
+    run.refresh_from_db()
+    assert run.status == RunStatus.SUCCEEDED and run.attempts == 1
+    assert AuditRun.objects.count() == 1 and StoredReport.objects.count() == 1
+
+
+def test_throttling_is_retried_then_the_run_succeeds(
+    fleet: Fleet, transactional_db: None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    account = register(fleet)[0]
+    with faulty_proxy(fleet.endpoint) as (faults, endpoint):
+        for name, value in {**fleet.env(), "AWS_ENDPOINT_URL": endpoint}.items():
+            monkeypatch.setenv(name, value)
+        faults.throttle["GenerateCredentialReport"] = 2
+        run = run_execute(run_id=run_request(account=account, requested_by="alice").pk)
+    assert run is not None and run.status == RunStatus.SUCCEEDED, run.error if run else None
+    assert faults.seen.count("GenerateCredentialReport") >= 3  # two throttled, then through
+
+
+def test_persistent_throttling_is_a_transient_failure_that_celery_retries(
+    fleet: Fleet, transactional_db: None, monkeypatch: pytest.MonkeyPatch, settings
+) -> None:  # type: ignore[no-untyped-def]
+    from audits.runs import TransientRunError
+
+    settings.IAMWATCH_AWS_MAX_ATTEMPTS = 2  # botocore gives up sooner; the retry across tasks is what is tested
+    account = register(fleet)[0]
+    with faulty_proxy(fleet.endpoint) as (faults, endpoint):
+        for name, value in {**fleet.env(), "AWS_ENDPOINT_URL": endpoint}.items():
+            monkeypatch.setenv(name, value)
+        faults.throttle["GenerateCredentialReport"] = 100
+        run = run_request(account=account, requested_by="alice")
+        with pytest.raises(TransientRunError, match="Throttling"):
+            run_execute(run_id=run.pk, final_attempt=False)
+        run.refresh_from_db()
+        assert run.status == RunStatus.PENDING and "retrying after" in run.error
+        last = run_execute(run_id=run.pk, final_attempt=True)
+    assert last is not None and last.status == RunStatus.FAILED and "Throttling" in last.error
+
+
+def test_a_worker_killed_mid_run_leaves_nothing_partial_and_the_next_attempt_succeeds(
+    fleet: Fleet, process_env: dict[str, str], broker: str
+) -> None:
+    account = register(fleet)[0]
+    env = {
+        **process_env,
+        **fleet.env(),
+        "IAMWATCH_RUN_TIME_LIMIT": "5",
+        "CELERY_VISIBILITY_TIMEOUT": "3",
+        "CELERY_RESTORE_INTERVAL": "1",
+    }
+    with faulty_proxy(fleet.endpoint) as (faults, endpoint):
+        faults.hold["GetCredentialReport"] = __import__("threading").Event()
+        run = run_request(account=account, requested_by="alice")
+        fetch_account.apply_async(args=[run.pk])
+        with servers.celery_worker({**env, "AWS_ENDPOINT_URL": endpoint}) as worker:
+            wait_for(faults.held.is_set, "the worker to be inside the run")
+            os.killpg(worker.pid, signal.SIGKILL)
+            worker.wait()
+        run.refresh_from_db()
+        assert run.status == RunStatus.RUNNING
+        assert (PrincipalState.objects.count(), Finding.objects.count(), StoredReport.objects.count()) == (0, 0, 0)
+        faults.hold.clear()
+
+        # The unacknowledged message comes back; once the dead attempt is stale, a new worker claims and finishes it.
+        with servers.celery_worker({**env, "AWS_ENDPOINT_URL": endpoint}, name="w2"):
+            wait_for(lambda: AuditRun.objects.get(pk=run.pk).status == RunStatus.SUCCEEDED, "the retried run", timeout=90)
+    run.refresh_from_db()
+    assert run.attempts == 2 and run.principal_count == 3
+    assert StoredReport.objects.count() == 1
+
+
+def test_with_redis_down_the_dashboard_works_and_says_runs_cannot_be_queued(
+    fleet: Fleet, transactional_db: None, alice_client: Client
+) -> None:
+    from django.contrib.auth.models import Permission
+
+    account = register(fleet)[0]
+    alice = alice_client.get("/").wsgi_request.user
+    alice.user_permissions.add(Permission.objects.get(codename="add_auditrun"))  # type: ignore[union-attr]
+    with sending_to(f"redis://127.0.0.1:{servers.free_port()}/0"):  # nothing listens there
+        started = time.monotonic()
+        response = alice_client.post(f"/accounts/{account.account_id}/run", follow=True)
+        assert time.monotonic() - started < 15
+    assert response.status_code == 200
+    assert "runs cannot be queued right now" in response.content.decode()
+    run = AuditRun.objects.get()
+    assert run.status == RunStatus.FAILED and "could not be queued" in run.error
+    assert alice_client.get("/").status_code == 200
