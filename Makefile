@@ -36,6 +36,7 @@ test: install lint
 
 bench: install
 	$(PY) bench/bench_import.py
+	$(PY) bench/bench_fleet.py
 
 clean:
 	rm -rf $(VENV) staticfiles test-artifacts .pytest_cache .ruff_cache

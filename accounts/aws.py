@@ -6,6 +6,7 @@ Credentials are short-lived STS credentials held in memory for one run; nothing 
 
 from __future__ import annotations
 
+import functools
 import os
 from dataclasses import dataclass
 from typing import Any
@@ -46,11 +47,27 @@ def _region() -> str:
     return os.environ.get("AWS_DEFAULT_REGION") or os.environ.get("AWS_REGION") or "us-east-1"
 
 
-def account_session(account: AwsAccount) -> boto3.Session:
-    """A boto3 session acting in `account`: assumed role if one is set, else the default credential chain."""
-    base = boto3.Session(region_name=_region())
+@functools.cache
+def _base_session() -> boto3.Session:
+    # One boto3 session per process: creating one loads service models, which costs more than a whole run.
+    return boto3.Session(region_name=_region())
+
+
+@dataclass(frozen=True, slots=True)
+class AccountAccess:
+    """How to call AWS as a given account: temporary credentials from STS, or the default chain (None)."""
+
+    credentials: dict[str, str] | None
+
+    def client(self, service: str) -> Any:
+        keys = {} if self.credentials is None else self.credentials
+        return _base_session().client(service, config=boto_config(), **keys)
+
+
+def account_session(account: AwsAccount) -> AccountAccess:
+    """Access to `account`: its role assumed with the ExternalId if one is set, else the default credential chain."""
     if not account.role_arn:
-        return base
+        return AccountAccess(None)
     params: dict[str, Any] = {
         "RoleArn": account.role_arn,
         "RoleSessionName": f"{SESSION_NAME_PREFIX}-{account.account_id}",
@@ -59,19 +76,20 @@ def account_session(account: AwsAccount) -> boto3.Session:
     if account.external_id:
         params["ExternalId"] = account.external_id
     try:
-        credentials = base.client("sts", config=boto_config()).assume_role(**params)["Credentials"]
+        credentials = AccountAccess(None).client("sts").assume_role(**params)["Credentials"]
     except (ClientError, BotoCoreError) as exc:
         raise AwsAccessError(describe_error(exc, call=f"sts:AssumeRole {account.role_arn}")) from exc
-    return boto3.Session(
-        aws_access_key_id=credentials["AccessKeyId"],
-        aws_secret_access_key=credentials["SecretAccessKey"],
-        aws_session_token=credentials["SessionToken"],
-        region_name=_region(),
+    return AccountAccess(
+        {
+            "aws_access_key_id": credentials["AccessKeyId"],
+            "aws_secret_access_key": credentials["SecretAccessKey"],
+            "aws_session_token": credentials["SessionToken"],
+        }
     )
 
 
-def iam_client(session: boto3.Session) -> Any:
-    return session.client("iam", config=boto_config())
+def iam_client(access: AccountAccess) -> Any:
+    return access.client("iam")
 
 
 @dataclass(frozen=True, slots=True)

@@ -59,12 +59,13 @@ def fetch_credential_report(
     client: Any,
     *,
     max_wait: float,
+    first_wait: float = 1.0,
     sleep: Callable[[float], None] = time.sleep,
     clock: Callable[[], float] = time.monotonic,
 ) -> FetchedReport:
     """GenerateCredentialReport, poll with backoff for at most `max_wait` seconds, then GetCredentialReport."""
     deadline = clock() + max_wait
-    delay = 1.0
+    delay = first_wait
     state = "STARTED"
     while True:
         try:

@@ -89,7 +89,9 @@ def run_execute(*, run_id: int, final_attempt: bool = True) -> AuditRun | None:
     account = run.account
     try:
         client = iam_client(account_session(account))
-        fetched = fetch_credential_report(client, max_wait=settings.IAMWATCH_REPORT_MAX_WAIT)
+        fetched = fetch_credential_report(
+            client, max_wait=settings.IAMWATCH_REPORT_MAX_WAIT, first_wait=settings.IAMWATCH_REPORT_FIRST_POLL
+        )
         facts = fetch_api_facts(client)
         report = parse_report(fetched.content)
         ensure_report_belongs(report=report, account=account)

@@ -135,6 +135,10 @@ def _positive(name: str, default: int, unit: str) -> int:
 IAMWATCH_RUN_TIME_LIMIT = _positive("IAMWATCH_RUN_TIME_LIMIT", 600, "seconds")
 # How long to wait for AWS to generate a credential report before the run fails.
 IAMWATCH_REPORT_MAX_WAIT = _positive("IAMWATCH_REPORT_MAX_WAIT", 120, "seconds")
+# The first wait before asking again whether the report is ready (then doubling, up to 30 s).
+IAMWATCH_REPORT_FIRST_POLL = env.float("IAMWATCH_REPORT_FIRST_POLL", default=1.0)
+if not 0 < IAMWATCH_REPORT_FIRST_POLL <= 30:
+    raise ImproperlyConfigured("IAMWATCH_REPORT_FIRST_POLL must be between 0 and 30 seconds")
 # AWS regenerates a report at most every 4 hours: scheduled runs never fetch an account more often.
 IAMWATCH_MIN_FETCH_INTERVAL_HOURS = _positive("IAMWATCH_MIN_FETCH_INTERVAL_HOURS", 4, "hours")
 # Attempts per AWS call (botocore adaptive retry mode: backs off on throttling).

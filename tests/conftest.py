@@ -57,3 +57,11 @@ def report_for() -> Callable[..., bytes]:
     from tests.reports import build_report
 
     return build_report
+
+
+@pytest.fixture(autouse=True)
+def fresh_aws_session() -> None:
+    """IAMWatch keeps one boto3 session per process; tests change AWS credentials and endpoints between them."""
+    from accounts.aws import _base_session
+
+    _base_session.cache_clear()

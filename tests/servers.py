@@ -107,11 +107,11 @@ def redis() -> Iterator[str]:
 
 
 @contextlib.contextmanager
-def moto_server() -> Iterator[str]:
-    """moto's AWS fake on 127.0.0.1 and a free port (AWS managed policies loaded); yields its endpoint URL."""
+def moto_server(*, load_managed_policies: bool = True) -> Iterator[str]:
+    """moto's AWS fake on 127.0.0.1 and a free port (with AWS managed policies such as AdministratorAccess); yields its URL."""
     port = free_port()
     binary = Path(sys.executable).parent / "moto_server"
-    env = {**os.environ, "MOTO_IAM_LOAD_MANAGED_POLICIES": "true"}
+    env = {**os.environ, "MOTO_IAM_LOAD_MANAGED_POLICIES": "true" if load_managed_policies else "false"}
     process = subprocess.Popen(
         [str(binary), "-H", "127.0.0.1", "-p", str(port)], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
     )

@@ -67,11 +67,11 @@ def member(aws: None, db: None) -> AwsAccount:
 
 
 def test_the_session_assumes_the_role_with_the_external_id_and_acts_in_the_member_account(member: AwsAccount) -> None:
-    session = account_session(member)
-    identity = session.client("sts").get_caller_identity()
+    access = account_session(member)
+    identity = access.client("sts").get_caller_identity()
     assert identity["Account"] == MEMBER
     assert identity["Arn"].endswith(f"assumed-role/IAMWatchAudit/IAMWatch-{MEMBER}")
-    assert session.get_credentials().token  # short-lived STS credentials, never stored
+    assert access.credentials is not None and access.credentials["aws_session_token"]  # short-lived, in memory only
 
 
 def test_a_fetch_run_stores_the_report_and_the_api_backed_findings(member: AwsAccount) -> None:

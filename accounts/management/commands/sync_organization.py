@@ -6,7 +6,7 @@ from botocore.exceptions import BotoCoreError, ClientError
 from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from accounts.aws import AwsAccessError, account_session, boto_config, describe_error
+from accounts.aws import AwsAccessError, account_session, describe_error
 from accounts.models import AwsAccount
 from accounts.selectors import AccountNotFound, account_get
 from accounts.services import organization_sync
@@ -30,7 +30,7 @@ class Command(BaseCommand):
                 if options["via"]
                 else AwsAccount(account_id="000000000000", name="default chain")
             )
-            client = account_session(via).client("organizations", config=boto_config())
+            client = account_session(via).client("organizations")
             members = [a for page in client.get_paginator("list_accounts").paginate() for a in page["Accounts"]]
         except (AccountNotFound, AwsAccessError) as exc:
             raise CommandError(str(exc)) from None
