@@ -77,7 +77,8 @@ class PrincipalState(models.Model):
     valid_from <= D < valid_to (or valid_to null: still current).
     """
 
-    account = models.ForeignKey(AwsAccount, on_delete=models.CASCADE, related_name="principal_states")
+    # Indexed by the unique constraints below, which start with the account.
+    account = models.ForeignKey(AwsAccount, on_delete=models.CASCADE, related_name="principal_states", db_index=False)
     name = models.CharField(max_length=128)
     arn = models.CharField(max_length=2048)
     valid_from = models.DateTimeField()
@@ -107,8 +108,7 @@ class PrincipalState(models.Model):
 
     class Meta:
         ordering = ["account", "name", "valid_from"]
-        indexes = [models.Index(fields=["account", "name", "valid_from"])]
-        constraints = [
+        constraints = [  # the first also serves as the index for "user X on date D"
             models.UniqueConstraint(fields=["account", "name", "valid_from"], name="one_state_per_principal_and_time"),
             models.UniqueConstraint(
                 fields=["account", "name"], condition=models.Q(valid_to__isnull=True), name="one_current_state_per_principal"
@@ -149,7 +149,7 @@ class FindingStatus(models.TextChoices):
 class Finding(models.Model):
     """One (account, check, principal) problem, living across runs: opened, seen again, resolved, reopened."""
 
-    account = models.ForeignKey(AwsAccount, on_delete=models.CASCADE, related_name="findings")
+    account = models.ForeignKey(AwsAccount, on_delete=models.CASCADE, related_name="findings", db_index=False)  # see constraints
     check_id = models.CharField(max_length=64)
     principal = models.CharField(max_length=128, blank=True, help_text="IAM user name, <root_account>, or empty for the account")
     arn = models.CharField(max_length=2048, blank=True)

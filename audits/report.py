@@ -11,8 +11,9 @@ import hashlib
 import io
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from typing import NamedTuple
 
 ROOT_USER = "<root_account>"
 
@@ -52,8 +53,7 @@ class ReportError(ValueError):
     """The bytes are not a credential report IAMWatch can trust; the message is one line for the user."""
 
 
-@dataclass(frozen=True, slots=True)
-class AccessKey:
+class AccessKey(NamedTuple):
     active: bool
     last_rotated: datetime | None
     last_used: datetime | None  # None: never used (N/A)
@@ -61,14 +61,14 @@ class AccessKey:
     last_used_service: str
 
 
-@dataclass(frozen=True, slots=True)
-class Certificate:
+class Certificate(NamedTuple):
     active: bool
     last_rotated: datetime | None
 
 
-@dataclass(frozen=True, slots=True)
-class ReportRow:
+class ReportRow(NamedTuple):
+    """One principal's row. Immutable (a NamedTuple: a report holds tens of thousands of them)."""
+
     user: str
     arn: str
     user_creation_time: datetime | None
@@ -113,14 +113,12 @@ class CredentialReport:
     account_id: str | None  # from the ARNs; None for a report with no principals
     sha256: str
     extra_columns: tuple[str, ...]
+    root: ReportRow | None = field(init=False)
+    users: tuple[ReportRow, ...] = field(init=False)  # every row but root's
 
-    @property
-    def root(self) -> ReportRow | None:
-        return next((r for r in self.rows if r.is_root), None)
-
-    @property
-    def users(self) -> tuple[ReportRow, ...]:
-        return tuple(r for r in self.rows if not r.is_root)
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "root", next((r for r in self.rows if r.is_root), None))
+        object.__setattr__(self, "users", tuple(r for r in self.rows if not r.is_root))
 
     def latest_timestamp(self) -> datetime | None:
         present = [s for s in (r.latest_timestamp() for r in self.rows) if s is not None]
@@ -201,6 +199,58 @@ def _decode(content: bytes) -> str:
         raise ReportError("the file is not UTF-8 text, not a CSV credential report") from None
 
 
+# The fast path: exact spellings AWS writes. Anything else falls back to _parse_row, which
+# accepts the other spellings (any case, spaces) and names the line and column of a bad cell.
+_T_ABSENT = frozenset({"N/A", "not_supported", "no_information", ""})
+_BOOL = {"true": True, "false": False, "TRUE": True, "FALSE": False}
+_FLAG = {**_BOOL, "N/A": False, "not_supported": False, "": False}
+_ROOT_PASSWORD = {**_BOOL, "not_supported": None}
+_TEXT_ABSENT = frozenset({"N/A", "not_supported", ""})
+_from_iso = datetime.fromisoformat
+
+
+def _t(value: str) -> datetime | None:
+    if value in _T_ABSENT:
+        return None
+    parsed = _from_iso(value)
+    tz = parsed.tzinfo
+    if tz is UTC:
+        return parsed
+    if tz is None:
+        raise ValueError(value)
+    return parsed.astimezone(UTC)
+
+
+def _fast_row(c: Sequence[str], i: Sequence[int]) -> ReportRow:
+    """A row in AWS's exact spelling; raises KeyError or ValueError on anything else."""
+    user = c[i[0]]
+    if not user:
+        raise ValueError("empty user")
+    is_root = user == ROOT_USER
+    password_last_used = c[i[4]]
+    return ReportRow(
+        user,
+        c[i[1]],
+        _t(c[i[2]]),
+        (_ROOT_PASSWORD if is_root else _BOOL)[c[i[3]]],
+        _t(password_last_used),
+        password_last_used == _NO_INFORMATION,
+        _t(c[i[5]]),
+        _t(c[i[6]]),
+        _FLAG[c[i[7]]],
+        AccessKey(
+            _FLAG[c[i[8]]], _t(c[i[9]]), _t(c[i[10]]),
+            "" if c[i[11]] in _TEXT_ABSENT else c[i[11]], "" if c[i[12]] in _TEXT_ABSENT else c[i[12]],
+        ),
+        AccessKey(
+            _FLAG[c[i[13]]], _t(c[i[14]]), _t(c[i[15]]),
+            "" if c[i[16]] in _TEXT_ABSENT else c[i[16]], "" if c[i[17]] in _TEXT_ABSENT else c[i[17]],
+        ),
+        Certificate(_FLAG[c[i[18]]], _t(c[i[19]])),
+        Certificate(_FLAG[c[i[20]]], _t(c[i[21]])),
+    )  # fmt: skip
+
+
 def _parse_row(row: _Row) -> ReportRow:
     user = row.raw("user")
     if not user:
@@ -241,6 +291,7 @@ def parse_report(content: bytes) -> CredentialReport:
     if len(set(header)) != len(header):
         raise ReportError("the header repeats a column name")
     index = {name: i for i, name in enumerate(header)}
+    positions = [index[c] for c in COLUMNS]
 
     rows: list[ReportRow] = []
     seen: set[str] = set()
@@ -250,7 +301,10 @@ def parse_report(content: bytes) -> CredentialReport:
             continue  # a trailing blank line
         if len(cells) != len(header):
             raise ReportError(f"line {line}: {len(cells)} fields where the header has {len(header)} (ragged or truncated row)")
-        parsed = _parse_row(_Row(cells, index, line))
+        try:
+            parsed = _fast_row(cells, positions)
+        except (KeyError, ValueError):
+            parsed = _parse_row(_Row(cells, index, line))
         match = _ARN.match(parsed.arn)
         if match is None or (match.group(2) == "root") != parsed.is_root:
             raise ReportError(f"line {line}: {parsed.arn!r} is not the IAM ARN of {parsed.user!r}")

@@ -70,32 +70,8 @@ FINDING_COLUMNS = (
 
 
 def _state_values(row: ReportRow) -> tuple[object, ...]:
-    """A report row as the tuple of STATE_FIELDS, in order."""
-    k1, k2 = row.access_key_1, row.access_key_2
-    return (
-        row.arn,
-        row.user_creation_time,
-        row.password_enabled,
-        row.password_last_used,
-        row.password_never_used,
-        row.password_last_changed,
-        row.password_next_rotation,
-        row.mfa_active,
-        k1.active,
-        k1.last_rotated,
-        k1.last_used,
-        k1.last_used_region,
-        k1.last_used_service,
-        k2.active,
-        k2.last_rotated,
-        k2.last_used,
-        k2.last_used_region,
-        k2.last_used_service,
-        row.cert_1.active,
-        row.cert_1.last_rotated,
-        row.cert_2.active,
-        row.cert_2.last_rotated,
-    )
+    """A report row as the tuple of STATE_FIELDS, in order (the row's own layout after the user name)."""
+    return (*row[1:9], *row.access_key_1, *row.access_key_2, *row.cert_1, *row.cert_2)
 
 
 def thresholds_from_settings() -> Thresholds:
@@ -179,7 +155,7 @@ def _store_report(content: bytes, sha256: str) -> StoredReport:
     stored = StoredReport.objects.filter(sha256=sha256).first()
     if stored is None:
         stored = StoredReport.objects.create(
-            sha256=sha256, size=len(content), compressed=gzip.compress(content, compresslevel=6, mtime=0)
+            sha256=sha256, size=len(content), compressed=gzip.compress(content, compresslevel=3, mtime=0)
         )
     return stored
 

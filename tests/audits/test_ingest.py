@@ -208,3 +208,23 @@ def test_ingest_refuses_to_run_outside_a_transaction(sandbox: AwsAccount, sample
     run = AuditRun.objects.create(account=sandbox, source="import", requested_at=SAMPLE_T)
     with pytest.raises(RuntimeError, match="all-or-nothing"):
         services.report_ingest(run=run, report=services.parse_report(sample_bytes), content=sample_bytes, at=SAMPLE_T)
+
+
+def test_state_fields_line_up_with_the_report_row() -> None:
+    from audits.report import parse_report
+
+    row = parse_report(
+        build_report(
+            user_row(
+                "JSmith",
+                password_enabled="true",
+                mfa_active="true",
+                access_key_2_active="true",
+                access_key_2_last_rotated="2026-01-02T03:04:05+00:00",
+            )
+        )
+    ).users[0]
+    state = dict(zip(services.STATE_FIELDS, services._state_values(row), strict=True))
+    assert state["arn"] == row.arn and state["mfa_active"] is True and state["password_enabled"] is True
+    assert state["key2_active"] is True and state["key2_last_rotated"] == row.access_key_2.last_rotated
+    assert state["cert2_active"] is False and state["key1_last_used_service"] == ""
