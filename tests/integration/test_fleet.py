@@ -188,3 +188,21 @@ def test_with_redis_down_the_dashboard_works_and_says_runs_cannot_be_queued(
     run = AuditRun.objects.get()
     assert run.status == RunStatus.FAILED and "could not be queued" in run.error
     assert alice_client.get("/").status_code == 200
+
+
+def test_run_audit_fetches_synchronously_from_the_endpoint_in_aws_endpoint_url(
+    fleet: Fleet, transactional_db: None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import io
+
+    from django.core.management import CommandError, call_command
+
+    register(fleet)
+    for name, value in fleet.env().items():
+        monkeypatch.setenv(name, value)
+    out = io.StringIO()
+    call_command("run_audit", ALLOWED, stdout=out)
+    assert "succeeded, 3 principals" in out.getvalue()
+    with pytest.raises(CommandError, match="1 of 1 account"):
+        call_command("run_audit", DENIED, stdout=io.StringIO(), stderr=io.StringIO())
+    assert AuditRun.objects.get(account__account_id=DENIED).error.startswith("iam:GenerateCredentialReport: AccessDenied")
