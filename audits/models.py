@@ -173,3 +173,24 @@ class Finding(models.Model):
 
     def __str__(self) -> str:
         return f"{self.check_id} {self.principal or self.account.account_id} ({self.status})"
+
+
+class FindingEvent(models.Model):
+    """A change in a finding's life, with the run that saw it: its history across runs (sightings are not repeated)."""
+
+    class Kind(models.TextChoices):
+        OPENED = "opened"
+        RESOLVED = "resolved"
+        REOPENED = "reopened"
+
+    finding = models.ForeignKey(Finding, on_delete=models.CASCADE, related_name="events")
+    run = models.ForeignKey(AuditRun, on_delete=models.CASCADE, related_name="finding_events")
+    at = models.DateTimeField(help_text="the run's report time")
+    kind = models.CharField(max_length=10, choices=Kind.choices)
+
+    class Meta:
+        ordering = ["at", "pk"]
+        indexes = [models.Index(fields=["at", "kind"])]
+
+    def __str__(self) -> str:
+        return f"{self.finding_id} {self.kind} at {self.at:%Y-%m-%d}"

@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
-from django.db.models import Count, Q, QuerySet
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+
+from django.db.models import Case, Count, Exists, OuterRef, Q, QuerySet, Subquery, Value, When
+from django.db.models.functions import Coalesce
 
 from accounts.models import AwsAccount
 from audits.checks import Severity
-from audits.models import AuditRun, Finding, FindingStatus, RootUsageEvent
+from audits.models import AuditRun, Finding, FindingEvent, FindingStatus, PrincipalState, RootUsageEvent
 
 STATUS_FILTERS = ("open", "resolved", "accepted", "all")
 
@@ -38,3 +42,183 @@ def account_runs(*, account: AwsAccount, limit: int = 20) -> QuerySet[AuditRun]:
 
 def account_root_usage(*, account: AwsAccount) -> QuerySet[RootUsageEvent]:
     return RootUsageEvent.objects.filter(account=account).select_related("first_seen_run").order_by("-used_at")
+
+
+# --- The review-meeting dashboard -------------------------------------------------------------
+REVIEW_WINDOW = timedelta(days=30)
+SORTS = ("worst", "name", "environment", "age")
+
+
+def review_since(*, now: datetime) -> datetime:
+    """The start of the period under review: 30 days back (monthly meetings) until sign-offs exist."""
+    return now - REVIEW_WINDOW
+
+
+@dataclass(frozen=True, slots=True)
+class EnvironmentGroup:
+    environment: str
+    accounts: list[AwsAccount]
+
+
+def _worst_key(a: AwsAccount) -> tuple[object, ...]:
+    return (-a.open_critical, -a.open_high, not a.root_used_since, a.last_run_status != "failed", -a.open_total, a.name)
+
+
+def overview_accounts(*, since: datetime, environment: str = "", q: str = "", sort: str = "worst") -> list[AwsAccount]:
+    """Every account with what the meeting needs, in a constant number of queries (counts by severity,
+    new findings and root use since `since`, the last run's status)."""
+    open_ = Q(findings__status=FindingStatus.OPEN)
+    counts = {f"open_{s.value}": Count("findings", filter=open_ & Q(findings__severity=s.value)) for s in Severity}
+    new_since = (
+        FindingEvent.objects.filter(
+            finding__account=OuterRef("pk"), at__gte=since, kind__in=[FindingEvent.Kind.OPENED, FindingEvent.Kind.REOPENED]
+        )
+        .values("finding__account")
+        .annotate(n=Count("pk"))
+        .values("n")
+    )
+    last_run = AuditRun.objects.filter(account=OuterRef("pk")).order_by("-requested_at", "-pk")
+    accounts = AwsAccount.objects.annotate(
+        open_total=Count("findings", filter=open_),
+        **counts,
+        new_since=Coalesce(Subquery(new_since), 0),
+        root_used_since=Exists(RootUsageEvent.objects.filter(account=OuterRef("pk"), used_at__gte=since)),
+        last_run_status=Subquery(last_run.values("status")[:1]),
+        last_run_error=Subquery(last_run.values("error")[:1]),
+    )
+    if environment:
+        accounts = accounts.filter(environment=environment)
+    if q:
+        accounts = accounts.filter(Q(name__icontains=q) | Q(account_id__startswith=q))
+    rows = list(accounts)
+    if sort == "name":
+        rows.sort(key=lambda a: (a.name, a.account_id))
+    elif sort == "age":
+        rows.sort(key=lambda a: (a.last_success_at is not None, a.last_success_at or datetime.min.replace(tzinfo=UTC)))
+    elif sort == "environment":
+        rows.sort(key=lambda a: (a.environment, _worst_key(a)))
+    else:
+        rows.sort(key=_worst_key)
+    return rows
+
+
+def group_by_environment(accounts: list[AwsAccount]) -> list[EnvironmentGroup]:
+    """Groups in the order their first (worst) account appears."""
+    groups: dict[str, list[AwsAccount]] = {}
+    for account in accounts:
+        groups.setdefault(account.environment or "(none)", []).append(account)
+    return [EnvironmentGroup(env, rows) for env, rows in groups.items()]
+
+
+@dataclass(frozen=True, slots=True)
+class FindingFilters:
+    account: str = ""
+    checks: tuple[str, ...] = ()
+    severity: str = ""
+    status: str = "open"
+    since: datetime | None = None
+    principal: str = ""
+
+
+def finding_search(filters: FindingFilters) -> QuerySet[Finding]:
+    """Findings across accounts, filtered, worst first then by account, check, principal."""
+    findings = Finding.objects.select_related("account", "last_run", "resolved_run")
+    if filters.account:
+        findings = findings.filter(account__account_id=filters.account)
+    if filters.checks:
+        findings = findings.filter(check_id__in=filters.checks)
+    if filters.severity:
+        findings = findings.filter(severity=filters.severity)
+    if filters.status != "all":
+        findings = findings.filter(status=filters.status)
+    if filters.since is not None:
+        findings = findings.filter(first_seen__gte=filters.since)
+    if filters.principal:
+        findings = findings.filter(principal__icontains=filters.principal)
+    severity_rank = Case(*(When(severity=s.value, then=Value(i)) for i, s in enumerate(Severity)), default=Value(9))
+    return findings.annotate(severity_rank=severity_rank).order_by("severity_rank", "account__name", "check_id", "principal")
+
+
+def finding_history(*, finding: Finding) -> QuerySet[FindingEvent]:
+    return FindingEvent.objects.filter(finding=finding).select_related("run").order_by("at", "pk")
+
+
+def principal_states(*, account: AwsAccount, name: str, limit: int = 200) -> list[PrincipalState]:
+    """A principal's last `limit` states, oldest first."""
+    return list(reversed(PrincipalState.objects.filter(account=account, name=name).order_by("-valid_from")[:limit]))
+
+
+@dataclass(frozen=True, slots=True)
+class Changes:
+    findings: list[FindingEvent]
+    new_users: list[PrincipalState]
+    removed_users: list[PrincipalState]
+    root_events: list[RootUsageEvent]
+
+
+def changes_since(*, since: datetime, account: AwsAccount | None = None, limit: int = 500) -> Changes:
+    """What changed since the last review: findings opened, resolved, reopened; users added and removed; root use."""
+    scope = Q(account=account) if account is not None else Q()
+    events = FindingEvent.objects.filter(at__gte=since).select_related("finding__account", "run").order_by("-at", "pk")
+    if account is not None:
+        events = events.filter(finding__account=account)
+    earlier = PrincipalState.objects.filter(
+        account=OuterRef("account"), name=OuterRef("name"), valid_from__lt=OuterRef("valid_from")
+    )
+    later = PrincipalState.objects.filter(account=OuterRef("account"), name=OuterRef("name"), valid_from=OuterRef("valid_to"))
+    new_users = (
+        PrincipalState.objects.filter(scope, valid_from__gte=since)
+        .exclude(Exists(earlier))
+        .select_related("account")
+        .order_by("-valid_from")
+    )
+    removed = (
+        PrincipalState.objects.filter(scope, valid_to__gte=since)
+        .exclude(Exists(later))
+        .select_related("account")
+        .order_by("-valid_to")
+    )
+    root = RootUsageEvent.objects.filter(scope, first_seen_run__generated_at__gte=since).select_related(
+        "account", "first_seen_run"
+    )
+    return Changes(
+        findings=list(events[:limit]),
+        new_users=list(new_users[:limit]),
+        removed_users=list(removed[:limit]),
+        root_events=list(root.order_by("-used_at")[:limit]),
+    )
+
+
+# The account page's sections, in meeting order: (title, checks).
+ACCOUNT_SECTIONS: tuple[tuple[str, tuple[str, ...]], ...] = (
+    ("Root user", ("root.access_key_exists", "root.recent_use", "account.report_missing_root")),
+    ("MFA gaps", ("root.mfa_disabled", "root.hardware_mfa", "user.console_without_mfa")),
+    ("Naming standard", ("user.name_violation",)),
+    ("Shared accounts", ("user.shared_account",)),
+    ("Administrator rights", ("user.direct_admin",)),
+    (
+        "Stale credentials and keys",
+        (
+            "user.password_unused",
+            "user.access_key_unused",
+            "user.access_key_not_rotated",
+            "user.multiple_active_keys",
+            "user.access_key_at_setup",
+        ),
+    ),
+    ("Password policy", ("account.password_policy_weak",)),
+)
+
+
+def account_sections(*, account: AwsAccount) -> list[tuple[str, tuple[str, ...], list[Finding]]]:
+    """The account's open findings, split into the meeting's sections, in one query."""
+    open_findings = list(Finding.objects.filter(account=account, status=FindingStatus.OPEN).order_by("check_id", "principal"))
+    sections = []
+    placed: set[str] = set()
+    for title, checks in ACCOUNT_SECTIONS:
+        sections.append((title, checks, [f for f in open_findings if f.check_id in checks]))
+        placed.update(checks)
+    rest = [f for f in open_findings if f.check_id not in placed]
+    if rest:
+        sections.append(("Other", tuple(sorted({f.check_id for f in rest})), rest))
+    return sections

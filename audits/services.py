@@ -24,6 +24,7 @@ from audits.checks import CHECKS_BY_ID, ApiFacts, CheckContext, Result, Threshol
 from audits.models import (
     AuditRun,
     Finding,
+    FindingEvent,
     FindingStatus,
     PrincipalState,
     RootUsageEvent,
@@ -229,6 +230,7 @@ def _record_findings(*, run: AuditRun, results: list[Result], evaluated: frozens
     raised = {(r.check_id, r.principal): r for r in results}
     to_resolve: list[int] = []
     to_update: list[Finding] = []
+    reopened: list[int] = []
     existing = Finding.objects.filter(account=account, check_id__in=evaluated).only(
         "pk", "check_id", "principal", "status", "severity", "detail", "arn", "reopened_count"
     )
@@ -244,6 +246,7 @@ def _record_findings(*, run: AuditRun, results: list[Result], evaluated: frozens
             finding.resolved_at = None
             finding.resolved_run = None
             finding.reopened_count += 1
+            reopened.append(finding.pk)
             changed = True
         if changed:
             finding.detail, finding.arn, finding.severity = result.detail, result.arn, severity[result.check_id]
@@ -275,6 +278,16 @@ def _record_findings(*, run: AuditRun, results: list[Result], evaluated: frozens
             )
             for r in raised.values()
         ),
+    )
+    opened = Finding.objects.filter(account=account, first_run=run).values_list("pk", flat=True)
+    insert_rows(
+        FindingEvent,
+        ("finding_id", "run_id", "at", "kind"),
+        [
+            *((pk, run.pk, at, FindingEvent.Kind.OPENED.value) for pk in opened),
+            *((pk, run.pk, at, FindingEvent.Kind.RESOLVED.value) for pk in to_resolve),
+            *((pk, run.pk, at, FindingEvent.Kind.REOPENED.value) for pk in reopened),
+        ],
     )
     # Everything still raised (new, reopened or carried over) was last seen by this run.
     still_open = Finding.objects.filter(

@@ -2,14 +2,17 @@ from __future__ import annotations
 
 from django.urls import path
 
-from audits import views, views_runs
+from audits import views, views_dashboard, views_runs
 
 app_name = "audits"
 urlpatterns = [
-    path("", views.overview, name="overview"),
-    path("accounts.csv", views.overview_csv, name="overview-csv"),
-    path("findings.csv", views.findings_export, name="findings-csv"),
+    path("", views_dashboard.overview, name="overview"),
+    path("findings/", views_dashboard.finding_list, name="finding-list"),
+    path("findings.csv", views_dashboard.finding_list, name="findings-csv"),
+    path("findings/<int:finding_id>/", views_dashboard.finding_detail, name="finding-detail"),
+    path("changes/", views_dashboard.changes, name="changes"),
     path("accounts/<str:account_id>/", views.account_detail, name="account-detail"),
+    path("accounts/<str:account_id>/users/<str:name>/", views_dashboard.principal_detail, name="principal-detail"),
     path("accounts/<str:account_id>/root-usage.csv", views.root_usage_csv, name="root-usage-csv"),
     path("accounts/<str:account_id>/runs.csv", views.runs_csv, name="runs-csv"),
     path("runs/<int:run_id>/report.csv", views.run_report, name="run-report"),

@@ -1,31 +1,24 @@
-"""Pages of the first web layer: overview, account, CSV exports. Every view needs a login (middleware)."""
+"""The account page, its CSV exports and raw reports. Every view needs a login (middleware)."""
 
 from __future__ import annotations
 
 import gzip
 from collections.abc import Iterator
+from datetime import timedelta
 
 from django.http import Http404, HttpRequest, HttpResponse, StreamingHttpResponse
 from django.shortcuts import get_object_or_404, render
+from django.utils import timezone
 from django.views.decorators.http import require_GET
 
-from accounts.models import AwsAccount
+from accounts.models import AwsAccount, NamingExemption
+from accounts.selectors import account_naming_rule
+from audits.charts import root_usage_timeline
 from audits.checks import CHECKS_BY_ID
-from audits.export import csv_lines, findings_csv
+from audits.export import csv_lines
 from audits.models import AuditRun
-from audits.selectors import STATUS_FILTERS, account_overview, account_root_usage, account_runs, finding_list
+from audits.selectors import STATUS_FILTERS, account_root_usage, account_runs, account_sections, finding_list
 
-OVERVIEW_HEADER = (
-    "account_id",
-    "account_name",
-    "environment",
-    "last_report_at",
-    "open_critical",
-    "open_high",
-    "open_medium",
-    "open_low",
-    "open_total",
-)
 ROOT_USAGE_HEADER = ("account_id", "credential", "used_at", "first_seen_run_id", "first_seen_report_generated_at")
 RUNS_HEADER = (
     "run_id",
@@ -57,52 +50,27 @@ def _status(request: HttpRequest) -> str:
 
 
 @require_GET
-def overview(request: HttpRequest) -> HttpResponse:
-    return render(request, "audits/overview.html", {"accounts": account_overview()})
-
-
-@require_GET
-def overview_csv(request: HttpRequest) -> StreamingHttpResponse:
-    rows = (
-        (
-            a.account_id,
-            a.name,
-            a.environment,
-            a.last_success_at,
-            a.open_critical,
-            a.open_high,
-            a.open_medium,
-            a.open_low,
-            a.open_total,
-        )
-        for a in account_overview()
-    )
-    return _csv_response(csv_lines(OVERVIEW_HEADER, rows), "iamwatch-accounts.csv")
-
-
-@require_GET
 def account_detail(request: HttpRequest, account_id: str) -> HttpResponse:
     account = get_object_or_404(AwsAccount.objects.select_related("naming_standard"), account_id=account_id)
     status = _status(request)
     findings = finding_list(account=account, status=status).select_related("last_run")
+    now = timezone.now()
+    root_usage = list(account_root_usage(account=account).filter(used_at__gte=now - timedelta(days=365)))
     context = {
         "account": account,
         "status": status,
         "statuses": STATUS_FILTERS,
         "findings": [(f, CHECKS_BY_ID.get(f.check_id)) for f in findings],
-        "root_usage": account_root_usage(account=account)[:50],
+        "sections": account_sections(account=account),
+        "naming": account_naming_rule(account=account),
+        "exemptions": NamingExemption.objects.filter(standard=account.naming_standard_id).order_by("user_name")
+        if account.naming_standard_id
+        else [],
+        "root_usage": root_usage,
+        "timeline": root_usage_timeline([(e.used_at, e.credential) for e in root_usage], end=now),
         "runs": account_runs(account=account),
     }
     return render(request, "audits/account_detail.html", context)
-
-
-@require_GET
-def findings_export(request: HttpRequest) -> StreamingHttpResponse:
-    account_id = request.GET.get("account")
-    account = get_object_or_404(AwsAccount, account_id=account_id) if account_id else None
-    status = _status(request)
-    suffix = f"-{account.account_id}" if account else ""
-    return _csv_response(findings_csv(finding_list(account=account, status=status)), f"iamwatch-findings{suffix}-{status}.csv")
 
 
 @require_GET

@@ -26,7 +26,16 @@ def imported(sandbox: AwsAccount, sample_bytes: bytes) -> AuditRun:
 
 def all_urls(imported: AuditRun) -> list[str]:
     """Every URL of the project, with real arguments filled in (admin excluded: Django's own login)."""
-    values = {"account_id": imported.account.account_id, "run_id": str(imported.pk)}
+    from audits.models import Finding
+
+    finding = Finding.objects.filter(principal="networkAdmin").first()
+    assert finding is not None
+    values = {
+        "account_id": imported.account.account_id,
+        "run_id": str(imported.pk),
+        "finding_id": str(finding.pk),
+        "name": "networkAdmin",
+    }
     urls: list[str] = []
 
     def walk(patterns: list[URLPattern | URLResolver], prefix: str) -> None:
@@ -70,7 +79,7 @@ def test_a_wrong_password_is_refused(alice: User) -> None:
 def test_the_overview_lists_accounts_with_open_findings_by_severity(imported: AuditRun, alice_client: Client) -> None:
     response = alice_client.get("/")
     assert response.status_code == 200
-    account = response.context["accounts"][0]
+    account = response.context["groups"][0].accounts[0]
     assert (account.open_critical, account.open_high, account.open_medium, account.open_low, account.open_total) == (
         0,
         5,
@@ -94,9 +103,10 @@ def test_the_account_page_filters_by_status(imported: AuditRun, alice_client: Cl
     assert alice_client.get("/accounts/111122223333/?status=bogus").status_code == 404
 
 
-def test_an_unknown_account_is_a_404(alice_client: Client, db: None) -> None:
+def test_an_unknown_account_is_a_404_and_filters_to_no_rows(alice_client: Client, db: None) -> None:
     assert alice_client.get("/accounts/999988887777/").status_code == 404
-    assert alice_client.get("/findings.csv?account=999988887777").status_code == 404
+    assert alice_client.get("/accounts/999988887777/users/JSmith/").status_code == 404
+    assert len(_csv(alice_client.get("/findings.csv?account=999988887777"))) == 1
 
 
 def _csv(response) -> list[list[str]]:  # type: ignore[no-untyped-def]
@@ -105,8 +115,8 @@ def _csv(response) -> list[list[str]]:  # type: ignore[no-untyped-def]
 
 
 def test_each_table_has_a_csv_of_the_same_rows(imported: AuditRun, alice_client: Client) -> None:
-    overview = _csv(alice_client.get("/accounts.csv"))
-    assert overview[1][:2] == ["111122223333", "sandbox"] and overview[1][-1] == "13"
+    overview = _csv(alice_client.get("/?format=csv"))
+    assert overview[1][:2] == ["111122223333", "sandbox"] and overview[1][9] == "13"
     findings = _csv(alice_client.get("/findings.csv?account=111122223333&status=open"))
     assert len(findings) == 14
     root = _csv(alice_client.get("/accounts/111122223333/root-usage.csv"))

@@ -131,6 +131,8 @@ def test_a_finding_lives_across_runs_open_resolved_reopened(sandbox: AwsAccount)
         1,
     )
     assert Finding.objects.filter(check_id="user.console_without_mfa", principal="JSmith").count() == 1
+    history = list(finding.events.order_by("at").values_list("kind", "at"))
+    assert history == [("opened", T1), ("resolved", T1 + 2 * DAY), ("reopened", T1 + 3 * DAY)]
 
 
 def test_findings_of_a_deleted_user_are_resolved(sandbox: AwsAccount) -> None:

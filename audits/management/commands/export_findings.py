@@ -7,7 +7,7 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from accounts.selectors import AccountNotFound, account_get
 from audits.export import findings_csv
-from audits.selectors import STATUS_FILTERS, finding_list
+from audits.selectors import STATUS_FILTERS, FindingFilters, finding_search
 
 
 class Command(BaseCommand):
@@ -23,7 +23,10 @@ class Command(BaseCommand):
             account = account_get(account_id=options["account"]) if options["account"] else None
         except AccountNotFound as exc:
             raise CommandError(str(exc)) from None
-        lines = findings_csv(finding_list(account=account, status=options["status"]))
+        # The same selector and order as the web export, so that the bytes are the same.
+        lines = findings_csv(
+            finding_search(FindingFilters(account=account.account_id if account else "", status=options["status"]))
+        )
         output: Path | None = options["output"]
         if output is None:
             for line in lines:

@@ -1,0 +1,52 @@
+"""Filter forms for the dashboard: every query parameter is validated here, never trusted raw."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, time
+
+from django import forms
+
+from audits.checks import CHECKS_BY_ID, Severity
+from audits.selectors import SORTS, STATUS_FILTERS, FindingFilters
+
+
+def _start_of(day: object) -> datetime | None:
+    return datetime.combine(day, time.min, tzinfo=UTC) if day else None  # type: ignore[arg-type]
+
+
+class OverviewForm(forms.Form):
+    q = forms.CharField(required=False, max_length=100, label="Account")
+    environment = forms.CharField(required=False, max_length=50)
+    sort = forms.ChoiceField(required=False, choices=[(s, s) for s in SORTS])
+    since = forms.DateField(required=False, label="Since (last review)", widget=forms.DateInput(attrs={"type": "date"}))
+
+
+class FindingFilterForm(forms.Form):
+    account = forms.RegexField(
+        regex=r"^[0-9]{12}$", required=False, max_length=12, error_messages={"invalid": "An account id is 12 digits."}
+    )
+    check = forms.MultipleChoiceField(
+        required=False, choices=[(c, c) for c in sorted(CHECKS_BY_ID)], widget=forms.SelectMultiple(attrs={"size": 4})
+    )
+    severity = forms.ChoiceField(required=False, choices=[("", "any severity"), *((s.value, s.value) for s in Severity)])
+    status = forms.ChoiceField(required=False, choices=[(s, s) for s in STATUS_FILTERS])
+    since = forms.DateField(required=False, label="New since", widget=forms.DateInput(attrs={"type": "date"}))
+    principal = forms.CharField(required=False, max_length=128, label="Principal contains")
+
+    def filters(self) -> FindingFilters:
+        data = self.cleaned_data
+        return FindingFilters(
+            account=data.get("account") or "",
+            checks=tuple(data.get("check") or ()),
+            severity=data.get("severity") or "",
+            status=data.get("status") or "open",
+            since=_start_of(data.get("since")),
+            principal=data.get("principal") or "",
+        )
+
+
+class SinceForm(forms.Form):
+    since = forms.DateField(required=False, label="Since (last review)", widget=forms.DateInput(attrs={"type": "date"}))
+    account = forms.RegexField(
+        regex=r"^[0-9]{12}$", required=False, max_length=12, error_messages={"invalid": "An account id is 12 digits."}
+    )

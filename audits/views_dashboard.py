@@ -1,0 +1,214 @@
+"""The review-meeting dashboard: overview, findings, finding, principal, changes since the last review.
+
+Every table here has a CSV of exactly its rows with the same filters (`?format=csv`), streamed.
+htmx requests get the table partial only.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from datetime import UTC, datetime, time
+
+from django.core.paginator import Paginator
+from django.http import Http404, HttpRequest, HttpResponse, StreamingHttpResponse
+from django.shortcuts import get_object_or_404, render
+from django.utils import timezone
+from django.views.decorators.http import require_GET
+
+from accounts.models import AwsAccount
+from audits.checks import CHECKS_BY_ID
+from audits.export import FINDINGS_HEADER, csv_lines, finding_row
+from audits.forms import FindingFilterForm, OverviewForm, SinceForm
+from audits.models import Finding
+from audits.selectors import (
+    changes_since,
+    finding_history,
+    finding_search,
+    group_by_environment,
+    overview_accounts,
+    principal_states,
+    review_since,
+)
+
+PAGE_SIZE = 50
+OVERVIEW_HEADER = (
+    "account_id", "account_name", "environment", "last_report_at", "last_run_status", "open_critical", "open_high",
+    "open_medium", "open_low", "open_total", "new_since", "root_used_since", "since",
+)  # fmt: skip
+HISTORY_HEADER = ("finding_id", "account_id", "check_id", "principal", "event", "report_generated_at", "run_id")
+STATE_HEADER = (
+    "account_id", "principal", "valid_from", "valid_to", "password_enabled", "password_last_used", "mfa_active",
+    "key1_active", "key1_last_rotated", "key1_last_used", "key2_active", "key2_last_rotated", "key2_last_used", "changes",
+)  # fmt: skip
+USER_HEADER = ("account_id", "principal", "arn", "at")
+ROOT_HEADER = ("account_id", "credential", "used_at", "first_seen_run_id", "first_seen_report_generated_at")
+
+
+def wants_csv(request: HttpRequest) -> bool:
+    return request.GET.get("format") == "csv"
+
+
+def csv_response(header: Sequence[str], rows: Iterable[Sequence[object]], filename: str) -> StreamingHttpResponse:
+    response = StreamingHttpResponse(csv_lines(header, rows), content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="{filename}"'
+    return response
+
+
+def _since(value: object) -> datetime:
+    if value:
+        return datetime.combine(value, time.min, tzinfo=UTC)  # type: ignore[arg-type]
+    return review_since(now=timezone.now())
+
+
+def _page(request: HttpRequest, template: str, partial: str, context: dict[str, object]) -> HttpResponse:
+    return render(request, partial if request.headers.get("HX-Request") else template, context)
+
+
+@require_GET
+def overview(request: HttpRequest) -> HttpResponse:
+    form = OverviewForm(request.GET)
+    data = form.cleaned_data if form.is_valid() else {}
+    since = _since(data.get("since"))
+    accounts = overview_accounts(
+        since=since, environment=data.get("environment", ""), q=data.get("q", ""), sort=data.get("sort") or "worst"
+    )
+    if wants_csv(request):
+        rows = (
+            (a.account_id, a.name, a.environment, a.last_success_at, a.last_run_status or "", a.open_critical, a.open_high, a.open_medium,
+             a.open_low, a.open_total, a.new_since, "yes" if a.root_used_since else "no", since)
+            for a in accounts
+        )  # fmt: skip
+        return csv_response(OVERVIEW_HEADER, rows, "iamwatch-overview.csv")
+    environments = sorted({a.environment for a in accounts if a.environment})
+    context = {
+        "form": form,
+        "groups": group_by_environment(accounts),
+        "since": since,
+        "environments": environments,
+        "count": len(accounts),
+    }
+    return _page(request, "audits/overview.html", "audits/partials/overview_table.html", context)
+
+
+@require_GET
+def finding_list(request: HttpRequest) -> HttpResponse:
+    form = FindingFilterForm(request.GET)
+    if not form.is_valid():
+        return _page(request, "audits/finding_list.html", "audits/partials/finding_table.html", {"form": form, "page": None})
+    findings = finding_search(form.filters())
+    if wants_csv(request) or request.resolver_match.url_name == "findings-csv":  # type: ignore[union-attr]
+        return csv_response(
+            FINDINGS_HEADER, (finding_row(f) for f in findings.iterator(chunk_size=2000)), "iamwatch-findings.csv"
+        )
+    page = Paginator(findings, PAGE_SIZE).get_page(request.GET.get("page"))
+    query = request.GET.copy()
+    query.pop("page", None)
+    context = {"form": form, "page": page, "query": query.urlencode(), "checks": CHECKS_BY_ID}
+    return _page(request, "audits/finding_list.html", "audits/partials/finding_table.html", context)
+
+
+@require_GET
+def finding_detail(request: HttpRequest, finding_id: int) -> HttpResponse:
+    finding = get_object_or_404(Finding.objects.select_related("account", "first_run", "last_run", "resolved_run"), pk=finding_id)
+    history = list(finding_history(finding=finding))
+    if wants_csv(request):
+        rows = (
+            (finding.pk, finding.account.account_id, finding.check_id, finding.principal, e.kind, e.at, e.run_id) for e in history
+        )
+        return csv_response(HISTORY_HEADER, rows, f"iamwatch-finding-{finding.pk}-history.csv")
+    return render(
+        request,
+        "audits/finding_detail.html",
+        {"finding": finding, "check": CHECKS_BY_ID.get(finding.check_id), "history": history},
+    )
+
+
+def state_changes(states: list) -> list[tuple[object, list[str]]]:  # type: ignore[type-arg]
+    """Each state with what changed from the one before, in words."""
+    described = []
+    previous = None
+    for state in states:
+        if previous is None:
+            changes = ["first seen"]
+        else:
+            changes = []
+            if state.mfa_active != previous.mfa_active:
+                changes.append("MFA enabled" if state.mfa_active else "MFA removed")
+            if state.password_enabled != previous.password_enabled:
+                changes.append("console password added" if state.password_enabled else "console password removed")
+            if state.password_last_used != previous.password_last_used and state.password_last_used:
+                changes.append(f"console login {state.password_last_used:%Y-%m-%d}")
+            for n in (1, 2):
+                now_active, was_active = getattr(state, f"key{n}_active"), getattr(previous, f"key{n}_active")
+                rotated, was_rotated = getattr(state, f"key{n}_last_rotated"), getattr(previous, f"key{n}_last_rotated")
+                if now_active and not was_active:
+                    changes.append(f"key {n} activated")
+                elif was_active and not now_active:
+                    changes.append(f"key {n} deactivated or removed")
+                elif now_active and rotated != was_rotated:
+                    changes.append(f"key {n} rotated")
+                used, was_used = getattr(state, f"key{n}_last_used"), getattr(previous, f"key{n}_last_used")
+                if used and used != was_used:
+                    changes.append(f"key {n} used {used:%Y-%m-%d}")
+            if not changes:
+                changes = ["other details changed"]
+        described.append((state, changes))
+        previous = state
+    return described
+
+
+@require_GET
+def principal_detail(request: HttpRequest, account_id: str, name: str) -> HttpResponse:
+    account = get_object_or_404(AwsAccount, account_id=account_id)
+    timeline = state_changes(principal_states(account=account, name=name))
+    if not timeline:
+        raise Http404("no such principal in this account")
+    if wants_csv(request):
+        rows = (
+            (account.account_id, s.name, s.valid_from, s.valid_to, s.password_enabled, s.password_last_used, s.mfa_active, s.key1_active,
+             s.key1_last_rotated, s.key1_last_used, s.key2_active, s.key2_last_rotated, s.key2_last_used, "; ".join(changes))
+            for s, changes in timeline
+        )  # fmt: skip
+        return csv_response(STATE_HEADER, rows, f"iamwatch-{account.account_id}-{name}-history.csv")
+    findings = Finding.objects.filter(account=account, principal=name).order_by("status", "check_id")
+    context = {
+        "account": account,
+        "name": name,
+        "timeline": list(reversed(timeline)),
+        "current": timeline[-1][0],
+        "findings": findings,
+    }
+    return render(request, "audits/principal_detail.html", context)
+
+
+@require_GET
+def changes(request: HttpRequest) -> HttpResponse:
+    form = SinceForm(request.GET)
+    data = form.cleaned_data if form.is_valid() else {}
+    since = _since(data.get("since"))
+    account = get_object_or_404(AwsAccount, account_id=data["account"]) if data.get("account") else None
+    found = changes_since(since=since, account=account)
+    table = request.GET.get("table", "")
+    if wants_csv(request):
+        if table == "findings":
+            rows = (
+                (e.finding_id, e.finding.account.account_id, e.finding.check_id, e.finding.principal, e.kind, e.at, e.run_id)
+                for e in found.findings
+            )
+            return csv_response(HISTORY_HEADER, rows, "iamwatch-changes-findings.csv")
+        if table in ("new_users", "removed_users"):
+            states = found.new_users if table == "new_users" else found.removed_users
+            rows = ((s.account.account_id, s.name, s.arn, s.valid_from if table == "new_users" else s.valid_to) for s in states)
+            return csv_response(USER_HEADER, rows, f"iamwatch-changes-{table}.csv")
+        if table == "root":
+            rows = (
+                (e.account.account_id, e.credential, e.used_at, e.first_seen_run_id, e.first_seen_run.generated_at)
+                for e in found.root_events
+            )
+            return csv_response(ROOT_HEADER, rows, "iamwatch-changes-root.csv")
+        raise Http404("unknown table")
+    return render(
+        request,
+        "audits/changes.html",
+        {"form": form, "since": since, "changes": found, "account": account, "query": request.GET.urlencode()},
+    )
