@@ -13,7 +13,8 @@ from accounts.models import AwsAccount
 from accounts.services import account_create
 
 ROOT = Path(__file__).resolve().parent.parent
-SAMPLES = ROOT.parent / "shared" / "samples"
+# A copy of ../shared/samples (real-format reports), so that the suite needs nothing outside the checkout.
+SAMPLES = ROOT / "tests" / "samples"
 SAMPLE_REPORT = SAMPLES / "credential_report_111122223333.csv"
 SAMPLE_ACCOUNT = "111122223333"
 SAMPLE_T = datetime.fromisoformat("2026-11-01T00:00:00+00:00")
