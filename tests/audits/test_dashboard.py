@@ -1,0 +1,196 @@
+"""The review-meeting pages: what they show, their filters and CSVs, and query counts that do not grow with the data."""
+
+from __future__ import annotations
+
+import csv
+import io
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from django.db import connection
+from django.test import Client
+from django.test.utils import CaptureQueriesContext
+
+from accounts.services import account_create
+from audits.demo import daily_times, simulate_account
+from audits.models import Finding, FindingEvent, PrincipalState, RunSource
+from audits.services import report_import
+
+pytestmark = pytest.mark.django_db
+END = datetime(2026, 11, 20, 2, tzinfo=UTC)
+
+
+def load_fleet(accounts: int, *, days: int = 8, users: int = 6, first: int = 0) -> None:
+    times = daily_times(end=END, days=days)
+    for n in range(first, first + accounts):
+        account_id = f"{700000000000 + n}"
+        account = account_create(
+            account_id=account_id, name=f"acct-{n}", environment=("prod", "dev")[n % 2], naming_preset="initial_lastname"
+        )
+        sim = simulate_account(account_id=account_id, users=users, start=times[0], end=END, seed=n, shared=3, root_uses=2)
+        for at in times:
+            report_import(account=account, content=sim.report(at), generated_at=at, received_at=at, source=RunSource.DEMO)
+
+
+def rows(response) -> list[list[str]]:  # type: ignore[no-untyped-def]
+    assert response.status_code == 200 and response["Content-Type"].startswith("text/csv")
+    return list(csv.reader(io.StringIO(b"".join(response.streaming_content).decode())))
+
+
+def queries(client: Client, url: str) -> int:
+    with CaptureQueriesContext(connection) as captured:
+        assert client.get(url).status_code == 200
+    return len(captured)
+
+
+def page_urls() -> list[str]:
+    finding = Finding.objects.order_by("pk").first()
+    state = PrincipalState.objects.order_by("pk").first()
+    assert finding is not None and state is not None
+    return [
+        "/",
+        "/?sort=name&environment=prod",
+        "/findings/",
+        "/findings/?severity=high&status=all",
+        f"/findings/{finding.pk}/",
+        f"/accounts/{finding.account.account_id}/",
+        f"/accounts/{state.account.account_id}/users/{state.name}/",
+        "/changes/?since=2026-11-10",
+    ]
+
+
+def test_query_counts_do_not_grow_with_the_number_of_accounts_or_rows(alice_client: Client, settings) -> None:  # type: ignore[no-untyped-def]
+    settings.DEBUG = False
+    load_fleet(2)
+    small = {url: queries(alice_client, url) for url in page_urls()}
+    load_fleet(3, days=8, users=12, first=10)  # more accounts, more users, more findings, more history
+    # Same pages again (the first account's detail pages are unchanged in shape, only the data grew).
+    large = {url: queries(alice_client, url) for url in small}
+    assert large == small
+    assert max(small.values()) <= 12
+
+
+def test_the_overview_puts_the_worst_first_and_groups_by_environment(alice_client: Client) -> None:
+    load_fleet(3)
+    groups = alice_client.get("/?since=2026-11-01").context["groups"]
+    assert [g.environment for g in groups] == sorted(
+        {g.environment for g in groups}, key=lambda e: [g.environment for g in groups].index(e)
+    )
+    everyone = [a for g in groups for a in g.accounts]
+    assert len(everyone) == 3
+    for group in groups:
+        keys = [(-a.open_critical, -a.open_high) for a in group.accounts]
+        assert keys == sorted(keys)
+    assert all(a.new_since >= 0 for a in everyone)
+
+
+def test_the_overview_csv_has_exactly_the_rows_shown(alice_client: Client) -> None:
+    load_fleet(3)
+    table = rows(alice_client.get("/?environment=prod&format=csv"))
+    shown = [a for g in alice_client.get("/?environment=prod").context["groups"] for a in g.accounts]
+    assert [r[0] for r in table[1:]] == [a.account_id for a in shown]
+    assert {r[2] for r in table[1:]} == {"prod"}
+
+
+def test_a_bad_filter_value_is_a_clear_message_not_an_error(alice_client: Client) -> None:
+    load_fleet(1)
+    body = alice_client.get("/findings/?since=yesterday&account=12").content.decode()
+    assert "Enter a valid date." in body and "An account id is 12 digits." in body
+    assert alice_client.get("/?since=not-a-date").status_code == 200
+
+
+def test_findings_filters_and_their_csv_agree(alice_client: Client) -> None:
+    load_fleet(2)
+    url = "/findings/?severity=medium&status=all&principal=admin"
+    page = alice_client.get(url).context["page"]
+    table = rows(alice_client.get("/findings.csv?severity=medium&status=all&principal=admin"))
+    assert len(table) - 1 == page.paginator.count > 0
+    assert {r[3] for r in table[1:]} == {"medium"} and all("admin" in r[5].lower() for r in table[1:])
+
+
+def test_htmx_gets_the_table_alone(alice_client: Client) -> None:
+    load_fleet(1)
+    body = alice_client.get("/findings/?status=all", headers={"HX-Request": "true"}).content.decode()
+    assert body.lstrip().startswith('<div id="finding-table">') and "<html" not in body
+
+
+def test_a_finding_page_shows_its_history_across_runs(alice_client: Client) -> None:
+    load_fleet(1, days=12)
+    event = (
+        FindingEvent.objects.filter(kind="resolved").select_related("finding").first()
+        or FindingEvent.objects.select_related("finding").first()
+    )
+    assert event is not None
+    response = alice_client.get(f"/findings/{event.finding_id}/")
+    assert response.context["history"][0].kind == "opened"
+    history = rows(alice_client.get(f"/findings/{event.finding_id}/?format=csv"))
+    assert [r[4] for r in history[1:]] == [e.kind for e in response.context["history"]]
+
+
+def test_the_principal_page_tells_what_changed_when(alice_client: Client) -> None:
+    from tests.reports import build_report, root_row, user_row
+
+    account = account_create(account_id="111122223333", name="sandbox")
+    base = user_row("JSmith", password_enabled="true", password_last_used="2026-10-30T00:00:00+00:00")
+    with_mfa = {**base, "mfa_active": "true"}
+    rotated = {**with_mfa, "access_key_1_active": "true", "access_key_1_last_rotated": "2026-11-02T12:00:00+00:00"}
+    for day, row in ((1, base), (2, with_mfa), (3, rotated)):
+        report_import(
+            account=account, content=build_report(root_row(), row), generated_at=datetime(2026, 11, day, 20, tzinfo=UTC)
+        )
+    response = alice_client.get("/accounts/111122223333/users/JSmith/")
+    changes = [c for _, c in response.context["timeline"]]
+    assert changes == [["key 1 activated"], ["MFA enabled"], ["first seen"]]
+    table = rows(alice_client.get("/accounts/111122223333/users/JSmith/?format=csv"))
+    assert [r[-1] for r in table[1:]] == ["first seen", "MFA enabled", "key 1 activated"]
+
+
+def test_changes_since_the_last_review(alice_client: Client) -> None:
+    from tests.reports import build_report, root_row, user_row
+
+    account = account_create(account_id="111122223333", name="sandbox")
+    report_import(
+        account=account,
+        content=build_report(root_row(), user_row("opsTeam"), user_row("networkAdmin")),
+        generated_at=datetime(2026, 10, 1, tzinfo=UTC),
+    )
+    used = root_row(password_last_used="2026-11-04T08:00:00+00:00")
+    report_import(
+        account=account,
+        content=build_report(used, user_row("networkAdmin"), user_row("AWhite")),
+        generated_at=datetime(2026, 11, 5, tzinfo=UTC),
+    )
+    changes = alice_client.get("/changes/?since=2026-11-01").context["changes"]
+    assert [s.name for s in changes.new_users] == ["AWhite"]
+    assert [s.name for s in changes.removed_users] == ["opsTeam"]
+    assert [e.used_at.day for e in changes.root_events] == [4]
+    assert {e.kind for e in changes.findings} >= {"resolved"}
+    assert [r[1] for r in rows(alice_client.get("/changes/?since=2026-11-01&table=new_users&format=csv"))[1:]] == ["AWhite"]
+    assert alice_client.get("/changes/?table=nope&format=csv").status_code == 404
+
+
+def test_the_account_page_has_the_meeting_sections_and_the_root_timeline(alice_client: Client) -> None:
+    load_fleet(1, days=5)
+    from accounts.models import AwsAccount
+
+    account = AwsAccount.objects.get()
+    response = alice_client.get(f"/accounts/{account.account_id}/")
+    titles = [title for title, _, _ in response.context["sections"]]
+    assert titles[:4] == ["Root user", "MFA gaps", "Naming standard", "Shared accounts"]
+    body = response.content.decode()
+    assert '<svg class="timeline"' in body and "a name that fits: <code>JSmith</code>" in body
+    assert len(response.context["timeline"].marks) == len(response.context["root_usage"])
+
+
+def test_the_timeline_places_events_by_time() -> None:
+    from audits.charts import root_usage_timeline
+
+    end = datetime(2026, 11, 20, tzinfo=UTC)
+    timeline = root_usage_timeline(
+        [(end - timedelta(days=365), "password"), (end, "access_key_1"), (end - timedelta(days=400), "password")], end=end
+    )
+    assert [m.x for m in timeline.marks] == [30.0, 710.0] and [m.credential for m in timeline.marks] == [
+        "password",
+        "access_key_1",
+    ]
+    assert len(timeline.ticks) == 12
