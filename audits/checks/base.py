@@ -56,6 +56,8 @@ CheckFunction = Callable[[CredentialReport, CheckContext, datetime], Iterator[Re
 
 @dataclass(frozen=True, slots=True)
 class Check:
+    do_not_call_in_templates = True  # a Check is callable; templates read its metadata
+
     id: str
     severity: Severity
     title: str

@@ -1,0 +1,127 @@
+"""The review meeting in a real headless Chromium (Debian's), driven by Playwright: log in, walk the flow, download a CSV.
+
+Screenshots of every page land in test-artifacts/screenshots/.
+"""
+
+from __future__ import annotations
+
+import csv
+import os
+import re
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+from django.contrib.auth.models import User
+from playwright.sync_api import Browser, Page, expect, sync_playwright
+
+from accounts.services import account_create
+from audits.models import Finding
+from audits.services import report_import
+from tests.audits.test_dashboard import load_fleet
+from tests.conftest import ROOT, SAMPLE_REPORT
+
+CHROMIUM = "/usr/bin/chromium"
+SHOTS = ROOT / "test-artifacts" / "screenshots"
+CHROMIUM_ARGS = [
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+    "--disable-quic",
+]
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Browser]:
+    if not Path(CHROMIUM).exists():
+        raise RuntimeError("Debian's chromium is not installed: run `make install`")
+    # Playwright's sync API keeps an event loop in this thread; the test's own ORM calls are still synchronous.
+    os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
+    try:
+        with sync_playwright() as p:
+            browser = p.chromium.launch(executable_path=CHROMIUM, headless=True, chromium_sandbox=False, args=CHROMIUM_ARGS)
+            yield browser
+            browser.close()
+    finally:
+        del os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"]
+
+
+@pytest.fixture
+def meeting(transactional_db: None) -> None:
+    load_fleet(3, days=10)
+    sandbox = account_create(account_id="111122223333", name="sandbox", environment="sandbox", naming_preset="initial_lastname")
+    report_import(account=sandbox, content=SAMPLE_REPORT.read_bytes(), generated_at=datetime(2026, 11, 1, tzinfo=UTC))
+    User.objects.create_user("alice", password="correct horse battery")
+
+
+def shot(page: Page, name: str) -> None:
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(SHOTS / f"{name}.png"), full_page=True)
+
+
+def test_the_meeting_flow(browser: Browser, live_server, meeting: None, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    context = browser.new_context(accept_downloads=True, viewport={"width": 1400, "height": 900})
+    page = context.new_page()
+    page.goto(live_server.url + "/")
+    expect(page).to_have_url(f"{live_server.url}/login/?next=/")
+    shot(page, "01-login")
+    page.get_by_label("User name").fill("alice")
+    page.get_by_label("Password").fill("correct horse battery")
+    page.get_by_role("button", name="Log in").click()
+
+    # The agenda: every account, grouped by environment.
+    expect(page.get_by_role("heading", name="Accounts")).to_be_visible()
+    expect(page.locator("table.overview caption")).to_have_count(3)
+    expect(page.get_by_role("link", name="sandbox")).to_be_visible()
+    shot(page, "02-overview")
+
+    # Filtering with htmx: the table changes without a page load, and the URL follows.
+    page.get_by_label("Environment").select_option("prod")
+    expect(page.locator("table.overview caption")).to_have_count(1)
+    expect(page).to_have_url(re.compile(r"environment=prod"))
+    page.get_by_label("Environment").select_option("")
+
+    # An account: the root-usage timeline and the meeting's sections.
+    page.goto(live_server.url + "/accounts/111122223333/")
+    expect(page.locator("svg.timeline")).to_be_visible()
+    expect(page.get_by_role("heading", name="Shared accounts")).to_be_visible()
+    expect(page.get_by_text("a name that fits:")).to_be_visible()
+    shot(page, "03-account")
+
+    # A finding and its history.
+    page.locator("section.meeting-section", has=page.get_by_role("heading", name="Shared accounts")).get_by_role(
+        "link", name="user.shared_account"
+    ).first.click()
+    expect(page.get_by_role("heading", name="History across runs")).to_be_visible()
+    expect(page.locator("table").last).to_contain_text("opened")
+    shot(page, "04-finding")
+
+    # A principal over time.
+    page.locator("dt:has-text('Principal') + dd a").click()
+    expect(page.get_by_role("heading", name="State over time")).to_be_visible()
+    shot(page, "05-principal")
+
+    # Changes since the last review.
+    page.get_by_role("link", name="Changes since review").click()
+    page.get_by_label("Since (last review)").fill("2026-10-01")
+    page.get_by_role("button", name="Apply").click()
+    expect(page.get_by_role("heading", name="New users")).to_be_visible()
+    shot(page, "06-changes")
+
+    # Findings across accounts, then the CSV of exactly those rows.
+    page.get_by_role("link", name="Findings", exact=True).click()
+    page.get_by_label("Severity").select_option("high")
+    expect(page.locator("#finding-table")).to_contain_text("high")
+    shot(page, "07-findings")
+    with page.expect_download() as download:
+        page.get_by_role("link", name="Download CSV").click()
+    path = tmp_path / "findings.csv"
+    download.value.save_as(path)
+    table = list(csv.reader(path.open(newline="")))
+    assert table[0][:3] == ["account_id", "account_name", "check_id"]
+    assert {r[3] for r in table[1:]} == {"high"}
+    assert len(table) - 1 == Finding.objects.filter(status="open", severity="high").count()
+    context.close()
