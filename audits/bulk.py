@@ -39,13 +39,21 @@ def datetime_adapter() -> Callable[[datetime], object]:
 
 
 def insert_rows(model: type[models.Model], columns: Sequence[str], rows: Iterable[Sequence[object]]) -> int:
-    """INSERT rows (values in `columns` order; FK columns by their `_id` attname) into model's table."""
+    """INSERT rows (values in `columns` order; FK columns by their `_id` attname; others take their defaults)."""
     meta = model._meta
     fields = {f.attname: f for f in meta.concrete_fields}
     attnames = {name: f.column for name, f in fields.items()}
-    missing = [c for c in columns if c not in attnames]
-    if missing:
-        raise ValueError(f"{meta.label} has no column(s) {', '.join(missing)}")
+    unknown = [c for c in columns if c not in attnames]
+    if unknown:
+        raise ValueError(f"{meta.label} has no column(s) {', '.join(unknown)}")
+    # Columns left out take the field's default (or NULL), as the ORM would fill them in.
+    defaults = {
+        name: f.get_default()
+        for name, f in fields.items()
+        if name not in columns and not f.primary_key and (f.has_default() or f.null)
+    }
+    columns = (*columns, *defaults)
+    filler = tuple(defaults.values())
     quote = connection.ops.quote_name
     adapt = datetime_adapter()
     names = ", ".join(quote(attnames[c]) for c in columns)
@@ -57,7 +65,7 @@ def insert_rows(model: type[models.Model], columns: Sequence[str], rows: Iterabl
     adapted: dict[datetime, object] = {}
     params = []
     for row in rows:
-        values = list(row)
+        values = [*row, *filler]
         for n in datetime_columns:
             v = values[n]
             if v is not None:

@@ -56,7 +56,7 @@ class AuditRun(models.Model):
 
     class Meta:
         ordering = ["-requested_at", "-id"]
-        indexes = [models.Index(fields=["account", "status", "-generated_at"])]
+        indexes = [models.Index(fields=["account", "status", "-generated_at"]), models.Index(fields=["account", "-requested_at"])]
         constraints = [
             # One successful run per report time: a duplicate delivery cannot store the same report twice.
             models.UniqueConstraint(
@@ -84,6 +84,8 @@ class PrincipalState(models.Model):
     valid_from = models.DateTimeField()
     valid_to = models.DateTimeField(null=True, blank=True)
     first_run = models.ForeignKey(AuditRun, on_delete=models.CASCADE, related_name="+")
+    appeared = models.BooleanField(default=False, help_text="the principal was not in the previous report (new user)")
+    removed = models.BooleanField(default=False, help_text="closed because the principal left the report (removed user)")
     user_creation_time = models.DateTimeField(null=True)
     password_enabled = models.BooleanField(null=True)
     password_last_used = models.DateTimeField(null=True)
@@ -108,6 +110,11 @@ class PrincipalState(models.Model):
 
     class Meta:
         ordering = ["account", "name", "valid_from"]
+        indexes = [
+            # "Changes since the last review": new and removed users without scanning the history.
+            models.Index(fields=["valid_from"], condition=models.Q(appeared=True), name="principal_appeared_idx"),
+            models.Index(fields=["valid_to"], condition=models.Q(removed=True), name="principal_removed_idx"),
+        ]
         constraints = [  # the first also serves as the index for "user X on date D"
             models.UniqueConstraint(fields=["account", "name", "valid_from"], name="one_state_per_principal_and_time"),
             models.UniqueConstraint(

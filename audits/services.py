@@ -184,11 +184,15 @@ def _record_history(*, run: AuditRun, report: CredentialReport, at: datetime) ->
             if tuple(previous[1]) == values:
                 continue
             to_close.append(previous[0])
-        to_create.append((account.pk, row.user, at, None, run.pk, *values))
-    to_close.extend(pk for pk, _ in current.values())  # principals no longer in the report
+        to_create.append((account.pk, row.user, at, None, run.pk, previous is None, *values))
+    vanished = [pk for pk, _ in current.values()]  # principals no longer in the report
     for chunk in _ids_in_chunks(to_close):
         PrincipalState.objects.filter(pk__in=chunk).update(valid_to=at)
-    insert_rows(PrincipalState, ("account_id", "name", "valid_from", "valid_to", "first_run_id", *STATE_FIELDS), to_create)
+    for chunk in _ids_in_chunks(vanished):
+        PrincipalState.objects.filter(pk__in=chunk).update(valid_to=at, removed=True)
+    insert_rows(
+        PrincipalState, ("account_id", "name", "valid_from", "valid_to", "first_run_id", "appeared", *STATE_FIELDS), to_create
+    )
     return len(to_create)
 
 
