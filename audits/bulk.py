@@ -46,11 +46,11 @@ def insert_rows(model: type[models.Model], columns: Sequence[str], rows: Iterabl
     unknown = [c for c in columns if c not in attnames]
     if unknown:
         raise ValueError(f"{meta.label} has no column(s) {', '.join(unknown)}")
-    # Columns left out take the field's default (or NULL), as the ORM would fill them in.
+    # Columns left out take the field's default ("" for text, NULL where allowed), as a new model instance would.
     defaults = {
-        name: f.get_default()
+        name: f.get_db_prep_save(f.get_default(), connection)
         for name, f in fields.items()
-        if name not in columns and not f.primary_key and (f.has_default() or f.null)
+        if name not in columns and not f.primary_key
     }
     columns = (*columns, *defaults)
     filler = tuple(defaults.values())

@@ -1,0 +1,189 @@
+"""Benchmark: the review-meeting pages over a year of history for a large fleet, on PostgreSQL.
+
+Generates 500 accounts x 200 users x 365 daily runs straight into the tables (the ingest path has
+its own benchmark), then prints each page's server-side render time (median of 5) and its number
+of SQL queries. Target (issue 4): every page at most 300 ms; query counts independent of the data.
+Sizes: BENCH_ACCOUNTS, BENCH_USERS, BENCH_DAYS.
+"""
+
+from __future__ import annotations
+
+import os
+import random
+import statistics
+import sys
+import time
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+ACCOUNTS = int(os.environ.get("BENCH_ACCOUNTS", "500"))
+USERS = int(os.environ.get("BENCH_USERS", "200"))
+DAYS = int(os.environ.get("BENCH_DAYS", "365"))
+END = datetime(2026, 11, 20, 2, tzinfo=UTC)
+CHANGE_EVERY = (7, 14, 30, 60, 120)  # days between state changes of a user (logins, rotations, MFA)
+
+
+def generate() -> None:
+    from django.db import transaction
+
+    from accounts.models import AwsAccount
+    from audits.bulk import insert_rows
+    from audits.checks import CHECKS_BY_ID
+    from audits.models import AuditRun, Finding, FindingEvent, PrincipalState, RootUsageEvent
+
+    rng = random.Random(1)
+    checks = sorted(c for c in CHECKS_BY_ID if c.startswith("user."))
+    times = [END - timedelta(days=DAYS - 1 - d) for d in range(DAYS)]
+    started = time.perf_counter()
+    AwsAccount.objects.bulk_create(
+        AwsAccount(
+            account_id=f"{300000000000 + n}",
+            name=f"account-{n:04d}",
+            environment=("prod", "staging", "dev", "sandbox")[n % 4],
+            last_success_at=END,
+        )
+        for n in range(ACCOUNTS)
+    )
+    accounts = list(AwsAccount.objects.order_by("pk").values_list("pk", "account_id"))
+    counts = {"runs": 0, "states": 0, "findings": 0, "events": 0, "root": 0}
+    for pk, account_id in accounts:
+        with transaction.atomic():
+            insert_rows(
+                AuditRun,
+                ("account_id", "source", "status", "requested_at", "generated_at", "finished_at", "principal_count"),
+                [(pk, "fetch", "succeeded", t, t, t, USERS) for t in times],
+            )
+            run_ids = dict(AuditRun.objects.filter(account_id=pk).values_list("generated_at", "pk"))
+            states = []
+            for u in range(USERS):
+                name = f"user{u:03d}"
+                every = rng.choice(CHANGE_EVERY)
+                offset = rng.randrange(every)
+                starts = [times[0]] + [t for d, t in enumerate(times) if d and (d + offset) % every == 0]
+                for i, t in enumerate(starts):
+                    until = starts[i + 1] if i + 1 < len(starts) else None
+                    states.append(
+                        (
+                            pk,
+                            name,
+                            f"arn:aws:iam::{account_id}:user/{name}",
+                            t,
+                            until,
+                            run_ids[t],
+                            i == 0,
+                            t - timedelta(hours=3),
+                            i % 2 == 0,
+                            True,
+                        )
+                    )
+            insert_rows(
+                PrincipalState,
+                (
+                    "account_id",
+                    "name",
+                    "arn",
+                    "valid_from",
+                    "valid_to",
+                    "first_run_id",
+                    "appeared",
+                    "password_last_used",
+                    "mfa_active",
+                    "password_enabled",
+                ),
+                states,
+            )
+            findings = []
+            for u in rng.sample(range(USERS), k=USERS * 3 // 4):
+                for check in rng.sample(checks, k=2):
+                    first = rng.choice(times)
+                    resolved = rng.random() < 0.2 and first < times[-1]
+                    done = rng.choice([t for t in times if t > first]) if resolved else None
+                    findings.append((pk, check, f"user{u:03d}", "", CHECKS_BY_ID[check].severity.value, "generated", "resolved" if resolved else "open",
+                                     first, done or END, done, run_ids[first], run_ids[done or times[-1]], run_ids[done] if done else None, 0))  # fmt: skip
+            insert_rows(Finding, ("account_id", "check_id", "principal", "arn", "severity", "detail", "status", "first_seen", "last_seen", "resolved_at", "first_run_id", "last_run_id", "resolved_run_id", "reopened_count"), findings)  # fmt: skip
+            ids = list(
+                Finding.objects.filter(account_id=pk).values_list(
+                    "pk", "first_seen", "first_run_id", "resolved_at", "resolved_run_id"
+                )
+            )
+            events = [(f, r, t, "opened") for f, t, r, _, _ in ids] + [(f, r, t, "resolved") for f, _, _, t, r in ids if t]
+            insert_rows(FindingEvent, ("finding_id", "run_id", "at", "kind"), events)
+            uses = sorted(rng.sample(times, k=rng.randint(0, 8)))
+            insert_rows(
+                RootUsageEvent,
+                ("account_id", "used_at", "credential", "first_seen_run_id"),
+                [(pk, t - timedelta(hours=5), "password", run_ids[t]) for t in uses],
+            )
+        counts["runs"] += len(times)
+        counts["states"] += len(states)
+        counts["findings"] += len(findings)
+        counts["events"] += len(events)
+        counts["root"] += len(uses)
+    print(
+        f"generated in {time.perf_counter() - started:.0f} s: {ACCOUNTS} accounts, "
+        + ", ".join(f"{v:,} {k}" for k, v in counts.items())
+    )
+
+
+def measure() -> None:
+    from django.conf import settings
+    from django.contrib.auth.models import User
+    from django.db import connection
+    from django.test import Client
+    from django.test.utils import CaptureQueriesContext
+
+    from audits.models import Finding, PrincipalState
+
+    settings.ALLOWED_HOSTS = [*settings.ALLOWED_HOSTS, "testserver"]
+    client = Client()
+    client.force_login(User.objects.create_user("bench"))
+    finding = Finding.objects.order_by("-pk").first()
+    state = PrincipalState.objects.filter(account=finding.account).order_by("-pk").first()  # type: ignore[union-attr]
+    assert finding is not None and state is not None
+    pages = {
+        "overview (all accounts)": "/",
+        "overview, prod, by name": "/?environment=prod&sort=name",
+        "findings across accounts": "/findings/",
+        "findings, filtered": "/findings/?severity=high&status=all&principal=user01",
+        "finding page": f"/findings/{finding.pk}/",
+        "account page": f"/accounts/{finding.account.account_id}/",
+        "principal page": f"/accounts/{state.account.account_id}/users/{state.name}/",
+        "changes since review": "/changes/",
+    }
+    print(f"{'page':28} {'median ms':>10} {'max ms':>8} {'queries':>8}   [target <= 300 ms]")
+    for label, url in pages.items():
+        assert client.get(url).status_code == 200, url  # warm
+        timings = []
+        for _ in range(5):
+            with CaptureQueriesContext(connection) as captured:
+                began = time.perf_counter()
+                response = client.get(url)
+                timings.append((time.perf_counter() - began) * 1000)
+            assert response.status_code == 200
+        print(f"{label:28} {statistics.median(timings):10.0f} {max(timings):8.0f} {len(captured):8d}")
+
+
+def main() -> None:
+    from tests import servers
+
+    with servers.postgres() as url:
+        os.environ["DATABASE_URL"] = url
+        os.environ.setdefault("DJANGO_SETTINGS_MODULE", "iamwatch.settings")
+        import django
+
+        django.setup()
+        from django.core.management import call_command
+
+        call_command("migrate", verbosity=0)
+        generate()
+        from django.db import connection
+
+        with connection.cursor() as cursor:
+            cursor.execute("ANALYZE")
+        measure()
+
+
+if __name__ == "__main__":
+    main()
