@@ -37,6 +37,7 @@ test: install lint
 bench: install
 	$(PY) bench/bench_import.py
 	$(PY) bench/bench_fleet.py
+	$(PY) bench/bench_dashboard.py
 
 clean:
 	rm -rf $(VENV) staticfiles test-artifacts .pytest_cache .ruff_cache
