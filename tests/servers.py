@@ -64,13 +64,14 @@ def postgres() -> Iterator[str]:
         shutil.rmtree(datadir, ignore_errors=True)
 
 
-def _wait(check: Callable[[], bool], what: str, timeout: float = 20.0) -> None:
+def wait_for(condition: Callable[[], bool], what: str, timeout: float = 20.0, interval: float = 0.05) -> None:
+    """Poll `condition` until it holds; fail naming `what` after `timeout` seconds."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
-        if check():
+        if condition():
             return
-        time.sleep(0.05)
-    raise RuntimeError(f"{what} did not start within {timeout:.0f} s")
+        time.sleep(interval)
+    raise AssertionError(f"timed out after {timeout:.0f} s waiting for {what}")
 
 
 def _port_open(port: int) -> bool:
@@ -100,7 +101,7 @@ def redis() -> Iterator[str]:
         stdout=subprocess.DEVNULL,
     )
     try:
-        _wait(lambda: _port_open(port), "redis-server")
+        wait_for(lambda: _port_open(port), "redis-server")
         yield f"redis://127.0.0.1:{port}/0"
     finally:
         _stop(process)
@@ -116,7 +117,7 @@ def moto_server(*, load_managed_policies: bool = True) -> Iterator[str]:
         [str(binary), "-H", "127.0.0.1", "-p", str(port)], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
     )
     try:
-        _wait(lambda: _port_open(port), "moto_server", timeout=60)
+        wait_for(lambda: _port_open(port), "moto_server", timeout=60)
         yield f"http://127.0.0.1:{port}"
     finally:
         _stop(process)
@@ -140,7 +141,7 @@ def celery_worker(env: dict[str, str], *, concurrency: int = 1, name: str = "w1"
             cwd=Path(__file__).resolve().parent.parent,
         )
     try:
-        _wait(lambda: b"ready." in log.read_bytes() or process.poll() is not None, "celery worker", timeout=60)
+        wait_for(lambda: b"ready." in log.read_bytes() or process.poll() is not None, "celery worker", timeout=60)
         if process.poll() is not None:
             raise RuntimeError(f"celery worker exited: {log.read_text()[-2000:]}")
         process.log = log  # type: ignore[attr-defined]

@@ -26,12 +26,7 @@ ALLOWED, OTHER, DENIED = "111111111111", "222222222222", "333333333333"
 
 
 def wait_for(condition: Callable[[], bool], what: str, timeout: float = 60) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if condition():
-            return
-        time.sleep(0.2)
-    raise AssertionError(f"timed out after {timeout:.0f} s waiting for {what}")
+    servers.wait_for(condition, what, timeout=timeout, interval=0.2)
 
 
 def register(fleet: Fleet) -> list[AwsAccount]:
