@@ -32,6 +32,7 @@ class FindingFilterForm(forms.Form):
     status = forms.ChoiceField(required=False, choices=[(s, s) for s in STATUS_FILTERS])
     since = forms.DateField(required=False, label="New since", widget=forms.DateInput(attrs={"type": "date"}))
     principal = forms.CharField(required=False, max_length=128, label="Principal contains")
+    user = forms.CharField(required=False, max_length=128, widget=forms.HiddenInput)  # one principal, exactly
 
     def filters(self) -> FindingFilters:
         data = self.cleaned_data
@@ -42,6 +43,7 @@ class FindingFilterForm(forms.Form):
             status=data.get("status") or "open",
             since=_start_of(data.get("since")),
             principal=data.get("principal") or "",
+            user=data.get("user") or "",
         )
 
 

@@ -123,6 +123,7 @@ class FindingFilters:
     status: str = "open"
     since: datetime | None = None
     principal: str = ""
+    user: str = ""  # exact principal name
 
 
 def finding_search(filters: FindingFilters) -> QuerySet[Finding]:
@@ -140,6 +141,8 @@ def finding_search(filters: FindingFilters) -> QuerySet[Finding]:
         findings = findings.filter(first_seen__gte=filters.since)
     if filters.principal:
         findings = findings.filter(principal__icontains=filters.principal)
+    if filters.user:
+        findings = findings.filter(principal=filters.user)
     severity_rank = Case(*(When(severity=s.value, then=Value(i)) for i, s in enumerate(Severity)), default=Value(9))
     return findings.annotate(severity_rank=severity_rank).order_by("severity_rank", "account__name", "check_id", "principal")
 

@@ -21,6 +21,7 @@ from audits.export import FINDINGS_HEADER, csv_lines, finding_row
 from audits.forms import FindingFilterForm, OverviewForm, SinceForm
 from audits.models import Finding
 from audits.selectors import (
+    FindingFilters,
     changes_since,
     finding_history,
     finding_search,
@@ -170,7 +171,7 @@ def principal_detail(request: HttpRequest, account_id: str, name: str) -> HttpRe
             for s, changes in timeline
         )  # fmt: skip
         return csv_response(STATE_HEADER, rows, f"iamwatch-{account.account_id}-{name}-history.csv")
-    findings = Finding.objects.filter(account=account, principal=name).order_by("status", "check_id")
+    findings = finding_search(FindingFilters(account=account.account_id, user=name, status="all"))
     context = {
         "account": account,
         "name": name,

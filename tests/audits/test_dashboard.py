@@ -194,3 +194,17 @@ def test_the_timeline_places_events_by_time() -> None:
         "access_key_1",
     ]
     assert len(timeline.ticks) == 12
+
+
+def test_the_principal_page_findings_csv_has_exactly_its_rows(alice_client: Client) -> None:
+    from tests.reports import build_report, root_row, user_row
+
+    account = account_create(account_id="111122223333", name="sandbox")
+    report_import(
+        account=account,
+        content=build_report(root_row(), user_row("opsTeam"), user_row("opsTeam2")),
+        generated_at=datetime(2026, 11, 1, tzinfo=UTC),
+    )
+    shown = list(alice_client.get("/accounts/111122223333/users/opsTeam/").context["findings"])
+    table = rows(alice_client.get("/findings.csv?account=111122223333&user=opsTeam&status=all"))
+    assert [r[5] for r in table[1:]] == [f.principal for f in shown] == ["opsTeam"]
