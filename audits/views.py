@@ -12,6 +12,7 @@ from django.utils import timezone
 from django.views.decorators.http import require_GET
 
 from accounts.models import AwsAccount, NamingExemption
+from accounts.roles import reader_required
 from accounts.selectors import account_naming_rule
 from audits.charts import root_usage_timeline
 from audits.checks import CHECKS_BY_ID
@@ -50,6 +51,7 @@ def _status(request: HttpRequest) -> str:
 
 
 @require_GET
+@reader_required
 def account_detail(request: HttpRequest, account_id: str) -> HttpResponse:
     account = get_object_or_404(AwsAccount.objects.select_related("naming_standard"), account_id=account_id)
     status = _status(request)
@@ -74,6 +76,7 @@ def account_detail(request: HttpRequest, account_id: str) -> HttpResponse:
 
 
 @require_GET
+@reader_required
 def root_usage_csv(request: HttpRequest, account_id: str) -> StreamingHttpResponse:
     account = get_object_or_404(AwsAccount, account_id=account_id)
     rows = (
@@ -84,6 +87,7 @@ def root_usage_csv(request: HttpRequest, account_id: str) -> StreamingHttpRespon
 
 
 @require_GET
+@reader_required
 def runs_csv(request: HttpRequest, account_id: str) -> StreamingHttpResponse:
     account = get_object_or_404(AwsAccount, account_id=account_id)
     runs = AuditRun.objects.filter(account=account).select_related("report").order_by("-requested_at", "-id")
@@ -108,6 +112,7 @@ def runs_csv(request: HttpRequest, account_id: str) -> StreamingHttpResponse:
 
 
 @require_GET
+@reader_required
 def run_report(request: HttpRequest, run_id: int) -> HttpResponse:
     """The raw credential report a run stored, byte for byte as received."""
     run = get_object_or_404(AuditRun.objects.select_related("report", "account"), pk=run_id, report__isnull=False)

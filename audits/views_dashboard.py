@@ -16,6 +16,7 @@ from django.utils import timezone
 from django.views.decorators.http import require_GET
 
 from accounts.models import AwsAccount
+from accounts.roles import reader_required
 from audits.checks import CHECKS_BY_ID
 from audits.export import FINDINGS_HEADER, csv_lines, finding_row
 from audits.forms import FindingFilterForm, OverviewForm, SinceForm
@@ -66,6 +67,7 @@ def _page(request: HttpRequest, template: str, partial: str, context: dict[str, 
 
 
 @require_GET
+@reader_required
 def overview(request: HttpRequest) -> HttpResponse:
     form = OverviewForm(request.GET)
     data = form.cleaned_data if form.is_valid() else {}
@@ -92,6 +94,7 @@ def overview(request: HttpRequest) -> HttpResponse:
 
 
 @require_GET
+@reader_required
 def finding_list(request: HttpRequest) -> HttpResponse:
     form = FindingFilterForm(request.GET)
     if not form.is_valid():
@@ -109,6 +112,7 @@ def finding_list(request: HttpRequest) -> HttpResponse:
 
 
 @require_GET
+@reader_required
 def finding_detail(request: HttpRequest, finding_id: int) -> HttpResponse:
     finding = get_object_or_404(Finding.objects.select_related("account", "first_run", "last_run", "resolved_run"), pk=finding_id)
     history = list(finding_history(finding=finding))
@@ -159,6 +163,7 @@ def state_changes(states: list) -> list[tuple[object, list[str]]]:  # type: igno
 
 
 @require_GET
+@reader_required
 def principal_detail(request: HttpRequest, account_id: str, name: str) -> HttpResponse:
     account = get_object_or_404(AwsAccount, account_id=account_id)
     timeline = state_changes(principal_states(account=account, name=name))
@@ -183,6 +188,7 @@ def principal_detail(request: HttpRequest, account_id: str, name: str) -> HttpRe
 
 
 @require_GET
+@reader_required
 def changes(request: HttpRequest) -> HttpResponse:
     form = SinceForm(request.GET)
     data = form.cleaned_data if form.is_valid() else {}

@@ -10,13 +10,14 @@ from django.views.decorators.http import require_GET, require_POST
 
 from accounts.aws import connection_test
 from accounts.models import AwsAccount
+from accounts.roles import MANAGE_PERMISSION, RUN_PERMISSION, reader_required
 from audits.runs import ACTIVE, fleet_request, run_request
 from audits.selectors import account_runs
 from audits.tasks import QueueUnavailable, enqueue_run
 
 
 @require_POST
-@permission_required("audits.add_auditrun", raise_exception=True)
+@permission_required(RUN_PERMISSION, raise_exception=True)
 def run_now(request: HttpRequest, account_id: str) -> HttpResponse:
     account = get_object_or_404(AwsAccount, account_id=account_id)
     run = run_request(account=account, requested_by=request.user.get_username())
@@ -30,7 +31,7 @@ def run_now(request: HttpRequest, account_id: str) -> HttpResponse:
 
 
 @require_POST
-@permission_required("audits.add_auditrun", raise_exception=True)
+@permission_required(RUN_PERMISSION, raise_exception=True)
 def run_all(request: HttpRequest) -> HttpResponse:
     result = fleet_request(requested_by=request.user.get_username(), force=True)
     queued = 0
@@ -47,6 +48,7 @@ def run_all(request: HttpRequest) -> HttpResponse:
 
 
 @require_GET
+@reader_required
 def runs_partial(request: HttpRequest, account_id: str) -> HttpResponse:
     """The run table alone, for htmx polling while a run is pending or running."""
     account = get_object_or_404(AwsAccount, account_id=account_id)
@@ -56,7 +58,7 @@ def runs_partial(request: HttpRequest, account_id: str) -> HttpResponse:
 
 
 @require_POST
-@permission_required("accounts.change_awsaccount", raise_exception=True)
+@permission_required(MANAGE_PERMISSION, raise_exception=True)
 def test_connection(request: HttpRequest, account_id: str) -> HttpResponse:
     account = get_object_or_404(AwsAccount, account_id=account_id)
     steps = connection_test(account)

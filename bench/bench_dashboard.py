@@ -138,7 +138,11 @@ def measure() -> None:
 
     settings.ALLOWED_HOSTS = [*settings.ALLOWED_HOSTS, "testserver"]
     client = Client()
-    client.force_login(User.objects.create_user("bench"))
+    from django.contrib.auth.models import Group
+
+    viewer = User.objects.create_user("bench")
+    viewer.groups.add(Group.objects.get(name="viewer"))
+    client.force_login(viewer)
     finding = Finding.objects.order_by("-pk").first()
     state = PrincipalState.objects.filter(account=finding.account).order_by("-pk").first()  # type: ignore[union-attr]
     assert finding is not None and state is not None

@@ -39,17 +39,39 @@ def sandbox(db: None) -> AwsAccount:
     return account_create(account_id=SAMPLE_ACCOUNT, name="sandbox", naming_preset="initial_lastname")
 
 
+def member_of(role: str, username: str) -> User:
+    from django.contrib.auth.models import Group
+
+    user = User.objects.create_user(username, password="correct horse battery")
+    if role:
+        user.groups.add(Group.objects.get(name=role))
+    return user
+
+
 @pytest.fixture
 def alice(db: None) -> User:
-    """Alice, a logged-in member of the security team."""
-    return User.objects.create_user("alice", password="correct horse battery")
+    """Alice, an auditor: a viewer who reads everything and exports."""
+    return member_of("viewer", "alice")
+
+
+def client_for(user: User) -> Client:
+    client = Client()
+    client.force_login(user)
+    return client
+
+
+@pytest.fixture
+def personas(db: None) -> dict[str, Client]:
+    """Logged-in clients for an admin, a reviewer, a viewer and an outsider (a login with no role)."""
+    return {
+        role or "outsider": client_for(member_of(role, f"{role or 'outsider'}-user"))
+        for role in ("admin", "reviewer", "viewer", "")
+    }
 
 
 @pytest.fixture
 def alice_client(alice: User) -> Client:
-    client = Client()
-    client.force_login(alice)
-    return client
+    return client_for(alice)
 
 
 @pytest.fixture

@@ -63,6 +63,47 @@ def test_every_url_without_a_login_redirects_to_the_login_page(imported: AuditRu
         assert b"networkAdmin" not in response.content
 
 
+def test_an_outsider_with_a_login_but_no_role_sees_nothing(imported: AuditRun, personas: dict[str, Client]) -> None:
+    outsider = personas["outsider"]
+    for url in all_urls(imported):
+        if url in ("/login/", "/logout/"):
+            continue
+        response = outsider.get(url)
+        assert response.status_code in (403, 405), url
+        assert b"networkAdmin" not in response.content and b"111122223333" not in response.content
+
+
+@pytest.mark.parametrize("role", ["viewer", "reviewer", "admin"])
+def test_every_role_reads_every_page(imported: AuditRun, personas: dict[str, Client], role: str) -> None:
+    for url in all_urls(imported):
+        if url in ("/login/", "/logout/"):
+            continue
+        assert personas[role].get(url).status_code in (200, 405), url  # 405: the POST-only actions
+
+
+@pytest.mark.parametrize(
+    ("role", "run", "manage"), [("viewer", 403, 403), ("reviewer", 302, 403), ("admin", 302, 200), ("outsider", 403, 403)]
+)
+def test_changing_actions_need_the_right_role(
+    imported: AuditRun, personas: dict[str, Client], role: str, run: int, manage: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from moto import mock_aws
+
+    monkeypatch.delenv("AWS_ENDPOINT_URL", raising=False)
+    for name, value in {
+        "AWS_ACCESS_KEY_ID": "testing",
+        "AWS_SECRET_ACCESS_KEY": "testing",
+        "AWS_DEFAULT_REGION": "us-east-1",
+    }.items():
+        monkeypatch.setenv(name, value)
+    client = personas[role]
+    with mock_aws():  # the embedded mode runs a queued fetch at once: against fake AWS
+        assert client.post("/accounts/111122223333/run").status_code == run
+        assert client.post("/run-all").status_code == run
+        assert client.post("/accounts/111122223333/test-connection").status_code == manage
+    assert AuditRun.objects.filter(source="fetch").exists() is (run == 302)
+
+
 def test_the_login_page_logs_alice_in(alice: User) -> None:
     client = Client()
     assert client.get("/login/").status_code == 200
