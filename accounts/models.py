@@ -57,6 +57,7 @@ class AwsAccount(models.Model):
     role_arn = models.CharField(max_length=600, blank=True, validators=[role_arn_validator])
     external_id = models.CharField(max_length=1224, blank=True)
     root_email = models.EmailField(blank=True)
+    alert_email = models.EmailField(blank=True, help_text="security distribution list for alerts (default: the organisation's)")
     alias = models.CharField(max_length=63, blank=True, help_text="IAM account alias, as last fetched")
     organization_status = models.CharField(max_length=20, blank=True, help_text="status in AWS Organizations, if discovered")
     naming_standard = models.ForeignKey(NamingStandard, null=True, blank=True, on_delete=models.PROTECT, related_name="accounts")

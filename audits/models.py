@@ -201,3 +201,30 @@ class FindingEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.finding_id} {self.kind} at {self.at:%Y-%m-%d}"
+
+
+class Alert(models.Model):
+    """One alert to the account's security distribution list, for one event; never repeated (unique key)."""
+
+    class Kind(models.TextChoices):
+        ROOT_USAGE = "root_usage", "root used"
+        ROOT_ACCESS_KEY = "root_access_key", "root access key"
+        CRITICAL_FINDING = "critical_finding", "new critical finding"
+
+    account = models.ForeignKey(AwsAccount, on_delete=models.CASCADE, related_name="alerts")
+    run = models.ForeignKey(AuditRun, on_delete=models.CASCADE, related_name="alerts")
+    kind = models.CharField(max_length=20, choices=Kind.choices)
+    key = models.CharField(max_length=200, help_text="the event alerted on; one alert per key")
+    subject = models.CharField(max_length=300)
+    body = models.TextField()
+    recipients = models.CharField(max_length=500, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    sent_at = models.DateTimeField(null=True, blank=True)
+    error = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+        constraints = [models.UniqueConstraint(fields=["account", "key"], name="one_alert_per_event")]
+
+    def __str__(self) -> str:
+        return self.subject

@@ -16,6 +16,7 @@ from django.utils import timezone
 
 from accounts.aws import AwsAccessError, account_session, iam_client
 from accounts.models import AwsAccount
+from audits.alerts import alerts_for_run
 from audits.fetch import FetchError, fetch_api_facts, fetch_credential_report
 from audits.models import AuditRun, RunSource, RunStatus
 from audits.report import ReportError, parse_report
@@ -113,6 +114,7 @@ def run_execute(*, run_id: int, final_attempt: bool = True) -> AuditRun | None:
             run.aws_generated_at = fetched.aws_generated_at
             report_ingest(run=run, report=report, content=fetched.content, at=when.at, warnings=when.warnings, api_facts=facts)
             AwsAccount.objects.filter(pk=account.pk).update(alias=facts.alias)
+            transaction.on_commit(lambda: alerts_for_run(run_id=run.pk))
     except FetchError as exc:
         if exc.transient and not final_attempt:
             AuditRun.objects.filter(pk=run.pk).update(status=RunStatus.PENDING, error=f"retrying after: {exc}")

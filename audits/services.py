@@ -19,6 +19,7 @@ from django.utils import timezone
 
 from accounts.models import AwsAccount
 from accounts.selectors import account_naming_rule
+from audits.alerts import alerts_for_run
 from audits.bulk import insert_rows
 from audits.checks import CHECKS_BY_ID, ApiFacts, CheckContext, Result, Thresholds, checks_for, evaluate_report
 from audits.models import (
@@ -149,6 +150,7 @@ def report_import(
             aws_generated_at=generated_at,
         )
         report_ingest(run=run, report=report, content=content, at=when.at, warnings=when.warnings)
+        transaction.on_commit(lambda: alerts_for_run(run_id=run.pk))
     return run
 
 

@@ -11,6 +11,7 @@ urlpatterns = [
     path("findings.csv", views_dashboard.finding_list, name="findings-csv"),
     path("findings/<int:finding_id>/", views_dashboard.finding_detail, name="finding-detail"),
     path("changes/", views_dashboard.changes, name="changes"),
+    path("alerts/", views_dashboard.alert_list, name="alert-list"),
     path("accounts/<str:account_id>/", views.account_detail, name="account-detail"),
     path("accounts/<str:account_id>/users/<str:name>/", views_dashboard.principal_detail, name="principal-detail"),
     path("accounts/<str:account_id>/root-usage.csv", views.root_usage_csv, name="root-usage-csv"),

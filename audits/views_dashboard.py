@@ -20,7 +20,7 @@ from accounts.roles import reader_required
 from audits.checks import CHECKS_BY_ID
 from audits.export import FINDINGS_HEADER, csv_lines, finding_row
 from audits.forms import FindingFilterForm, OverviewForm, SinceForm
-from audits.models import Finding
+from audits.models import Alert, Finding
 from audits.selectors import (
     FindingFilters,
     changes_since,
@@ -219,3 +219,20 @@ def changes(request: HttpRequest) -> HttpResponse:
         "audits/changes.html",
         {"form": form, "since": since, "changes": found, "account": account, "query": request.GET.urlencode()},
     )
+
+
+ALERT_HEADER = ("created_at", "account_id", "kind", "subject", "recipients", "sent_at", "error", "run_id")
+
+
+@require_GET
+@reader_required
+def alert_list(request: HttpRequest) -> HttpResponse:
+    alerts = Alert.objects.select_related("account").order_by("-created_at", "-pk")
+    if wants_csv(request):
+        rows = (
+            (a.created_at, a.account.account_id, a.kind, a.subject, a.recipients, a.sent_at, a.error, a.run_id)
+            for a in alerts.iterator()
+        )
+        return csv_response(ALERT_HEADER, rows, "iamwatch-alerts.csv")
+    page = Paginator(alerts, PAGE_SIZE).get_page(request.GET.get("page"))
+    return render(request, "audits/alert_list.html", {"page": page})

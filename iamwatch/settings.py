@@ -161,6 +161,17 @@ def _positive_days(name: str, default: int) -> int:
     return _positive(name, default, "days")
 
 
+# Alerts: e-mail through Django's backend (EMAIL_URL, e.g. smtp+tls://user:pass@smtp.example.com:587),
+# to the account's security distribution list or this organisation default; optionally a chat webhook.
+vars().update(env.email_url("EMAIL_URL", default="consolemail://"))
+DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="iamwatch@localhost")
+IAMWATCH_ALERT_EMAIL = env.str("IAMWATCH_ALERT_EMAIL", default="")
+IAMWATCH_ALERT_WEBHOOK_URL = env.str("IAMWATCH_ALERT_WEBHOOK_URL", default="")
+if IAMWATCH_ALERT_WEBHOOK_URL and not IAMWATCH_ALERT_WEBHOOK_URL.startswith(
+    ("https://", "http://127.0.0.1:", "http://localhost:")
+):
+    raise ImproperlyConfigured("IAMWATCH_ALERT_WEBHOOK_URL must be an https:// URL (plain http only on loopback)")
+
 # Check thresholds (DESIGN.md check catalog); durations are exact multiples of 24 h.
 IAMWATCH_ROOT_RECENT_USE_DAYS = _positive_days("IAMWATCH_ROOT_RECENT_USE_DAYS", 30)
 IAMWATCH_PASSWORD_UNUSED_DAYS = _positive_days("IAMWATCH_PASSWORD_UNUSED_DAYS", 45)

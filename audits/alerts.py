@@ -1,0 +1,108 @@
+"""Alerts to the security distribution list: new root use, a root access key, a new critical finding.
+
+Each alert is keyed by the event it reports (a root-usage event, a finding's opening), with a unique
+constraint, so a re-run or a re-import of the same report never sends it twice. Sending happens
+after the run's transaction commits; a failure to send is recorded on the alert, never fails the run.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import urllib.request
+
+from django.conf import settings
+from django.core.mail import send_mail
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from audits.checks import Severity
+from audits.models import Alert, AuditRun, FindingEvent, RootUsageEvent
+
+log = logging.getLogger(__name__)
+
+
+def _recipients(run: AuditRun) -> list[str]:
+    address = run.account.alert_email or settings.IAMWATCH_ALERT_EMAIL
+    return [address] if address else []
+
+
+def _drafts(run: AuditRun) -> list[Alert]:
+    account = run.account
+    where = f"{account.name} ({account.account_id})"
+    drafts = [
+        Alert(
+            account=account,
+            run=run,
+            kind=Alert.Kind.ROOT_USAGE,
+            key=f"root-usage:{e.pk}",
+            subject=f"[IAMWatch] root {e.get_credential_display().lower()} used in {where}",
+            body=f"The root user's {e.get_credential_display().lower()} was used at {e.used_at:%Y-%m-%d %H:%M} UTC in {where}.\n"
+            f"Root is for break-glass only: find out who used it and why, and record it for the review.",
+        )
+        for e in RootUsageEvent.objects.filter(first_seen_run=run)
+    ]
+    opened = FindingEvent.objects.filter(run=run, kind__in=[FindingEvent.Kind.OPENED, FindingEvent.Kind.REOPENED]).select_related(
+        "finding"
+    )
+    for event in opened:
+        finding = event.finding
+        if finding.check_id == "root.access_key_exists":
+            kind = Alert.Kind.ROOT_ACCESS_KEY
+        elif finding.severity == Severity.CRITICAL:
+            kind = Alert.Kind.CRITICAL_FINDING
+        else:
+            continue
+        drafts.append(
+            Alert(
+                account=account,
+                run=run,
+                kind=kind,
+                key=f"finding-event:{event.pk}",
+                subject=f"[IAMWatch] critical: {finding.check_id} in {where}",
+                body=f"{finding.check_id} ({finding.principal or 'the account'}): {finding.detail}\nSeen in the report of {event.at:%Y-%m-%d %H:%M} UTC.",
+            )
+        )
+    return drafts
+
+
+def alerts_for_run(*, run_id: int) -> list[Alert]:
+    """Record and send the alerts a finished run calls for; each event is alerted once, ever."""
+    run = AuditRun.objects.select_related("account").get(pk=run_id)
+    sent = []
+    for draft in _drafts(run):
+        draft.recipients = ", ".join(_recipients(run))
+        try:
+            with transaction.atomic():
+                draft.save()
+        except IntegrityError:
+            continue  # this event was alerted on already
+        _deliver(draft)
+        sent.append(draft)
+    return sent
+
+
+def _deliver(alert: Alert) -> None:
+    errors = []
+    if alert.recipients:
+        try:
+            send_mail(alert.subject, alert.body, settings.DEFAULT_FROM_EMAIL, alert.recipients.split(", "), fail_silently=False)
+        except Exception as exc:  # an SMTP outage must not fail the run: record it on the alert
+            errors.append(f"e-mail: {type(exc).__name__}: {exc}")
+    else:
+        errors.append("no security distribution list configured (IAMWATCH_ALERT_EMAIL or the account's alert address)")
+    if settings.IAMWATCH_ALERT_WEBHOOK_URL:
+        payload = json.dumps({"text": f"{alert.subject}\n{alert.body}"}).encode()
+        # The URL is checked at start-up: https, or http on loopback only (settings).
+        url = settings.IAMWATCH_ALERT_WEBHOOK_URL
+        request = urllib.request.Request(url, data=payload, headers={"Content-Type": "application/json"})  # noqa: S310
+        try:
+            with urllib.request.urlopen(request, timeout=10) as response:  # noqa: S310
+                response.read()
+        except Exception as exc:
+            errors.append(f"webhook: {type(exc).__name__}: {exc}")
+    Alert.objects.filter(pk=alert.pk).update(
+        sent_at=timezone.now() if not errors or alert.recipients else None, error="; ".join(errors)
+    )
+    if errors:
+        log.warning("alert %s: %s", alert.pk, "; ".join(errors))
