@@ -83,3 +83,16 @@ def test_thresholds_come_from_the_environment() -> None:
 def test_debug_is_off_unless_asked_for() -> None:
     code = "from django.conf import settings as s; print(s.DEBUG)"
     assert run([sys.executable, "manage.py", "shell", "--no-imports", "-c", code]).stdout.strip() == "False"
+
+
+def test_check_deploy_is_clean_with_production_settings() -> None:
+    import secrets
+
+    production = {"SECRET_KEY": secrets.token_urlsafe(50), "SECURE_HTTPS": "true", "ALLOWED_HOSTS": "iamwatch.example.com"}
+    done = run([sys.executable, "manage.py", "check", "--deploy", "--fail-level", "WARNING"], **production)
+    assert done.returncode == 0 and "no issues" in done.stdout, done.stderr
+
+
+def test_check_deploy_flags_the_laptop_defaults() -> None:
+    done = run([sys.executable, "manage.py", "check", "--deploy", "--fail-level", "WARNING"], SECRET_KEY="")
+    assert done.returncode != 0 and "security.W009" in done.stderr and "security.W004" in done.stderr
