@@ -170,21 +170,14 @@ def changes_since(*, since: datetime, account: AwsAccount | None = None, limit: 
     events = FindingEvent.objects.filter(at__gte=since).select_related("finding__account", "run").order_by("-at", "pk")
     if account is not None:
         events = events.filter(finding__account=account)
-    earlier = PrincipalState.objects.filter(
-        account=OuterRef("account"), name=OuterRef("name"), valid_from__lt=OuterRef("valid_from")
-    )
-    later = PrincipalState.objects.filter(account=OuterRef("account"), name=OuterRef("name"), valid_from=OuterRef("valid_to"))
+    # Marked at ingest (and indexed): a state that opened a principal's life, or one closed by its removal.
     new_users = (
-        PrincipalState.objects.filter(scope, valid_from__gte=since)
-        .exclude(Exists(earlier))
+        PrincipalState.objects.filter(scope, appeared=True, valid_from__gte=since)
         .select_related("account")
         .order_by("-valid_from")
     )
     removed = (
-        PrincipalState.objects.filter(scope, valid_to__gte=since)
-        .exclude(Exists(later))
-        .select_related("account")
-        .order_by("-valid_to")
+        PrincipalState.objects.filter(scope, removed=True, valid_to__gte=since).select_related("account").order_by("-valid_to")
     )
     root = RootUsageEvent.objects.filter(scope, first_seen_run__generated_at__gte=since).select_related(
         "account", "first_seen_run"

@@ -13,14 +13,13 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
-from django.contrib.auth.models import User
 from playwright.sync_api import Browser, Page, expect, sync_playwright
 
 from accounts.services import account_create
 from audits.models import Finding
 from audits.services import report_import
 from tests.audits.test_dashboard import load_fleet
-from tests.conftest import ROOT, SAMPLE_REPORT
+from tests.conftest import ROOT, SAMPLE_REPORT, member_of
 
 CHROMIUM = "/usr/bin/chromium"
 SHOTS = ROOT / "test-artifacts" / "screenshots"
@@ -54,7 +53,7 @@ def meeting(transactional_db: None) -> None:
     load_fleet(3, days=10)
     sandbox = account_create(account_id="111122223333", name="sandbox", environment="sandbox", naming_preset="initial_lastname")
     report_import(account=sandbox, content=SAMPLE_REPORT.read_bytes(), generated_at=datetime(2026, 11, 1, tzinfo=UTC))
-    User.objects.create_user("alice", password="correct horse battery")
+    member_of("viewer", "alice")  # an auditor reads the whole meeting
 
 
 def shot(page: Page, name: str) -> None:
