@@ -30,6 +30,7 @@ run: install
 
 lint: install
 	$(VENV)/bin/ruff check .
+	$(VENV)/bin/bandit -q -r accounts audits iamwatch -x '*/migrations/*'
 
 test: install lint
 	$(PY) -m tests.run

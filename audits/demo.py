@@ -155,7 +155,7 @@ def simulate_account(
     *, account_id: str, users: int, start: datetime, end: datetime, seed: int, shared: int = 3, root_uses: int = 3
 ) -> SimAccount:
     """A SimAccount with `users` people (plus `shared` shared or service logins) over [start, end]."""
-    rng = random.Random(seed)
+    rng = random.Random(seed)  # nosec B311
     span = (end - start).days or 1
     taken: set[str] = set()
     sim = SimAccount(account_id=account_id, root_mfa=rng.random() > 0.2)

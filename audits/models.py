@@ -130,7 +130,8 @@ class RootUsageEvent(models.Model):
     """A distinct time the root user was seen used, with the run that first saw it."""
 
     class Credential(models.TextChoices):
-        PASSWORD = "password"  # noqa: S105 - the kind of credential, not a secret
+        # The kind of credential, not a secret.
+        PASSWORD = "password"  # noqa: S105  # nosec B105
         ACCESS_KEY_1 = "access_key_1", "access key 1"
         ACCESS_KEY_2 = "access_key_2", "access key 2"
 

@@ -116,7 +116,8 @@ def runs_csv(request: HttpRequest, account_id: str) -> StreamingHttpResponse:
 def run_report(request: HttpRequest, run_id: int) -> HttpResponse:
     """The raw credential report a run stored, byte for byte as received."""
     run = get_object_or_404(AuditRun.objects.select_related("report", "account"), pk=run_id, report__isnull=False)
-    assert run.report is not None
+    if run.report is None:
+        raise Http404("this run stored no report")
     response = HttpResponse(gzip.decompress(bytes(run.report.compressed)), content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = f'attachment; filename="credential_report_{run.account.account_id}_run{run.pk}.csv"'
     return response
