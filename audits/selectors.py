@@ -192,7 +192,7 @@ def changes_since(*, since: datetime, account: AwsAccount | None = None, limit: 
 
 # The account page's sections, in meeting order: (title, checks).
 ACCOUNT_SECTIONS: tuple[tuple[str, tuple[str, ...]], ...] = (
-    ("Root user", ("root.access_key_exists", "root.recent_use", "account.report_missing_root")),
+    ("Root user", ("root.access_key_exists", "root.recent_use", "account.root_email_not_alias", "account.report_missing_root")),
     ("MFA gaps", ("root.mfa_disabled", "root.hardware_mfa", "user.console_without_mfa")),
     ("Naming standard", ("user.name_violation",)),
     ("Shared accounts", ("user.shared_account",)),

@@ -321,7 +321,14 @@ def report_ingest(
         notes.append("the report has no <root_account> row (as moto's reports): root checks could not run")
     if report.extra_columns:
         notes.append(f"columns unknown to IAMWatch kept in the raw report and ignored: {', '.join(report.extra_columns)}")
-    context = CheckContext(thresholds=thresholds_from_settings(), naming=account_naming_rule(account=account), api=api_facts)
+    context = CheckContext(
+        thresholds=thresholds_from_settings(),
+        naming=account_naming_rule(account=account),
+        api=api_facts,
+        account_id=account.account_id,
+        root_email=account.root_email,
+        root_email_rule=settings.IAMWATCH_ROOT_EMAIL_RULE,
+    )
     results = evaluate_report(report, context, at)
 
     changed = _record_history(run=run, report=report, at=at)

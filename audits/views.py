@@ -6,6 +6,7 @@ import gzip
 from collections.abc import Iterator
 from datetime import timedelta
 
+from django.conf import settings
 from django.http import Http404, HttpRequest, HttpResponse, StreamingHttpResponse
 from django.shortcuts import get_object_or_404, render
 from django.utils import timezone
@@ -71,6 +72,7 @@ def account_detail(request: HttpRequest, account_id: str) -> HttpResponse:
         "root_usage": root_usage,
         "timeline": root_usage_timeline([(e.used_at, e.credential) for e in root_usage], end=now),
         "runs": account_runs(account=account),
+        "root_email_rule": settings.IAMWATCH_ROOT_EMAIL_RULE,
     }
     return render(request, "audits/account_detail.html", context)
 

@@ -144,6 +144,7 @@ LOGGING = {
     "disable_existing_loggers": False,
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
+    "loggers": {"axes": {"level": "WARNING"}},  # lockouts are warnings; routine bookkeeping is not news
 }
 
 # Celery: the embedded default runs tasks in-process (no broker); a fleet sets CELERY_TASK_ALWAYS_EAGER=false.
@@ -204,6 +205,10 @@ def _positive_days(name: str, default: int) -> int:
 vars().update(env.email_url("EMAIL_URL", default="consolemail://"))
 DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="iamwatch@localhost")
 IAMWATCH_ALERT_EMAIL = env.str("IAMWATCH_ALERT_EMAIL", default="")
+# Root emails must be aliases on the security distribution list: "aws-root+{account_id}@example.com" or "@example.com".
+IAMWATCH_ROOT_EMAIL_RULE = env.str("IAMWATCH_ROOT_EMAIL_RULE", default="")
+if IAMWATCH_ROOT_EMAIL_RULE and "@" not in IAMWATCH_ROOT_EMAIL_RULE:
+    raise ImproperlyConfigured("IAMWATCH_ROOT_EMAIL_RULE must be an address pattern or a domain such as @example.com")
 IAMWATCH_ALERT_WEBHOOK_URL = env.str("IAMWATCH_ALERT_WEBHOOK_URL", default="")
 if IAMWATCH_ALERT_WEBHOOK_URL and not IAMWATCH_ALERT_WEBHOOK_URL.startswith(
     ("https://", "http://127.0.0.1:", "http://localhost:")

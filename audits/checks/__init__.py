@@ -8,7 +8,13 @@ from audits.report import CredentialReport
 
 from .api import ApiFacts, direct_admin, password_policy_weak, root_hardware_mfa
 from .base import ACCOUNT_PRINCIPAL, SEVERITY_ORDER, Check, CheckContext, Result, Severity, Thresholds
-from .root import account_report_missing_root, root_access_key_exists, root_mfa_disabled, root_recent_use
+from .root import (
+    account_report_missing_root,
+    account_root_email_not_alias,
+    root_access_key_exists,
+    root_mfa_disabled,
+    root_recent_use,
+)
 from .users import (
     access_key_at_setup,
     access_key_not_rotated,
@@ -34,6 +40,7 @@ REPORT_CHECKS: tuple[Check, ...] = (
     name_violation,
     shared_account,
     account_report_missing_root,
+    account_root_email_not_alias,
 )
 # Checks that also need read-only IAM API facts: they run on fetched reports only.
 API_CHECKS: tuple[Check, ...] = (root_hardware_mfa, password_policy_weak, direct_admin)

@@ -41,6 +41,10 @@ class CheckContext:
     thresholds: Thresholds = Thresholds()
     naming: NamingRule = NO_STANDARD
     api: ApiFacts | None = None  # read-only IAM API facts; None for an imported file
+    account_id: str = ""
+    root_email: str = ""
+    # The security distribution list's pattern: "aws-root+{account_id}@example.com" or "@example.com"; "" = not configured.
+    root_email_rule: str = ""
 
 
 @dataclass(frozen=True, slots=True)

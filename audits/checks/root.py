@@ -71,6 +71,39 @@ def root_recent_use(report: CredentialReport, ctx: CheckContext, now: datetime) 
         yield Result("root.recent_use", ROOT_USER, root.arn, f"root {what} last used {stamp(latest)}, within {days} days")
 
 
+def root_email_expected(rule: str, account_id: str) -> str:
+    return rule.replace("{account_id}", account_id)
+
+
+def root_email_fits(email: str, rule: str, account_id: str) -> bool:
+    """Whether a root email is on the security distribution list: the exact alias, or any address at the list's domain."""
+    expected = root_email_expected(rule, account_id).lower()
+    email = email.strip().lower()
+    return email.endswith(expected) if expected.startswith("@") else email == expected
+
+
+@check(
+    id="account.root_email_not_alias",
+    severity=Severity.MEDIUM,
+    title="Root email is not on the security distribution list",
+    reference="practice",
+    rationale="A password reset or an AWS notice to root must reach the whole security team, not one person's mailbox.",
+)
+def account_root_email_not_alias(report: CredentialReport, ctx: CheckContext, now: datetime) -> Iterator[Result]:
+    if not ctx.root_email_rule:
+        return
+    if not ctx.root_email:
+        yield Result("account.root_email_not_alias", ACCOUNT_PRINCIPAL, "", "the account's root email is not recorded")
+    elif not root_email_fits(ctx.root_email, ctx.root_email_rule, ctx.account_id):
+        expected = root_email_expected(ctx.root_email_rule, ctx.account_id)
+        yield Result(
+            "account.root_email_not_alias",
+            ACCOUNT_PRINCIPAL,
+            "",
+            f"root email {ctx.root_email} is not {'at ' if expected.startswith('@') else ''}{expected}",
+        )
+
+
 @check(
     id="account.report_missing_root",
     severity=Severity.LOW,

@@ -36,7 +36,7 @@ def raised(check_id: str, *rows: dict[str, str], context: CheckContext = JSMITH)
 
 def test_every_check_has_metadata_and_a_unique_id() -> None:
     ids = [c.id for c in REPORT_CHECKS]
-    assert len(ids) == len(set(ids)) == 12
+    assert len(ids) == len(set(ids)) == 13
     assert all(c.title and c.reference and c.rationale for c in REPORT_CHECKS)
 
 
@@ -276,3 +276,23 @@ def test_checks_do_not_read_the_clock_the_same_input_gives_the_same_output() -> 
     first: list[Result] = evaluate_report(report, JSMITH, NOW)
     assert first == evaluate_report(report, JSMITH, NOW)
     assert {r.check_id for r in evaluate_report(report, JSMITH, NOW + 60 * DAY)} != {r.check_id for r in first}
+
+
+# account.root_email_not_alias
+@pytest.mark.parametrize(
+    ("email", "rule", "expected"),
+    [
+        ("aws-root+111122223333@example.com", "aws-root+{account_id}@example.com", False),
+        ("AWS-Root+111122223333@Example.com", "aws-root+{account_id}@example.com", False),
+        ("aws-root+999988887777@example.com", "aws-root+{account_id}@example.com", True),
+        ("john.smith@example.com", "aws-root+{account_id}@example.com", True),
+        ("security+prod@example.com", "@example.com", False),
+        ("john@gmail.com", "@example.com", True),
+        ("john@example.com.evil.io", "@example.com", True),
+        ("", "@example.com", True),  # not recorded
+        ("john@gmail.com", "", False),  # no rule configured: not evaluated
+    ],
+)
+def test_root_email_not_alias(email: str, rule: str, expected: bool) -> None:
+    context = CheckContext(naming=JSMITH.naming, account_id="111122223333", root_email=email, root_email_rule=rule)
+    assert raised("account.root_email_not_alias", root_row(), context=context) is expected

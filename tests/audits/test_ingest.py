@@ -230,3 +230,17 @@ def test_state_fields_line_up_with_the_report_row() -> None:
     assert state["arn"] == row.arn and state["mfa_active"] is True and state["password_enabled"] is True
     assert state["key2_active"] is True and state["key2_last_rotated"] == row.access_key_2.last_rotated
     assert state["cert2_active"] is False and state["key1_last_used_service"] == ""
+
+
+def test_the_root_email_rule_from_settings_reaches_the_check(sandbox: AwsAccount, sample_bytes: bytes, settings) -> None:  # type: ignore[no-untyped-def]
+    settings.IAMWATCH_ROOT_EMAIL_RULE = "aws-root+{account_id}@example.com"
+    sandbox.root_email = "jsmith@example.com"
+    sandbox.save()
+    report_import(account=sandbox, content=sample_bytes, generated_at=SAMPLE_T)
+    finding = Finding.objects.get(check_id="account.root_email_not_alias")
+    assert finding.detail == "root email jsmith@example.com is not aws-root+111122223333@example.com"
+    sandbox.root_email = "aws-root+111122223333@example.com"
+    sandbox.save()
+    report_import(account=sandbox, content=sample_bytes, generated_at=SAMPLE_T + DAY)
+    finding.refresh_from_db()
+    assert finding.status == "resolved"
