@@ -26,7 +26,8 @@ run: install
 	$(PY) manage.py collectstatic --noinput -v0
 	$(PY) manage.py load_demo
 	@echo "IAMWatch on http://$(HOST):$(PORT)/ (Ctrl-C stops it)"
-	$(VENV)/bin/gunicorn --bind $(HOST):$(PORT) --workers 2 --access-logfile - iamwatch.wsgi
+	@echo "(demo only: two-factor login is off; production requires it for reviewers and admins)"
+	IAMWATCH_REQUIRE_2FA=false $(VENV)/bin/gunicorn --bind $(HOST):$(PORT) --workers 2 --access-logfile - iamwatch.wsgi
 
 lint: install
 	$(VENV)/bin/ruff check .

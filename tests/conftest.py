@@ -55,8 +55,19 @@ def alice(db: None) -> User:
 
 
 def client_for(user: User) -> Client:
+    """A logged-in client; for a user who must use 2FA, one that has passed it (a confirmed TOTP device)."""
+    from django_otp import DEVICE_ID_SESSION_KEY
+    from django_otp.plugins.otp_totp.models import TOTPDevice
+
+    from accounts.twofactor import requires_two_factor
+
     client = Client()
     client.force_login(user)
+    if requires_two_factor(user):
+        device = TOTPDevice.objects.create(user=user, name="test authenticator", confirmed=True)
+        session = client.session
+        session[DEVICE_ID_SESSION_KEY] = device.persistent_id
+        session.save()
     return client
 
 

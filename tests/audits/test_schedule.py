@@ -6,7 +6,6 @@ from datetime import timedelta
 
 import pytest
 from django.contrib.auth.models import User
-from django.test import Client
 from django_celery_beat.models import CrontabSchedule, IntervalSchedule, PeriodicTask
 
 from audits.schedule import crontab_min_gap, interval_gap, too_frequent
@@ -39,9 +38,9 @@ def test_the_daily_fleet_audit_is_scheduled_by_default() -> None:
 
 @pytest.mark.django_db
 def test_the_admin_refuses_a_fleet_schedule_more_often_than_every_four_hours() -> None:
-    admin = User.objects.create_superuser("root-admin", password="x-long-password-1")
-    client = Client()
-    client.force_login(admin)
+    from tests.conftest import client_for
+
+    client = client_for(User.objects.create_superuser("root-admin", password="x-long-password-1"))
     task = PeriodicTask.objects.get(task="audits.fetch_fleet")
     hourly = IntervalSchedule.objects.create(every=1, period="hours")
     form = {"name": task.name, "regtask": "audits.fetch_fleet", "task": "", "interval": hourly.pk, "args": "[]", "kwargs": "{}", "enabled": "on", "queue": "", "exchange": "", "routing_key": "", "priority": "", "expires": "", "expire_seconds": "", "one_off": "", "start_time": "", "description": "", "headers": "{}"}  # fmt: skip

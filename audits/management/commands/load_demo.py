@@ -5,10 +5,12 @@ from datetime import timedelta
 from typing import Any
 
 from django.contrib.auth import get_user_model
+from django.contrib.auth.models import Group
 from django.core.management.base import BaseCommand, CommandParser
 from django.utils import timezone
 
 from accounts.models import AwsAccount
+from accounts.roles import ADMIN
 from accounts.services import account_create
 from audits.demo import daily_times, simulate_account
 from audits.models import RunSource
@@ -60,4 +62,5 @@ class Command(BaseCommand):
         user.is_staff = user.is_superuser = True
         user.set_password(password)
         user.save()
+        user.groups.add(Group.objects.get(name=ADMIN))
         self.stdout.write(self.style.SUCCESS(f"Demo login: user {username!r}, password {password!r} (new on every load)"))
