@@ -24,7 +24,7 @@ $(STAMP): requirements.txt requirements-dev.txt
 run: install
 	$(PY) manage.py migrate --noinput
 	$(PY) manage.py collectstatic --noinput -v0
-	$(PY) manage.py load_demo
+	EMAIL_URL=dummymail:// $(PY) manage.py load_demo  # the demo's alerts go nowhere
 	@echo "IAMWatch on http://$(HOST):$(PORT)/ (Ctrl-C stops it)"
 	@echo "(demo only: two-factor login is off; production requires it for reviewers and admins)"
 	IAMWATCH_REQUIRE_2FA=false $(VENV)/bin/gunicorn --bind $(HOST):$(PORT) --workers 2 --access-logfile - iamwatch.wsgi
