@@ -94,22 +94,12 @@ def test_every_role_reads_every_page(imported: AuditRun, personas: dict[str, Cli
     ("role", "run", "manage"), [("viewer", 403, 403), ("reviewer", 302, 403), ("admin", 302, 200), ("outsider", 403, 403)]
 )
 def test_changing_actions_need_the_right_role(
-    imported: AuditRun, personas: dict[str, Client], role: str, run: int, manage: int, monkeypatch: pytest.MonkeyPatch
+    imported: AuditRun, personas: dict[str, Client], role: str, run: int, manage: int, aws: None
 ) -> None:
-    from moto import mock_aws
-
-    monkeypatch.delenv("AWS_ENDPOINT_URL", raising=False)
-    for name, value in {
-        "AWS_ACCESS_KEY_ID": "testing",
-        "AWS_SECRET_ACCESS_KEY": "testing",
-        "AWS_DEFAULT_REGION": "us-east-1",
-    }.items():
-        monkeypatch.setenv(name, value)
-    client = personas[role]
-    with mock_aws():  # the embedded mode runs a queued fetch at once: against fake AWS
-        assert client.post("/accounts/111122223333/run").status_code == run
-        assert client.post("/run-all").status_code == run
-        assert client.post("/accounts/111122223333/test-connection").status_code == manage
+    client = personas[role]  # the embedded mode runs a queued fetch at once: against fake AWS
+    assert client.post("/accounts/111122223333/run").status_code == run
+    assert client.post("/run-all").status_code == run
+    assert client.post("/accounts/111122223333/test-connection").status_code == manage
     assert AuditRun.objects.filter(source="fetch").exists() is (run == 302)
 
 

@@ -3,12 +3,10 @@
 from __future__ import annotations
 
 import io
-from collections.abc import Iterator
 
 import boto3
 import pytest
 from django.core.management import call_command
-from moto import mock_aws
 
 from accounts.models import AwsAccount
 
@@ -16,15 +14,10 @@ pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
-def org(monkeypatch: pytest.MonkeyPatch) -> Iterator[object]:
-    monkeypatch.delenv("AWS_ENDPOINT_URL", raising=False)
-    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
-    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
-    monkeypatch.setenv("AWS_DEFAULT_REGION", "us-east-1")
-    with mock_aws():
-        client = boto3.client("organizations")
-        client.create_organization(FeatureSet="ALL")
-        yield client
+def org(aws: None) -> object:
+    client = boto3.client("organizations")
+    client.create_organization(FeatureSet="ALL")
+    return client
 
 
 def sync() -> str:
