@@ -32,6 +32,7 @@ run: install
 lint: install
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/bandit -q -r accounts audits iamwatch -x '*/migrations/*'
+	$(VENV)/bin/mypy accounts audits iamwatch
 
 test: install lint
 	$(PY) -m tests.run

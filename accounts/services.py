@@ -67,7 +67,10 @@ def organization_sync(*, members: list[dict[str, Any]]) -> OrganizationSync:
 
     `members` are AWS Organizations ListAccounts entries (Id, Name, Email, Status or State).
     """
-    created, updated, deactivated, unchanged = [], [], [], 0
+    created: list[AwsAccount] = []
+    updated: list[AwsAccount] = []
+    deactivated: list[AwsAccount] = []
+    unchanged = 0
     with transaction.atomic():
         for member in members:
             status = str(member.get("State") or member.get("Status") or "ACTIVE").upper()

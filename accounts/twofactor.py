@@ -9,10 +9,10 @@ from __future__ import annotations
 import io
 import secrets
 from collections.abc import Callable
+from typing import Any
 
 from django import forms
 from django.conf import settings
-from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
 from django.db import transaction
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
@@ -30,11 +30,11 @@ RECOVERY_CODES = 10
 ALWAYS_ALLOWED = ("/account/2fa/", "/logout/", "/static/")
 
 
-def requires_two_factor(user: AbstractBaseUser | AnonymousUser) -> bool:
+def requires_two_factor(user: Any) -> bool:
     """Reviewers, admins and superusers must use a second factor (IAMWATCH_REQUIRE_2FA, default on)."""
     if not settings.IAMWATCH_REQUIRE_2FA or not user.is_authenticated:
         return False
-    return bool(user.is_superuser or user.groups.filter(name__in=[REVIEWER, ADMIN]).exists())  # type: ignore[union-attr]
+    return bool(user.is_superuser or user.groups.filter(name__in=[REVIEWER, ADMIN]).exists())
 
 
 class TwoFactorMiddleware:
@@ -44,10 +44,10 @@ class TwoFactorMiddleware:
         self.get_response = get_response
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
-        user = request.user
+        user: Any = request.user  # django-otp's middleware adds is_verified()
         if (
             user.is_authenticated
-            and not user.is_verified()  # type: ignore[union-attr]
+            and not user.is_verified()
             and not request.path.startswith(ALWAYS_ALLOWED)
             and requires_two_factor(user)
         ):
@@ -104,7 +104,7 @@ def _base32(device: TOTPDevice) -> str:
     return base64.b32encode(device.bin_key).decode()
 
 
-def _new_recovery_codes(user: AbstractBaseUser) -> list[str]:
+def _new_recovery_codes(user: Any) -> list[str]:
     device, _ = StaticDevice.objects.get_or_create(user=user, name="recovery codes", defaults={"confirmed": True})
     device.token_set.all().delete()
     codes = [secrets.token_hex(5) for _ in range(RECOVERY_CODES)]

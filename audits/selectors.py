@@ -54,16 +54,39 @@ def review_since(*, now: datetime) -> datetime:
 
 
 @dataclass(frozen=True, slots=True)
+class OverviewRow:
+    """One account on the meeting's agenda."""
+
+    account_id: str
+    name: str
+    environment: str
+    is_active: bool
+    last_success_at: datetime | None
+    last_run_status: str | None
+    last_run_error: str | None
+    root_used_since: bool
+    open_critical: int
+    open_high: int
+    open_medium: int
+    open_low: int
+    new_since: int
+
+    @property
+    def open_total(self) -> int:
+        return self.open_critical + self.open_high + self.open_medium + self.open_low
+
+
+@dataclass(frozen=True, slots=True)
 class EnvironmentGroup:
     environment: str
-    accounts: list[AwsAccount]
+    accounts: list[OverviewRow]
 
 
-def _worst_key(a: AwsAccount) -> tuple[object, ...]:
+def _worst_key(a: OverviewRow) -> tuple[object, ...]:
     return (-a.open_critical, -a.open_high, not a.root_used_since, a.last_run_status != "failed", -a.open_total, a.name)
 
 
-def overview_accounts(*, since: datetime, environment: str = "", q: str = "", sort: str = "worst") -> list[AwsAccount]:
+def overview_accounts(*, since: datetime, environment: str = "", q: str = "", sort: str = "worst") -> list[OverviewRow]:
     """Every account with what the meeting needs (open findings by severity, new findings and root use
     since `since`, the last run's status), in three queries whatever the number of accounts."""
     last_run = AuditRun.objects.filter(account=OuterRef("pk")).order_by("-requested_at", "-pk")
@@ -76,7 +99,6 @@ def overview_accounts(*, since: datetime, environment: str = "", q: str = "", so
         accounts = accounts.filter(environment=environment)
     if q:
         accounts = accounts.filter(Q(name__icontains=q) | Q(account_id__startswith=q))
-    rows = list(accounts)
     # Aggregates apart from the account query: joined into it, they would multiply each other's rows.
     open_counts: dict[tuple[int, str], int] = {
         (a, sev): n
@@ -91,11 +113,30 @@ def overview_accounts(*, since: datetime, environment: str = "", q: str = "", so
         .annotate(n=Count("pk"))
         .order_by()
     )
-    for account in rows:
-        for severity in Severity:
-            setattr(account, f"open_{severity.value}", open_counts.get((account.pk, severity.value), 0))
-        account.open_total = sum(open_counts.get((account.pk, s.value), 0) for s in Severity)
-        account.new_since = new_counts.get(account.pk, 0)
+    fields = (
+        "pk",
+        "account_id",
+        "name",
+        "environment",
+        "is_active",
+        "last_success_at",
+        "last_run_status",
+        "last_run_error",
+        "root_used_since",
+    )
+    rows = []
+    for values in accounts.values(*fields):
+        pk = values.pop("pk")
+        rows.append(
+            OverviewRow(
+                **values,
+                open_critical=open_counts.get((pk, Severity.CRITICAL.value), 0),
+                open_high=open_counts.get((pk, Severity.HIGH.value), 0),
+                open_medium=open_counts.get((pk, Severity.MEDIUM.value), 0),
+                open_low=open_counts.get((pk, Severity.LOW.value), 0),
+                new_since=new_counts.get(pk, 0),
+            )
+        )
     if sort == "name":
         rows.sort(key=lambda a: (a.name, a.account_id))
     elif sort == "age":
@@ -107,9 +148,9 @@ def overview_accounts(*, since: datetime, environment: str = "", q: str = "", so
     return rows
 
 
-def group_by_environment(accounts: list[AwsAccount]) -> list[EnvironmentGroup]:
+def group_by_environment(accounts: list[OverviewRow]) -> list[EnvironmentGroup]:
     """Groups in the order their first (worst) account appears."""
-    groups: dict[str, list[AwsAccount]] = {}
+    groups: dict[str, list[OverviewRow]] = {}
     for account in accounts:
         groups.setdefault(account.environment or "(none)", []).append(account)
     return [EnvironmentGroup(env, rows) for env, rows in groups.items()]

@@ -11,6 +11,7 @@ from datetime import UTC, datetime, time
 
 from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse, StreamingHttpResponse
+from django.http.response import HttpResponseBase
 from django.shortcuts import get_object_or_404, render
 from django.utils import timezone
 from django.views.decorators.http import require_GET
@@ -20,7 +21,7 @@ from accounts.roles import reader_required
 from audits.checks import CHECKS_BY_ID
 from audits.export import FINDINGS_HEADER, csv_lines, finding_row
 from audits.forms import FindingFilterForm, OverviewForm, SinceForm
-from audits.models import Alert, Finding
+from audits.models import Alert, Finding, PrincipalState
 from audits.selectors import (
     FindingFilters,
     changes_since,
@@ -68,7 +69,7 @@ def _page(request: HttpRequest, template: str, partial: str, context: dict[str, 
 
 @require_GET
 @reader_required
-def overview(request: HttpRequest) -> HttpResponse:
+def overview(request: HttpRequest) -> HttpResponseBase:
     form = OverviewForm(request.GET)
     data = form.cleaned_data if form.is_valid() else {}
     since = _since(data.get("since"))
@@ -95,7 +96,7 @@ def overview(request: HttpRequest) -> HttpResponse:
 
 @require_GET
 @reader_required
-def finding_list(request: HttpRequest) -> HttpResponse:
+def finding_list(request: HttpRequest) -> HttpResponseBase:
     form = FindingFilterForm(request.GET)
     if not form.is_valid():
         return _page(request, "audits/finding_list.html", "audits/partials/finding_table.html", {"form": form, "page": None})
@@ -114,7 +115,7 @@ def finding_list(request: HttpRequest) -> HttpResponse:
 
 @require_GET
 @reader_required
-def finding_detail(request: HttpRequest, finding_id: int) -> HttpResponse:
+def finding_detail(request: HttpRequest, finding_id: int) -> HttpResponseBase:
     finding = get_object_or_404(Finding.objects.select_related("account", "first_run", "last_run", "resolved_run"), pk=finding_id)
     history = list(finding_history(finding=finding))
     if wants_csv(request):
@@ -129,9 +130,9 @@ def finding_detail(request: HttpRequest, finding_id: int) -> HttpResponse:
     )
 
 
-def state_changes(states: list) -> list[tuple[object, list[str]]]:  # type: ignore[type-arg]
+def state_changes(states: list[PrincipalState]) -> list[tuple[PrincipalState, list[str]]]:
     """Each state with what changed from the one before, in words."""
-    described = []
+    described: list[tuple[PrincipalState, list[str]]] = []
     previous = None
     for state in states:
         if previous is None:
@@ -165,7 +166,7 @@ def state_changes(states: list) -> list[tuple[object, list[str]]]:  # type: igno
 
 @require_GET
 @reader_required
-def principal_detail(request: HttpRequest, account_id: str, name: str) -> HttpResponse:
+def principal_detail(request: HttpRequest, account_id: str, name: str) -> HttpResponseBase:
     account = get_object_or_404(AwsAccount, account_id=account_id)
     timeline = state_changes(principal_states(account=account, name=name))
     if not timeline:
@@ -190,13 +191,14 @@ def principal_detail(request: HttpRequest, account_id: str, name: str) -> HttpRe
 
 @require_GET
 @reader_required
-def changes(request: HttpRequest) -> HttpResponse:
+def changes(request: HttpRequest) -> HttpResponseBase:
     form = SinceForm(request.GET)
     data = form.cleaned_data if form.is_valid() else {}
     since = _since(data.get("since"))
     account = get_object_or_404(AwsAccount, account_id=data["account"]) if data.get("account") else None
     found = changes_since(since=since, account=account)
     table = request.GET.get("table", "")
+    rows: Iterable[Sequence[object]]
     if wants_csv(request):
         if table == "findings":
             rows = (
@@ -227,7 +229,7 @@ ALERT_HEADER = ("created_at", "account_id", "kind", "subject", "recipients", "se
 
 @require_GET
 @reader_required
-def alert_list(request: HttpRequest) -> HttpResponse:
+def alert_list(request: HttpRequest) -> HttpResponseBase:
     alerts = Alert.objects.select_related("account").order_by("-created_at", "-pk")
     if wants_csv(request):
         rows = (
