@@ -30,7 +30,7 @@ class NamingStandard(models.Model):
             custom_regex=self.custom_regex,
             company_initials=self.company_initials,
             exemptions=exemptions,
-            label=f"the {self.name} standard ({PRESET_LABELS[Preset(self.preset)]})",
+            label=f"the {self.name} standard",
         )
 
 
