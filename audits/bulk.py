@@ -8,11 +8,30 @@ own adapters, so it stays portable across SQLite and PostgreSQL. Callers pass ev
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Sequence
+import contextlib
+import gc
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from datetime import UTC, datetime
 
 from django.conf import settings
 from django.db import connection, models
+
+
+@contextlib.contextmanager
+def paused_gc() -> Iterator[None]:
+    """Hold the cyclic garbage collector while a report's tens of thousands of rows are built.
+
+    Each burst of allocations would otherwise trigger full collections that scan the whole heap
+    (Django and every loaded module): a third of an import's time. Nothing built here forms cycles;
+    the collector resumes afterwards (only if it was running before).
+    """
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            gc.enable()
 
 
 def datetime_adapter() -> Callable[[datetime], object]:

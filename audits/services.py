@@ -20,7 +20,7 @@ from django.utils import timezone
 from accounts.models import AwsAccount
 from accounts.selectors import account_naming_rule
 from audits.alerts import alerts_for_run
-from audits.bulk import insert_rows
+from audits.bulk import insert_rows, paused_gc
 from audits.checks import CHECKS_BY_ID, ApiFacts, CheckContext, Result, Thresholds, checks_for, evaluate_report
 from audits.models import (
     AuditRun,
@@ -136,21 +136,22 @@ def report_import(
 ) -> AuditRun:
     """Import report bytes as a run exactly as if fetched; raise ReportError and store nothing on bad input."""
     received_at = received_at or timezone.now()
-    report = parse_report(content)
-    ensure_report_belongs(report=report, account=account)
-    when = evaluation_time(report=report, stated=generated_at, received_at=received_at)
-    with transaction.atomic():
-        _check_newer(account=account, at=when.at)
-        run = AuditRun.objects.create(
-            account=account,
-            source=source,
-            status=RunStatus.RUNNING,
-            requested_at=received_at,
-            requested_by=requested_by,
-            aws_generated_at=generated_at,
-        )
-        report_ingest(run=run, report=report, content=content, at=when.at, warnings=when.warnings)
-        transaction.on_commit(lambda: alerts_for_run(run_id=run.pk))
+    with paused_gc():
+        report = parse_report(content)
+        ensure_report_belongs(report=report, account=account)
+        when = evaluation_time(report=report, stated=generated_at, received_at=received_at)
+        with transaction.atomic():
+            _check_newer(account=account, at=when.at)
+            run = AuditRun.objects.create(
+                account=account,
+                source=source,
+                status=RunStatus.RUNNING,
+                requested_at=received_at,
+                requested_by=requested_by,
+                aws_generated_at=generated_at,
+            )
+            report_ingest(run=run, report=report, content=content, at=when.at, warnings=when.warnings)
+            transaction.on_commit(lambda: alerts_for_run(run_id=run.pk))
     return run
 
 

@@ -23,3 +23,22 @@ from audits.bulk import datetime_adapter
 )
 def test_the_datetime_shortcut_adapts_like_django(value: datetime) -> None:
     assert datetime_adapter()(value) == connection.ops.adapt_datetimefield_value(value)
+
+
+def test_paused_gc_restores_the_collector_even_after_an_error() -> None:
+    import gc
+
+    from audits.bulk import paused_gc
+
+    assert gc.isenabled()
+    with pytest.raises(RuntimeError), paused_gc():
+        assert not gc.isenabled()
+        raise RuntimeError("boom")
+    assert gc.isenabled()
+    gc.disable()
+    try:
+        with paused_gc():
+            pass
+        assert not gc.isenabled()  # it was off before: it stays off
+    finally:
+        gc.enable()
