@@ -7,8 +7,9 @@ from collections.abc import Iterable, Iterator, Sequence
 from datetime import UTC, datetime
 
 from django.db.models import QuerySet
+from django.http import StreamingHttpResponse
 
-from audits.models import Finding, FindingStatus
+from audits.models import Finding, FindingStatus, RootUsageEvent
 
 FINDINGS_HEADER: tuple[str, ...] = (
     "account_id",
@@ -56,6 +57,27 @@ def csv_lines(header: Sequence[str], rows: Iterable[Sequence[object]]) -> Iterat
     yield writer.writerow(header).encode()
     for row in rows:
         yield writer.writerow([safe_cell(v) for v in row]).encode()
+
+
+ROOT_USAGE_HEADER: tuple[str, ...] = (
+    "account_id",
+    "credential",
+    "used_at",
+    "first_seen_run_id",
+    "first_seen_report_generated_at",
+)
+
+
+def csv_response(header: Sequence[str], rows: Iterable[Sequence[object]], filename: str) -> StreamingHttpResponse:
+    """A streamed CSV download of a header and rows (the web side of csv_lines)."""
+    response = StreamingHttpResponse(csv_lines(header, rows), content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="{filename}"'
+    return response
+
+
+def root_usage_row(event: RootUsageEvent) -> tuple[object, ...]:
+    """A root-usage event as a ROOT_USAGE_HEADER row (select_related account and first_seen_run)."""
+    return (event.account.account_id, event.credential, event.used_at, event.first_seen_run_id, event.first_seen_run.generated_at)
 
 
 def finding_row(finding: Finding) -> tuple[object, ...]:

@@ -10,7 +10,8 @@ from audits.checks import CHECKS_BY_ID, Severity
 from audits.selectors import SORTS, STATUS_FILTERS, FindingFilters
 
 
-def _start_of(day: object) -> datetime | None:
+def start_of_day(day: object) -> datetime | None:
+    """A date from a form as the UTC datetime it starts at; None for no date."""
     return datetime.combine(day, time.min, tzinfo=UTC) if day else None  # type: ignore[arg-type]
 
 
@@ -41,7 +42,7 @@ class FindingFilterForm(forms.Form):
             checks=tuple(data.get("check") or ()),
             severity=data.get("severity") or "",
             status=data.get("status") or "open",
-            since=_start_of(data.get("since")),
+            since=start_of_day(data.get("since")),
             principal=data.get("principal") or "",
             user=data.get("user") or "",
         )

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import gzip
-from collections.abc import Iterator
 from datetime import timedelta
 
 from django.conf import settings
@@ -17,11 +16,10 @@ from accounts.roles import reader_required
 from accounts.selectors import account_naming_rule
 from audits.charts import root_usage_timeline
 from audits.checks import CHECKS_BY_ID
-from audits.export import csv_lines
+from audits.export import ROOT_USAGE_HEADER, csv_response, root_usage_row
 from audits.models import AuditRun
 from audits.selectors import STATUS_FILTERS, account_root_usage, account_runs, account_sections, finding_list
 
-ROOT_USAGE_HEADER = ("account_id", "credential", "used_at", "first_seen_run_id", "first_seen_report_generated_at")
 RUNS_HEADER = (
     "run_id",
     "account_id",
@@ -36,12 +34,6 @@ RUNS_HEADER = (
     "report_sha256",
     "error",
 )
-
-
-def _csv_response(lines: Iterator[bytes], filename: str) -> StreamingHttpResponse:
-    response = StreamingHttpResponse(lines, content_type="text/csv; charset=utf-8")
-    response["Content-Disposition"] = f'attachment; filename="{filename}"'
-    return response
 
 
 def _status(request: HttpRequest) -> str:
@@ -81,11 +73,8 @@ def account_detail(request: HttpRequest, account_id: str) -> HttpResponse:
 @reader_required
 def root_usage_csv(request: HttpRequest, account_id: str) -> StreamingHttpResponse:
     account = get_object_or_404(AwsAccount, account_id=account_id)
-    rows = (
-        (account.account_id, e.credential, e.used_at, e.first_seen_run_id, e.first_seen_run.generated_at)
-        for e in account_root_usage(account=account).iterator(chunk_size=2000)
-    )
-    return _csv_response(csv_lines(ROOT_USAGE_HEADER, rows), f"iamwatch-root-usage-{account.account_id}.csv")
+    rows = (root_usage_row(e) for e in account_root_usage(account=account).select_related("account").iterator(chunk_size=2000))
+    return csv_response(ROOT_USAGE_HEADER, rows, f"iamwatch-root-usage-{account.account_id}.csv")
 
 
 @require_GET
@@ -110,7 +99,7 @@ def runs_csv(request: HttpRequest, account_id: str) -> StreamingHttpResponse:
         )
         for r in runs.iterator(chunk_size=2000)
     )
-    return _csv_response(csv_lines(RUNS_HEADER, rows), f"iamwatch-runs-{account.account_id}.csv")
+    return csv_response(RUNS_HEADER, rows, f"iamwatch-runs-{account.account_id}.csv")
 
 
 @require_GET

@@ -7,10 +7,10 @@ htmx requests get the table partial only.
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from datetime import UTC, datetime, time
+from datetime import datetime
 
 from django.core.paginator import Paginator
-from django.http import Http404, HttpRequest, HttpResponse, StreamingHttpResponse
+from django.http import Http404, HttpRequest, HttpResponse
 from django.http.response import HttpResponseBase
 from django.shortcuts import get_object_or_404, render
 from django.utils import timezone
@@ -19,8 +19,8 @@ from django.views.decorators.http import require_GET
 from accounts.models import AwsAccount
 from accounts.roles import reader_required
 from audits.checks import CHECKS_BY_ID
-from audits.export import FINDINGS_HEADER, csv_lines, finding_row
-from audits.forms import FindingFilterForm, OverviewForm, SinceForm
+from audits.export import FINDINGS_HEADER, ROOT_USAGE_HEADER, csv_response, finding_row, root_usage_row
+from audits.forms import FindingFilterForm, OverviewForm, SinceForm, start_of_day
 from audits.models import Alert, Finding, PrincipalState
 from audits.selectors import (
     FindingFilters,
@@ -44,23 +44,14 @@ STATE_HEADER = (
     "key1_active", "key1_last_rotated", "key1_last_used", "key2_active", "key2_last_rotated", "key2_last_used", "changes",
 )  # fmt: skip
 USER_HEADER = ("account_id", "principal", "arn", "at")
-ROOT_HEADER = ("account_id", "credential", "used_at", "first_seen_run_id", "first_seen_report_generated_at")
 
 
 def wants_csv(request: HttpRequest) -> bool:
     return request.GET.get("format") == "csv"
 
 
-def csv_response(header: Sequence[str], rows: Iterable[Sequence[object]], filename: str) -> StreamingHttpResponse:
-    response = StreamingHttpResponse(csv_lines(header, rows), content_type="text/csv; charset=utf-8")
-    response["Content-Disposition"] = f'attachment; filename="{filename}"'
-    return response
-
-
 def _since(value: object) -> datetime:
-    if value:
-        return datetime.combine(value, time.min, tzinfo=UTC)  # type: ignore[arg-type]
-    return review_since(now=timezone.now())
+    return start_of_day(value) or review_since(now=timezone.now())
 
 
 def _page(request: HttpRequest, template: str, partial: str, context: dict[str, object]) -> HttpResponse:
@@ -211,11 +202,7 @@ def changes(request: HttpRequest) -> HttpResponseBase:
             rows = ((s.account.account_id, s.name, s.arn, s.valid_from if table == "new_users" else s.valid_to) for s in states)
             return csv_response(USER_HEADER, rows, f"iamwatch-changes-{table}.csv")
         if table == "root":
-            rows = (
-                (e.account.account_id, e.credential, e.used_at, e.first_seen_run_id, e.first_seen_run.generated_at)
-                for e in found.root_events
-            )
-            return csv_response(ROOT_HEADER, rows, "iamwatch-changes-root.csv")
+            return csv_response(ROOT_USAGE_HEADER, map(root_usage_row, found.root_events), "iamwatch-changes-root.csv")
         raise Http404("unknown table")
     return render(
         request,
