@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from typing import Any
+
+from django.core.exceptions import PermissionDenied
 from django.core.validators import RegexValidator
 from django.db import models
 
@@ -20,6 +23,12 @@ class NamingStandard(models.Model):
     preset = models.CharField(max_length=32, choices=[(p.value, PRESET_LABELS[p]) for p in Preset])
     custom_regex = models.CharField(max_length=500, blank=True)
     company_initials = models.CharField(max_length=10, blank=True)
+    is_default = models.BooleanField(
+        default=False, help_text="the organisation's standard: it applies to every account that does not choose its own"
+    )
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["is_default"], condition=models.Q(is_default=True), name="one_default_standard")]
 
     def __str__(self) -> str:
         return self.name
@@ -70,3 +79,66 @@ class AwsAccount(models.Model):
 
     def __str__(self) -> str:
         return f"{self.name} ({self.account_id})"
+
+
+class Person(models.Model):
+    """One person of the people directory, as the HR system's CSV export last said."""
+
+    employee_id = models.CharField(max_length=64, unique=True)
+    first_name = models.CharField(max_length=100)
+    last_name = models.CharField(max_length=100)
+    email = models.EmailField(blank=True)
+    active = models.BooleanField(default=True, help_text="false once the person has left")
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["last_name", "first_name", "employee_id"]
+
+    def __str__(self) -> str:
+        return f"{self.first_name} {self.last_name} ({self.employee_id})"
+
+    @property
+    def full_name(self) -> str:
+        return f"{self.first_name} {self.last_name}".strip()
+
+
+class OwnerLink(models.Model):
+    """An IAM user tied to its owner by hand, where the naming standard cannot tell (or tells wrong)."""
+
+    account = models.ForeignKey(AwsAccount, on_delete=models.CASCADE, related_name="owner_links")
+    user_name = models.CharField(max_length=64, validators=[user_name_validator])
+    person = models.ForeignKey(Person, on_delete=models.CASCADE, related_name="owner_links")
+    reason = models.TextField(blank=True)
+    linked_by = models.CharField(max_length=150)
+    linked_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["account", "user_name"], name="one_owner_link_per_user")]
+
+    def __str__(self) -> str:
+        return f"{self.user_name} in {self.account.account_id} -> {self.person}"
+
+
+class ChangeRecord(models.Model):
+    """The audit trail: who changed what, when, with the values before and after. Written once, never edited."""
+
+    at = models.DateTimeField(auto_now_add=True, db_index=True)
+    actor = models.CharField(max_length=150, help_text="user name, or the command that made the change")
+    action = models.CharField(max_length=64, help_text="e.g. naming_standard.changed")
+    target = models.CharField(max_length=300)
+    before = models.JSONField(null=True, blank=True)
+    after = models.JSONField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-at", "-pk"]
+
+    def __str__(self) -> str:
+        return f"{self.at:%Y-%m-%d %H:%M} {self.actor} {self.action} {self.target}"
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        if self.pk is not None:
+            raise PermissionDenied("the audit trail is append-only: a change record is never edited")
+        super().save(*args, **kwargs)
+
+    def delete(self, *args: Any, **kwargs: Any) -> tuple[int, dict[str, int]]:
+        raise PermissionDenied("the audit trail is append-only: a change record is never deleted")

@@ -1,9 +1,10 @@
-"""Reads of accounts and naming standards."""
+"""Reads of accounts, naming standards and the people directory."""
 
 from __future__ import annotations
 
-from accounts.models import AwsAccount, NamingExemption
+from accounts.models import AwsAccount, NamingExemption, NamingStandard, OwnerLink, Person
 from accounts.naming import NO_STANDARD, NamingRule
+from accounts.people import PeopleIndex, PersonFacts, people_index
 
 
 class AccountNotFound(LookupError):
@@ -18,10 +19,50 @@ def account_get(*, account_id: str) -> AwsAccount:
         raise AccountNotFound(f"no AWS account {account_id!r} is registered (add it with manage.py add_account)") from None
 
 
-def account_naming_rule(*, account: AwsAccount) -> NamingRule:
-    """The account's compiled naming standard with its exemptions; NO_STANDARD when none is set."""
-    standard = account.naming_standard
+def default_standard() -> NamingStandard | None:
+    return NamingStandard.objects.filter(is_default=True).first()
+
+
+def account_standard(*, account: AwsAccount) -> NamingStandard | None:
+    """The account's own standard, else the organisation's default, else None."""
+    return account.naming_standard if account.naming_standard_id else default_standard()
+
+
+def standard_rule(standard: NamingStandard | None) -> NamingRule:
+    """A standard compiled with its exemptions; NO_STANDARD for None."""
     if standard is None:
         return NO_STANDARD
     exemptions = dict(NamingExemption.objects.filter(standard=standard).values_list("user_name", "reason"))
     return standard.rule(exemptions)
+
+
+def account_naming_rule(*, account: AwsAccount) -> NamingRule:
+    """The account's compiled naming standard (its own or the organisation's) with its exemptions."""
+    return standard_rule(account_standard(account=account))
+
+
+def _facts(person: Person) -> PersonFacts:
+    return PersonFacts(person.pk, person.employee_id, person.first_name, person.last_name, person.email, person.active)
+
+
+PERSON_FIELDS = ("pk", "employee_id", "first_name", "last_name", "email", "active")
+
+
+def directory_loaded() -> bool:
+    return Person.objects.exists()
+
+
+def people_index_for(*, account: AwsAccount, standard: NamingStandard | None = None) -> PeopleIndex | None:
+    """Who owns which user of this account; None when no people directory is loaded (the owner checks stay silent)."""
+    people = [PersonFacts(*row) for row in Person.objects.values_list(*PERSON_FIELDS)]
+    if not people:
+        return None
+    if standard is None:
+        standard = account_standard(account=account)
+    links = [(link.user_name, _facts(link.person)) for link in OwnerLink.objects.filter(account=account).select_related("person")]
+    return people_index(
+        people,
+        preset=standard.preset if standard else "",
+        company_initials=standard.company_initials if standard else "",
+        links=links,
+    )

@@ -237,6 +237,7 @@ ACCOUNT_SECTIONS: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("MFA gaps", ("root.mfa_disabled", "root.hardware_mfa", "user.console_without_mfa")),
     ("Naming standard", ("user.name_violation",)),
     ("Shared accounts", ("user.shared_account",)),
+    ("Owners and leavers", ("user.owner_departed", "user.no_owner")),
     ("Administrator rights", ("user.direct_admin",)),
     (
         "Stale credentials and keys",

@@ -18,7 +18,7 @@ from django.db.models import Max
 from django.utils import timezone
 
 from accounts.models import AwsAccount
-from accounts.selectors import account_naming_rule
+from accounts.selectors import account_standard, people_index_for, standard_rule
 from audits.alerts import alerts_for_run
 from audits.bulk import insert_rows, paused_gc
 from audits.checks import CHECKS_BY_ID, ApiFacts, CheckContext, Result, Thresholds, checks_for, evaluate_report
@@ -322,9 +322,11 @@ def report_ingest(
         notes.append("the report has no <root_account> row (as moto's reports): root checks could not run")
     if report.extra_columns:
         notes.append(f"columns unknown to IAMWatch kept in the raw report and ignored: {', '.join(report.extra_columns)}")
+    standard = account_standard(account=account)
     context = CheckContext(
         thresholds=thresholds_from_settings(),
-        naming=account_naming_rule(account=account),
+        naming=standard_rule(standard),
+        people=people_index_for(account=account, standard=standard),
         api=api_facts,
         account_id=account.account_id,
         root_email=account.root_email,

@@ -22,6 +22,8 @@ from .users import (
     console_without_mfa,
     multiple_active_keys,
     name_violation,
+    no_owner,
+    owner_departed,
     password_unused,
     shared_account,
 )
@@ -39,6 +41,8 @@ REPORT_CHECKS: tuple[Check, ...] = (
     access_key_at_setup,
     name_violation,
     shared_account,
+    no_owner,
+    owner_departed,
     account_report_missing_root,
     account_root_email_not_alias,
 )

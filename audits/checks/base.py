@@ -9,6 +9,7 @@ from enum import StrEnum
 from typing import TYPE_CHECKING
 
 from accounts.naming import NO_STANDARD, NamingRule
+from accounts.people import PeopleIndex
 from audits.report import CredentialReport
 
 if TYPE_CHECKING:
@@ -41,6 +42,7 @@ class CheckContext:
     thresholds: Thresholds = Thresholds()
     naming: NamingRule = NO_STANDARD
     api: ApiFacts | None = None  # read-only IAM API facts; None for an imported file
+    people: PeopleIndex | None = None  # the people directory under the account's standard; None when none is loaded
     account_id: str = ""
     root_email: str = ""
     # The security distribution list's pattern: "aws-root+{account_id}@example.com" or "@example.com"; "" = not configured.

@@ -6,6 +6,7 @@ from collections.abc import Iterator
 from datetime import datetime
 
 from accounts.naming import shared_words
+from accounts.people import Owner
 from audits.report import CredentialReport
 
 from .base import CheckContext, Result, Severity, check, day, older_than
@@ -148,6 +149,11 @@ def name_violation(report: CredentialReport, ctx: CheckContext, now: datetime) -
             yield Result("user.name_violation", row.user, row.arn, f"does not fit {rule.label}{example}")
 
 
+def _owners(ctx: CheckContext, user: str) -> tuple[Owner, ...] | None:
+    """The user's owners in the directory; None when no directory is loaded."""
+    return None if ctx.people is None else ctx.people.resolve(user)
+
+
 @check(
     id="user.shared_account",
     severity=Severity.HIGH,
@@ -156,7 +162,70 @@ def name_violation(report: CredentialReport, ctx: CheckContext, now: datetime) -
     rationale="A shared login ties no action to a person; give every person their own user.",
 )
 def shared_account(report: CredentialReport, ctx: CheckContext, now: datetime) -> Iterator[Result]:
+    """Raised on a role or team word in the name, or on a console password and keys on a user nobody owns.
+
+    The signals: role or team words in the name; a console password and an active access key on the same
+    user (a person at a desk and a script sharing one identity); no owner in the people directory. The
+    name alone is enough; the other two only together, since developers often hold both a password and
+    a key. The detail lists every signal that fired.
+    """
     for row in report.users:
+        if ctx.naming.exemption(row.user) is not None:
+            continue
         words = shared_words(row.user)
-        if words and ctx.naming.exemption(row.user) is None:
-            yield Result("user.shared_account", row.user, row.arn, f"name suggests a role or shared login: {', '.join(words)}")
+        both = row.password_enabled and (row.access_key_1.active or row.access_key_2.active)
+        owners = _owners(ctx, row.user)
+        unowned = owners is not None and len(owners) != 1
+        if not words and not (both and unowned):
+            continue
+        signals = []
+        if words:
+            signals.append(f"name suggests a role or shared login ({', '.join(words)})")
+        if both:
+            signals.append("console password and active access key on one user")
+        if unowned:
+            signals.append("no owner in the people directory")
+        yield Result("user.shared_account", row.user, row.arn, "signals: " + "; ".join(signals))
+
+
+@check(
+    id="user.no_owner",
+    severity=Severity.MEDIUM,
+    title="User belongs to nobody in the people directory",
+    reference="practice",
+    rationale="Every IAM user should tie back to one person, so that every action does.",
+)
+def no_owner(report: CredentialReport, ctx: CheckContext, now: datetime) -> Iterator[Result]:
+    if ctx.people is None:
+        return
+    for row in report.users:
+        if ctx.naming.exemption(row.user) is not None:
+            continue
+        owners = ctx.people.resolve(row.user)
+        if not owners:
+            hint = f" (a name that maps to a person under the standard looks like {ctx.people.example})" if ctx.people.example else ""
+            yield Result("user.no_owner", row.user, row.arn, f"maps to no person in the people directory{hint}; link it by hand or remove it")
+        elif len(owners) > 1:
+            who = ", ".join(o.describe() for o in sorted(owners, key=lambda o: o.employee_id))
+            yield Result("user.no_owner", row.user, row.arn, f"the name fits {len(owners)} people ({who}); link it to its owner by hand")
+
+
+@check(
+    id="user.owner_departed",
+    severity=Severity.HIGH,
+    title="User belongs to a person who has left",
+    reference="practice",
+    rationale="Leavers keep no access: a departed person's users are removed on their last day.",
+)
+def owner_departed(report: CredentialReport, ctx: CheckContext, now: datetime) -> Iterator[Result]:
+    if ctx.people is None:
+        return
+    for row in report.users:
+        owners = ctx.people.resolve(row.user)
+        if len(owners) == 1 and not owners[0].active:
+            yield Result(
+                "user.owner_departed",
+                row.user,
+                row.arn,
+                f"owned by {owners[0].describe()} ({owners[0].how}), who is inactive in the people directory",
+            )

@@ -36,7 +36,7 @@ def raised(check_id: str, *rows: dict[str, str], context: CheckContext = JSMITH)
 
 def test_every_check_has_metadata_and_a_unique_id() -> None:
     ids = [c.id for c in REPORT_CHECKS]
-    assert len(ids) == len(set(ids)) == 13
+    assert len(ids) == len(set(ids)) == 15
     assert all(c.title and c.reference and c.rationale for c in REPORT_CHECKS)
 
 
