@@ -28,7 +28,9 @@ class NamingStandard(models.Model):
     )
 
     class Meta:
-        constraints = [models.UniqueConstraint(fields=["is_default"], condition=models.Q(is_default=True), name="one_default_standard")]
+        constraints = [
+            models.UniqueConstraint(fields=["is_default"], condition=models.Q(is_default=True), name="one_default_standard")
+        ]
 
     def __str__(self) -> str:
         return self.name

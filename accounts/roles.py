@@ -12,6 +12,7 @@ _VIEW = [
     "accounts.view_awsaccount", "accounts.view_namingstandard", "accounts.view_namingexemption",
     "audits.view_auditrun", "audits.view_finding", "audits.view_findingevent", "audits.view_principalstate",
     "audits.view_rootusageevent", "audits.view_storedreport",
+    "accounts.view_person", "accounts.view_ownerlink", "accounts.view_changerecord",
 ]  # fmt: skip
 # Also run audits (and, with review sign-off, accept findings and sign reviews).
 _REVIEW = [*_VIEW, "audits.add_auditrun"]
@@ -21,6 +22,8 @@ _ADMIN = [
     "accounts.add_awsaccount", "accounts.change_awsaccount", "accounts.delete_awsaccount",
     "accounts.add_namingstandard", "accounts.change_namingstandard", "accounts.delete_namingstandard",
     "accounts.add_namingexemption", "accounts.change_namingexemption", "accounts.delete_namingexemption",
+    "accounts.add_person", "accounts.change_person",
+    "accounts.add_ownerlink", "accounts.delete_ownerlink",
     "auth.view_user", "auth.add_user", "auth.change_user", "auth.view_group",
     "django_celery_beat.view_periodictask", "django_celery_beat.change_periodictask",
     "django_celery_beat.view_crontabschedule", "django_celery_beat.add_crontabschedule",

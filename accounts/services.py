@@ -9,8 +9,11 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import transaction
 
-from accounts.models import AwsAccount, NamingStandard
+from accounts.models import AwsAccount, NamingExemption, NamingStandard, OwnerLink, Person
 from accounts.naming import NamingRuleError, Preset, compile_rule
+from accounts.trail import record_change, snapshot
+
+ACCOUNT_FIELDS = ("account_id", "name", "environment", "role_arn", "root_email", "naming_standard", "is_active")
 
 
 def naming_standard_for_preset(*, preset: str) -> NamingStandard:
@@ -33,6 +36,7 @@ def account_create(
     external_id: str = "",
     root_email: str = "",
     naming_preset: str | None = None,
+    actor: str = "manage.py add_account",
 ) -> AwsAccount:
     """Register an AWS account; raise ValidationError (or NamingRuleError) on bad input, storing nothing."""
     if AwsAccount.objects.filter(account_id=account_id).exists():
@@ -51,6 +55,9 @@ def account_create(
     if naming_preset:
         account.naming_standard = naming_standard_for_preset(preset=naming_preset)
     account.save()
+    record_change(
+        actor=actor, action="account.added", target=f"account {account.account_id}", after=snapshot(account, ACCOUNT_FIELDS)
+    )
     return account
 
 
@@ -62,7 +69,7 @@ class OrganizationSync:
     unchanged: int
 
 
-def organization_sync(*, members: list[dict[str, Any]]) -> OrganizationSync:
+def organization_sync(*, members: list[dict[str, Any]], actor: str = "manage.py sync_organization") -> OrganizationSync:
     """Register new member accounts and update names, root emails and status; suspended or closed ones go inactive, never deleted.
 
     `members` are AWS Organizations ListAccounts entries (Id, Name, Email, Status or State).
@@ -88,6 +95,12 @@ def organization_sync(*, members: list[dict[str, Any]]) -> OrganizationSync:
                 )
                 account.full_clean()
                 account.save()
+                record_change(
+                    actor=actor,
+                    action="account.added",
+                    target=f"account {account.account_id}",
+                    after=snapshot(account, ACCOUNT_FIELDS),
+                )
                 created.append(account)
                 continue
             before = (account.name, account.root_email, account.is_active, account.organization_status)
@@ -101,5 +114,129 @@ def organization_sync(*, members: list[dict[str, Any]]) -> OrganizationSync:
                 continue
             account.full_clean()
             account.save()
+            record_change(
+                actor=actor,
+                action="account.changed",
+                target=f"account {account.account_id}",
+                before=dict(zip(("name", "root_email", "is_active", "organization_status"), before, strict=True)),
+                after=snapshot(account, ("name", "root_email", "is_active", "organization_status")),
+            )
             (updated if active or before[2] is False else deactivated).append(account)
     return OrganizationSync(created=created, updated=updated, deactivated=deactivated, unchanged=unchanged)
+
+
+STANDARD_FIELDS = ("name", "preset", "custom_regex", "company_initials", "is_default")
+
+
+@transaction.atomic
+def standard_save(*, standard: NamingStandard, actor: str) -> NamingStandard:
+    """Create or change a naming standard; it must compile. Making it the default unsets the old default."""
+    try:
+        standard.rule()
+    except NamingRuleError as exc:
+        raise ValidationError(str(exc)) from None
+    before = None
+    if standard.pk:
+        before = snapshot(NamingStandard.objects.select_for_update().get(pk=standard.pk), STANDARD_FIELDS)
+    if standard.is_default:
+        for old in NamingStandard.objects.select_for_update().filter(is_default=True).exclude(pk=standard.pk):
+            old.is_default = False
+            old.save(update_fields=["is_default"])
+            record_change(
+                actor=actor,
+                action="naming_standard.changed",
+                target=f"naming standard {old.name}",
+                before={"is_default": True},
+                after={"is_default": False},
+            )
+    standard.full_clean()
+    standard.save()
+    record_change(
+        actor=actor,
+        action="naming_standard.changed" if before else "naming_standard.added",
+        target=f"naming standard {standard.name}",
+        before=before,
+        after=snapshot(standard, STANDARD_FIELDS),
+    )
+    return standard
+
+
+@transaction.atomic
+def account_set_standard(*, account: AwsAccount, standard: NamingStandard | None, actor: str) -> None:
+    """Give an account its own standard, or None to follow the organisation's default."""
+    before = str(account.naming_standard) if account.naming_standard_id else "(organisation default)"
+    account.naming_standard = standard
+    account.save(update_fields=["naming_standard"])
+    record_change(
+        actor=actor,
+        action="account.changed",
+        target=f"account {account.account_id}",
+        before={"naming_standard": before},
+        after={"naming_standard": str(standard) if standard else "(organisation default)"},
+    )
+
+
+@transaction.atomic
+def exemption_add(*, standard: NamingStandard, user_name: str, reason: str, actor: str) -> NamingExemption:
+    """Exempt a user name from a standard (and from the shared and owner checks); a reason is required."""
+    if not reason.strip():
+        raise ValidationError("an exemption needs a reason (e.g. break-glass user, documented service user)")
+    if NamingExemption.objects.filter(standard=standard, user_name=user_name).exists():
+        raise ValidationError(f"{user_name} is already exempted from {standard.name}")
+    exemption = NamingExemption(standard=standard, user_name=user_name, reason=reason.strip())
+    exemption.full_clean()
+    exemption.save()
+    record_change(
+        actor=actor,
+        action="exemption.added",
+        target=f"{user_name} in naming standard {standard.name}",
+        after={"reason": exemption.reason},
+    )
+    return exemption
+
+
+@transaction.atomic
+def exemption_remove(*, exemption: NamingExemption, actor: str) -> None:
+    record_change(
+        actor=actor,
+        action="exemption.removed",
+        target=f"{exemption.user_name} in naming standard {exemption.standard.name}",
+        before={"reason": exemption.reason},
+    )
+    exemption.delete()
+
+
+@transaction.atomic
+def owner_link(*, account: AwsAccount, user_name: str, person: Person, reason: str, actor: str) -> OwnerLink:
+    """Tie an IAM user to its owner by hand (it replaces any earlier link of that user)."""
+    existing = (
+        OwnerLink.objects.select_for_update()
+        .filter(account=account, user_name__iexact=user_name)
+        .select_related("person")
+        .first()
+    )
+    before = {"person": str(existing.person), "reason": existing.reason} if existing else None
+    if existing:
+        existing.delete()
+    link = OwnerLink(account=account, user_name=user_name, person=person, reason=reason.strip(), linked_by=actor)
+    link.full_clean()
+    link.save()
+    record_change(
+        actor=actor,
+        action="owner_link.added",
+        target=f"user {user_name} in account {account.account_id}",
+        before=before,
+        after={"person": str(person), "reason": link.reason},
+    )
+    return link
+
+
+@transaction.atomic
+def owner_unlink(*, link: OwnerLink, actor: str) -> None:
+    record_change(
+        actor=actor,
+        action="owner_link.removed",
+        target=f"user {link.user_name} in account {link.account.account_id}",
+        before={"person": str(link.person), "reason": link.reason},
+    )
+    link.delete()

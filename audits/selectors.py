@@ -265,3 +265,14 @@ def account_sections(*, account: AwsAccount) -> list[tuple[str, tuple[str, ...],
     if rest:
         sections.append(("Other", tuple(sorted({f.check_id for f in rest})), rest))
     return sections
+
+
+def admins_with_mfa(*, account: AwsAccount, names: list[str]) -> set[str]:
+    """Which of these users have MFA in the latest report (the admin-practice table)."""
+    if not names:
+        return set()
+    return set(
+        PrincipalState.objects.filter(account=account, name__in=names, valid_to__isnull=True, mfa_active=True).values_list(
+            "name", flat=True
+        )
+    )

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from django.urls import path
 
-from audits import views, views_dashboard, views_runs
+from audits import views, views_dashboard, views_people, views_runs
 
 app_name = "audits"
 urlpatterns = [
@@ -21,4 +21,17 @@ urlpatterns = [
     path("accounts/<str:account_id>/runs/", views_runs.runs_partial, name="runs-partial"),
     path("accounts/<str:account_id>/test-connection", views_runs.test_connection, name="test-connection"),
     path("run-all", views_runs.run_all, name="run-all"),
+    path("standards/", views_people.standard_list, name="standard-list"),
+    path("standards/new/", views_people.standard_edit, name="standard-new"),
+    path("standards/<int:standard_id>/", views_people.standard_edit, name="standard-edit"),
+    path("standards/<int:standard_id>/exemptions", views_people.exemption_create, name="exemption-create"),
+    path("exemptions/<int:exemption_id>/delete", views_people.exemption_delete, name="exemption-delete"),
+    path("people/", views_people.people_list, name="people-list"),
+    path("people/<str:employee_id>/", views_people.person_detail, name="person-detail"),
+    path("access.csv", views_people.access_csv, name="access-csv"),
+    path("accounts/<str:account_id>/owners/", views_people.account_owners, name="account-owners"),
+    path("accounts/<str:account_id>/owners/link", views_people.owner_link_create, name="owner-link-create"),
+    path("accounts/<str:account_id>/standard", views_people.account_standard_set, name="account-standard"),
+    path("owner-links/<int:link_id>/delete", views_people.owner_link_delete, name="owner-link-delete"),
+    path("practice/", views_people.practice, name="practice"),
 ]

@@ -13,12 +13,12 @@ from django.views.decorators.http import require_GET
 
 from accounts.models import AwsAccount, NamingExemption
 from accounts.roles import reader_required
-from accounts.selectors import account_naming_rule
+from accounts.selectors import account_standard, standard_rule
 from audits.charts import root_usage_timeline
 from audits.checks import CHECKS_BY_ID
 from audits.export import ROOT_USAGE_HEADER, csv_response, root_usage_row
 from audits.models import AuditRun
-from audits.selectors import STATUS_FILTERS, account_root_usage, account_runs, account_sections, finding_list
+from audits.selectors import STATUS_FILTERS, account_root_usage, account_runs, account_sections, admins_with_mfa, finding_list
 
 RUNS_HEADER = (
     "run_id",
@@ -51,16 +51,19 @@ def account_detail(request: HttpRequest, account_id: str) -> HttpResponse:
     findings = finding_list(account=account, status=status).select_related("last_run")
     now = timezone.now()
     root_usage = list(account_root_usage(account=account).filter(used_at__gte=now - timedelta(days=365)))
+    standard = account_standard(account=account)
+    sections = account_sections(account=account)
+    admin_findings = [f for _, checks, items in sections if "user.direct_admin" in checks for f in items]
     context = {
         "account": account,
         "status": status,
         "statuses": STATUS_FILTERS,
         "findings": [(f, CHECKS_BY_ID.get(f.check_id)) for f in findings],
-        "sections": account_sections(account=account),
-        "naming": account_naming_rule(account=account),
-        "exemptions": NamingExemption.objects.filter(standard=account.naming_standard_id).order_by("user_name")
-        if account.naming_standard_id
-        else [],
+        "sections": sections,
+        "standard": standard,
+        "naming": standard_rule(standard),
+        "exemptions": NamingExemption.objects.filter(standard=standard).order_by("user_name") if standard else [],
+        "admins_with_mfa": admins_with_mfa(account=account, names=[f.principal for f in admin_findings]),
         "root_usage": root_usage,
         "timeline": root_usage_timeline([(e.used_at, e.credential) for e in root_usage], end=now),
         "runs": account_runs(account=account),

@@ -11,7 +11,7 @@ from django.contrib.auth.models import User
 from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver
 
-from accounts.models import AwsAccount
+from accounts.models import AwsAccount, NamingExemption, NamingStandard, OwnerLink, Person
 from audits.models import AuditRun
 from audits.services import report_import
 from tests.conftest import SAMPLE_T
@@ -30,11 +30,19 @@ def all_urls(imported: AuditRun) -> list[str]:
 
     finding = Finding.objects.filter(principal="networkAdmin").first()
     assert finding is not None
+    # A person, an exemption and a hand-made owner link, so that their pages have something to show.
+    person, _ = Person.objects.get_or_create(employee_id="1234", first_name="John", last_name="Smith", email="john.smith@example.com")
+    NamingExemption.objects.get_or_create(standard=NamingStandard.objects.get(), user_name="ci-deploy", reason="deploy pipeline")
+    OwnerLink.objects.get_or_create(account=imported.account, user_name="BJones", person=person, linked_by="test")
     values = {
         "account_id": imported.account.account_id,
         "run_id": str(imported.pk),
         "finding_id": str(finding.pk),
         "name": "networkAdmin",
+        "standard_id": str(NamingStandard.objects.get().pk),
+        "exemption_id": str(NamingExemption.objects.get().pk),
+        "employee_id": "1234",
+        "link_id": str(OwnerLink.objects.get().pk),
     }
     urls: list[str] = []
 
@@ -47,6 +55,7 @@ def all_urls(imported: AuditRun) -> list[str]:
                 continue
             for name, value in values.items():
                 route = route.replace(f"<str:{name}>", value).replace(f"<int:{name}>", value)
+            assert "<" not in route, f"fill in {route} in all_urls"
             urls.append("/" + prefix + route)
 
     walk(get_resolver().url_patterns, "")

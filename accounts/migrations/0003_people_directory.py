@@ -6,73 +6,90 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('accounts', '0002_alerts'),
+        ("accounts", "0002_alerts"),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='ChangeRecord',
+            name="ChangeRecord",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('at', models.DateTimeField(auto_now_add=True, db_index=True)),
-                ('actor', models.CharField(help_text='user name, or the command that made the change', max_length=150)),
-                ('action', models.CharField(help_text='e.g. naming_standard.changed', max_length=64)),
-                ('target', models.CharField(max_length=300)),
-                ('before', models.JSONField(blank=True, null=True)),
-                ('after', models.JSONField(blank=True, null=True)),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("at", models.DateTimeField(auto_now_add=True, db_index=True)),
+                ("actor", models.CharField(help_text="user name, or the command that made the change", max_length=150)),
+                ("action", models.CharField(help_text="e.g. naming_standard.changed", max_length=64)),
+                ("target", models.CharField(max_length=300)),
+                ("before", models.JSONField(blank=True, null=True)),
+                ("after", models.JSONField(blank=True, null=True)),
             ],
             options={
-                'ordering': ['-at', '-pk'],
+                "ordering": ["-at", "-pk"],
             },
         ),
         migrations.CreateModel(
-            name='OwnerLink',
+            name="OwnerLink",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('user_name', models.CharField(max_length=64, validators=[django.core.validators.RegexValidator('^[\\w+=,.@-]{1,64}$', 'IAM user names are 1-64 of A-Z a-z 0-9 and +=,.@_-')])),
-                ('reason', models.TextField(blank=True)),
-                ('linked_by', models.CharField(max_length=150)),
-                ('linked_at', models.DateTimeField(auto_now_add=True)),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                (
+                    "user_name",
+                    models.CharField(
+                        max_length=64,
+                        validators=[
+                            django.core.validators.RegexValidator(
+                                "^[\\w+=,.@-]{1,64}$", "IAM user names are 1-64 of A-Z a-z 0-9 and +=,.@_-"
+                            )
+                        ],
+                    ),
+                ),
+                ("reason", models.TextField(blank=True)),
+                ("linked_by", models.CharField(max_length=150)),
+                ("linked_at", models.DateTimeField(auto_now_add=True)),
             ],
         ),
         migrations.CreateModel(
-            name='Person',
+            name="Person",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('employee_id', models.CharField(max_length=64, unique=True)),
-                ('first_name', models.CharField(max_length=100)),
-                ('last_name', models.CharField(max_length=100)),
-                ('email', models.EmailField(blank=True, max_length=254)),
-                ('active', models.BooleanField(default=True, help_text='false once the person has left')),
-                ('updated_at', models.DateTimeField(auto_now=True)),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("employee_id", models.CharField(max_length=64, unique=True)),
+                ("first_name", models.CharField(max_length=100)),
+                ("last_name", models.CharField(max_length=100)),
+                ("email", models.EmailField(blank=True, max_length=254)),
+                ("active", models.BooleanField(default=True, help_text="false once the person has left")),
+                ("updated_at", models.DateTimeField(auto_now=True)),
             ],
             options={
-                'ordering': ['last_name', 'first_name', 'employee_id'],
+                "ordering": ["last_name", "first_name", "employee_id"],
             },
         ),
         migrations.AddField(
-            model_name='namingstandard',
-            name='is_default',
-            field=models.BooleanField(default=False, help_text="the organisation's standard: it applies to every account that does not choose its own"),
+            model_name="namingstandard",
+            name="is_default",
+            field=models.BooleanField(
+                default=False, help_text="the organisation's standard: it applies to every account that does not choose its own"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='namingstandard',
-            constraint=models.UniqueConstraint(condition=models.Q(('is_default', True)), fields=('is_default',), name='one_default_standard'),
+            model_name="namingstandard",
+            constraint=models.UniqueConstraint(
+                condition=models.Q(("is_default", True)), fields=("is_default",), name="one_default_standard"
+            ),
         ),
         migrations.AddField(
-            model_name='ownerlink',
-            name='account',
-            field=models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='owner_links', to='accounts.awsaccount'),
+            model_name="ownerlink",
+            name="account",
+            field=models.ForeignKey(
+                on_delete=django.db.models.deletion.CASCADE, related_name="owner_links", to="accounts.awsaccount"
+            ),
         ),
         migrations.AddField(
-            model_name='ownerlink',
-            name='person',
-            field=models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='owner_links', to='accounts.person'),
+            model_name="ownerlink",
+            name="person",
+            field=models.ForeignKey(
+                on_delete=django.db.models.deletion.CASCADE, related_name="owner_links", to="accounts.person"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='ownerlink',
-            constraint=models.UniqueConstraint(fields=('account', 'user_name'), name='one_owner_link_per_user'),
+            model_name="ownerlink",
+            constraint=models.UniqueConstraint(fields=("account", "user_name"), name="one_owner_link_per_user"),
         ),
     ]

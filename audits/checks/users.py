@@ -203,11 +203,22 @@ def no_owner(report: CredentialReport, ctx: CheckContext, now: datetime) -> Iter
             continue
         owners = ctx.people.resolve(row.user)
         if not owners:
-            hint = f" (a name that maps to a person under the standard looks like {ctx.people.example})" if ctx.people.example else ""
-            yield Result("user.no_owner", row.user, row.arn, f"maps to no person in the people directory{hint}; link it by hand or remove it")
+            hint = (
+                f" (a name that maps to a person under the standard looks like {ctx.people.example})"
+                if ctx.people.example
+                else ""
+            )
+            yield Result(
+                "user.no_owner",
+                row.user,
+                row.arn,
+                f"maps to no person in the people directory{hint}; link it by hand or remove it",
+            )
         elif len(owners) > 1:
             who = ", ".join(o.describe() for o in sorted(owners, key=lambda o: o.employee_id))
-            yield Result("user.no_owner", row.user, row.arn, f"the name fits {len(owners)} people ({who}); link it to its owner by hand")
+            yield Result(
+                "user.no_owner", row.user, row.arn, f"the name fits {len(owners)} people ({who}); link it to its owner by hand"
+            )
 
 
 @check(

@@ -1,0 +1,61 @@
+"""Forms for naming standards, exemptions, owner links and the people directory upload."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django import forms
+
+from accounts.models import NamingStandard, Person, user_name_validator
+from accounts.naming import NamingRuleError, compile_rule
+
+
+class NamingStandardForm(forms.ModelForm):
+    class Meta:
+        model = NamingStandard
+        fields = ["name", "preset", "company_initials", "custom_regex", "is_default"]
+        labels = {"is_default": "The organisation's standard (applies to every account that does not choose its own)"}
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        preset = data.get("preset")
+        if preset:
+            try:
+                compile_rule(preset, custom_regex=data.get("custom_regex", ""), company_initials=data.get("company_initials", ""))
+            except NamingRuleError as exc:
+                raise forms.ValidationError(str(exc)) from None
+        return data
+
+
+class ExemptionForm(forms.Form):
+    user_name = forms.CharField(max_length=64, validators=[user_name_validator])
+    reason = forms.CharField(widget=forms.Textarea(attrs={"rows": 2}), help_text="why this name is not a person's (required)")
+
+    def clean_reason(self) -> str:
+        reason = self.cleaned_data["reason"].strip()
+        if not reason:
+            raise forms.ValidationError("an exemption needs a reason")
+        return str(reason)
+
+
+class OwnerLinkForm(forms.Form):
+    user_name = forms.CharField(max_length=64, validators=[user_name_validator])
+    employee_id = forms.CharField(max_length=64, label="Owner's employee id")
+    reason = forms.CharField(required=False, max_length=500)
+
+    def clean_employee_id(self) -> Person:
+        employee_id = self.cleaned_data["employee_id"].strip()
+        person = Person.objects.filter(employee_id__iexact=employee_id).first()
+        if person is None:
+            raise forms.ValidationError(f"nobody in the people directory has employee id {employee_id}")
+        return person
+
+
+class DirectoryUploadForm(forms.Form):
+    file = forms.FileField(label="HR export (CSV: employee_id, first_name, last_name, email, active)")
+
+
+class AccountStandardForm(forms.Form):
+    standard = forms.ModelChoiceField(
+        queryset=NamingStandard.objects.order_by("name"), required=False, empty_label="The organisation's standard"
+    )

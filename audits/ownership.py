@@ -1,0 +1,123 @@
+"""Who owns which IAM user, and who has access where: reads over current principal states and the directory."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+
+from django.db.models import Q, QuerySet
+from django.db.models.functions import Lower
+
+from accounts.models import AwsAccount, NamingStandard, OwnerLink, Person
+from accounts.naming import NamingRule
+from accounts.people import Owner, PeopleIndex, PersonFacts, people_index, standard_name
+from accounts.selectors import PERSON_FIELDS, default_standard
+from audits.models import PrincipalState
+from audits.report import ROOT_USER
+
+
+def current_users(accounts: Iterable[AwsAccount] | None = None) -> QuerySet[PrincipalState]:
+    """Every IAM user in the latest report of each account (root excluded)."""
+    states = PrincipalState.objects.filter(valid_to__isnull=True).exclude(name=ROOT_USER)
+    if accounts is not None:
+        states = states.filter(account__in=list(accounts))
+    return states.select_related("account").order_by("account__name", "account__account_id", "name")
+
+
+def accounts_under(standard: NamingStandard | None, *, is_default: bool) -> QuerySet[AwsAccount]:
+    """The active accounts a standard applies to: its own, and those without one when it is the default."""
+    scope = Q(naming_standard=standard) if standard is not None and standard.pk else Q(pk__in=[])
+    if is_default:
+        scope |= Q(naming_standard__isnull=True)
+    return AwsAccount.objects.filter(scope, is_active=True)
+
+
+def standard_preview(*, rule: NamingRule, accounts: Iterable[AwsAccount]) -> list[PrincipalState]:
+    """The current users of these accounts that the rule would flag (exempted names excepted)."""
+    return [s for s in current_users(accounts) if not rule.fits(s.name) and rule.exemption(s.name) is None]
+
+
+def _people() -> list[PersonFacts]:
+    return [PersonFacts(*row) for row in Person.objects.values_list(*PERSON_FIELDS)]
+
+
+def _standards(accounts: Iterable[AwsAccount]) -> dict[int, NamingStandard | None]:
+    fallback = default_standard()
+    return {a.pk: a.naming_standard if a.naming_standard_id else fallback for a in accounts}
+
+
+class _Indexes:
+    """One PeopleIndex per naming standard, plus every account's hand-made links; built lazily."""
+
+    def __init__(self, people: list[PersonFacts], standards: dict[int, NamingStandard | None]) -> None:
+        self.people = people
+        self.standards = standards
+        self._by_standard: dict[int | None, PeopleIndex] = {}
+        by_pk = {p.person_id: p for p in people}
+        self.links: dict[tuple[int, str], Owner] = {}
+        for account_id, user_name, person_id in OwnerLink.objects.values_list("account_id", "user_name", "person_id"):
+            p = by_pk[person_id]
+            self.links[(account_id, user_name.casefold())] = Owner(
+                p.person_id, p.employee_id, f"{p.first_name} {p.last_name}", p.active, "linked by hand"
+            )
+
+    def resolve(self, account_pk: int, user_name: str) -> tuple[Owner, ...]:
+        link = self.links.get((account_pk, user_name.casefold()))
+        if link is not None:
+            return (link,)
+        standard = self.standards.get(account_pk)
+        key = standard.pk if standard is not None else None
+        index = self._by_standard.get(key)
+        if index is None:
+            index = people_index(
+                self.people,
+                preset=standard.preset if standard else "",
+                company_initials=standard.company_initials if standard else "",
+            )
+            self._by_standard[key] = index
+        return index.resolve(user_name)
+
+
+@dataclass(frozen=True, slots=True)
+class AccessRow:
+    state: PrincipalState
+    owners: tuple[Owner, ...]
+
+    @property
+    def owner(self) -> Owner | None:
+        return self.owners[0] if len(self.owners) == 1 else None
+
+
+def access_rows(accounts: Iterable[AwsAccount] | None = None) -> Iterator[AccessRow]:
+    """Every current IAM user (of these accounts, or all) with its owner(s) in the directory."""
+    states = current_users(accounts)
+    account_list = list(accounts) if accounts is not None else list(AwsAccount.objects.select_related("naming_standard"))
+    indexes = _Indexes(_people(), _standards(account_list))
+    for state in states.iterator(chunk_size=2000):
+        yield AccessRow(state, indexes.resolve(state.account_id, state.name))
+
+
+def person_access(*, person: Person) -> list[AccessRow]:
+    """Every current IAM user this person owns, across all accounts (one query for the candidates)."""
+    facts = PersonFacts(person.pk, person.employee_id, person.first_name, person.last_name, person.email, person.active)
+    accounts = list(AwsAccount.objects.select_related("naming_standard"))
+    standards = _standards(accounts)
+    scope = Q(pk__in=[])
+    by_name: dict[str, list[int]] = {}
+    for account in accounts:
+        standard = standards[account.pk]
+        names = {facts.email.casefold()} if facts.email else set()
+        if standard is not None:
+            name = standard_name(facts, standard.preset, standard.company_initials)
+            if name:
+                names.add(name.casefold())
+        for name in names:
+            by_name.setdefault(name, []).append(account.pk)
+    for name, account_pks in by_name.items():
+        scope |= Q(lower_name=name, account_id__in=account_pks)
+    for account_pk, user_name in OwnerLink.objects.filter(person=person).values_list("account_id", "user_name"):
+        scope |= Q(account_id=account_pk, lower_name=user_name.casefold())
+    candidates = current_users().annotate(lower_name=Lower("name")).filter(scope)
+    indexes = _Indexes(_people(), standards)
+    rows = [AccessRow(s, indexes.resolve(s.account_id, s.name)) for s in candidates]
+    return [r for r in rows if r.owner is not None and r.owner.person_id == person.pk]

@@ -1,0 +1,271 @@
+"""People and naming: standards with a preview, exemptions, the people directory, owners and who has access where.
+
+Reading needs the reader role; every change needs its permission and lands in the audit trail.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from django.contrib import messages
+from django.contrib.auth.decorators import permission_required
+from django.core.exceptions import ValidationError
+from django.core.paginator import Paginator
+from django.db.models import Q
+from django.forms import Form
+from django.http import HttpRequest, HttpResponse
+from django.http.response import HttpResponseBase
+from django.shortcuts import get_object_or_404, redirect, render
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from accounts.directory import DirectoryError, directory_import
+from accounts.forms import AccountStandardForm, DirectoryUploadForm, ExemptionForm, NamingStandardForm, OwnerLinkForm
+from accounts.models import AwsAccount, NamingExemption, NamingStandard, OwnerLink, Person
+from accounts.naming import PRESET_EXAMPLES, Preset
+from accounts.roles import reader_required
+from accounts.selectors import account_standard, standard_rule
+from accounts.services import (
+    account_set_standard,
+    exemption_add,
+    exemption_remove,
+    owner_link,
+    owner_unlink,
+    standard_save,
+)
+from audits.export import csv_response
+from audits.ownership import AccessRow, access_rows, accounts_under, person_access, standard_preview
+
+PAGE_SIZE = 100
+ACCESS_HEADER = (
+    "employee_id", "person", "person_active", "owner_match", "account_id", "account_name", "user_name", "arn",
+    "password_enabled", "password_last_used", "mfa_active", "key1_active", "key1_last_used", "key2_active",
+    "key2_last_used", "state_since",
+)  # fmt: skip
+PEOPLE_HEADER = ("employee_id", "first_name", "last_name", "email", "active")
+
+
+def _form_errors(form: Form) -> str:
+    """A bound form's errors on one line, for a message after a redirect."""
+    return "; ".join(f"{name.replace('_', ' ')}: {' '.join(str(e) for e in errors)}" for name, errors in form.errors.items())
+
+
+def _actor(request: HttpRequest) -> str:
+    return request.user.get_username()
+
+
+def _access_csv_row(row: AccessRow) -> tuple[object, ...]:
+    s, owner = row.state, row.owner
+    if owner is not None:
+        who: tuple[object, ...] = (owner.employee_id, owner.name, owner.active, owner.how)
+    elif row.owners:
+        who = ("", "", "", f"ambiguous: {len(row.owners)} people")
+    else:
+        who = ("", "", "", "no owner")
+    return (
+        *who, s.account.account_id, s.account.name, s.name, s.arn, s.password_enabled, s.password_last_used,
+        s.mfa_active, s.key1_active, s.key1_last_used, s.key2_active, s.key2_last_used, s.valid_from,
+    )  # fmt: skip
+
+
+# --- naming standards -------------------------------------------------------------------------------
+
+
+@require_GET
+@reader_required
+def standard_list(request: HttpRequest) -> HttpResponse:
+    standards = NamingStandard.objects.order_by("-is_default", "name").prefetch_related("exemptions", "accounts")
+    examples = {p.value: PRESET_EXAMPLES.get(p, "") for p in Preset}
+    return render(request, "audits/standard_list.html", {"standards": standards, "examples": examples})
+
+
+@require_http_methods(["GET", "POST"])
+@reader_required
+def standard_edit(request: HttpRequest, standard_id: int | None = None) -> HttpResponse:
+    """Create or change a standard. "Preview" lists the current users it would flag, without saving."""
+    standard = get_object_or_404(NamingStandard, pk=standard_id) if standard_id else NamingStandard()
+    preview = None
+    can_change = request.user.has_perm("accounts.change_namingstandard" if standard_id else "accounts.add_namingstandard")
+    if request.method == "POST":
+        if not can_change:
+            return HttpResponse("You may not change naming standards.", status=403)
+        form = NamingStandardForm(request.POST, instance=standard)
+        if form.is_valid():
+            candidate: NamingStandard = form.save(commit=False)
+            if request.POST.get("action") == "preview":
+                rule = standard_rule(candidate) if candidate.pk else candidate.rule()
+                accounts = accounts_under(candidate, is_default=candidate.is_default)
+                if not accounts.exists():
+                    accounts = AwsAccount.objects.filter(is_active=True)
+                preview = standard_preview(rule=rule, accounts=accounts)
+            else:
+                try:
+                    standard_save(standard=candidate, actor=_actor(request))
+                except ValidationError as exc:
+                    form.add_error(None, exc)
+                else:
+                    messages.success(request, f"Saved the naming standard {candidate.name}; it applies from the next run.")
+                    return redirect("audits:standard-edit", standard_id=candidate.pk)
+    else:
+        form = NamingStandardForm(instance=standard)
+    exemptions = standard.exemptions.order_by("user_name") if standard.pk else NamingExemption.objects.none()
+    context = {
+        "form": form,
+        "standard": standard,
+        "preview": preview,
+        "can_change": can_change,
+        "exemptions": exemptions,
+        "exemption_form": ExemptionForm(),
+        "accounts": standard.accounts.order_by("name") if standard.pk else [],
+    }
+    return render(request, "audits/standard_edit.html", context)
+
+
+@require_POST
+@permission_required("accounts.add_namingexemption", raise_exception=True)
+def exemption_create(request: HttpRequest, standard_id: int) -> HttpResponse:
+    standard = get_object_or_404(NamingStandard, pk=standard_id)
+    form = ExemptionForm(request.POST)
+    if form.is_valid():
+        try:
+            exemption_add(standard=standard, actor=_actor(request), **form.cleaned_data)
+        except ValidationError as exc:
+            messages.error(request, "; ".join(exc.messages))
+        else:
+            messages.success(request, f"Exempted {form.cleaned_data['user_name']} from {standard.name}.")
+    else:
+        messages.error(request, _form_errors(form))
+    return redirect("audits:standard-edit", standard_id=standard.pk)
+
+
+@require_POST
+@permission_required("accounts.delete_namingexemption", raise_exception=True)
+def exemption_delete(request: HttpRequest, exemption_id: int) -> HttpResponse:
+    exemption = get_object_or_404(NamingExemption.objects.select_related("standard"), pk=exemption_id)
+    exemption_remove(exemption=exemption, actor=_actor(request))
+    messages.success(request, f"{exemption.user_name} is no longer exempted from {exemption.standard.name}.")
+    return redirect("audits:standard-edit", standard_id=exemption.standard_id)
+
+
+@require_POST
+@permission_required("accounts.change_awsaccount", raise_exception=True)
+def account_standard_set(request: HttpRequest, account_id: str) -> HttpResponse:
+    account = get_object_or_404(AwsAccount, account_id=account_id)
+    form = AccountStandardForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, "Choose one of the listed naming standards.")
+    else:
+        account_set_standard(account=account, standard=form.cleaned_data["standard"], actor=_actor(request))
+        messages.success(request, "Naming standard changed; it applies from the next run.")
+    return redirect("audits:account-owners", account_id=account.account_id)
+
+
+# --- people directory ---------------------------------------------------------------------------------
+
+
+@require_http_methods(["GET", "POST"])
+@reader_required
+def people_list(request: HttpRequest) -> HttpResponseBase:
+    if request.method == "POST":
+        if not request.user.has_perm("accounts.change_person"):
+            return HttpResponse("You may not import the people directory.", status=403)
+        upload = DirectoryUploadForm(request.POST, request.FILES)
+        if upload.is_valid():
+            try:
+                result = directory_import(content=upload.cleaned_data["file"].read(), actor=_actor(request))
+            except DirectoryError as exc:
+                messages.error(request, f"Directory not imported: {exc}")
+            else:
+                messages.success(request, f"Directory imported: {result.summary()}. Owner checks use it from the next run.")
+            return redirect("audits:people-list")
+    else:
+        upload = DirectoryUploadForm()
+    people = Person.objects.all()
+    q = request.GET.get("q", "").strip()
+    if q:
+        people = people.filter(
+            Q(employee_id__icontains=q) | Q(first_name__icontains=q) | Q(last_name__icontains=q) | Q(email__icontains=q)
+        )
+    if request.GET.get("format") == "csv":
+        rows = ((p.employee_id, p.first_name, p.last_name, p.email, p.active) for p in people.iterator())
+        return csv_response(PEOPLE_HEADER, rows, "iamwatch-people.csv")
+    page = Paginator(people, PAGE_SIZE).get_page(request.GET.get("page"))
+    return render(request, "audits/people_list.html", {"page": page, "q": q, "upload": upload})
+
+
+@require_GET
+@reader_required
+def person_detail(request: HttpRequest, employee_id: str) -> HttpResponseBase:
+    """Who has access where: every IAM user this person owns across all accounts, with MFA, keys and last use."""
+    person = get_object_or_404(Person, employee_id=employee_id)
+    rows = person_access(person=person)
+    if request.GET.get("format") == "csv":
+        return csv_response(ACCESS_HEADER, (_access_csv_row(r) for r in rows), f"iamwatch-access-{person.employee_id}.csv")
+    return render(request, "audits/person_detail.html", {"person": person, "rows": rows})
+
+
+@require_GET
+@reader_required
+def access_csv(request: HttpRequest) -> HttpResponseBase:
+    """Who has access where, for the whole fleet: every current IAM user with its owner (or none)."""
+    return csv_response(ACCESS_HEADER, (_access_csv_row(r) for r in access_rows()), "iamwatch-access.csv")
+
+
+# --- owners of one account ------------------------------------------------------------------------------
+
+
+def _owner_rows(account: AwsAccount) -> Iterable[AccessRow]:
+    return access_rows([account])
+
+
+@require_GET
+@reader_required
+def account_owners(request: HttpRequest, account_id: str) -> HttpResponseBase:
+    account = get_object_or_404(AwsAccount.objects.select_related("naming_standard"), account_id=account_id)
+    rows = list(_owner_rows(account))
+    if request.GET.get("format") == "csv":
+        return csv_response(ACCESS_HEADER, (_access_csv_row(r) for r in rows), f"iamwatch-owners-{account.account_id}.csv")
+    standard = account_standard(account=account)
+    context = {
+        "account": account,
+        "rows": rows,
+        "standard": standard,
+        "directory_loaded": Person.objects.exists(),
+        "links": OwnerLink.objects.filter(account=account).select_related("person").order_by("user_name"),
+        "link_form": OwnerLinkForm(),
+        "standard_form": AccountStandardForm(initial={"standard": account.naming_standard_id}),
+    }
+    return render(request, "audits/account_owners.html", context)
+
+
+@require_POST
+@permission_required("accounts.add_ownerlink", raise_exception=True)
+def owner_link_create(request: HttpRequest, account_id: str) -> HttpResponse:
+    account = get_object_or_404(AwsAccount, account_id=account_id)
+    form = OwnerLinkForm(request.POST)
+    if form.is_valid():
+        data = form.cleaned_data
+        owner_link(
+            account=account, user_name=data["user_name"], person=data["employee_id"], reason=data["reason"], actor=_actor(request)
+        )
+        messages.success(
+            request, f"{data['user_name']} now belongs to {data['employee_id']}; the owner checks use it from the next run."
+        )
+    else:
+        messages.error(request, _form_errors(form))
+    return redirect("audits:account-owners", account_id=account.account_id)
+
+
+@require_POST
+@permission_required("accounts.delete_ownerlink", raise_exception=True)
+def owner_link_delete(request: HttpRequest, link_id: int) -> HttpResponse:
+    link = get_object_or_404(OwnerLink.objects.select_related("account", "person"), pk=link_id)
+    owner_unlink(link=link, actor=_actor(request))
+    messages.success(request, f"{link.user_name} is no longer linked to {link.person}.")
+    return redirect("audits:account-owners", account_id=link.account.account_id)
+
+
+@require_GET
+@reader_required
+def practice(request: HttpRequest) -> HttpResponse:
+    """The practice the checks stand for: one user per person, naming, no shared logins, read-only then assume a role."""
+    return render(request, "audits/practice.html", {"examples": PRESET_EXAMPLES})
