@@ -60,7 +60,7 @@ def parse_directory(content: bytes) -> list[DirectoryRow]:
         text = content.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
         raise DirectoryError(f"the directory file is not UTF-8 text (byte {exc.start})") from None
-    reader = csv.reader(io.StringIO(text, newline=""))
+    reader = csv.reader(io.StringIO(text, newline=""), strict=True)
     try:
         header = next(reader, None)
         if not header or not any(cell.strip() for cell in header):

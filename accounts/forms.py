@@ -16,6 +16,11 @@ class NamingStandardForm(forms.ModelForm):
         fields = ["name", "preset", "company_initials", "custom_regex", "is_default"]
         labels = {"is_default": "The organisation's standard (applies to every account that does not choose its own)"}
 
+    def _get_validation_exclusions(self) -> set[str]:
+        # One default standard at a time: standard_save hands the default over in one transaction, so the
+        # form must not refuse a new default because an old one still holds the flag.
+        return {*super()._get_validation_exclusions(), "is_default"}  # type: ignore[misc]
+
     def clean(self) -> dict[str, Any]:
         data = super().clean() or {}
         preset = data.get("preset")

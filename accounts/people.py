@@ -42,8 +42,14 @@ _NOT_IAM = re.compile(r"[^A-Za-z0-9+=,.@_-]")
 
 
 def _iam_part(text: str) -> str:
-    """A name part as IAM allows it: accents dropped (José -> Jose), spaces and apostrophes removed (O'Neil -> ONeil)."""
-    ascii_text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode()
+    """A name part as IAM allows it: accents dropped (José -> Jose), spaces and apostrophes removed (O'Neil -> ONeil).
+
+    "" when a letter has no ASCII form (ł, ß, Cyrillic): guessing would map the user to the wrong person,
+    so such a person's users map by e-mail or by hand.
+    """
+    ascii_text = "".join(c for c in unicodedata.normalize("NFKD", text) if not unicodedata.combining(c))
+    if any(c.isalpha() and not c.isascii() for c in ascii_text):
+        return ""
     return _NOT_IAM.sub("", ascii_text)
 
 

@@ -31,7 +31,9 @@ def all_urls(imported: AuditRun) -> list[str]:
     finding = Finding.objects.filter(principal="networkAdmin").first()
     assert finding is not None
     # A person, an exemption and a hand-made owner link, so that their pages have something to show.
-    person, _ = Person.objects.get_or_create(employee_id="1234", first_name="John", last_name="Smith", email="john.smith@example.com")
+    person, _ = Person.objects.get_or_create(
+        employee_id="1234", first_name="John", last_name="Smith", email="john.smith@example.com"
+    )
     NamingExemption.objects.get_or_create(standard=NamingStandard.objects.get(), user_name="ci-deploy", reason="deploy pipeline")
     OwnerLink.objects.get_or_create(account=imported.account, user_name="BJones", person=person, linked_by="test")
     values = {

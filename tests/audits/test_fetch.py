@@ -200,3 +200,22 @@ def test_admin_users_follows_groups_and_customer_policies() -> None:
         "Policies": [{"Arn": "arn:aws:iam::1:policy/mine", "PolicyVersionList": [{"IsDefaultVersion": True, "Document": {"Statement": [{"Effect": "Allow", "Action": "*:*", "Resource": "*"}]}}]}],
     }  # fmt: skip
     assert admin_users(details) == {"a": ("AdministratorAccess",), "b": ("inline all via group admins",), "c": ("mine",)}
+
+
+def test_the_account_page_lists_each_direct_admin_with_mfa_and_links_the_role_practice(member: AwsAccount) -> None:
+    from tests.conftest import client_for, member_of
+
+    iam = member_iam()
+    serial = iam.create_virtual_mfa_device(VirtualMFADeviceName="jsmith")["VirtualMFADevice"]["SerialNumber"]
+    iam.enable_mfa_device(UserName="JSmith", SerialNumber=serial, AuthenticationCode1="123456", AuthenticationCode2="654321")
+    run = run_execute(run_id=run_request(account=member, requested_by="alice").pk)
+    assert run is not None and run.status == RunStatus.SUCCEEDED
+    client = client_for(member_of("viewer", "auditor"))
+    page = client.get(f"/accounts/{MEMBER}/")
+    section = next(items for title, _, items in page.context["sections"] if title == "Administrator rights")
+    assert sorted(f.principal for f in section) == ["BJones", "JSmith", "networkAdmin"]
+    assert page.context["admins_with_mfa"] == {"JSmith"}
+    assert b'href="/practice/#admin-role"' in page.content
+    finding = Finding.objects.get(check_id="user.direct_admin", principal="networkAdmin")
+    assert b'href="/practice/#admin-role"' in client.get(f"/findings/{finding.pk}/").content
+    assert b"assume" in client.get("/practice/").content
