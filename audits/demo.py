@@ -10,6 +10,7 @@ from __future__ import annotations
 import csv
 import io
 import random
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
@@ -152,12 +153,24 @@ def _person_name(rng: random.Random, taken: set[str]) -> str:
 
 
 def simulate_account(
-    *, account_id: str, users: int, start: datetime, end: datetime, seed: int, shared: int = 3, root_uses: int = 3
+    *,
+    account_id: str,
+    users: int,
+    start: datetime,
+    end: datetime,
+    seed: int,
+    shared: int = 3,
+    root_uses: int = 3,
+    names: Sequence[str] = (),
 ) -> SimAccount:
-    """A SimAccount with `users` people (plus `shared` shared or service logins) over [start, end]."""
+    """A SimAccount with `users` people (plus `shared` shared or service logins) over [start, end].
+
+    `names` are user names to give the first people (a workforce shared between accounts); the rest are made up.
+    """
     rng = random.Random(seed)  # nosec B311
     span = (end - start).days or 1
-    taken: set[str] = set()
+    taken: set[str] = set(names)
+    given = list(names)
     sim = SimAccount(account_id=account_id, root_mfa=rng.random() > 0.2)
 
     def moment(lo: datetime, hi_days: int) -> datetime:
@@ -170,7 +183,7 @@ def simulate_account(
         password = rng.random() < 0.85
         sim.users.append(
             SimUser(
-                name=_person_name(rng, taken),
+                name=given.pop(0) if given else _person_name(rng, taken),
                 path="/",
                 created=created,
                 deleted=moment(start, span) if leaves and created < end - 10 * _DAY else None,
@@ -208,3 +221,45 @@ def simulate_account(
 def daily_times(*, end: datetime, days: int) -> list[datetime]:
     """Report times for `days` daily runs ending at `end`, oldest first."""
     return [end - timedelta(days=days - 1 - i) for i in range(days)]
+
+
+_FIRST_NAMES = {
+    "A": "Alice", "B": "Bruno", "C": "Chloe", "D": "Dmitri", "E": "Elena", "F": "Farah", "G": "Grace", "H": "Hugo",
+    "J": "Jonas", "K": "Keiko", "L": "Lena", "M": "Marco", "N": "Nadia", "P": "Priya", "R": "Rafael", "S": "Sofia",
+    "T": "Tariq", "W": "Wanda",
+}  # fmt: skip
+
+
+def workforce(*, size: int, seed: int) -> list[str]:
+    """User names (initial + last name) of a workforce, to share between simulated accounts."""
+    rng = random.Random(seed)  # nosec B311
+    taken: set[str] = set()
+    return [_person_name(rng, taken) for _ in range(size)]
+
+
+def demo_directory(sims: Sequence[SimAccount], *, at: datetime, seed: int) -> bytes:
+    """The HR export behind simulated accounts: a person per person-named user (not the shared logins).
+
+    People whose users were deleted have left; a few leavers still have users (user.owner_departed) and a
+    few people are missing from HR altogether (user.no_owner), as in real directories.
+    """
+    rng = random.Random(seed)  # nosec B311
+    people: dict[str, bool] = {}
+    for sim in sims:
+        for user in sim.users:
+            if user.name in _SHARED:
+                continue
+            gone = user.deleted is not None and user.deleted <= at
+            people[user.name] = people.get(user.name, False) or not gone
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerow(("employee_id", "first_name", "last_name", "email", "active"))
+    for number, (name, active) in enumerate(sorted(people.items()), start=1000):
+        roll = rng.random()
+        if roll < 0.04:
+            continue  # not in HR: a contractor nobody registered
+        if roll < 0.08:
+            active = False  # left, but the user is still there
+        first, last = _FIRST_NAMES.get(name[0], name[0]), name[1:]
+        writer.writerow((str(number), first, last, f"{first}.{last}@example.com".lower(), "true" if active else "false"))
+    return out.getvalue().encode()

@@ -13,6 +13,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
+from django.core.management import call_command
 from playwright.sync_api import Browser, Page, expect, sync_playwright
 
 from accounts.services import account_create
@@ -123,4 +124,43 @@ def test_the_meeting_flow(browser: Browser, live_server, meeting: None, tmp_path
     assert table[0][:3] == ["account_id", "account_name", "check_id"]
     assert {r[3] for r in table[1:]} == {"high"}
     assert len(table) - 1 == Finding.objects.filter(status="open", severity="high").count()
+    context.close()
+
+
+def test_who_has_access_where(browser: Browser, live_server, meeting: None, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    hr = tmp_path / "hr.csv"
+    hr.write_text("employee_id,first_name,last_name,email,active\n1234,John,Smith,,true\n1402,Anna,White,,false\n")
+    call_command("import_people", str(hr))
+    context = browser.new_context(accept_downloads=True, viewport={"width": 1400, "height": 900})
+    page = context.new_page()
+    page.goto(live_server.url + "/people/")
+    page.get_by_label("User name").fill("alice")
+    page.get_by_label("Password").fill("correct horse battery")
+    page.get_by_role("button", name="Log in").click()
+
+    expect(page.get_by_role("heading", name="People directory")).to_be_visible()
+    page.get_by_label("Search").fill("white")
+    page.get_by_role("button", name="Search").click()
+    expect(page.locator("tbody tr")).to_have_count(1)
+    expect(page.locator("tbody")).to_contain_text("left")
+    shot(page, "08-people")
+
+    page.get_by_role("link", name="1402").click()
+    expect(page.get_by_role("heading", name=re.compile("Access: 1 IAM user"))).to_be_visible()
+    expect(page.locator("tbody")).to_contain_text("AWhite")
+    shot(page, "09-person")
+    with page.expect_download() as download:
+        page.get_by_role("link", name="Download CSV").click()
+    path = tmp_path / "access.csv"
+    download.value.save_as(path)
+    table = list(csv.reader(path.open(newline="")))
+    assert [(r[0], r[4], r[6]) for r in table[1:]] == [("1402", "111122223333", "AWhite")]
+
+    page.goto(live_server.url + "/accounts/111122223333/owners/")
+    expect(page.locator("tr", has_text="AWhite")).to_contain_text("(left)")
+    expect(page.locator("tr", has_text="networkAdmin")).to_contain_text("nobody")
+    shot(page, "10-owners")
+    page.get_by_role("link", name="Naming", exact=True).click()
+    expect(page.get_by_role("heading", name="Naming standards")).to_be_visible()
+    shot(page, "11-standards")
     context.close()

@@ -9,10 +9,11 @@ from django.contrib.auth.models import Group
 from django.core.management.base import BaseCommand, CommandParser
 from django.utils import timezone
 
-from accounts.models import AwsAccount
+from accounts.directory import directory_import
+from accounts.models import AwsAccount, Person
 from accounts.roles import ADMIN
 from accounts.services import account_create
-from audits.demo import daily_times, simulate_account
+from audits.demo import daily_times, demo_directory, simulate_account, workforce
 from audits.models import RunSource
 from audits.services import report_import
 
@@ -36,13 +37,34 @@ class Command(BaseCommand):
         days: int = options["days"]
         end = timezone.now().replace(minute=0, second=0, microsecond=0) - timedelta(hours=2)
         times = daily_times(end=end, days=days)
-        for seed, (account_id, name, environment, people, shared, root_uses) in enumerate(DEMO_ACCOUNTS):
+        staff = workforce(size=80, seed=42)
+        sims = [
+            # Accounts share part of the workforce, so that "who has access where" spans accounts.
+            simulate_account(
+                account_id=account_id,
+                users=people,
+                start=times[0],
+                end=end,
+                seed=seed,
+                shared=shared,
+                root_uses=root_uses,
+                names=staff[seed * 12 : seed * 12 + people // 2],
+            )
+            for seed, (account_id, _, _, people, shared, root_uses) in enumerate(DEMO_ACCOUNTS)
+        ]
+        if not Person.objects.exists():
+            result = directory_import(content=demo_directory(sims, at=end, seed=7), actor="manage.py load_demo")
+            self.stdout.write(f"people directory: {result.summary()}")
+        for sim, (account_id, name, environment, *_) in zip(sims, DEMO_ACCOUNTS, strict=True):
             if AwsAccount.objects.filter(account_id=account_id).exists():
                 self.stdout.write(f"{name} ({account_id}) is already loaded")
                 continue
-            account = account_create(account_id=account_id, name=name, environment=environment, naming_preset="initial_lastname")
-            sim = simulate_account(
-                account_id=account_id, users=people, start=times[0], end=end, seed=seed, shared=shared, root_uses=root_uses
+            account = account_create(
+                account_id=account_id,
+                name=name,
+                environment=environment,
+                naming_preset="initial_lastname",
+                actor="manage.py load_demo",
             )
             for at in times:
                 report_import(
