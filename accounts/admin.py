@@ -1,8 +1,76 @@
+"""The Django admin for accounts, standards and people; every change it makes lands in the audit trail."""
+
 from __future__ import annotations
 
-from django.contrib import admin
+from typing import Any
 
-from accounts.models import AwsAccount, NamingExemption, NamingStandard
+from django.contrib import admin
+from django.db import models, transaction
+from django.db.models import QuerySet
+from django.forms import BaseInlineFormSet, ModelForm
+from django.http import HttpRequest
+
+from accounts.forms import NamingStandardForm
+from accounts.models import AwsAccount, ChangeRecord, NamingExemption, NamingStandard, OwnerLink, Person
+from accounts.trail import record_change
+
+
+def _values(obj: models.Model) -> dict[str, Any]:
+    return {f.attname: getattr(obj, f.attname) for f in obj._meta.concrete_fields if f.name != "id"}
+
+
+def _name(obj: models.Model) -> str:
+    return obj._meta.model_name or type(obj).__name__.lower()
+
+
+class TrailedAdmin(admin.ModelAdmin):
+    """Record every add, change and delete made in the admin, with the values before and after."""
+
+    def save_model(self, request: HttpRequest, obj: Any, form: ModelForm, change: bool) -> None:
+        with transaction.atomic():
+            before = _values(type(obj).objects.get(pk=obj.pk)) if change else None
+            super().save_model(request, obj, form, change)
+            action = f"{_name(obj)}.{'changed' if change else 'added'}"
+            record_change(actor=request.user.get_username(), action=action, target=str(obj), before=before, after=_values(obj))
+
+    def delete_model(self, request: HttpRequest, obj: Any) -> None:
+        with transaction.atomic():
+            record_change(actor=request.user.get_username(), action=f"{_name(obj)}.removed", target=str(obj), before=_values(obj))
+            super().delete_model(request, obj)
+
+    def delete_queryset(self, request: HttpRequest, queryset: QuerySet[Any]) -> None:
+        with transaction.atomic():
+            for obj in queryset:
+                record_change(
+                    actor=request.user.get_username(), action=f"{_name(obj)}.removed", target=str(obj), before=_values(obj)
+                )
+            super().delete_queryset(request, queryset)
+
+    def save_formset(self, request: HttpRequest, form: Any, formset: BaseInlineFormSet, change: bool) -> None:
+        actor = request.user.get_username()
+        with transaction.atomic():
+            for deleted in formset.deleted_forms:
+                if deleted.instance.pk:
+                    record_change(
+                        actor=actor,
+                        action=f"{_name(deleted.instance)}.removed",
+                        target=str(deleted.instance),
+                        before=_values(deleted.instance),
+                    )
+            before = {
+                f.instance.pk: {name: f.initial.get(name) for name in f.changed_data} for f in formset.forms if f.instance.pk
+            }
+            super().save_formset(request, form, formset, change)
+            for obj in formset.new_objects:
+                record_change(actor=actor, action=f"{_name(obj)}.added", target=str(obj), after=_values(obj))
+            for obj, fields in formset.changed_objects:
+                record_change(
+                    actor=actor,
+                    action=f"{_name(obj)}.changed",
+                    target=str(obj),
+                    before=before.get(obj.pk),
+                    after={name: getattr(obj, name) for name in fields},
+                )
 
 
 class NamingExemptionInline(admin.TabularInline):
@@ -11,14 +79,61 @@ class NamingExemptionInline(admin.TabularInline):
 
 
 @admin.register(NamingStandard)
-class NamingStandardAdmin(admin.ModelAdmin):
-    list_display = ("name", "preset", "custom_regex", "company_initials")
+class NamingStandardAdmin(TrailedAdmin):
+    form = NamingStandardForm
+    list_display = ("name", "preset", "custom_regex", "company_initials", "is_default")
     inlines = [NamingExemptionInline]
+
+    def save_model(self, request: HttpRequest, obj: Any, form: ModelForm, change: bool) -> None:
+        with transaction.atomic():
+            if obj.is_default:  # one default at a time: hand it over
+                for old in NamingStandard.objects.filter(is_default=True).exclude(pk=obj.pk):
+                    old.is_default = False
+                    old.save(update_fields=["is_default"])
+                    record_change(
+                        actor=request.user.get_username(),
+                        action="namingstandard.changed",
+                        target=str(old),
+                        before={"is_default": True},
+                        after={"is_default": False},
+                    )
+            super().save_model(request, obj, form, change)
 
 
 @admin.register(AwsAccount)
-class AwsAccountAdmin(admin.ModelAdmin):
+class AwsAccountAdmin(TrailedAdmin):
     list_display = ("account_id", "name", "environment", "naming_standard", "is_active", "last_success_at")
     list_filter = ("environment", "is_active")
     search_fields = ("account_id", "name")
     readonly_fields = ("last_success_at", "created_at")
+
+
+@admin.register(Person)
+class PersonAdmin(TrailedAdmin):
+    list_display = ("employee_id", "first_name", "last_name", "email", "active")
+    list_filter = ("active",)
+    search_fields = ("employee_id", "first_name", "last_name", "email")
+
+
+@admin.register(OwnerLink)
+class OwnerLinkAdmin(TrailedAdmin):
+    list_display = ("account", "user_name", "person", "linked_by", "linked_at")
+    search_fields = ("user_name", "person__last_name", "person__employee_id")
+
+
+@admin.register(ChangeRecord)
+class ChangeRecordAdmin(admin.ModelAdmin):
+    """The audit trail, read-only: nobody adds, edits or deletes a record here."""
+
+    list_display = ("at", "actor", "action", "target")
+    list_filter = ("action",)
+    search_fields = ("actor", "action", "target")
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
