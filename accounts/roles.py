@@ -13,9 +13,13 @@ _VIEW = [
     "audits.view_auditrun", "audits.view_finding", "audits.view_findingevent", "audits.view_principalstate",
     "audits.view_rootusageevent", "audits.view_storedreport",
     "accounts.view_person", "accounts.view_ownerlink", "accounts.view_changerecord",
+    "audits.view_review", "audits.view_disposition", "audits.view_signoff",
 ]  # fmt: skip
 # Also run audits (and, with review sign-off, accept findings and sign reviews).
-_REVIEW = [*_VIEW, "audits.add_auditrun"]
+_REVIEW = [
+    *_VIEW, "audits.add_auditrun",
+    "audits.add_review", "audits.add_disposition", "audits.change_disposition", "audits.add_signoff",
+]  # fmt: skip
 # Also manage accounts, standards, exemptions, users and the schedule.
 _ADMIN = [
     *_REVIEW,

@@ -8,7 +8,7 @@ from django.core.exceptions import ValidationError
 from django_celery_beat.admin import PeriodicTaskAdmin, PeriodicTaskForm
 from django_celery_beat.models import PeriodicTask
 
-from audits.models import AuditRun, Finding
+from audits.models import AuditRun, Disposition, Finding, Review, SignOff
 from audits.schedule import FLEET_TASK, crontab_min_gap, interval_gap, too_frequent
 
 
@@ -59,3 +59,33 @@ class FindingAdmin(admin.ModelAdmin):
 
     def has_change_permission(self, request: Any, obj: Any = None) -> bool:
         return False
+
+
+class ReadOnlyAdmin(admin.ModelAdmin):
+    """Readable in the admin, changed only through the review pages (which record every change)."""
+
+    def has_add_permission(self, request: Any) -> bool:
+        return False
+
+    def has_change_permission(self, request: Any, obj: Any = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: Any, obj: Any = None) -> bool:
+        return False
+
+
+@admin.register(Review)
+class ReviewAdmin(ReadOnlyAdmin):
+    list_display = ("title", "period_start", "period_end", "status", "created_by", "created_at")
+
+
+@admin.register(Disposition)
+class DispositionAdmin(ReadOnlyAdmin):
+    list_display = ("review", "finding", "kind", "decided_by", "decided_at")
+
+
+@admin.register(SignOff)
+class SignOffAdmin(ReadOnlyAdmin):
+    """Sign-offs are never edited or deleted, here or anywhere (the model and the database refuse too)."""
+
+    list_display = ("review", "signed_by", "prepared_by", "signed_at", "corrects", "snapshot_sha256")

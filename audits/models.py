@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from typing import Any
+
+from django.core.exceptions import PermissionDenied
 from django.db import models
 
 from accounts.models import AwsAccount
@@ -171,6 +174,9 @@ class Finding(models.Model):
     last_run = models.ForeignKey(AuditRun, on_delete=models.RESTRICT, related_name="+")
     resolved_run = models.ForeignKey(AuditRun, null=True, blank=True, on_delete=models.RESTRICT, related_name="+")
     reopened_count = models.PositiveIntegerField(default=0)
+    accepted_until = models.DateTimeField(
+        null=True, blank=True, help_text="an accepted finding shows as accepted until then, then reopens"
+    )
 
     class Meta:
         ordering = ["account", "check_id", "principal"]
@@ -190,6 +196,8 @@ class FindingEvent(models.Model):
         OPENED = "opened"
         RESOLVED = "resolved"
         REOPENED = "reopened"
+        ACCEPTED = "accepted"  # by a signed review, until its expiry
+        EXPIRED = "expired"  # the acceptance ran out: open again
 
     finding = models.ForeignKey(Finding, on_delete=models.CASCADE, related_name="events")
     run = models.ForeignKey(AuditRun, on_delete=models.CASCADE, related_name="finding_events")
@@ -229,3 +237,86 @@ class Alert(models.Model):
 
     def __str__(self) -> str:
         return self.subject
+
+
+class Review(models.Model):
+    """A review meeting's decisions over a period and a set of accounts, ending in a sign-off."""
+
+    class Status(models.TextChoices):
+        OPEN = "open"
+        SIGNED = "signed"
+        CORRECTING = "correcting", "being corrected"
+
+    title = models.CharField(max_length=200)
+    period_start = models.DateField()
+    period_end = models.DateField()
+    accounts = models.ManyToManyField(AwsAccount, related_name="reviews")
+    status = models.CharField(max_length=12, choices=Status.choices, default=Status.OPEN)
+    created_by = models.CharField(max_length=150, help_text="who prepared the review")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-period_end", "-pk"]
+
+    def __str__(self) -> str:
+        return self.title
+
+    @property
+    def editable(self) -> bool:
+        return self.status != self.Status.SIGNED
+
+
+class Disposition(models.Model):
+    """The meeting's decision on one finding: accepted risk, remediation planned, or false positive."""
+
+    class Kind(models.TextChoices):
+        ACCEPTED_RISK = "accepted_risk", "accepted risk"
+        REMEDIATION_PLANNED = "remediation_planned", "remediation planned"
+        FALSE_POSITIVE = "false_positive", "false positive"
+
+    review = models.ForeignKey(Review, on_delete=models.PROTECT, related_name="dispositions")
+    finding = models.ForeignKey(Finding, on_delete=models.PROTECT, related_name="dispositions")
+    kind = models.CharField(max_length=24, choices=Kind.choices)
+    justification = models.TextField(blank=True)
+    owner = models.CharField(max_length=200, blank=True, help_text="who owns the accepted risk")
+    expires_on = models.DateField(null=True, blank=True, help_text="the acceptance ends after this day")
+    ticket = models.CharField(max_length=200, blank=True, help_text="ticket reference of the remediation")
+    due_on = models.DateField(null=True, blank=True, help_text="when the remediation is due")
+    decided_by = models.CharField(max_length=150)
+    decided_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["review", "finding"], name="one_disposition_per_finding_and_review")]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()}: {self.finding}"
+
+
+class SignOff(models.Model):
+    """A signed review, frozen: what it covered, decided and measured. Never edited or deleted; a correction is a new one.
+
+    The database refuses UPDATE (and DELETE, see migration 0005) on this table; the model and the admin refuse too.
+    """
+
+    review = models.ForeignKey(Review, on_delete=models.PROTECT, related_name="signoffs")
+    signed_by = models.CharField(max_length=150)
+    prepared_by = models.CharField(max_length=150)
+    signed_at = models.DateTimeField()
+    comment = models.TextField()
+    corrects = models.ForeignKey("self", null=True, blank=True, on_delete=models.PROTECT, related_name="corrected_by")
+    snapshot = models.JSONField(help_text="runs and report SHA-256, findings and dispositions, thresholds, version")
+    snapshot_sha256 = models.CharField(max_length=64)
+
+    class Meta:
+        ordering = ["signed_at", "pk"]
+
+    def __str__(self) -> str:
+        return f"{self.review} signed by {self.signed_by} on {self.signed_at:%Y-%m-%d}"
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        if self.pk is not None:
+            raise PermissionDenied("a sign-off is never edited: sign a correction that points at it")
+        super().save(*args, **kwargs)
+
+    def delete(self, *args: Any, **kwargs: Any) -> tuple[int, dict[str, int]]:
+        raise PermissionDenied("a sign-off is never deleted: sign a correction that points at it")

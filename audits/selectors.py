@@ -9,7 +9,7 @@ from django.db.models import Case, Count, Exists, OuterRef, Q, QuerySet, Subquer
 
 from accounts.models import AwsAccount
 from audits.checks import Severity
-from audits.models import AuditRun, Finding, FindingEvent, FindingStatus, PrincipalState, RootUsageEvent
+from audits.models import AuditRun, Finding, FindingEvent, FindingStatus, PrincipalState, RootUsageEvent, SignOff
 
 STATUS_FILTERS = ("open", "resolved", "accepted", "all")
 
@@ -49,8 +49,9 @@ SORTS = ("worst", "name", "environment", "age")
 
 
 def review_since(*, now: datetime) -> datetime:
-    """The start of the period under review: 30 days back (monthly meetings) until sign-offs exist."""
-    return now - REVIEW_WINDOW
+    """Since the last review: the latest sign-off, or 30 days back before the first one."""
+    last = SignOff.objects.order_by("-signed_at").values_list("signed_at", flat=True).first()
+    return last if last is not None else now - REVIEW_WINDOW
 
 
 @dataclass(frozen=True, slots=True)

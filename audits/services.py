@@ -239,7 +239,7 @@ def _record_findings(*, run: AuditRun, results: list[Result], evaluated: frozens
     to_update: list[Finding] = []
     reopened: list[int] = []
     existing = Finding.objects.filter(account=account, check_id__in=evaluated).only(
-        "pk", "check_id", "principal", "status", "severity", "detail", "arn", "reopened_count"
+        "pk", "check_id", "principal", "status", "severity", "detail", "arn", "reopened_count", "accepted_until"
     )
     for finding in existing:
         result = raised.pop((finding.check_id, finding.principal), None)
@@ -249,7 +249,9 @@ def _record_findings(*, run: AuditRun, results: list[Result], evaluated: frozens
             continue
         changed = (finding.detail, finding.arn, finding.severity) != (result.detail, result.arn, severity[result.check_id])
         if finding.status == FindingStatus.RESOLVED:
-            finding.status = FindingStatus.OPEN
+            # Back within a signed review's acceptance: still accepted (the expiry task reopens it later).
+            accepted = finding.accepted_until is not None and finding.accepted_until > at
+            finding.status = FindingStatus.ACCEPTED if accepted else FindingStatus.OPEN
             finding.resolved_at = None
             finding.resolved_run = None
             finding.reopened_count += 1

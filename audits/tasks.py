@@ -6,6 +6,7 @@ import logging
 
 from celery import shared_task
 from django.conf import settings
+from django.utils import timezone
 from kombu.exceptions import OperationalError
 
 from audits.models import AuditRun, RunStatus
@@ -75,3 +76,11 @@ def fetch_fleet(force: bool = False) -> int:
 def reap_stale_runs() -> int:
     """Fail runs abandoned by dead workers so that nobody waits on them."""
     return runs_reap_stale()
+
+
+@shared_task(name="audits.expire_acceptances")
+def expire_acceptances() -> int:
+    """Reopen accepted findings whose acceptance ran out (hourly, so the next review sees them)."""
+    from audits.reviews import acceptances_expire
+
+    return acceptances_expire(now=timezone.now())

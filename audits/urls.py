@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from django.urls import path
 
-from audits import views, views_dashboard, views_people, views_runs
+from audits import views, views_dashboard, views_people, views_reviews, views_runs
 
 app_name = "audits"
 urlpatterns = [
@@ -34,4 +34,13 @@ urlpatterns = [
     path("accounts/<str:account_id>/standard", views_people.account_standard_set, name="account-standard"),
     path("owner-links/<int:link_id>/delete", views_people.owner_link_delete, name="owner-link-delete"),
     path("practice/", views_people.practice, name="practice"),
+    path("reviews/", views_reviews.review_list, name="review-list"),
+    path("reviews/new", views_reviews.review_new, name="review-new"),
+    path("reviews/calendar.ics", views_reviews.review_calendar, name="review-calendar"),
+    path("reviews/<int:review_id>/", views_reviews.review_detail, name="review-detail"),
+    path("reviews/<int:review_id>/findings/<int:finding_id>", views_reviews.disposition_save, name="disposition-save"),
+    path("reviews/<int:review_id>/sign", views_reviews.review_signoff, name="review-sign"),
+    path("reviews/<int:review_id>/correct", views_reviews.review_correction, name="review-correct"),
+    path("reviews/<int:review_id>/evidence.zip", views_reviews.review_evidence, name="review-evidence"),
+    path("trail/", views_reviews.trail, name="trail"),
 ]

@@ -22,6 +22,7 @@ from audits.checks import CHECKS_BY_ID
 from audits.export import FINDINGS_HEADER, ROOT_USAGE_HEADER, csv_response, finding_row, root_usage_row
 from audits.forms import FindingFilterForm, OverviewForm, SinceForm, start_of_day
 from audits.models import Alert, Finding, PrincipalState
+from audits.reviews import review_cadence
 from audits.selectors import (
     FindingFilters,
     changes_since,
@@ -81,6 +82,7 @@ def overview(request: HttpRequest) -> HttpResponseBase:
         "since": since,
         "environments": environments,
         "count": len(accounts),
+        "cadence": review_cadence(now=timezone.now()),
     }
     return _page(request, "audits/overview.html", "audits/partials/overview_table.html", context)
 

@@ -5,6 +5,7 @@ Bad values fail loudly at start-up (ImproperlyConfigured) instead of being guess
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import environ
@@ -230,6 +231,18 @@ IAMWATCH_PASSWORD_UNUSED_DAYS = _positive_days("IAMWATCH_PASSWORD_UNUSED_DAYS", 
 IAMWATCH_ACCESS_KEY_UNUSED_DAYS = _positive_days("IAMWATCH_ACCESS_KEY_UNUSED_DAYS", 45)
 IAMWATCH_ACCESS_KEY_ROTATION_DAYS = _positive_days("IAMWATCH_ACCESS_KEY_ROTATION_DAYS", 90)
 # The company's initials for the company_employee_id naming preset (SF1234).
+# Review sign-off: accepted risks expire at most this many days ahead; four-eyes needs a second reviewer.
+IAMWATCH_ACCEPTANCE_MAX_DAYS = _positive_days("IAMWATCH_ACCEPTANCE_MAX_DAYS", 90)
+IAMWATCH_REVIEW_FOUR_EYES = env.bool("IAMWATCH_REVIEW_FOUR_EYES", default=False)
+IAMWATCH_REVIEW_CADENCE_MONTHS = _positive("IAMWATCH_REVIEW_CADENCE_MONTHS", 1, "months")
+IAMWATCH_REVIEW_MEETING_DAY = env.int("IAMWATCH_REVIEW_MEETING_DAY", default=5)
+if not 1 <= IAMWATCH_REVIEW_MEETING_DAY <= 28:
+    raise ImproperlyConfigured("IAMWATCH_REVIEW_MEETING_DAY must be a day of the month from 1 to 28")
+IAMWATCH_REVIEW_MEETING_TIME = env.str("IAMWATCH_REVIEW_MEETING_TIME", default="10:00")
+if not re.fullmatch(r"(?:[01][0-9]|2[0-3]):[0-5][0-9]", IAMWATCH_REVIEW_MEETING_TIME):
+    raise ImproperlyConfigured("IAMWATCH_REVIEW_MEETING_TIME must be HH:MM (UTC), e.g. 10:00")
+IAMWATCH_REVIEW_MEETING_MINUTES = _positive("IAMWATCH_REVIEW_MEETING_MINUTES", 60, "minutes")
+
 IAMWATCH_COMPANY_INITIALS = env.str("IAMWATCH_COMPANY_INITIALS", default="")
 if IAMWATCH_COMPANY_INITIALS and not IAMWATCH_COMPANY_INITIALS.isalpha():
     raise ImproperlyConfigured("IAMWATCH_COMPANY_INITIALS must be letters only, e.g. SF")

@@ -12,7 +12,7 @@ from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver
 
 from accounts.models import AwsAccount, NamingExemption, NamingStandard, OwnerLink, Person
-from audits.models import AuditRun
+from audits.models import AuditRun, Review
 from audits.services import report_import
 from tests.conftest import SAMPLE_T
 
@@ -22,6 +22,27 @@ pytestmark = pytest.mark.django_db
 @pytest.fixture
 def imported(sandbox: AwsAccount, sample_bytes: bytes) -> AuditRun:
     return report_import(account=sandbox, content=sample_bytes, generated_at=SAMPLE_T)
+
+
+def signed_review(account: AwsAccount) -> Review:
+    """A review of the account with every open finding decided (false positive) and signed off."""
+    from datetime import date
+
+    from django.utils import timezone
+
+    from audits.reviews import Decision, disposition_set, review_open, review_sign, undecided
+
+    review = review_open(period_start=date(2026, 10, 1), period_end=date(2026, 10, 31), accounts=[account], actor="preparer")
+    for finding in undecided(review):
+        disposition_set(
+            review=review,
+            finding=finding,
+            decision=Decision(kind="false_positive", justification="test"),
+            actor="preparer",
+            today=timezone.now().date(),
+        )
+    review_sign(review=review, actor="signer", comment="reviewed", now=timezone.now())
+    return review
 
 
 def all_urls(imported: AuditRun) -> list[str]:
@@ -36,6 +57,7 @@ def all_urls(imported: AuditRun) -> list[str]:
     )
     NamingExemption.objects.get_or_create(standard=NamingStandard.objects.get(), user_name="ci-deploy", reason="deploy pipeline")
     OwnerLink.objects.get_or_create(account=imported.account, user_name="BJones", person=person, linked_by="test")
+    review = Review.objects.first() or signed_review(imported.account)
     values = {
         "account_id": imported.account.account_id,
         "run_id": str(imported.pk),
@@ -45,6 +67,7 @@ def all_urls(imported: AuditRun) -> list[str]:
         "exemption_id": str(NamingExemption.objects.get().pk),
         "employee_id": "1234",
         "link_id": str(OwnerLink.objects.get().pk),
+        "review_id": str(review.pk),
     }
     urls: list[str] = []
 

@@ -1,0 +1,288 @@
+"""Reviews: open one, walk it account by account deciding every open finding, sign it off; the evidence pack,
+the meeting calendar and the audit trail.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime, timedelta
+
+from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth.decorators import permission_required
+from django.core.paginator import Paginator
+from django.db.models import Count
+from django.http import Http404, HttpRequest, HttpResponse
+from django.http.response import HttpResponseBase
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.views.decorators.http import require_GET, require_POST
+from icalendar import Calendar, Event
+
+from accounts.models import AwsAccount, ChangeRecord
+from accounts.roles import reader_required
+from audits.evidence import EvidenceUnavailable, evidence_zip
+from audits.export import csv_response
+from audits.forms import CorrectionForm, DispositionForm, ReviewForm, SignOffForm, TrailFilterForm, start_of_day
+from audits.models import Disposition, Finding, Review
+from audits.reviews import (
+    Decision,
+    ReviewError,
+    disposition_set,
+    meeting_at,
+    preparers,
+    review_cadence,
+    review_correct,
+    review_findings,
+    review_open,
+    review_sign,
+    undecided,
+    upcoming_meetings,
+)
+
+REVIEW_PERMISSION = "audits.add_signoff"
+TRAIL_HEADER = ("at", "actor", "action", "target", "before", "after")
+REVIEWS_HEADER = (
+    "review_id",
+    "title",
+    "period_start",
+    "period_end",
+    "status",
+    "prepared_by",
+    "signed_by",
+    "signed_at",
+    "snapshot_sha256",
+)
+
+
+def _json(value: object) -> str:
+    return "" if value is None else json.dumps(value, sort_keys=True, ensure_ascii=False)
+
+
+def _actor(request: HttpRequest) -> str:
+    return request.user.get_username()
+
+
+@require_GET
+@reader_required
+def review_list(request: HttpRequest) -> HttpResponseBase:
+    reviews = Review.objects.annotate(n_accounts=Count("accounts")).prefetch_related("signoffs")
+    if request.GET.get("format") == "csv":
+        rows = []
+        for r in reviews:
+            last = r.signoffs.all().order_by("-signed_at").first()
+            rows.append(
+                (r.pk, r.title, r.period_start, r.period_end, r.status, r.created_by, last.signed_by if last else "",
+                 last.signed_at if last else "", last.snapshot_sha256 if last else "")
+            )  # fmt: skip
+        return csv_response(REVIEWS_HEADER, rows, "iamwatch-reviews.csv")
+    context = {"reviews": reviews, "cadence": review_cadence(now=timezone.now()), "form": ReviewForm()}
+    return render(request, "audits/review_list.html", context)
+
+
+@require_POST
+@permission_required("audits.add_review", raise_exception=True)
+def review_new(request: HttpRequest) -> HttpResponse:
+    form = ReviewForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, " ".join(str(e) for errors in form.errors.values() for e in errors))
+        return redirect("audits:review-list")
+    start, end = form.period_bounds()
+    accounts = list(form.cleaned_data["accounts"]) or list(AwsAccount.objects.filter(is_active=True))
+    try:
+        review = review_open(period_start=start, period_end=end, accounts=accounts, actor=_actor(request))
+    except ReviewError as exc:
+        messages.error(request, exc.message)
+        return redirect("audits:review-list")
+    return redirect("audits:review-detail", review_id=review.pk)
+
+
+@require_GET
+@reader_required
+def review_detail(request: HttpRequest, review_id: int) -> HttpResponse:
+    """The review, one account at a time (?account=), each open finding with its decision."""
+    review = get_object_or_404(Review, pk=review_id)
+    accounts = list(review.accounts.order_by("name", "account_id"))
+    findings = list(review_findings(review))
+    decided = {d.finding_id: d for d in Disposition.objects.filter(review=review)}
+    per_account = {a.pk: [f for f in findings if f.account_id == a.pk] for a in accounts}
+    progress = [(a, len(per_account[a.pk]), sum(1 for f in per_account[a.pk] if f.pk in decided)) for a in accounts]
+    chosen = request.GET.get("account")
+    if chosen:
+        current = next((a for a in accounts if a.account_id == chosen), None)
+        if current is None:
+            raise Http404("this review does not cover that account")
+    else:  # the first account with an undecided finding, else the first
+        current = next((a for a, total, done in progress if done < total), accounts[0] if accounts else None)
+    index = accounts.index(current) if current else 0
+    rows = [(f, decided.get(f.pk)) for f in per_account.get(current.pk, [])] if current else []
+    signoffs = list(review.signoffs.order_by("signed_at", "pk"))
+    context = {
+        "review": review,
+        "progress": progress,
+        "current": current,
+        "previous": accounts[index - 1] if current and index > 0 else None,
+        "next": accounts[index + 1] if current and index + 1 < len(accounts) else None,
+        "rows": rows,
+        "kinds": Disposition.Kind.choices,
+        "undecided": undecided(review).count() if review.editable else 0,
+        "total": len(findings),
+        "signoffs": signoffs,
+        "sign_form": SignOffForm(),
+        "correction_form": CorrectionForm(),
+        "four_eyes": settings.IAMWATCH_REVIEW_FOUR_EYES,
+        "preparers": sorted(preparers(review)),
+        "max_days": settings.IAMWATCH_ACCEPTANCE_MAX_DAYS,
+        "today": timezone.now().date(),
+    }
+    return render(request, "audits/review_detail.html", context)
+
+
+@require_POST
+@permission_required("audits.add_disposition", raise_exception=True)
+def disposition_save(request: HttpRequest, review_id: int, finding_id: int) -> HttpResponse:
+    review = get_object_or_404(Review, pk=review_id)
+    finding = get_object_or_404(Finding.objects.select_related("account"), pk=finding_id)
+    form = DispositionForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, " ".join(f"{name}: {' '.join(str(e) for e in errs)}" for name, errs in form.errors.items()))
+    else:
+        try:
+            disposition_set(
+                review=review,
+                finding=finding,
+                decision=Decision(**form.cleaned_data),
+                actor=_actor(request),
+                today=timezone.now().date(),
+            )
+        except ReviewError as exc:
+            messages.error(request, f"{finding.check_id} {finding.principal}: {exc.message}")
+        else:
+            messages.success(request, f"Decided: {finding.check_id} {finding.principal or '(account)'}.")
+    url = reverse("audits:review-detail", args=[review.pk])
+    return redirect(f"{url}?account={finding.account.account_id}#finding-{finding.pk}")
+
+
+@require_POST
+@permission_required(REVIEW_PERMISSION, raise_exception=True)
+def review_signoff(request: HttpRequest, review_id: int) -> HttpResponse:
+    review = get_object_or_404(Review, pk=review_id)
+    form = SignOffForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, "A sign-off needs a comment.")
+    else:
+        try:
+            signoff = review_sign(review=review, actor=_actor(request), comment=form.cleaned_data["comment"], now=timezone.now())
+        except ReviewError as exc:
+            messages.error(request, f"Not signed: {exc.message}")
+        else:
+            messages.success(request, f"Signed off. Snapshot SHA-256 {signoff.snapshot_sha256}.")
+    return redirect("audits:review-detail", review_id=review.pk)
+
+
+@require_POST
+@permission_required(REVIEW_PERMISSION, raise_exception=True)
+def review_correction(request: HttpRequest, review_id: int) -> HttpResponse:
+    review = get_object_or_404(Review, pk=review_id)
+    form = CorrectionForm(request.POST)
+    try:
+        if not form.is_valid():
+            raise ReviewError("a correction needs a reason")
+        review_correct(review=review, actor=_actor(request), reason=form.cleaned_data["reason"])
+    except ReviewError as exc:
+        messages.error(request, exc.message)
+    else:
+        messages.success(
+            request, "Correction started: change the decisions, then sign again. The earlier sign-off stays as it was."
+        )
+    return redirect("audits:review-detail", review_id=review.pk)
+
+
+@require_GET
+@reader_required
+def review_evidence(request: HttpRequest, review_id: int) -> HttpResponse:
+    review = get_object_or_404(Review, pk=review_id)
+    try:
+        data = evidence_zip(review)
+    except EvidenceUnavailable as exc:
+        return HttpResponse(str(exc), status=409, content_type="text/plain; charset=utf-8")
+    response = HttpResponse(data, content_type="application/zip")
+    response["Content-Disposition"] = f'attachment; filename="iamwatch-review-{review.pk}-evidence.zip"'
+    return response
+
+
+@require_GET
+@reader_required
+def review_calendar(request: HttpRequest) -> HttpResponse:
+    """The review meetings as iCalendar: past reviews and the next twelve meetings, each linking to its review."""
+    now = timezone.now()
+    calendar = Calendar()
+    calendar.add("prodid", "-//IAMWatch//review meetings//EN")
+    calendar.add("version", "2.0")
+    calendar.add("x-wr-calname", "IAMWatch review meetings")
+    length = timedelta(minutes=settings.IAMWATCH_REVIEW_MEETING_MINUTES)
+    by_period = {r.period_start: r for r in Review.objects.order_by("period_start", "pk")}
+    for review in by_period.values():
+        start = meeting_at(review.period_end + timedelta(days=1))  # the meeting of the month after the period
+        calendar.add_component(
+            _event(
+                request,
+                f"review-{review.pk}",
+                review.title,
+                start,
+                length,
+                reverse("audits:review-detail", args=[review.pk]),
+                review.status,
+            )
+        )
+    for meeting in upcoming_meetings(now=now, count=12):
+        period = (meeting.date().replace(day=1) - timedelta(days=1)).replace(day=1)  # a meeting reviews the month before
+        existing = by_period.get(period)
+        if existing is not None:
+            continue
+        url = reverse("audits:review-list") + f"?period={period:%Y-%m}"
+        calendar.add_component(
+            _event(request, f"meeting-{period:%Y-%m}", f"IAM review {period:%B %Y}", meeting, length, url, "due")
+        )
+    response = HttpResponse(calendar.to_ical(), content_type="text/calendar; charset=utf-8")
+    response["Content-Disposition"] = 'attachment; filename="iamwatch-reviews.ics"'
+    return response
+
+
+def _event(request: HttpRequest, uid: str, title: str, start: datetime, length: timedelta, path: str, status: str) -> Event:
+    event = Event()
+    event.add("uid", f"{uid}@{request.get_host()}")
+    event.add("summary", title)
+    event.add("dtstart", start)
+    event.add("dtend", start + length)
+    event.add("dtstamp", start)
+    url = request.build_absolute_uri(path)
+    event.add("url", url)
+    event.add("description", f"{title} ({status}): {url}")
+    return event
+
+
+@require_GET
+@reader_required
+def trail(request: HttpRequest) -> HttpResponseBase:
+    """The audit trail: every change with who, when, what, before and after; filterable, with its CSV."""
+    form = TrailFilterForm(request.GET)
+    records = ChangeRecord.objects.all()
+    if form.is_valid():
+        data = form.cleaned_data
+        if data["actor"]:
+            records = records.filter(actor=data["actor"])
+        if data["action"]:
+            records = records.filter(action__startswith=data["action"])
+        if data["target"]:
+            records = records.filter(target__icontains=data["target"])
+        if data["since"]:
+            records = records.filter(at__gte=start_of_day(data["since"]))
+    if request.GET.get("format") == "csv":
+        rows = ((r.at, r.actor, r.action, r.target, _json(r.before), _json(r.after)) for r in records.iterator(chunk_size=2000))
+        return csv_response(TRAIL_HEADER, rows, "iamwatch-audit-trail.csv")
+    page = Paginator(records, 100).get_page(request.GET.get("page"))
+    query = request.GET.copy()
+    query.pop("page", None)
+    return render(request, "audits/trail.html", {"form": form, "page": page, "query": query.urlencode()})
