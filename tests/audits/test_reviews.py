@@ -12,8 +12,8 @@ from pathlib import Path
 
 import pytest
 import time_machine
-from django.db import DatabaseError, transaction
 from django.contrib.auth.models import User
+from django.db import DatabaseError, transaction
 from django.test import Client
 from icalendar import Calendar
 
@@ -294,7 +294,7 @@ def unpack(data: bytes, where: Path) -> Path:
 
 
 def sha256sum_check(root: Path) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(["sha256sum", "-c", "MANIFEST.sha256"], cwd=root, capture_output=True, text=True, check=False)  # noqa: S607
+    return subprocess.run(["sha256sum", "-c", "MANIFEST.sha256"], cwd=root, capture_output=True, text=True, check=False)
 
 
 def test_the_evidence_pack_verifies_offline_and_fails_after_one_changed_byte(review: Review, tmp_path: Path) -> None:
