@@ -429,3 +429,25 @@ def test_the_audit_trail_page_lists_changes_and_its_csv_has_the_same_rows(review
     assert ",signer,review.signed," in rows[1]
     decided = alice_client.get("/trail/?action=finding.disposition_set&actor=preparer")
     assert len(decided.context["page"].object_list) == 13
+
+
+def test_a_sign_off_cannot_be_changed_through_the_admin_or_a_view(review: Review, personas: dict[str, Client]) -> None:
+    signoff = signed(review)
+    admin = client_for(User.objects.create_superuser("root-admin", password="correct horse battery"))
+    assert admin.get(f"/admin/audits/signoff/{signoff.pk}/change/").status_code == 200  # read-only view
+    assert admin.post(f"/admin/audits/signoff/{signoff.pk}/change/", {"comment": "rewritten"}).status_code == 403
+    assert admin.post(f"/admin/audits/signoff/{signoff.pk}/delete/", {"post": "yes"}).status_code == 403
+    assert admin.post(f"/admin/audits/review/{review.pk}/delete/", {"post": "yes"}).status_code == 403
+    assert admin.get("/admin/audits/signoff/add/").status_code == 403
+    finding = Finding.objects.filter(dispositions__review=review).first()
+    assert finding is not None
+    reviewer = personas["reviewer"]
+    response = reviewer.post(
+        f"/reviews/{review.pk}/findings/{finding.pk}", {"kind": "false_positive", "justification": "changed"}, follow=True
+    )
+    assert "this review is signed" in response.content.decode()
+    response = reviewer.post(f"/reviews/{review.pk}/sign", {"comment": "again"}, follow=True)
+    assert "already signed" in response.content.decode()
+    signoff.refresh_from_db()
+    assert signoff.comment == "November reviewed" and SignOff.objects.count() == 1
+    assert Disposition.objects.get(review=review, finding=finding).justification == "checked with the team"
