@@ -14,7 +14,8 @@ from accounts.models import AwsAccount, Person
 from accounts.roles import ADMIN
 from accounts.services import account_create
 from audits.demo import daily_times, demo_directory, simulate_account, workforce
-from audits.models import RunSource
+from audits.models import Review, RunSource
+from audits.reviews import Decision, disposition_set, review_open, review_sign, undecided
 from audits.services import report_import
 
 DEMO_ACCOUNTS = (
@@ -76,7 +77,37 @@ class Command(BaseCommand):
                     requested_by="demo",
                 )
             self.stdout.write(f"{name} ({account_id}): {days} daily reports loaded")
+        self._demo_review()
         self._demo_login(options["username"])
+
+    def _demo_review(self) -> None:
+        """Last month's review, decided and signed, so that the reviews, the trail and the evidence pack show."""
+        if Review.objects.exists():
+            return
+        now = timezone.now()
+        start = (now.date().replace(day=1) - timedelta(days=1)).replace(day=1)
+        end = now.date().replace(day=1) - timedelta(days=1)
+        review = review_open(
+            period_start=start,
+            period_end=end,
+            accounts=list(AwsAccount.objects.filter(account_id__in=[a[0] for a in DEMO_ACCOUNTS])),
+            actor="demo-preparer",
+        )
+        for n, finding in enumerate(undecided(review), start=1):
+            if finding.severity == "low":
+                decision = Decision(
+                    kind="accepted_risk",
+                    justification="low risk, accepted until the next quarter",
+                    owner="Security lead",
+                    expires_on=now.date() + timedelta(days=60),
+                )
+            else:
+                decision = Decision(kind="remediation_planned", ticket=f"SEC-{1000 + n}", due_on=now.date() + timedelta(days=30))
+            disposition_set(review=review, finding=finding, decision=decision, actor="demo-preparer", today=now.date())
+        signoff = review_sign(
+            review=review, actor="demo-lead", comment="Demo review: remediation tickets filed, low risks accepted.", now=now
+        )
+        self.stdout.write(f"review of {start:%B %Y} signed off (snapshot SHA-256 {signoff.snapshot_sha256[:16]}...)")
 
     def _demo_login(self, username: str) -> None:
         password = secrets.token_urlsafe(12)
