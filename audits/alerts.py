@@ -14,6 +14,7 @@ import urllib.request
 from django.conf import settings
 from django.core.mail import send_mail
 from django.db import IntegrityError, transaction
+from django.db.models import Q
 from django.utils import timezone
 
 from audits.checks import Severity
@@ -42,9 +43,12 @@ def _drafts(run: AuditRun) -> list[Alert]:
         )
         for e in RootUsageEvent.objects.filter(first_seen_run=run)
     ]
-    opened = FindingEvent.objects.filter(run=run, kind__in=[FindingEvent.Kind.OPENED, FindingEvent.Kind.REOPENED]).select_related(
-        "finding"
-    )
+    # Only root keys and critical findings alert: ask the database for those events, not all of the run's.
+    opened = FindingEvent.objects.filter(
+        Q(finding__check_id="root.access_key_exists") | Q(finding__severity=Severity.CRITICAL),
+        run=run,
+        kind__in=[FindingEvent.Kind.OPENED, FindingEvent.Kind.REOPENED],
+    ).select_related("finding")
     for event in opened:
         finding = event.finding
         if finding.check_id == "root.access_key_exists":
