@@ -12,7 +12,7 @@ from dateutil.relativedelta import relativedelta
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.db.models import Exists, OuterRef, Q, QuerySet
+from django.db.models import Count, Exists, OuterRef, Q, QuerySet
 
 import iamwatch
 from accounts.models import AwsAccount
@@ -66,6 +66,19 @@ def review_findings(review: Review) -> QuerySet[Finding]:
         .select_related("account")
         .order_by("account__name", "account__account_id", "check_id", "principal")
     )
+
+
+def review_progress(review: Review) -> dict[int, tuple[int, int]]:
+    """Per account (pk): how many findings the review decides, and how many it has decided; one query."""
+    decided = Disposition.objects.filter(review=review, finding=OuterRef("pk"))
+    rows = (
+        review_findings(review)
+        .order_by()
+        .annotate(decided=Exists(decided))
+        .values("account_id")
+        .annotate(total=Count("pk"), done=Count("pk", filter=Q(decided=True)))
+    )
+    return {r["account_id"]: (r["total"], r["done"]) for r in rows}
 
 
 def undecided(review: Review) -> QuerySet[Finding]:

@@ -36,6 +36,7 @@ from audits.reviews import (
     review_correct,
     review_findings,
     review_open,
+    review_progress,
     review_sign,
     undecided,
     upcoming_meetings,
@@ -104,10 +105,8 @@ def review_detail(request: HttpRequest, review_id: int) -> HttpResponse:
     """The review, one account at a time (?account=), each open finding with its decision."""
     review = get_object_or_404(Review, pk=review_id)
     accounts = list(review.accounts.order_by("name", "account_id"))
-    findings = list(review_findings(review))
-    decided = {d.finding_id: d for d in Disposition.objects.filter(review=review)}
-    per_account = {a.pk: [f for f in findings if f.account_id == a.pk] for a in accounts}
-    progress = [(a, len(per_account[a.pk]), sum(1 for f in per_account[a.pk] if f.pk in decided)) for a in accounts]
+    counts = review_progress(review)
+    progress = [(a, *counts.get(a.pk, (0, 0))) for a in accounts]
     chosen = request.GET.get("account")
     if chosen:
         current = next((a for a in accounts if a.account_id == chosen), None)
@@ -116,7 +115,9 @@ def review_detail(request: HttpRequest, review_id: int) -> HttpResponse:
     else:  # the first account with an undecided finding, else the first
         current = next((a for a, total, done in progress if done < total), accounts[0] if accounts else None)
     index = accounts.index(current) if current else 0
-    rows = [(f, decided.get(f.pk)) for f in per_account.get(current.pk, [])] if current else []
+    findings = list(review_findings(review).filter(account=current)) if current else []
+    decided = {d.finding_id: d for d in Disposition.objects.filter(review=review, finding__in=findings)}
+    rows = [(f, decided.get(f.pk)) for f in findings]
     signoffs = list(review.signoffs.order_by("signed_at", "pk"))
     context = {
         "review": review,
@@ -127,7 +128,7 @@ def review_detail(request: HttpRequest, review_id: int) -> HttpResponse:
         "rows": rows,
         "kinds": Disposition.Kind.choices,
         "undecided": undecided(review).count() if review.editable else 0,
-        "total": len(findings),
+        "total": sum(total for total, _ in counts.values()),
         "signoffs": signoffs,
         "sign_form": SignOffForm(),
         "correction_form": CorrectionForm(),
@@ -222,8 +223,9 @@ def review_calendar(request: HttpRequest) -> HttpResponse:
     calendar.add("version", "2.0")
     calendar.add("x-wr-calname", "IAMWatch review meetings")
     length = timedelta(minutes=settings.IAMWATCH_REVIEW_MEETING_MINUTES)
-    by_period = {r.period_start: r for r in Review.objects.order_by("period_start", "pk")}
-    for review in by_period.values():
+    reviews = list(Review.objects.order_by("period_start", "pk"))
+    by_period = {r.period_start: r for r in reviews}
+    for review in reviews:
         start = meeting_at(review.period_end + timedelta(days=1))  # the meeting of the month after the period
         calendar.add_component(
             _event(

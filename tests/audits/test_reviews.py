@@ -451,3 +451,19 @@ def test_a_sign_off_cannot_be_changed_through_the_admin_or_a_view(review: Review
     signoff.refresh_from_db()
     assert signoff.comment == "November reviewed" and SignOff.objects.count() == 1
     assert Disposition.objects.get(review=review, finding=finding).justification == "checked with the team"
+
+
+def test_the_review_page_costs_the_same_queries_for_a_small_and_a_larger_fleet(alice_client: Client) -> None:
+    from accounts.models import AwsAccount as Account
+    from tests.audits.test_dashboard import load_fleet, queries
+
+    load_fleet(2, days=2)
+    small = review_open(
+        period_start=date(2026, 11, 1), period_end=date(2026, 11, 30), accounts=list(Account.objects.all()), actor="p"
+    )
+    few = queries(alice_client, f"/reviews/{small.pk}/")
+    load_fleet(6, days=2, first=2)
+    large = review_open(
+        period_start=date(2026, 11, 1), period_end=date(2026, 11, 30), accounts=list(Account.objects.all()), actor="p"
+    )
+    assert queries(alice_client, f"/reviews/{large.pk}/") == few <= 14
