@@ -121,13 +121,8 @@ class OwnerLinkAdmin(TrailedAdmin):
     search_fields = ("user_name", "person__last_name", "person__employee_id")
 
 
-@admin.register(ChangeRecord)
-class ChangeRecordAdmin(admin.ModelAdmin):
-    """The audit trail, read-only: nobody adds, edits or deletes a record here."""
-
-    list_display = ("at", "actor", "action", "target")
-    list_filter = ("action",)
-    search_fields = ("actor", "action", "target")
+class ReadOnlyAdmin(admin.ModelAdmin):
+    """Readable in the admin; nobody adds, edits or deletes here (the pages that change it record every change)."""
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False
@@ -137,3 +132,12 @@ class ChangeRecordAdmin(admin.ModelAdmin):
 
     def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False
+
+
+@admin.register(ChangeRecord)
+class ChangeRecordAdmin(ReadOnlyAdmin):
+    """The audit trail, read-only."""
+
+    list_display = ("at", "actor", "action", "target")
+    list_filter = ("action",)
+    search_fields = ("actor", "action", "target")

@@ -121,8 +121,27 @@ class OwnerLink(models.Model):
         return f"{self.user_name} in {self.account.account_id} -> {self.person}"
 
 
-class ChangeRecord(models.Model):
+class AppendOnly(models.Model):
+    """A record written once: saving an existing row or deleting one is refused (say why in `refusal`)."""
+
+    refusal = "this record is written once"
+
+    class Meta:
+        abstract = True
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        if self.pk is not None:
+            raise PermissionDenied(f"{self.refusal}: it is never edited")
+        super().save(*args, **kwargs)
+
+    def delete(self, *args: Any, **kwargs: Any) -> tuple[int, dict[str, int]]:
+        raise PermissionDenied(f"{self.refusal}: it is never deleted")
+
+
+class ChangeRecord(AppendOnly):
     """The audit trail: who changed what, when, with the values before and after. Written once, never edited."""
+
+    refusal = "the audit trail is append-only"
 
     at = models.DateTimeField(auto_now_add=True, db_index=True)
     actor = models.CharField(max_length=150, help_text="user name, or the command that made the change")
@@ -136,11 +155,3 @@ class ChangeRecord(models.Model):
 
     def __str__(self) -> str:
         return f"{self.at:%Y-%m-%d %H:%M} {self.actor} {self.action} {self.target}"
-
-    def save(self, *args: Any, **kwargs: Any) -> None:
-        if self.pk is not None:
-            raise PermissionDenied("the audit trail is append-only: a change record is never edited")
-        super().save(*args, **kwargs)
-
-    def delete(self, *args: Any, **kwargs: Any) -> tuple[int, dict[str, int]]:
-        raise PermissionDenied("the audit trail is append-only: a change record is never deleted")

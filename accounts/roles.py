@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from django.contrib.auth.decorators import permission_required
 from django.contrib.auth.models import Group, Permission
+from django.http import HttpRequest
 
 VIEWER, REVIEWER, ADMIN = "viewer", "reviewer", "admin"
 
@@ -39,6 +40,11 @@ RUN_PERMISSION = "audits.add_auditrun"
 MANAGE_PERMISSION = "accounts.change_awsaccount"
 # Every page: a logged-in user (middleware) who holds a role; anyone else gets 403 and no data.
 reader_required = permission_required(READ_PERMISSION, raise_exception=True)
+
+
+def actor_of(request: HttpRequest) -> str:
+    """Who made a change through the web, as the audit trail names them."""
+    return request.user.get_username()
 
 
 def roles_sync() -> None:

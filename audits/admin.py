@@ -8,6 +8,7 @@ from django.core.exceptions import ValidationError
 from django_celery_beat.admin import PeriodicTaskAdmin, PeriodicTaskForm
 from django_celery_beat.models import PeriodicTask
 
+from accounts.admin import ReadOnlyAdmin
 from audits.models import AuditRun, Disposition, Finding, Review, SignOff
 from audits.schedule import FLEET_TASK, crontab_min_gap, interval_gap, too_frequent
 
@@ -58,19 +59,6 @@ class FindingAdmin(admin.ModelAdmin):
         return False
 
     def has_change_permission(self, request: Any, obj: Any = None) -> bool:
-        return False
-
-
-class ReadOnlyAdmin(admin.ModelAdmin):
-    """Readable in the admin, changed only through the review pages (which record every change)."""
-
-    def has_add_permission(self, request: Any) -> bool:
-        return False
-
-    def has_change_permission(self, request: Any, obj: Any = None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: Any, obj: Any = None) -> bool:
         return False
 
 

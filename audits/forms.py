@@ -13,6 +13,11 @@ from audits.models import Disposition
 from audits.selectors import SORTS, STATUS_FILTERS, FindingFilters
 
 
+def form_errors(form: forms.Form) -> str:
+    """A bound form's errors on one line, for a message after a redirect."""
+    return "; ".join(f"{name.replace('_', ' ')}: {' '.join(str(e) for e in errors)}" for name, errors in form.errors.items())
+
+
 def start_of_day(day: object) -> datetime | None:
     """A date from a form as the UTC datetime it starts at; None for no date."""
     return datetime.combine(day, time.min, tzinfo=UTC) if day else None  # type: ignore[arg-type]

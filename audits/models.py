@@ -2,12 +2,9 @@
 
 from __future__ import annotations
 
-from typing import Any
-
-from django.core.exceptions import PermissionDenied
 from django.db import models
 
-from accounts.models import AwsAccount
+from accounts.models import AppendOnly, AwsAccount
 
 
 class RunStatus(models.TextChoices):
@@ -292,11 +289,13 @@ class Disposition(models.Model):
         return f"{self.get_kind_display()}: {self.finding}"
 
 
-class SignOff(models.Model):
+class SignOff(AppendOnly):
     """A signed review, frozen: what it covered, decided and measured. Never edited or deleted; a correction is a new one.
 
     The database refuses UPDATE (and DELETE, see migration 0005) on this table; the model and the admin refuse too.
     """
+
+    refusal = "a sign-off is frozen; sign a correction that points at it"
 
     review = models.ForeignKey(Review, on_delete=models.PROTECT, related_name="signoffs")
     signed_by = models.CharField(max_length=150)
@@ -312,11 +311,3 @@ class SignOff(models.Model):
 
     def __str__(self) -> str:
         return f"{self.review} signed by {self.signed_by} on {self.signed_at:%Y-%m-%d}"
-
-    def save(self, *args: Any, **kwargs: Any) -> None:
-        if self.pk is not None:
-            raise PermissionDenied("a sign-off is never edited: sign a correction that points at it")
-        super().save(*args, **kwargs)
-
-    def delete(self, *args: Any, **kwargs: Any) -> tuple[int, dict[str, int]]:
-        raise PermissionDenied("a sign-off is never deleted: sign a correction that points at it")

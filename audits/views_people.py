@@ -12,7 +12,6 @@ from django.contrib.auth.decorators import permission_required
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.db.models import Q
-from django.forms import Form
 from django.http import HttpRequest, HttpResponse
 from django.http.response import HttpResponseBase
 from django.shortcuts import get_object_or_404, redirect, render
@@ -22,7 +21,7 @@ from accounts.directory import DirectoryError, directory_import
 from accounts.forms import AccountStandardForm, DirectoryUploadForm, ExemptionForm, NamingStandardForm, OwnerLinkForm
 from accounts.models import AwsAccount, NamingExemption, NamingStandard, OwnerLink, Person
 from accounts.naming import PRESET_EXAMPLES, Preset
-from accounts.roles import reader_required
+from accounts.roles import actor_of, reader_required
 from accounts.selectors import account_standard, standard_rule
 from accounts.services import (
     account_set_standard,
@@ -33,6 +32,7 @@ from accounts.services import (
     standard_save,
 )
 from audits.export import csv_response
+from audits.forms import form_errors
 from audits.ownership import AccessRow, access_rows, accounts_under, person_access, standard_preview
 
 PAGE_SIZE = 100
@@ -42,15 +42,6 @@ ACCESS_HEADER = (
     "key2_last_used", "state_since",
 )  # fmt: skip
 PEOPLE_HEADER = ("employee_id", "first_name", "last_name", "email", "active")
-
-
-def _form_errors(form: Form) -> str:
-    """A bound form's errors on one line, for a message after a redirect."""
-    return "; ".join(f"{name.replace('_', ' ')}: {' '.join(str(e) for e in errors)}" for name, errors in form.errors.items())
-
-
-def _actor(request: HttpRequest) -> str:
-    return request.user.get_username()
 
 
 def _access_csv_row(row: AccessRow) -> tuple[object, ...]:
@@ -99,7 +90,7 @@ def standard_edit(request: HttpRequest, standard_id: int | None = None) -> HttpR
                 preview = standard_preview(rule=rule, accounts=accounts)
             else:
                 try:
-                    standard_save(standard=candidate, actor=_actor(request))
+                    standard_save(standard=candidate, actor=actor_of(request))
                 except ValidationError as exc:
                     form.add_error(None, exc)
                 else:
@@ -127,13 +118,13 @@ def exemption_create(request: HttpRequest, standard_id: int) -> HttpResponse:
     form = ExemptionForm(request.POST)
     if form.is_valid():
         try:
-            exemption_add(standard=standard, actor=_actor(request), **form.cleaned_data)
+            exemption_add(standard=standard, actor=actor_of(request), **form.cleaned_data)
         except ValidationError as exc:
             messages.error(request, "; ".join(exc.messages))
         else:
             messages.success(request, f"Exempted {form.cleaned_data['user_name']} from {standard.name}.")
     else:
-        messages.error(request, _form_errors(form))
+        messages.error(request, form_errors(form))
     return redirect("audits:standard-edit", standard_id=standard.pk)
 
 
@@ -141,7 +132,7 @@ def exemption_create(request: HttpRequest, standard_id: int) -> HttpResponse:
 @permission_required("accounts.delete_namingexemption", raise_exception=True)
 def exemption_delete(request: HttpRequest, exemption_id: int) -> HttpResponse:
     exemption = get_object_or_404(NamingExemption.objects.select_related("standard"), pk=exemption_id)
-    exemption_remove(exemption=exemption, actor=_actor(request))
+    exemption_remove(exemption=exemption, actor=actor_of(request))
     messages.success(request, f"{exemption.user_name} is no longer exempted from {exemption.standard.name}.")
     return redirect("audits:standard-edit", standard_id=exemption.standard_id)
 
@@ -154,7 +145,7 @@ def account_standard_set(request: HttpRequest, account_id: str) -> HttpResponse:
     if not form.is_valid():
         messages.error(request, "Choose one of the listed naming standards.")
     else:
-        account_set_standard(account=account, standard=form.cleaned_data["standard"], actor=_actor(request))
+        account_set_standard(account=account, standard=form.cleaned_data["standard"], actor=actor_of(request))
         messages.success(request, "Naming standard changed; it applies from the next run.")
     return redirect("audits:account-owners", account_id=account.account_id)
 
@@ -171,7 +162,7 @@ def people_list(request: HttpRequest) -> HttpResponseBase:
         upload = DirectoryUploadForm(request.POST, request.FILES)
         if upload.is_valid():
             try:
-                result = directory_import(content=upload.cleaned_data["file"].read(), actor=_actor(request))
+                result = directory_import(content=upload.cleaned_data["file"].read(), actor=actor_of(request))
             except DirectoryError as exc:
                 messages.error(request, f"Directory not imported: {exc}")
             else:
@@ -245,13 +236,17 @@ def owner_link_create(request: HttpRequest, account_id: str) -> HttpResponse:
     if form.is_valid():
         data = form.cleaned_data
         owner_link(
-            account=account, user_name=data["user_name"], person=data["employee_id"], reason=data["reason"], actor=_actor(request)
+            account=account,
+            user_name=data["user_name"],
+            person=data["employee_id"],
+            reason=data["reason"],
+            actor=actor_of(request),
         )
         messages.success(
             request, f"{data['user_name']} now belongs to {data['employee_id']}; the owner checks use it from the next run."
         )
     else:
-        messages.error(request, _form_errors(form))
+        messages.error(request, form_errors(form))
     return redirect("audits:account-owners", account_id=account.account_id)
 
 
@@ -259,7 +254,7 @@ def owner_link_create(request: HttpRequest, account_id: str) -> HttpResponse:
 @permission_required("accounts.delete_ownerlink", raise_exception=True)
 def owner_link_delete(request: HttpRequest, link_id: int) -> HttpResponse:
     link = get_object_or_404(OwnerLink.objects.select_related("account", "person"), pk=link_id)
-    owner_unlink(link=link, actor=_actor(request))
+    owner_unlink(link=link, actor=actor_of(request))
     messages.success(request, f"{link.user_name} is no longer linked to {link.person}.")
     return redirect("audits:account-owners", account_id=link.account.account_id)
 

@@ -21,10 +21,18 @@ from django.views.decorators.http import require_GET, require_POST
 from icalendar import Calendar, Event
 
 from accounts.models import AwsAccount, ChangeRecord
-from accounts.roles import reader_required
+from accounts.roles import actor_of, reader_required
 from audits.evidence import EvidenceUnavailable, evidence_zip
 from audits.export import csv_response
-from audits.forms import CorrectionForm, DispositionForm, ReviewForm, SignOffForm, TrailFilterForm, start_of_day
+from audits.forms import (
+    CorrectionForm,
+    DispositionForm,
+    ReviewForm,
+    SignOffForm,
+    TrailFilterForm,
+    form_errors,
+    start_of_day,
+)
 from audits.models import Disposition, Finding, Review
 from audits.reviews import (
     Decision,
@@ -61,10 +69,6 @@ def _json(value: object) -> str:
     return "" if value is None else json.dumps(value, sort_keys=True, ensure_ascii=False)
 
 
-def _actor(request: HttpRequest) -> str:
-    return request.user.get_username()
-
-
 @require_GET
 @reader_required
 def review_list(request: HttpRequest) -> HttpResponseBase:
@@ -87,12 +91,12 @@ def review_list(request: HttpRequest) -> HttpResponseBase:
 def review_new(request: HttpRequest) -> HttpResponse:
     form = ReviewForm(request.POST)
     if not form.is_valid():
-        messages.error(request, " ".join(str(e) for errors in form.errors.values() for e in errors))
+        messages.error(request, form_errors(form))
         return redirect("audits:review-list")
     start, end = form.period_bounds()
     accounts = list(form.cleaned_data["accounts"]) or list(AwsAccount.objects.filter(is_active=True))
     try:
-        review = review_open(period_start=start, period_end=end, accounts=accounts, actor=_actor(request))
+        review = review_open(period_start=start, period_end=end, accounts=accounts, actor=actor_of(request))
     except ReviewError as exc:
         messages.error(request, exc.message)
         return redirect("audits:review-list")
@@ -147,14 +151,14 @@ def disposition_save(request: HttpRequest, review_id: int, finding_id: int) -> H
     finding = get_object_or_404(Finding.objects.select_related("account"), pk=finding_id)
     form = DispositionForm(request.POST)
     if not form.is_valid():
-        messages.error(request, " ".join(f"{name}: {' '.join(str(e) for e in errs)}" for name, errs in form.errors.items()))
+        messages.error(request, form_errors(form))
     else:
         try:
             disposition_set(
                 review=review,
                 finding=finding,
                 decision=Decision(**form.cleaned_data),
-                actor=_actor(request),
+                actor=actor_of(request),
                 today=timezone.now().date(),
             )
         except ReviewError as exc:
@@ -174,7 +178,9 @@ def review_signoff(request: HttpRequest, review_id: int) -> HttpResponse:
         messages.error(request, "A sign-off needs a comment.")
     else:
         try:
-            signoff = review_sign(review=review, actor=_actor(request), comment=form.cleaned_data["comment"], now=timezone.now())
+            signoff = review_sign(
+                review=review, actor=actor_of(request), comment=form.cleaned_data["comment"], now=timezone.now()
+            )
         except ReviewError as exc:
             messages.error(request, f"Not signed: {exc.message}")
         else:
@@ -190,7 +196,7 @@ def review_correction(request: HttpRequest, review_id: int) -> HttpResponse:
     try:
         if not form.is_valid():
             raise ReviewError("a correction needs a reason")
-        review_correct(review=review, actor=_actor(request), reason=form.cleaned_data["reason"])
+        review_correct(review=review, actor=actor_of(request), reason=form.cleaned_data["reason"])
     except ReviewError as exc:
         messages.error(request, exc.message)
     else:
