@@ -5,18 +5,29 @@ from __future__ import annotations
 from typing import Any
 
 from django.contrib import admin
+from django.contrib.auth.admin import GroupAdmin, UserAdmin
+from django.contrib.auth.models import Group, User
 from django.db import models, transaction
 from django.db.models import QuerySet
 from django.forms import BaseInlineFormSet, ModelForm
-from django.http import HttpRequest
+from django.http import HttpRequest, HttpResponse
 
 from accounts.forms import NamingStandardForm
 from accounts.models import AwsAccount, ChangeRecord, NamingExemption, NamingStandard, OwnerLink, Person
 from accounts.trail import record_change
 
+_SECRET_FIELD = "password"  # noqa: S105  # nosec B105 - a field name: its value is never recorded, only that it changed
+
 
 def _values(obj: models.Model) -> dict[str, Any]:
-    return {f.attname: getattr(obj, f.attname) for f in obj._meta.concrete_fields if f.name != "id"}
+    """A row's fields and many-to-many members (a user's groups) as the trail records them; no password hash."""
+    values: dict[str, Any] = {
+        f.attname: getattr(obj, f.attname) for f in obj._meta.concrete_fields if f.name not in ("id", _SECRET_FIELD)
+    }
+    if obj.pk:
+        for m2m in obj._meta.many_to_many:
+            values[m2m.name] = sorted(str(member) for member in getattr(obj, m2m.name).all())
+    return values
 
 
 def _name(obj: models.Model) -> str:
@@ -24,14 +35,26 @@ def _name(obj: models.Model) -> str:
 
 
 class TrailedAdmin(admin.ModelAdmin):
-    """Record every add, change and delete made in the admin, with the values before and after."""
+    """Record every add, change and delete made in the admin, with the values before and after.
+
+    The admin saves a row, then its many-to-many fields and inlines, in one transaction; the record is
+    written after all of them, so that a user's new groups are in its "after".
+    """
 
     def save_model(self, request: HttpRequest, obj: Any, form: ModelForm, change: bool) -> None:
-        with transaction.atomic():
-            before = _values(type(obj).objects.get(pk=obj.pk)) if change else None
-            super().save_model(request, obj, form, change)
-            action = f"{_name(obj)}.{'changed' if change else 'added'}"
-            record_change(actor=request.user.get_username(), action=action, target=str(obj), before=before, after=_values(obj))
+        old = type(obj).objects.get(pk=obj.pk) if change else None
+        request._iamwatch_before = (_values(old), getattr(old, _SECRET_FIELD, None)) if old else (None, None)  # type: ignore[attr-defined]
+        super().save_model(request, obj, form, change)
+
+    def save_related(self, request: HttpRequest, form: Any, formsets: Any, change: bool) -> None:
+        super().save_related(request, form, formsets, change)
+        obj = form.instance
+        before, secret = getattr(request, "_iamwatch_before", (None, None))
+        after = _values(obj)
+        if change and getattr(obj, _SECRET_FIELD, None) != secret:
+            after[_SECRET_FIELD] = "(changed)"
+        action = f"{_name(obj)}.{'changed' if change else 'added'}"
+        record_change(actor=request.user.get_username(), action=action, target=str(obj), before=before, after=after)
 
     def delete_model(self, request: HttpRequest, obj: Any) -> None:
         with transaction.atomic():
@@ -141,3 +164,23 @@ class ChangeRecordAdmin(ReadOnlyAdmin):
     list_display = ("at", "actor", "action", "target")
     list_filter = ("action",)
     search_fields = ("actor", "action", "target")
+
+
+class TrailedUserAdmin(TrailedAdmin, UserAdmin):
+    """Users and their roles (groups): who granted what is in the audit trail."""
+
+    def user_change_password(self, request: HttpRequest, id: str, form_url: str = "") -> HttpResponse:
+        response = super().user_change_password(request, id, form_url)
+        if request.method == "POST" and response.status_code == 302:
+            user = self.get_object(request, id)
+            record_change(actor=request.user.get_username(), action="user.password_set", target=str(user))
+        return response
+
+
+class TrailedGroupAdmin(TrailedAdmin, GroupAdmin):
+    """Roles and their permissions."""
+
+
+for model, model_admin in ((User, TrailedUserAdmin), (Group, TrailedGroupAdmin)):
+    admin.site.unregister(model)
+    admin.site.register(model, model_admin)

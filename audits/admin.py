@@ -8,7 +8,7 @@ from django.core.exceptions import ValidationError
 from django_celery_beat.admin import PeriodicTaskAdmin, PeriodicTaskForm
 from django_celery_beat.models import PeriodicTask
 
-from accounts.admin import ReadOnlyAdmin
+from accounts.admin import ReadOnlyAdmin, TrailedAdmin
 from audits.models import AuditRun, Disposition, Finding, Review, SignOff
 from audits.schedule import FLEET_TASK, crontab_min_gap, interval_gap, too_frequent
 
@@ -28,7 +28,7 @@ class FleetScheduleForm(PeriodicTaskForm):
         return data
 
 
-class IamWatchPeriodicTaskAdmin(PeriodicTaskAdmin):
+class IamWatchPeriodicTaskAdmin(TrailedAdmin, PeriodicTaskAdmin):
     form = FleetScheduleForm
 
 

@@ -66,3 +66,29 @@ def test_the_trail_is_read_only_in_the_admin(superuser: Client) -> None:
     superuser.post(f"/admin/accounts/changerecord/{record.pk}/change/", {"actor": "mallory"})
     record.refresh_from_db()
     assert record.actor == "manage.py add_account" and ChangeRecord.objects.count() == 1
+
+
+def test_granting_a_role_in_the_admin_is_recorded_without_the_password_hash(superuser: Client) -> None:
+    from django.contrib.auth.models import Group
+
+    bob = User.objects.create_user("bob", password="correct horse battery")
+    data = {
+        "username": "bob", "first_name": "", "last_name": "", "email": "", "is_active": "on",
+        "groups": [str(Group.objects.get(name="reviewer").pk)],
+        "date_joined_0": "2026-11-01", "date_joined_1": "00:00:00", "initial-date_joined_0": "2026-11-01", "initial-date_joined_1": "00:00:00",
+    }  # fmt: skip
+    response = superuser.post(f"/admin/auth/user/{bob.pk}/change/", data)
+    assert response.status_code == 302, response.content[:3000]
+    record = ChangeRecord.objects.get(action="user.changed", target="bob")
+    assert record.actor == "root-admin" and record.before is not None and record.after is not None
+    assert (record.before["groups"], record.after["groups"]) == ([], ["reviewer"])
+    assert "password" not in record.before and "password" not in record.after
+    assert "pbkdf2" not in str(record.before) + str(record.after)
+
+    response = superuser.post(
+        f"/admin/auth/user/{bob.pk}/password/",
+        {"password1": "another long passphrase", "password2": "another long passphrase", "usable_password": "true"},
+    )
+    assert response.status_code == 302
+    assert ChangeRecord.objects.filter(action="user.password_set", target="bob", actor="root-admin").exists()
+    assert not ChangeRecord.objects.filter(after__icontains="pbkdf2").exists()
