@@ -3,6 +3,8 @@
 Generates 500 accounts x 200 users x 365 daily runs straight into the tables (the ingest path has
 its own benchmark), then prints each page's server-side render time (median of 5) and its number
 of SQL queries. Target (issue 4): every page at most 300 ms; query counts independent of the data.
+Also the pages of issues 6 and 7: a review over the whole fleet, the people directory, a person who
+owns a user in every account, one account's owners and the audit trail.
 Sizes: BENCH_ACCOUNTS, BENCH_USERS, BENCH_DAYS.
 """
 
@@ -146,6 +148,23 @@ def measure() -> None:
     finding = Finding.objects.order_by("-pk").first()
     state = PrincipalState.objects.filter(account=finding.account).order_by("-pk").first()  # type: ignore[union-attr]
     assert finding is not None and state is not None
+    # Issues 6 and 7: a 10,000-person directory, one person owning a user in every account (by hand),
+    # and a review open over the whole fleet.
+    from datetime import date
+
+    from accounts.models import AwsAccount, OwnerLink, Person
+    from audits.reviews import review_open
+
+    Person.objects.bulk_create(
+        [
+            Person(employee_id=str(10000 + i), first_name="Pat", last_name=f"Person{i}", email=f"p{i}@example.com")
+            for i in range(10000)
+        ]
+    )
+    owner = Person.objects.get(employee_id="10007")
+    accounts = list(AwsAccount.objects.all())
+    OwnerLink.objects.bulk_create([OwnerLink(account=a, user_name="user007", person=owner, linked_by="bench") for a in accounts])
+    review = review_open(period_start=date(2026, 10, 1), period_end=date(2026, 10, 31), accounts=accounts, actor="bench")
     pages = {
         "overview (all accounts)": "/",
         "overview, prod, by name": "/?environment=prod&sort=name",
@@ -155,6 +174,11 @@ def measure() -> None:
         "account page": f"/accounts/{finding.account.account_id}/",
         "principal page": f"/accounts/{state.account.account_id}/users/{state.name}/",
         "changes since review": "/changes/",
+        "review over every account": f"/reviews/{review.pk}/",
+        "people directory": "/people/",
+        "person with 500 users": "/people/10007/",
+        "owners of one account": f"/accounts/{finding.account.account_id}/owners/",
+        "audit trail": "/trail/",
     }
     print(f"{'page':28} {'median ms':>10} {'max ms':>8} {'queries':>8}   [target <= 300 ms]")
     for label, url in pages.items():
