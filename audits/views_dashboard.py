@@ -119,7 +119,12 @@ def finding_detail(request: HttpRequest, finding_id: int) -> HttpResponseBase:
     return render(
         request,
         "audits/finding_detail.html",
-        {"finding": finding, "check": CHECKS_BY_ID.get(finding.check_id), "history": history},
+        {
+            "finding": finding,
+            "check": CHECKS_BY_ID.get(finding.check_id),
+            "history": history,
+            "decisions": finding.dispositions.select_related("review").order_by("-review__period_end", "-pk"),
+        },
     )
 
 

@@ -467,3 +467,19 @@ def test_the_review_page_costs_the_same_queries_for_a_small_and_a_larger_fleet(a
         period_start=date(2026, 11, 1), period_end=date(2026, 11, 30), accounts=list(Account.objects.all()), actor="p"
     )
     assert queries(alice_client, f"/reviews/{large.pk}/") == few <= 14
+
+
+def test_a_findings_page_shows_its_acceptance_and_the_review_that_decided_it(review: Review, personas: dict[str, Client]) -> None:
+    finding = Finding.objects.get(check_id="user.console_without_mfa", principal="networkAdmin")
+    disposition_set(
+        review=review,
+        finding=finding,
+        decision=Decision(kind="accepted_risk", justification="break-glass", owner="CISO", expires_on=TODAY + timedelta(days=20)),
+        actor="preparer",
+        today=TODAY,
+    )
+    decide_all(review)
+    review_sign(review=review, actor="signer", comment="ok", now=NOW)
+    page = personas["viewer"].get(f"/findings/{finding.pk}/").content.decode()
+    assert "accepted until 2026-12-19 00:00 UTC, then open again" in page
+    assert f'href="/reviews/{review.pk}/"' in page and "accepted risk: break-glass; owner CISO; until 2026-12-18" in page
