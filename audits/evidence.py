@@ -9,10 +9,10 @@ from __future__ import annotations
 
 import gzip
 import hashlib
-import io
+import tempfile
 import zipfile
-from collections.abc import Iterable, Sequence
-from datetime import datetime
+from collections.abc import Iterable, Iterator, Sequence
+from typing import IO
 
 from audits.export import FINDINGS_HEADER, csv_lines
 from audits.models import AuditRun, Review, SignOff
@@ -43,66 +43,73 @@ def _csv(header: Sequence[str], rows: Iterable[Sequence[object]]) -> bytes:
     return b"".join(csv_lines(header, rows))
 
 
-def evidence_files(review: Review) -> list[tuple[str, bytes]]:
-    """The pack's files (path, bytes), manifest last; from the review's frozen sign-offs, not today's data."""
+def evidence_files(review: Review) -> Iterator[tuple[str, bytes]]:
+    """The pack's files (path, bytes), manifest last, one at a time; from the frozen sign-offs, not today's data."""
     signoffs = list(SignOff.objects.filter(review=review).order_by("signed_at", "pk"))
     if not signoffs:
         raise EvidenceUnavailable("this review is not signed off yet: there is no evidence to pack")
     latest = signoffs[-1].snapshot
-    files: list[tuple[str, bytes]] = [
-        ("README.txt", README.format(review_id=review.pk, title=review.title).encode()),
-        ("findings.csv", _csv(FINDINGS_HEADER, (tuple(f[k] for k in FINDINGS_HEADER) for f in latest["findings"]))),
-        (
-            "dispositions.csv",
-            _csv(
-                DISPOSITIONS_HEADER,
-                (
-                    (*(f[k] for k in DISPOSITIONS_HEADER[:4]), *(d[k] for k in DISPOSITIONS_HEADER[4:]))
-                    for f in latest["findings"]
-                    if (d := f["disposition"]) is not None
-                ),
+    manifest: list[str] = []
+
+    def entry(path: str, data: bytes) -> tuple[str, bytes]:
+        manifest.append(f"{hashlib.sha256(data).hexdigest()}  {path}\n")
+        return path, data
+
+    yield entry("README.txt", README.format(review_id=review.pk, title=review.title).encode())
+    yield entry("findings.csv", _csv(FINDINGS_HEADER, (tuple(f[k] for k in FINDINGS_HEADER) for f in latest["findings"])))
+    yield entry(
+        "dispositions.csv",
+        _csv(
+            DISPOSITIONS_HEADER,
+            (
+                (*(f[k] for k in DISPOSITIONS_HEADER[:4]), *(d[k] for k in DISPOSITIONS_HEADER[4:]))
+                for f in latest["findings"]
+                if (d := f["disposition"]) is not None
             ),
         ),
-        (
-            "signoffs.csv",
-            _csv(
-                SIGNOFFS_HEADER,
-                (
-                    (s.pk, review.pk, s.signed_by, s.prepared_by, s.signed_at, s.comment, s.corrects_id, s.snapshot_sha256)
-                    for s in signoffs
-                ),
+    )
+    yield entry(
+        "signoffs.csv",
+        _csv(
+            SIGNOFFS_HEADER,
+            (
+                (s.pk, review.pk, s.signed_by, s.prepared_by, s.signed_at, s.comment, s.corrects_id, s.snapshot_sha256)
+                for s in signoffs
             ),
         ),
-    ]
-    files += [(f"snapshot-{s.pk}.json", canonical_json(s.snapshot)) for s in signoffs]
-    runs = {r.pk: r for r in AuditRun.objects.filter(pk__in=[r["run_id"] for r in latest["runs"]]).select_related("report")}
+    )
+    for s in signoffs:
+        yield entry(f"snapshot-{s.pk}.json", canonical_json(s.snapshot))
     run_rows = []
-    for entry in latest["runs"]:
-        run = runs[entry["run_id"]]
-        name = f"reports/{entry['account_id']}-run{run.pk}.csv"
+    for item in latest["runs"]:  # one raw report in memory at a time
+        run = AuditRun.objects.select_related("report").get(pk=item["run_id"])
+        name = f"reports/{item['account_id']}-run{run.pk}.csv"
         if run.report is not None:
             raw = gzip.decompress(bytes(run.report.compressed))
-            if hashlib.sha256(raw).hexdigest() != entry["report_sha256"]:
+            if hashlib.sha256(raw).hexdigest() != item["report_sha256"]:
                 raise EvidenceUnavailable(f"the stored report of run {run.pk} no longer matches its SHA-256")
-            files.append((name, raw))
-        run_rows.append(
-            (run.pk, entry["account_id"], entry["source"], entry["report_generated_at"], entry["report_sha256"], name)
-        )
-    files.append(("runs.csv", _csv(RUNS_HEADER, run_rows)))
-    manifest = "".join(f"{hashlib.sha256(data).hexdigest()}  {path}\n" for path, data in files)
-    files.append(("MANIFEST.sha256", manifest.encode()))
-    return files
+            yield entry(name, raw)
+        run_rows.append((run.pk, item["account_id"], item["source"], item["report_generated_at"], item["report_sha256"], name))
+    yield entry("runs.csv", _csv(RUNS_HEADER, run_rows))
+    yield "MANIFEST.sha256", "".join(manifest).encode()
 
 
-def evidence_zip(review: Review) -> bytes:
-    """The pack as ZIP bytes; the same review gives the same bytes (entries dated at the latest sign-off)."""
+def evidence_pack(review: Review) -> IO[bytes]:
+    """The pack as a ZIP file, rewound (in memory while small, on disk beyond 32 MB); the same review gives the same bytes."""
+    stamp = SignOff.objects.filter(review=review).order_by("-signed_at", "-pk").values_list("signed_at", flat=True).first()
     files = evidence_files(review)
-    stamp: datetime = SignOff.objects.filter(review=review).order_by("-signed_at", "-pk").values_list("signed_at", flat=True)[0]
-    out = io.BytesIO()
+    out = tempfile.SpooledTemporaryFile(max_size=32 * 1024 * 1024)  # noqa: SIM115 - handed to the response, which closes it
     with zipfile.ZipFile(out, "w", compression=zipfile.ZIP_DEFLATED) as pack:
         for path, data in files:
+            assert stamp is not None  # evidence_files refused an unsigned review
             info = zipfile.ZipInfo(f"iamwatch-review-{review.pk}/{path}", date_time=stamp.timetuple()[:6])
             info.compress_type = zipfile.ZIP_DEFLATED
             info.external_attr = 0o644 << 16
             pack.writestr(info, data)
-    return out.getvalue()
+    out.seek(0)
+    return out
+
+
+def evidence_zip(review: Review) -> bytes:
+    with evidence_pack(review) as pack:
+        return pack.read()

@@ -12,7 +12,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import permission_required
 from django.core.paginator import Paginator
 from django.db.models import Count
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.http.response import HttpResponseBase
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -22,7 +22,7 @@ from icalendar import Calendar, Event
 
 from accounts.models import AwsAccount, ChangeRecord
 from accounts.roles import actor_of, reader_required
-from audits.evidence import EvidenceUnavailable, evidence_zip
+from audits.evidence import EvidenceUnavailable, evidence_pack
 from audits.export import csv_response
 from audits.forms import (
     CorrectionForm,
@@ -208,15 +208,15 @@ def review_correction(request: HttpRequest, review_id: int) -> HttpResponse:
 
 @require_GET
 @reader_required
-def review_evidence(request: HttpRequest, review_id: int) -> HttpResponse:
+def review_evidence(request: HttpRequest, review_id: int) -> HttpResponseBase:
     review = get_object_or_404(Review, pk=review_id)
     try:
-        data = evidence_zip(review)
+        pack = evidence_pack(review)
     except EvidenceUnavailable as exc:
         return HttpResponse(str(exc), status=409, content_type="text/plain; charset=utf-8")
-    response = HttpResponse(data, content_type="application/zip")
-    response["Content-Disposition"] = f'attachment; filename="iamwatch-review-{review.pk}-evidence.zip"'
-    return response
+    return FileResponse(
+        pack, as_attachment=True, filename=f"iamwatch-review-{review.pk}-evidence.zip", content_type="application/zip"
+    )
 
 
 @require_GET
