@@ -98,26 +98,20 @@ def access_rows(accounts: Iterable[AwsAccount] | None = None) -> Iterator[Access
 
 
 def person_access(*, person: Person) -> list[AccessRow]:
-    """Every current IAM user this person owns, across all accounts (one query for the candidates)."""
+    """Every current IAM user this person owns, across all accounts.
+
+    One query for the candidates: the names the person's users may have (under each standard in use,
+    their e-mail, their hand-made links), case-insensitively; each candidate is then resolved as the
+    checks do, so that a name two people fit, or a user linked to somebody else, is not theirs.
+    """
     facts = PersonFacts(person.pk, person.employee_id, person.first_name, person.last_name, person.email, person.active)
-    accounts = list(AwsAccount.objects.select_related("naming_standard"))
-    standards = _standards(accounts)
-    scope = Q(pk__in=[])
-    by_name: dict[str, list[int]] = {}
-    for account in accounts:
-        standard = standards[account.pk]
-        names = {facts.email.casefold()} if facts.email else set()
-        if standard is not None:
-            name = standard_name(facts, standard.preset, standard.company_initials)
-            if name:
-                names.add(name.casefold())
-        for name in names:
-            by_name.setdefault(name, []).append(account.pk)
-    for name, account_pks in by_name.items():
-        scope |= Q(lower_name=name, account_id__in=account_pks)
-    for account_pk, user_name in OwnerLink.objects.filter(person=person).values_list("account_id", "user_name"):
-        scope |= Q(account_id=account_pk, lower_name=user_name.casefold())
-    candidates = current_users().annotate(lower_name=Lower("name")).filter(scope)
+    standards = _standards(AwsAccount.objects.select_related("naming_standard"))
+    names = {facts.email.casefold()} if facts.email else set()
+    for standard in {s for s in standards.values() if s is not None}:
+        names.add(standard_name(facts, standard.preset, standard.company_initials).casefold())
+    names |= {u.casefold() for u in OwnerLink.objects.filter(person=person).values_list("user_name", flat=True)}
+    names.discard("")
+    candidates = current_users().annotate(lower_name=Lower("name")).filter(lower_name__in=names)
     indexes = _Indexes(_people(), standards)
     rows = [AccessRow(s, indexes.resolve(s.account_id, s.name)) for s in candidates]
     return [r for r in rows if r.owner is not None and r.owner.person_id == person.pk]
