@@ -113,3 +113,15 @@ def test_a_change_record_can_be_neither_edited_nor_deleted() -> None:
     with pytest.raises(PermissionDenied, match="append-only"):
         record.delete()
     assert ChangeRecord.objects.filter(actor="mallory").count() == 0
+
+
+def test_the_database_refuses_to_rewrite_the_trail() -> None:
+    from django.db import DatabaseError, connection, transaction
+
+    directory_import(content=GOOD.encode(), actor="alice")
+    with pytest.raises(DatabaseError, match="append-only"), transaction.atomic():
+        ChangeRecord.objects.update(actor="mallory")
+    if connection.vendor == "postgresql":  # SQLite's test reset deletes rows: there the model refuses deletes
+        with pytest.raises(DatabaseError, match="append-only"), transaction.atomic():
+            ChangeRecord.objects.all().delete()
+    assert not ChangeRecord.objects.filter(actor="mallory").exists() and ChangeRecord.objects.count() == 3
