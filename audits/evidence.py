@@ -35,6 +35,9 @@ points at the sign-off it corrects.
 """
 
 
+NOT_SIGNED = "this review is not signed off yet: there is no evidence to pack"
+
+
 class EvidenceUnavailable(LookupError):
     pass
 
@@ -47,7 +50,7 @@ def evidence_files(review: Review) -> Iterator[tuple[str, bytes]]:
     """The pack's files (path, bytes), manifest last, one at a time; from the frozen sign-offs, not today's data."""
     signoffs = list(SignOff.objects.filter(review=review).order_by("signed_at", "pk"))
     if not signoffs:
-        raise EvidenceUnavailable("this review is not signed off yet: there is no evidence to pack")
+        raise EvidenceUnavailable(NOT_SIGNED)
     latest = signoffs[-1].snapshot
     manifest: list[str] = []
 
@@ -97,11 +100,12 @@ def evidence_files(review: Review) -> Iterator[tuple[str, bytes]]:
 def evidence_pack(review: Review) -> IO[bytes]:
     """The pack as a ZIP file, rewound (in memory while small, on disk beyond 32 MB); the same review gives the same bytes."""
     stamp = SignOff.objects.filter(review=review).order_by("-signed_at", "-pk").values_list("signed_at", flat=True).first()
+    if stamp is None:
+        raise EvidenceUnavailable(NOT_SIGNED)
     files = evidence_files(review)
     out = tempfile.SpooledTemporaryFile(max_size=32 * 1024 * 1024)  # noqa: SIM115 - handed to the response, which closes it
     with zipfile.ZipFile(out, "w", compression=zipfile.ZIP_DEFLATED) as pack:
         for path, data in files:
-            assert stamp is not None  # evidence_files refused an unsigned review
             info = zipfile.ZipInfo(f"iamwatch-review-{review.pk}/{path}", date_time=stamp.timetuple()[:6])
             info.compress_type = zipfile.ZIP_DEFLATED
             info.external_attr = 0o644 << 16
