@@ -20,7 +20,6 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from accounts.directory import DirectoryError, directory_import
 from accounts.forms import AccountStandardForm, DirectoryUploadForm, ExemptionForm, NamingStandardForm, OwnerLinkForm
 from accounts.models import AwsAccount, NamingExemption, NamingStandard, OwnerLink, Person
-from accounts.naming import PRESET_EXAMPLES, Preset
 from accounts.roles import actor_of, reader_required
 from accounts.selectors import account_standard, standard_rule
 from accounts.services import (
@@ -65,8 +64,7 @@ def _access_csv_row(row: AccessRow) -> tuple[object, ...]:
 @reader_required
 def standard_list(request: HttpRequest) -> HttpResponse:
     standards = NamingStandard.objects.order_by("-is_default", "name").prefetch_related("exemptions", "accounts")
-    examples = {p.value: PRESET_EXAMPLES.get(p, "") for p in Preset}
-    return render(request, "audits/standard_list.html", {"standards": standards, "examples": examples})
+    return render(request, "audits/standard_list.html", {"standards": standards})
 
 
 @require_http_methods(["GET", "POST"])
@@ -263,4 +261,4 @@ def owner_link_delete(request: HttpRequest, link_id: int) -> HttpResponse:
 @reader_required
 def practice(request: HttpRequest) -> HttpResponse:
     """The practice the checks stand for: one user per person, naming, no shared logins, read-only then assume a role."""
-    return render(request, "audits/practice.html", {"examples": PRESET_EXAMPLES})
+    return render(request, "audits/practice.html")

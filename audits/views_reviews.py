@@ -46,7 +46,6 @@ from audits.reviews import (
     review_open,
     review_progress,
     review_sign,
-    undecided,
     upcoming_meetings,
 )
 
@@ -131,7 +130,7 @@ def review_detail(request: HttpRequest, review_id: int) -> HttpResponse:
         "next": accounts[index + 1] if current and index + 1 < len(accounts) else None,
         "rows": rows,
         "kinds": Disposition.Kind.choices,
-        "undecided": undecided(review).count() if review.editable else 0,
+        "undecided": sum(total - done for total, done in counts.values()) if review.editable else 0,
         "total": sum(total for total, _ in counts.values()),
         "signoffs": signoffs,
         "sign_form": SignOffForm(),
