@@ -483,3 +483,14 @@ def test_a_findings_page_shows_its_acceptance_and_the_review_that_decided_it(rev
     page = personas["viewer"].get(f"/findings/{finding.pk}/").content.decode()
     assert "accepted until 2026-12-19 00:00 UTC, then open again" in page
     assert f'href="/reviews/{review.pk}/"' in page and "accepted risk: break-glass; owner CISO; until 2026-12-18" in page
+
+
+def test_a_decision_must_be_chosen_not_defaulted(review: Review, personas: dict[str, Client]) -> None:
+    finding = undecided(review).first()
+    assert finding is not None
+    page = personas["reviewer"].get(f"/reviews/{review.pk}/").content.decode()
+    assert f'<select name="kind" id="kind-{finding.pk}" required><option value="">choose…</option>' in page
+    response = personas["reviewer"].post(
+        f"/reviews/{review.pk}/findings/{finding.pk}", {"kind": "", "justification": "x"}, follow=True
+    )
+    assert "kind: This field is required." in response.content.decode() and not Disposition.objects.exists()
