@@ -37,6 +37,9 @@ class PersonFacts(NamedTuple):
     email: str
     active: bool
 
+    def owner(self, how: str) -> Owner:
+        return Owner(self.person_id, self.employee_id, f"{self.first_name} {self.last_name}".strip(), self.active, how)
+
 
 _NOT_IAM = re.compile(r"[^A-Za-z0-9+=,.@_-]")
 
@@ -103,21 +106,11 @@ def people_index(
     found: defaultdict[str, dict[int, Owner]] = defaultdict(dict)
     example = ""
     for person in people:
-        display = f"{person.first_name} {person.last_name}".strip()
         name = standard_name(person, preset, company_initials)
         if name:
-            found[name.casefold()][person.person_id] = Owner(
-                person.person_id, person.employee_id, display, person.active, "by naming standard"
-            )
+            found[name.casefold()][person.person_id] = person.owner("by naming standard")
             example = example or name
         if person.email:
-            found[person.email.casefold()].setdefault(
-                person.person_id, Owner(person.person_id, person.employee_id, display, person.active, "by e-mail")
-            )
-    linked = {
-        user_name.casefold(): Owner(
-            p.person_id, p.employee_id, f"{p.first_name} {p.last_name}".strip(), p.active, "linked by hand"
-        )
-        for user_name, p in links
-    }
+            found[person.email.casefold()].setdefault(person.person_id, person.owner("by e-mail"))
+    linked = {user_name.casefold(): p.owner("linked by hand") for user_name, p in links}
     return PeopleIndex(by_name={k: tuple(v.values()) for k, v in found.items()}, links=linked, example=example)

@@ -41,11 +41,16 @@ def account_naming_rule(*, account: AwsAccount) -> NamingRule:
     return standard_rule(account_standard(account=account))
 
 
-def _facts(person: Person) -> PersonFacts:
+def person_facts(person: Person) -> PersonFacts:
     return PersonFacts(person.pk, person.employee_id, person.first_name, person.last_name, person.email, person.active)
 
 
 PERSON_FIELDS = ("pk", "employee_id", "first_name", "last_name", "email", "active")
+
+
+def directory_people() -> list[PersonFacts]:
+    """The whole people directory, as the owner matching reads it."""
+    return [PersonFacts(*row) for row in Person.objects.values_list(*PERSON_FIELDS)]
 
 
 def directory_loaded() -> bool:
@@ -54,12 +59,14 @@ def directory_loaded() -> bool:
 
 def people_index_for(*, account: AwsAccount, standard: NamingStandard | None = None) -> PeopleIndex | None:
     """Who owns which user of this account; None when no people directory is loaded (the owner checks stay silent)."""
-    people = [PersonFacts(*row) for row in Person.objects.values_list(*PERSON_FIELDS)]
+    people = directory_people()
     if not people:
         return None
     if standard is None:
         standard = account_standard(account=account)
-    links = [(link.user_name, _facts(link.person)) for link in OwnerLink.objects.filter(account=account).select_related("person")]
+    links = [
+        (link.user_name, person_facts(link.person)) for link in OwnerLink.objects.filter(account=account).select_related("person")
+    ]
     return people_index(
         people,
         preset=standard.preset if standard else "",

@@ -11,7 +11,7 @@ from django.db.models.functions import Lower
 from accounts.models import AwsAccount, NamingStandard, OwnerLink, Person
 from accounts.naming import NamingRule
 from accounts.people import Owner, PeopleIndex, PersonFacts, people_index, standard_name
-from accounts.selectors import PERSON_FIELDS, default_standard
+from accounts.selectors import default_standard, directory_people, person_facts
 from audits.models import PrincipalState
 from audits.report import ROOT_USER
 
@@ -37,10 +37,6 @@ def standard_preview(*, rule: NamingRule, accounts: Iterable[AwsAccount]) -> lis
     return [s for s in current_users(accounts) if not rule.fits(s.name) and rule.exemption(s.name) is None]
 
 
-def _people() -> list[PersonFacts]:
-    return [PersonFacts(*row) for row in Person.objects.values_list(*PERSON_FIELDS)]
-
-
 def _standards(accounts: Iterable[AwsAccount]) -> dict[int, NamingStandard | None]:
     fallback = default_standard()
     return {a.pk: a.naming_standard if a.naming_standard_id else fallback for a in accounts}
@@ -56,10 +52,7 @@ class _Indexes:
         by_pk = {p.person_id: p for p in people}
         self.links: dict[tuple[int, str], Owner] = {}
         for account_id, user_name, person_id in OwnerLink.objects.values_list("account_id", "user_name", "person_id"):
-            p = by_pk[person_id]
-            self.links[(account_id, user_name.casefold())] = Owner(
-                p.person_id, p.employee_id, f"{p.first_name} {p.last_name}", p.active, "linked by hand"
-            )
+            self.links[(account_id, user_name.casefold())] = by_pk[person_id].owner("linked by hand")
 
     def resolve(self, account_pk: int, user_name: str) -> tuple[Owner, ...]:
         link = self.links.get((account_pk, user_name.casefold()))
@@ -92,7 +85,7 @@ def access_rows(accounts: Iterable[AwsAccount] | None = None) -> Iterator[Access
     """Every current IAM user (of these accounts, or all) with its owner(s) in the directory."""
     states = current_users(accounts)
     account_list = list(accounts) if accounts is not None else list(AwsAccount.objects.select_related("naming_standard"))
-    indexes = _Indexes(_people(), _standards(account_list))
+    indexes = _Indexes(directory_people(), _standards(account_list))
     for state in states.iterator(chunk_size=2000):
         yield AccessRow(state, indexes.resolve(state.account_id, state.name))
 
@@ -104,7 +97,7 @@ def person_access(*, person: Person) -> list[AccessRow]:
     their e-mail, their hand-made links), case-insensitively; each candidate is then resolved as the
     checks do, so that a name two people fit, or a user linked to somebody else, is not theirs.
     """
-    facts = PersonFacts(person.pk, person.employee_id, person.first_name, person.last_name, person.email, person.active)
+    facts = person_facts(person)
     standards = _standards(AwsAccount.objects.select_related("naming_standard"))
     names = {facts.email.casefold()} if facts.email else set()
     for standard in {s for s in standards.values() if s is not None}:
@@ -112,6 +105,6 @@ def person_access(*, person: Person) -> list[AccessRow]:
     names |= {u.casefold() for u in OwnerLink.objects.filter(person=person).values_list("user_name", flat=True)}
     names.discard("")
     candidates = current_users().annotate(lower_name=Lower("name")).filter(lower_name__in=names)
-    indexes = _Indexes(_people(), standards)
+    indexes = _Indexes(directory_people(), standards)
     rows = [AccessRow(s, indexes.resolve(s.account_id, s.name)) for s in candidates]
     return [r for r in rows if r.owner is not None and r.owner.person_id == person.pk]

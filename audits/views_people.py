@@ -21,7 +21,7 @@ from accounts.directory import DirectoryError, directory_import
 from accounts.forms import AccountStandardForm, DirectoryUploadForm, ExemptionForm, NamingStandardForm, OwnerLinkForm
 from accounts.models import AwsAccount, NamingExemption, NamingStandard, OwnerLink, Person
 from accounts.roles import actor_of, reader_required
-from accounts.selectors import account_standard, standard_rule
+from accounts.selectors import account_standard, directory_loaded, standard_rule
 from accounts.services import (
     account_set_standard,
     exemption_add,
@@ -218,7 +218,7 @@ def account_owners(request: HttpRequest, account_id: str) -> HttpResponseBase:
         "account": account,
         "rows": rows,
         "standard": standard,
-        "directory_loaded": Person.objects.exists(),
+        "directory_loaded": directory_loaded(),
         "links": OwnerLink.objects.filter(account=account).select_related("person").order_by("user_name"),
         "link_form": OwnerLinkForm(),
         "standard_form": AccountStandardForm(initial={"standard": account.naming_standard_id}),
