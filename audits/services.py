@@ -11,6 +11,7 @@ import gzip
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from operator import attrgetter, itemgetter
 
 from django.conf import settings
 from django.db import transaction
@@ -193,6 +194,8 @@ def _record_history(*, run: AuditRun, report: CredentialReport, at: datetime) ->
         PrincipalState.objects.filter(pk__in=chunk).update(valid_to=at)
     for chunk in _ids_in_chunks(vanished):
         PrincipalState.objects.filter(pk__in=chunk).update(valid_to=at, removed=True)
+    # In the unique index's order: each row lands next to the previous one instead of at a random page.
+    to_create.sort(key=itemgetter(1))
     insert_rows(
         PrincipalState, ("account_id", "name", "valid_from", "valid_to", "first_run_id", "appeared", *STATE_FIELDS), to_create
     )
@@ -285,7 +288,7 @@ def _record_findings(*, run: AuditRun, results: list[Result], evaluated: frozens
                 None,
                 0,
             )
-            for r in raised.values()
+            for r in sorted(raised.values(), key=attrgetter("check_id", "principal"))  # the unique index's order
         ),
     )
     opened = Finding.objects.filter(account=account, first_run=run).values_list("pk", flat=True)
