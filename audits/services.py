@@ -268,6 +268,11 @@ def _record_findings(*, run: AuditRun, results: list[Result], evaluated: frozens
     Finding.objects.bulk_update(
         to_update, ["status", "resolved_at", "resolved_run", "reopened_count", "detail", "arn", "severity"], batch_size=500
     )
+    # Every existing finding still raised (carried over or reopened) was last seen by this run; new ones
+    # are written with it below.
+    carried = Finding.objects.filter(
+        account=account, check_id__in=evaluated, status__in=[FindingStatus.OPEN, FindingStatus.ACCEPTED]
+    ).update(last_seen=at, last_run=run)
     insert_rows(
         Finding,
         FINDING_COLUMNS,
@@ -301,12 +306,7 @@ def _record_findings(*, run: AuditRun, results: list[Result], evaluated: frozens
             *((pk, run.pk, at, FindingEvent.Kind.REOPENED.value) for pk in reopened),
         ],
     )
-    # Everything still raised (new, reopened or carried over) was last seen by this run.
-    still_open = Finding.objects.filter(
-        account=account, check_id__in=evaluated, status__in=[FindingStatus.OPEN, FindingStatus.ACCEPTED]
-    )
-    open_count = still_open.update(last_seen=at, last_run=run)
-    return FindingCounts(open=open_count, new=len(raised), resolved=len(to_resolve))
+    return FindingCounts(open=carried + len(raised), new=len(raised), resolved=len(to_resolve))
 
 
 def report_ingest(

@@ -135,6 +135,20 @@ def test_a_finding_lives_across_runs_open_resolved_reopened(sandbox: AwsAccount)
     assert history == [("opened", T1), ("resolved", T1 + 2 * DAY), ("reopened", T1 + 3 * DAY)]
 
 
+def test_each_run_counts_its_open_new_and_resolved_findings(sandbox: AwsAccount) -> None:
+    no_mfa = user_row("JSmith", password_enabled="true", password_last_used="2026-10-30T00:00:00+00:00")
+    other = {**no_mfa, "user": "AWhite", "arn": no_mfa["arn"].replace("JSmith", "AWhite")}
+    reports = [(no_mfa,), (no_mfa, other), (other,), (no_mfa, other)]  # first, new + carried, resolved, reopened
+    for day, users in enumerate(reports):
+        run = report_import(account=sandbox, content=build_report(root_row(), *users), generated_at=T1 + day * DAY)
+        open_now = Finding.objects.filter(account=sandbox, status="open")
+        assert run.open_finding_count == open_now.count() == open_now.filter(last_run=run).count() > 0
+        assert run.new_finding_count == Finding.objects.filter(first_run=run).count()
+        assert run.resolved_finding_count == Finding.objects.filter(resolved_run=run).count()
+    assert [r.resolved_finding_count > 0 for r in AuditRun.objects.order_by("generated_at")] == [False, False, True, False]
+    assert Finding.objects.filter(principal="JSmith", reopened_count=1).exists()
+
+
 def test_findings_of_a_deleted_user_are_resolved(sandbox: AwsAccount) -> None:
     report_import(account=sandbox, content=build_report(root_row(), user_row("networkAdmin")), generated_at=T1)
     report_import(account=sandbox, content=build_report(root_row()), generated_at=T1 + DAY)
