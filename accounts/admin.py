@@ -13,7 +13,7 @@ from django.forms import BaseInlineFormSet, ModelForm
 from django.http import HttpRequest, HttpResponse
 
 from accounts.forms import NamingStandardForm
-from accounts.models import AwsAccount, ChangeRecord, NamingExemption, NamingStandard, OwnerLink, Person
+from accounts.models import AccountScope, AwsAccount, ChangeRecord, NamingExemption, NamingStandard, OwnerLink, Person
 from accounts.trail import record_change
 
 _SECRET_FIELD = "password"  # noqa: S105  # nosec B105 - a field name: its value is never recorded, only that it changed
@@ -129,6 +129,15 @@ class AwsAccountAdmin(TrailedAdmin):
     list_filter = ("environment", "is_active")
     search_fields = ("account_id", "name")
     readonly_fields = ("last_success_at", "created_at")
+
+
+@admin.register(AccountScope)
+class AccountScopeAdmin(TrailedAdmin):
+    """Who is restricted to which accounts; every grant and change is in the audit trail."""
+
+    list_display = ("user", "reason")
+    search_fields = ("user__username", "reason")
+    filter_horizontal = ("accounts",)
 
 
 @admin.register(Person)

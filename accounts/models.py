@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.conf import settings
 from django.core.exceptions import PermissionDenied
 from django.core.validators import RegexValidator
 from django.db import models
@@ -119,6 +120,18 @@ class OwnerLink(models.Model):
 
     def __str__(self) -> str:
         return f"{self.user_name} in {self.account.account_id} -> {self.person}"
+
+
+class AccountScope(models.Model):
+    """Restricts a user to some accounts: with a scope, every page shows only its accounts (none if it is
+    empty); without one, a user sees every account their role reads."""
+
+    user = models.OneToOneField(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="account_scope")
+    accounts = models.ManyToManyField(AwsAccount, blank=True, related_name="scopes")
+    reason = models.TextField(help_text="Why this user sees only these accounts (for example: the payments team).")
+
+    def __str__(self) -> str:
+        return f"account scope of {self.user}"
 
 
 class AppendOnly(models.Model):

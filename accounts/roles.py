@@ -5,6 +5,10 @@ from __future__ import annotations
 from django.contrib.auth.decorators import permission_required
 from django.contrib.auth.models import Group, Permission
 from django.http import HttpRequest
+from django.shortcuts import get_object_or_404
+
+from accounts.models import AwsAccount
+from accounts.selectors import visible_accounts
 
 VIEWER, REVIEWER, ADMIN = "viewer", "reviewer", "admin"
 
@@ -29,6 +33,7 @@ _ADMIN = [
     "accounts.add_namingexemption", "accounts.change_namingexemption", "accounts.delete_namingexemption",
     "accounts.add_person", "accounts.change_person",
     "accounts.add_ownerlink", "accounts.delete_ownerlink",
+    "accounts.view_accountscope", "accounts.add_accountscope", "accounts.change_accountscope", "accounts.delete_accountscope",
     "auth.view_user", "auth.add_user", "auth.change_user", "auth.view_group",
     "django_celery_beat.view_periodictask", "django_celery_beat.change_periodictask",
     "django_celery_beat.view_crontabschedule", "django_celery_beat.add_crontabschedule",
@@ -45,6 +50,11 @@ reader_required = permission_required(READ_PERMISSION, raise_exception=True)
 def actor_of(request: HttpRequest) -> str:
     """Who made a change through the web, as the audit trail names them."""
     return request.user.get_username()
+
+
+def account_or_404(request: HttpRequest, account_id: str) -> AwsAccount:
+    """The account with this id if the reader may see it; to a user scoped to other accounts it does not exist."""
+    return get_object_or_404(visible_accounts(request.user).select_related("naming_standard"), account_id=account_id)
 
 
 def roles_sync() -> None:

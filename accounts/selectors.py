@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
-from accounts.models import AwsAccount, NamingExemption, NamingStandard, OwnerLink, Person
+from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
+from django.db.models import Exists, OuterRef, QuerySet
+
+from accounts.models import AccountScope, AwsAccount, NamingExemption, NamingStandard, OwnerLink, Person
 from accounts.naming import NO_STANDARD, NamingRule
 from accounts.people import PeopleIndex, PersonFacts, people_index
 
@@ -17,6 +20,22 @@ def account_get(*, account_id: str) -> AwsAccount:
         return AwsAccount.objects.select_related("naming_standard").get(account_id=account_id)
     except AwsAccount.DoesNotExist:
         raise AccountNotFound(f"no AWS account {account_id!r} is registered (add it with manage.py add_account)") from None
+
+
+def visible_accounts(user: AbstractBaseUser | AnonymousUser) -> QuerySet[AwsAccount]:
+    """The accounts `user` may see: their account scope's, or every account when they have no scope.
+
+    Lazy: filtering by it (account__in=...) adds a subquery to the page's own query, not a query of its own.
+    """
+    if not user.is_authenticated:
+        return AwsAccount.objects.none()
+    scope = AccountScope.objects.filter(user_id=user.pk)
+    return AwsAccount.objects.filter(~Exists(scope) | Exists(scope.filter(accounts=OuterRef("pk"))))
+
+
+def has_account_scope(user: AbstractBaseUser | AnonymousUser) -> bool:
+    """Whether `user` is restricted to some accounts (and so kept from organisation-wide records)."""
+    return not user.is_authenticated or AccountScope.objects.filter(user_id=user.pk).exists()
 
 
 def default_standard() -> NamingStandard | None:

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 from datetime import UTC, date, datetime, time, timedelta
+from typing import Any
 
 from dateutil.relativedelta import relativedelta
 from django import forms
+from django.db.models import QuerySet
 
 from accounts.models import AwsAccount
 from audits.checks import CHECKS_BY_ID, Severity
@@ -72,11 +74,17 @@ class ReviewForm(forms.Form):
         widget=forms.TextInput(attrs={"placeholder": "2026-11"}),
     )
     accounts = forms.ModelMultipleChoiceField(
-        queryset=AwsAccount.objects.filter(is_active=True).order_by("name"),
+        queryset=AwsAccount.objects.none(),
         widget=forms.SelectMultiple(attrs={"size": 8}),
         help_text="every active account if none is chosen",
         required=False,
     )
+
+    def __init__(self, *args: Any, within: QuerySet[AwsAccount], **kwargs: Any) -> None:
+        """`within`: the accounts the user may see; only their active ones can be chosen."""
+        super().__init__(*args, **kwargs)
+        self.active_accounts = within.filter(is_active=True).order_by("name")
+        self.fields["accounts"].queryset = self.active_accounts  # type: ignore[attr-defined]
 
     def period_bounds(self) -> tuple[date, date]:
         year, month = (int(x) for x in self.cleaned_data["period"].split("-"))

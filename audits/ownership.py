@@ -81,30 +81,31 @@ class AccessRow:
         return self.owners[0] if len(self.owners) == 1 else None
 
 
-def access_rows(accounts: Iterable[AwsAccount] | None = None) -> Iterator[AccessRow]:
-    """Every current IAM user (of these accounts, or all) with its owner(s) in the directory."""
-    states = current_users(accounts)
-    account_list = list(accounts) if accounts is not None else list(AwsAccount.objects.select_related("naming_standard"))
+def access_rows(accounts: Iterable[AwsAccount]) -> Iterator[AccessRow]:
+    """Every current IAM user of these accounts with its owner(s) in the directory."""
+    account_list = list(accounts)
+    states = current_users(account_list)
     indexes = _Indexes(directory_people(), _standards(account_list))
     for state in states.iterator(chunk_size=2000):
         yield AccessRow(state, indexes.resolve(state.account_id, state.name))
 
 
-def person_access(*, person: Person) -> list[AccessRow]:
-    """Every current IAM user this person owns, across all accounts.
+def person_access(*, person: Person, within: QuerySet[AwsAccount]) -> list[AccessRow]:
+    """Every current IAM user this person owns, across the accounts of `within` (those the reader may see).
 
     One query for the candidates: the names the person's users may have (under each standard in use,
     their e-mail, their hand-made links), case-insensitively; each candidate is then resolved as the
     checks do, so that a name two people fit, or a user linked to somebody else, is not theirs.
     """
     facts = person_facts(person)
-    standards = _standards(AwsAccount.objects.select_related("naming_standard"))
+    accounts = list(within.select_related("naming_standard"))
+    standards = _standards(accounts)
     names = {facts.email.casefold()} if facts.email else set()
     for standard in {s for s in standards.values() if s is not None}:
         names.add(standard_name(facts, standard.preset, standard.company_initials).casefold())
     names |= {u.casefold() for u in OwnerLink.objects.filter(person=person).values_list("user_name", flat=True)}
     names.discard("")
-    candidates = current_users().annotate(lower_name=Lower("name")).filter(lower_name__in=names)
+    candidates = current_users(accounts).annotate(lower_name=Lower("name")).filter(lower_name__in=names)
     indexes = _Indexes(directory_people(), standards)
     rows = [AccessRow(s, indexes.resolve(s.account_id, s.name)) for s in candidates]
     return [r for r in rows if r.owner is not None and r.owner.person_id == person.pk]

@@ -9,7 +9,7 @@ from django.db.models import Case, Count, Exists, OuterRef, Q, QuerySet, Subquer
 
 from accounts.models import AwsAccount
 from audits.checks import Severity
-from audits.models import AuditRun, Finding, FindingEvent, FindingStatus, PrincipalState, RootUsageEvent, SignOff
+from audits.models import AuditRun, Finding, FindingEvent, FindingStatus, PrincipalState, Review, RootUsageEvent, SignOff
 
 STATUS_FILTERS = ("open", "resolved", "accepted", "all")
 
@@ -46,6 +46,12 @@ def account_root_usage(*, account: AwsAccount) -> QuerySet[RootUsageEvent]:
 # --- The review-meeting dashboard -------------------------------------------------------------
 REVIEW_WINDOW = timedelta(days=30)
 SORTS = ("worst", "name", "environment", "age")
+
+
+def visible_reviews(within: QuerySet[AwsAccount]) -> QuerySet[Review]:
+    """The reviews all of whose accounts are in `within` (those the reader may see): a review that covers
+    an account hidden from the reader is hidden as a whole, evidence pack and sign-off included."""
+    return Review.objects.exclude(accounts__in=AwsAccount.objects.exclude(pk__in=within))
 
 
 def review_since(*, now: datetime) -> datetime:
@@ -87,11 +93,13 @@ def _worst_key(a: OverviewRow) -> tuple[object, ...]:
     return (-a.open_critical, -a.open_high, not a.root_used_since, a.last_run_status != "failed", -a.open_total, a.name)
 
 
-def overview_accounts(*, since: datetime, environment: str = "", q: str = "", sort: str = "worst") -> list[OverviewRow]:
-    """Every account with what the meeting needs (open findings by severity, new findings and root use
+def overview_accounts(
+    *, within: QuerySet[AwsAccount], since: datetime, environment: str = "", q: str = "", sort: str = "worst"
+) -> list[OverviewRow]:
+    """Every account of `within` (those the reader may see) with what the meeting needs (open findings by severity, new findings and root use
     since `since`, the last run's status), in three queries whatever the number of accounts."""
     last_run = AuditRun.objects.filter(account=OuterRef("pk")).order_by("-requested_at", "-pk")
-    accounts = AwsAccount.objects.annotate(
+    accounts = within.annotate(
         root_used_since=Exists(RootUsageEvent.objects.filter(account=OuterRef("pk"), used_at__gte=since)),
         last_run_status=Subquery(last_run.values("status")[:1]),
         last_run_error=Subquery(last_run.values("error")[:1]),
@@ -103,13 +111,15 @@ def overview_accounts(*, since: datetime, environment: str = "", q: str = "", so
     # Aggregates apart from the account query: joined into it, they would multiply each other's rows.
     open_counts: dict[tuple[int, str], int] = {
         (a, sev): n
-        for a, sev, n in Finding.objects.filter(status=FindingStatus.OPEN)
+        for a, sev, n in Finding.objects.filter(status=FindingStatus.OPEN, account__in=within)
         .values_list("account", "severity")
         .annotate(n=Count("pk"))
         .order_by()
     }
     new_counts = dict(
-        FindingEvent.objects.filter(at__gte=since, kind__in=[FindingEvent.Kind.OPENED, FindingEvent.Kind.REOPENED])
+        FindingEvent.objects.filter(
+            at__gte=since, kind__in=[FindingEvent.Kind.OPENED, FindingEvent.Kind.REOPENED], finding__account__in=within
+        )
         .values_list("finding__account")
         .annotate(n=Count("pk"))
         .order_by()
@@ -168,9 +178,10 @@ class FindingFilters:
     user: str = ""  # exact principal name
 
 
-def finding_search(filters: FindingFilters) -> QuerySet[Finding]:
-    """Findings across accounts, filtered, worst first then by account, check, principal."""
-    findings = Finding.objects.select_related("account", "last_run", "resolved_run")
+def finding_search(filters: FindingFilters, *, within: QuerySet[AwsAccount]) -> QuerySet[Finding]:
+    """Findings across the accounts of `within` (those the reader may see), filtered, worst first then by
+    account, check, principal."""
+    findings = Finding.objects.filter(account__in=within).select_related("account", "last_run", "resolved_run")
     if filters.account:
         findings = findings.filter(account__account_id=filters.account)
     if filters.checks:
@@ -206,10 +217,17 @@ class Changes:
     root_events: list[RootUsageEvent]
 
 
-def changes_since(*, since: datetime, account: AwsAccount | None = None, limit: int = 500) -> Changes:
-    """What changed since the last review: findings opened, resolved, reopened; users added and removed; root use."""
-    scope = Q(account=account) if account is not None else Q()
-    events = FindingEvent.objects.filter(at__gte=since).select_related("finding__account", "run").order_by("-at", "pk")
+def changes_since(
+    *, since: datetime, within: QuerySet[AwsAccount], account: AwsAccount | None = None, limit: int = 500
+) -> Changes:
+    """What changed since the last review in the accounts of `within` (those the reader may see), or in one account:
+    findings opened, resolved, reopened; users added and removed; root use."""
+    scope = Q(account=account) if account is not None else Q(account__in=within)
+    events = (
+        FindingEvent.objects.filter(at__gte=since, finding__account__in=within)
+        .select_related("finding__account", "run")
+        .order_by("-at", "pk")
+    )
     if account is not None:
         events = events.filter(finding__account=account)
     # Marked at ingest (and indexed): a state that opened a principal's life, or one closed by its removal.

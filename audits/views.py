@@ -11,9 +11,9 @@ from django.shortcuts import get_object_or_404, render
 from django.utils import timezone
 from django.views.decorators.http import require_GET
 
-from accounts.models import AwsAccount, NamingExemption
-from accounts.roles import reader_required
-from accounts.selectors import account_standard, standard_rule
+from accounts.models import NamingExemption
+from accounts.roles import account_or_404, reader_required
+from accounts.selectors import account_standard, standard_rule, visible_accounts
 from audits.charts import root_usage_timeline
 from audits.checks import CHECKS_BY_ID
 from audits.export import ROOT_USAGE_HEADER, csv_response, root_usage_row
@@ -46,7 +46,7 @@ def _status(request: HttpRequest) -> str:
 @require_GET
 @reader_required
 def account_detail(request: HttpRequest, account_id: str) -> HttpResponse:
-    account = get_object_or_404(AwsAccount.objects.select_related("naming_standard"), account_id=account_id)
+    account = account_or_404(request, account_id)
     status = _status(request)
     findings = finding_list(account=account, status=status).select_related("last_run")
     now = timezone.now()
@@ -75,7 +75,7 @@ def account_detail(request: HttpRequest, account_id: str) -> HttpResponse:
 @require_GET
 @reader_required
 def root_usage_csv(request: HttpRequest, account_id: str) -> StreamingHttpResponse:
-    account = get_object_or_404(AwsAccount, account_id=account_id)
+    account = account_or_404(request, account_id)
     rows = (root_usage_row(e) for e in account_root_usage(account=account).select_related("account").iterator(chunk_size=2000))
     return csv_response(ROOT_USAGE_HEADER, rows, f"iamwatch-root-usage-{account.account_id}.csv")
 
@@ -83,7 +83,7 @@ def root_usage_csv(request: HttpRequest, account_id: str) -> StreamingHttpRespon
 @require_GET
 @reader_required
 def runs_csv(request: HttpRequest, account_id: str) -> StreamingHttpResponse:
-    account = get_object_or_404(AwsAccount, account_id=account_id)
+    account = account_or_404(request, account_id)
     runs = AuditRun.objects.filter(account=account).select_related("report").order_by("-requested_at", "-id")
     rows = (
         (
@@ -109,7 +109,11 @@ def runs_csv(request: HttpRequest, account_id: str) -> StreamingHttpResponse:
 @reader_required
 def run_report(request: HttpRequest, run_id: int) -> HttpResponse:
     """The raw credential report a run stored, byte for byte as received."""
-    run = get_object_or_404(AuditRun.objects.select_related("report", "account"), pk=run_id, report__isnull=False)
+    run = get_object_or_404(
+        AuditRun.objects.select_related("report", "account").filter(account__in=visible_accounts(request.user)),
+        pk=run_id,
+        report__isnull=False,
+    )
     if run.report is None:
         raise Http404("this run stored no report")
     response = HttpResponse(gzip.decompress(bytes(run.report.compressed)), content_type="text/csv; charset=utf-8")

@@ -16,8 +16,8 @@ from django.shortcuts import get_object_or_404, render
 from django.utils import timezone
 from django.views.decorators.http import require_GET
 
-from accounts.models import AwsAccount
-from accounts.roles import reader_required
+from accounts.roles import account_or_404, reader_required
+from accounts.selectors import visible_accounts
 from audits.checks import CHECKS_BY_ID
 from audits.export import FINDINGS_HEADER, ROOT_USAGE_HEADER, csv_response, finding_row, root_usage_row
 from audits.forms import FindingFilterForm, OverviewForm, SinceForm, start_of_day
@@ -66,7 +66,11 @@ def overview(request: HttpRequest) -> HttpResponseBase:
     data = form.cleaned_data if form.is_valid() else {}
     since = _since(data.get("since"))
     accounts = overview_accounts(
-        since=since, environment=data.get("environment", ""), q=data.get("q", ""), sort=data.get("sort") or "worst"
+        within=visible_accounts(request.user),
+        since=since,
+        environment=data.get("environment", ""),
+        q=data.get("q", ""),
+        sort=data.get("sort") or "worst",
     )
     if wants_csv(request):
         rows = (
@@ -93,7 +97,7 @@ def finding_list(request: HttpRequest) -> HttpResponseBase:
     form = FindingFilterForm(request.GET)
     if not form.is_valid():
         return _page(request, "audits/finding_list.html", "audits/partials/finding_table.html", {"form": form, "page": None})
-    findings = finding_search(form.filters())
+    findings = finding_search(form.filters(), within=visible_accounts(request.user))
     if wants_csv(request) or request.resolver_match.url_name == "findings-csv":  # type: ignore[union-attr]
         return csv_response(
             FINDINGS_HEADER, (finding_row(f) for f in findings.iterator(chunk_size=2000)), "iamwatch-findings.csv"
@@ -109,7 +113,8 @@ def finding_list(request: HttpRequest) -> HttpResponseBase:
 @require_GET
 @reader_required
 def finding_detail(request: HttpRequest, finding_id: int) -> HttpResponseBase:
-    finding = get_object_or_404(Finding.objects.select_related("account", "first_run", "last_run", "resolved_run"), pk=finding_id)
+    findings = Finding.objects.filter(account__in=visible_accounts(request.user))
+    finding = get_object_or_404(findings.select_related("account", "first_run", "last_run", "resolved_run"), pk=finding_id)
     history = list(finding_history(finding=finding))
     if wants_csv(request):
         rows = (
@@ -165,7 +170,7 @@ def state_changes(states: list[PrincipalState]) -> list[tuple[PrincipalState, li
 @require_GET
 @reader_required
 def principal_detail(request: HttpRequest, account_id: str, name: str) -> HttpResponseBase:
-    account = get_object_or_404(AwsAccount, account_id=account_id)
+    account = account_or_404(request, account_id)
     timeline = state_changes(principal_states(account=account, name=name))
     if not timeline:
         raise Http404("no such principal in this account")
@@ -176,7 +181,9 @@ def principal_detail(request: HttpRequest, account_id: str, name: str) -> HttpRe
             for s, changes in timeline
         )  # fmt: skip
         return csv_response(STATE_HEADER, rows, f"iamwatch-{account.account_id}-{name}-history.csv")
-    findings = finding_search(FindingFilters(account=account.account_id, user=name, status="all"))
+    findings = finding_search(
+        FindingFilters(account=account.account_id, user=name, status="all"), within=visible_accounts(request.user)
+    )
     context = {
         "account": account,
         "name": name,
@@ -193,8 +200,8 @@ def changes(request: HttpRequest) -> HttpResponseBase:
     form = SinceForm(request.GET)
     data = form.cleaned_data if form.is_valid() else {}
     since = _since(data.get("since"))
-    account = get_object_or_404(AwsAccount, account_id=data["account"]) if data.get("account") else None
-    found = changes_since(since=since, account=account)
+    account = account_or_404(request, data["account"]) if data.get("account") else None
+    found = changes_since(since=since, account=account, within=visible_accounts(request.user))
     table = request.GET.get("table", "")
     rows: Iterable[Sequence[object]]
     if wants_csv(request):
@@ -224,7 +231,9 @@ ALERT_HEADER = ("created_at", "account_id", "kind", "subject", "recipients", "se
 @require_GET
 @reader_required
 def alert_list(request: HttpRequest) -> HttpResponseBase:
-    alerts = Alert.objects.select_related("account").order_by("-created_at", "-pk")
+    alerts = (
+        Alert.objects.filter(account__in=visible_accounts(request.user)).select_related("account").order_by("-created_at", "-pk")
+    )
     if wants_csv(request):
         rows = (
             (a.created_at, a.account.account_id, a.kind, a.subject, a.recipients, a.sent_at, a.error, a.run_id)

@@ -11,7 +11,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import permission_required
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
-from django.db.models import Q
+from django.db.models import Prefetch, Q
 from django.http import HttpRequest, HttpResponse
 from django.http.response import HttpResponseBase
 from django.shortcuts import get_object_or_404, redirect, render
@@ -20,8 +20,8 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from accounts.directory import DirectoryError, directory_import
 from accounts.forms import AccountStandardForm, DirectoryUploadForm, ExemptionForm, NamingStandardForm, OwnerLinkForm
 from accounts.models import AwsAccount, NamingExemption, NamingStandard, OwnerLink, Person
-from accounts.roles import actor_of, reader_required
-from accounts.selectors import account_standard, directory_loaded, standard_rule
+from accounts.roles import account_or_404, actor_of, reader_required
+from accounts.selectors import account_standard, directory_loaded, standard_rule, visible_accounts
 from accounts.services import (
     account_set_standard,
     exemption_add,
@@ -63,7 +63,8 @@ def _access_csv_row(row: AccessRow) -> tuple[object, ...]:
 @require_GET
 @reader_required
 def standard_list(request: HttpRequest) -> HttpResponse:
-    standards = NamingStandard.objects.order_by("-is_default", "name").prefetch_related("exemptions", "accounts")
+    accounts = Prefetch("accounts", queryset=visible_accounts(request.user))
+    standards = NamingStandard.objects.order_by("-is_default", "name").prefetch_related("exemptions", accounts)
     return render(request, "audits/standard_list.html", {"standards": standards})
 
 
@@ -82,9 +83,10 @@ def standard_edit(request: HttpRequest, standard_id: int | None = None) -> HttpR
             candidate: NamingStandard = form.save(commit=False)
             if request.POST.get("action") == "preview":
                 rule = standard_rule(candidate) if candidate.pk else candidate.rule()
-                accounts = accounts_under(candidate, is_default=candidate.is_default)
+                visible = visible_accounts(request.user)
+                accounts = accounts_under(candidate, is_default=candidate.is_default).filter(pk__in=visible)
                 if not accounts.exists():
-                    accounts = AwsAccount.objects.filter(is_active=True)
+                    accounts = visible.filter(is_active=True)
                 preview = standard_preview(rule=rule, accounts=accounts)
             else:
                 try:
@@ -104,7 +106,7 @@ def standard_edit(request: HttpRequest, standard_id: int | None = None) -> HttpR
         "can_change": can_change,
         "exemptions": exemptions,
         "exemption_form": ExemptionForm(),
-        "accounts": standard.accounts.order_by("name") if standard.pk else [],
+        "accounts": standard.accounts.filter(pk__in=visible_accounts(request.user)).order_by("name") if standard.pk else [],
     }
     return render(request, "audits/standard_edit.html", context)
 
@@ -138,7 +140,7 @@ def exemption_delete(request: HttpRequest, exemption_id: int) -> HttpResponse:
 @require_POST
 @permission_required("accounts.change_awsaccount", raise_exception=True)
 def account_standard_set(request: HttpRequest, account_id: str) -> HttpResponse:
-    account = get_object_or_404(AwsAccount, account_id=account_id)
+    account = account_or_404(request, account_id)
     form = AccountStandardForm(request.POST)
     if not form.is_valid():
         messages.error(request, "Choose one of the listed naming standards.")
@@ -186,7 +188,7 @@ def people_list(request: HttpRequest) -> HttpResponseBase:
 def person_detail(request: HttpRequest, employee_id: str) -> HttpResponseBase:
     """Who has access where: every IAM user this person owns across all accounts, with MFA, keys and last use."""
     person = get_object_or_404(Person, employee_id=employee_id)
-    rows = person_access(person=person)
+    rows = person_access(person=person, within=visible_accounts(request.user))
     if request.GET.get("format") == "csv":
         return csv_response(ACCESS_HEADER, (_access_csv_row(r) for r in rows), f"iamwatch-access-{person.employee_id}.csv")
     return render(request, "audits/person_detail.html", {"person": person, "rows": rows})
@@ -196,7 +198,8 @@ def person_detail(request: HttpRequest, employee_id: str) -> HttpResponseBase:
 @reader_required
 def access_csv(request: HttpRequest) -> HttpResponseBase:
     """Who has access where, for the whole fleet: every current IAM user with its owner (or none)."""
-    return csv_response(ACCESS_HEADER, (_access_csv_row(r) for r in access_rows()), "iamwatch-access.csv")
+    rows = access_rows(visible_accounts(request.user).select_related("naming_standard"))
+    return csv_response(ACCESS_HEADER, (_access_csv_row(r) for r in rows), "iamwatch-access.csv")
 
 
 # --- owners of one account ------------------------------------------------------------------------------
@@ -209,7 +212,7 @@ def _owner_rows(account: AwsAccount) -> Iterable[AccessRow]:
 @require_GET
 @reader_required
 def account_owners(request: HttpRequest, account_id: str) -> HttpResponseBase:
-    account = get_object_or_404(AwsAccount.objects.select_related("naming_standard"), account_id=account_id)
+    account = account_or_404(request, account_id)
     rows = list(_owner_rows(account))
     if request.GET.get("format") == "csv":
         return csv_response(ACCESS_HEADER, (_access_csv_row(r) for r in rows), f"iamwatch-owners-{account.account_id}.csv")
@@ -229,7 +232,7 @@ def account_owners(request: HttpRequest, account_id: str) -> HttpResponseBase:
 @require_POST
 @permission_required("accounts.add_ownerlink", raise_exception=True)
 def owner_link_create(request: HttpRequest, account_id: str) -> HttpResponse:
-    account = get_object_or_404(AwsAccount, account_id=account_id)
+    account = account_or_404(request, account_id)
     form = OwnerLinkForm(request.POST)
     if form.is_valid():
         data = form.cleaned_data
@@ -251,7 +254,8 @@ def owner_link_create(request: HttpRequest, account_id: str) -> HttpResponse:
 @require_POST
 @permission_required("accounts.delete_ownerlink", raise_exception=True)
 def owner_link_delete(request: HttpRequest, link_id: int) -> HttpResponse:
-    link = get_object_or_404(OwnerLink.objects.select_related("account", "person"), pk=link_id)
+    links = OwnerLink.objects.filter(account__in=visible_accounts(request.user)).select_related("account", "person")
+    link = get_object_or_404(links, pk=link_id)
     owner_unlink(link=link, actor=actor_of(request))
     messages.success(request, f"{link.user_name} is no longer linked to {link.person}.")
     return redirect("audits:account-owners", account_id=link.account.account_id)

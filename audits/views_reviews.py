@@ -10,8 +10,9 @@ from datetime import datetime, timedelta
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import permission_required
+from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
-from django.db.models import Count
+from django.db.models import Count, QuerySet
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.http.response import HttpResponseBase
 from django.shortcuts import get_object_or_404, redirect, render
@@ -20,8 +21,9 @@ from django.utils import timezone
 from django.views.decorators.http import require_GET, require_POST
 from icalendar import Calendar, Event
 
-from accounts.models import AwsAccount, ChangeRecord
+from accounts.models import ChangeRecord
 from accounts.roles import actor_of, reader_required
+from accounts.selectors import has_account_scope, visible_accounts
 from audits.evidence import EvidenceUnavailable, evidence_pack
 from audits.export import csv_response
 from audits.forms import (
@@ -48,6 +50,7 @@ from audits.reviews import (
     review_sign,
     upcoming_meetings,
 )
+from audits.selectors import visible_reviews
 
 REVIEW_PERMISSION = "audits.add_signoff"
 TRAIL_HEADER = ("at", "actor", "action", "target", "before", "after")
@@ -68,10 +71,14 @@ def _json(value: object) -> str:
     return "" if value is None else json.dumps(value, sort_keys=True, ensure_ascii=False)
 
 
+def _reviews(request: HttpRequest) -> QuerySet[Review]:
+    return visible_reviews(visible_accounts(request.user))
+
+
 @require_GET
 @reader_required
 def review_list(request: HttpRequest) -> HttpResponseBase:
-    reviews = Review.objects.annotate(n_accounts=Count("accounts")).prefetch_related("signoffs")
+    reviews = _reviews(request).annotate(n_accounts=Count("accounts")).prefetch_related("signoffs")
     if request.GET.get("format") == "csv":
         rows = []
         for r in reviews:
@@ -81,19 +88,23 @@ def review_list(request: HttpRequest) -> HttpResponseBase:
                  last.signed_at if last else "", last.snapshot_sha256 if last else "")
             )  # fmt: skip
         return csv_response(REVIEWS_HEADER, rows, "iamwatch-reviews.csv")
-    context = {"reviews": reviews, "cadence": review_cadence(now=timezone.now()), "form": ReviewForm()}
+    context = {
+        "reviews": reviews,
+        "cadence": review_cadence(now=timezone.now()),
+        "form": ReviewForm(within=visible_accounts(request.user)),
+    }
     return render(request, "audits/review_list.html", context)
 
 
 @require_POST
 @permission_required("audits.add_review", raise_exception=True)
 def review_new(request: HttpRequest) -> HttpResponse:
-    form = ReviewForm(request.POST)
+    form = ReviewForm(request.POST, within=visible_accounts(request.user))
     if not form.is_valid():
         messages.error(request, form_errors(form))
         return redirect("audits:review-list")
     start, end = form.period_bounds()
-    accounts = list(form.cleaned_data["accounts"]) or list(AwsAccount.objects.filter(is_active=True))
+    accounts = list(form.cleaned_data["accounts"]) or list(form.active_accounts)
     try:
         review = review_open(period_start=start, period_end=end, accounts=accounts, actor=actor_of(request))
     except ReviewError as exc:
@@ -106,7 +117,7 @@ def review_new(request: HttpRequest) -> HttpResponse:
 @reader_required
 def review_detail(request: HttpRequest, review_id: int) -> HttpResponse:
     """The review, one account at a time (?account=), each open finding with its decision."""
-    review = get_object_or_404(Review, pk=review_id)
+    review = get_object_or_404(_reviews(request), pk=review_id)
     accounts = list(review.accounts.order_by("name", "account_id"))
     counts = review_progress(review)
     progress = [(a, *counts.get(a.pk, (0, 0))) for a in accounts]
@@ -146,7 +157,7 @@ def review_detail(request: HttpRequest, review_id: int) -> HttpResponse:
 @require_POST
 @permission_required("audits.add_disposition", raise_exception=True)
 def disposition_save(request: HttpRequest, review_id: int, finding_id: int) -> HttpResponse:
-    review = get_object_or_404(Review, pk=review_id)
+    review = get_object_or_404(_reviews(request), pk=review_id)
     finding = get_object_or_404(Finding.objects.select_related("account"), pk=finding_id)
     form = DispositionForm(request.POST)
     if not form.is_valid():
@@ -171,7 +182,7 @@ def disposition_save(request: HttpRequest, review_id: int, finding_id: int) -> H
 @require_POST
 @permission_required(REVIEW_PERMISSION, raise_exception=True)
 def review_signoff(request: HttpRequest, review_id: int) -> HttpResponse:
-    review = get_object_or_404(Review, pk=review_id)
+    review = get_object_or_404(_reviews(request), pk=review_id)
     form = SignOffForm(request.POST)
     if not form.is_valid():
         messages.error(request, "A sign-off needs a comment.")
@@ -190,7 +201,7 @@ def review_signoff(request: HttpRequest, review_id: int) -> HttpResponse:
 @require_POST
 @permission_required(REVIEW_PERMISSION, raise_exception=True)
 def review_correction(request: HttpRequest, review_id: int) -> HttpResponse:
-    review = get_object_or_404(Review, pk=review_id)
+    review = get_object_or_404(_reviews(request), pk=review_id)
     form = CorrectionForm(request.POST)
     try:
         if not form.is_valid():
@@ -208,7 +219,7 @@ def review_correction(request: HttpRequest, review_id: int) -> HttpResponse:
 @require_GET
 @reader_required
 def review_evidence(request: HttpRequest, review_id: int) -> HttpResponseBase:
-    review = get_object_or_404(Review, pk=review_id)
+    review = get_object_or_404(_reviews(request), pk=review_id)
     try:
         pack = evidence_pack(review)
     except EvidenceUnavailable as exc:
@@ -228,7 +239,7 @@ def review_calendar(request: HttpRequest) -> HttpResponse:
     calendar.add("version", "2.0")
     calendar.add("x-wr-calname", "IAMWatch review meetings")
     length = timedelta(minutes=settings.IAMWATCH_REVIEW_MEETING_MINUTES)
-    reviews = list(Review.objects.order_by("period_start", "pk"))
+    reviews = list(_reviews(request).order_by("period_start", "pk"))
     by_period = {r.period_start: r for r in reviews}
     for review in reviews:
         start = meeting_at(review.period_end + timedelta(days=1))  # the meeting of the month after the period
@@ -274,6 +285,8 @@ def _event(request: HttpRequest, uid: str, title: str, start: datetime, length: 
 @reader_required
 def trail(request: HttpRequest) -> HttpResponseBase:
     """The audit trail: every change with who, when, what, before and after; filterable, with its CSV."""
+    if has_account_scope(request.user):
+        raise PermissionDenied("The audit trail covers every account; a user restricted to some accounts cannot read it.")
     form = TrailFilterForm(request.GET)
     records = ChangeRecord.objects.all()
     if form.is_valid():

@@ -24,7 +24,7 @@ ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["127.0.0.1", "localhost"])
 CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
 
 INSTALLED_APPS = [
-    "django.contrib.admin",
+    "iamwatch.apps.IAMWatchAdminConfig",  # django.contrib.admin with IAMWatch's site
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",

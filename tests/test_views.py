@@ -45,8 +45,9 @@ def signed_review(account: AwsAccount) -> Review:
     return review
 
 
-def all_urls(imported: AuditRun) -> list[str]:
-    """Every URL of the project, with real arguments filled in (admin excluded: Django's own login)."""
+def all_urls(imported: AuditRun, **overrides: str) -> list[str]:
+    """Every URL of the project, with real arguments filled in (admin excluded: Django's own login);
+    `overrides` replace some of them (account_id="...", finding_id="...")."""
     from audits.models import Finding
 
     finding = Finding.objects.filter(principal="networkAdmin").first()
@@ -66,8 +67,9 @@ def all_urls(imported: AuditRun) -> list[str]:
         "standard_id": str(NamingStandard.objects.get().pk),
         "exemption_id": str(NamingExemption.objects.get().pk),
         "employee_id": "1234",
-        "link_id": str(OwnerLink.objects.get().pk),
+        "link_id": str(OwnerLink.objects.get(account=imported.account).pk),
         "review_id": str(review.pk),
+        **overrides,
     }
     urls: list[str] = []
 

@@ -5,6 +5,7 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
+from accounts.models import AwsAccount
 from accounts.selectors import AccountNotFound, account_get
 from audits.export import findings_csv
 from audits.selectors import STATUS_FILTERS, FindingFilters, finding_search
@@ -25,7 +26,10 @@ class Command(BaseCommand):
             raise CommandError(str(exc)) from None
         # The same selector and order as the web export, so that the bytes are the same.
         lines = findings_csv(
-            finding_search(FindingFilters(account=account.account_id if account else "", status=options["status"]))
+            finding_search(
+                FindingFilters(account=account.account_id if account else "", status=options["status"]),
+                within=AwsAccount.objects.all(),  # the operator: every account
+            )
         )
         output: Path | None = options["output"]
         if output is None:
