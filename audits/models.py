@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.db import models
 
 from accounts.models import AppendOnly, AwsAccount
@@ -261,6 +262,20 @@ class Review(models.Model):
     @property
     def editable(self) -> bool:
         return self.status != self.Status.SIGNED
+
+
+class CalendarFeed(models.Model):
+    """A user's private link to the review calendar, for calendar apps that cannot log in.
+
+    Only the token's SHA-256 is kept: the link is shown once, when it is made.
+    """
+
+    user = models.OneToOneField(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="calendar_feed")
+    token_sha256 = models.CharField(max_length=64, unique=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    def __str__(self) -> str:
+        return f"calendar link of {self.user}"
 
 
 class Disposition(models.Model):

@@ -6,10 +6,11 @@ from __future__ import annotations
 
 import json
 from datetime import datetime, timedelta
+from typing import Any
 
 from django.conf import settings
 from django.contrib import messages
-from django.contrib.auth.decorators import permission_required
+from django.contrib.auth.decorators import login_not_required, permission_required
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.db.models import Count, QuerySet
@@ -18,12 +19,13 @@ from django.http.response import HttpResponseBase
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
-from django.views.decorators.http import require_GET, require_POST
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from icalendar import Calendar, Event
 
 from accounts.models import ChangeRecord
 from accounts.roles import actor_of, reader_required
 from accounts.selectors import has_account_scope, visible_accounts
+from audits.calendar import calendar_feed_exists, calendar_feed_issue, calendar_feed_revoke, calendar_feed_user
 from audits.evidence import EvidenceUnavailable, evidence_pack
 from audits.export import csv_response
 from audits.forms import (
@@ -232,14 +234,49 @@ def review_evidence(request: HttpRequest, review_id: int) -> HttpResponseBase:
 @require_GET
 @reader_required
 def review_calendar(request: HttpRequest) -> HttpResponse:
-    """The review meetings as iCalendar: past reviews and the next twelve meetings, each linking to its review."""
+    """The review meetings as iCalendar, downloaded by a logged-in reader."""
+    return _calendar(request, request.user)
+
+
+@login_not_required
+@require_GET
+def review_calendar_feed(request: HttpRequest, token: str) -> HttpResponse:
+    """The same calendar for a calendar app, through the user's private link (no login, no session)."""
+    user = calendar_feed_user(token)
+    if user is None:
+        raise Http404("no such calendar link")
+    response = _calendar(request, user)
+    response["Cache-Control"] = "private, no-store"
+    return response
+
+
+@require_http_methods(["GET", "POST"])
+@reader_required
+def calendar_link(request: HttpRequest) -> HttpResponse:
+    """Make (shown once), replace or revoke one's private calendar link."""
+    token = None
+    if request.method == "POST":
+        if request.POST.get("action") == "revoke":
+            revoked = calendar_feed_revoke(user=request.user, actor=actor_of(request))
+            messages.success(request, "Your calendar link no longer works." if revoked else "You had no calendar link.")
+            return redirect("audits:calendar-link")
+        token = calendar_feed_issue(user=request.user, actor=actor_of(request))
+    context = {
+        "url": request.build_absolute_uri(reverse("audits:review-calendar-feed", args=[token])) if token else "",
+        "exists": token is not None or calendar_feed_exists(request.user),
+    }
+    return render(request, "audits/calendar_link.html", context)
+
+
+def _calendar(request: HttpRequest, user: Any) -> HttpResponse:
+    """Past reviews (those `user` may see) and the next twelve meetings, each linking to its review."""
     now = timezone.now()
     calendar = Calendar()
     calendar.add("prodid", "-//IAMWatch//review meetings//EN")
     calendar.add("version", "2.0")
     calendar.add("x-wr-calname", "IAMWatch review meetings")
     length = timedelta(minutes=settings.IAMWATCH_REVIEW_MEETING_MINUTES)
-    reviews = list(_reviews(request).order_by("period_start", "pk"))
+    reviews = list(visible_reviews(visible_accounts(user)).order_by("period_start", "pk"))
     by_period = {r.period_start: r for r in reviews}
     for review in reviews:
         start = meeting_at(review.period_end + timedelta(days=1))  # the meeting of the month after the period

@@ -19,7 +19,7 @@ from audits.reviews import review_open
 from audits.services import report_import
 from tests.conftest import SAMPLE_T, client_for, member_of
 from tests.reports import build_report, root_row, user_row
-from tests.test_views import SELF_SERVICE, all_urls
+from tests.test_views import FEED, SELF_SERVICE, all_urls
 
 pytestmark = pytest.mark.django_db
 HIDDEN_ID = "444455556666"
@@ -92,7 +92,7 @@ def test_a_scoped_user_sees_nothing_of_another_account_on_any_page(fleet: Fleet,
         if url in SELF_SERVICE:
             continue
         response = client.get(url)
-        expected = (403,) if url.startswith("/trail/") else (200, 405)
+        expected = (403,) if url.startswith("/trail/") else (404,) if url == FEED else (200, 405)
         assert response.status_code in expected, url
         shown = body(response)
         assert not any(m in shown for m in MARKERS), url
