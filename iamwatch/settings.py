@@ -61,7 +61,7 @@ MIDDLEWARE = [
 
 AUTHENTICATION_BACKENDS = [
     "axes.backends.AxesStandaloneBackend",  # refuses a locked-out user or address before checking the password
-    "django.contrib.auth.backends.ModelBackend",
+    "accounts.backends.ScopedModelBackend",  # Django's ModelBackend, with the user's account scope in the same query
 ]
 # Two-factor login (TOTP) for reviewers and admins; switch off only for a local demo.
 IAMWATCH_REQUIRE_2FA = env.bool("IAMWATCH_REQUIRE_2FA", default=True)
