@@ -11,16 +11,15 @@ from django.db.models.functions import Lower
 from accounts.models import AwsAccount, NamingStandard, OwnerLink, Person
 from accounts.naming import NamingRule
 from accounts.people import Owner, PeopleIndex, PersonFacts, people_index, standard_name
-from accounts.selectors import default_standard, directory_people, person_facts
+from accounts.selectors import default_standard, directory_people, in_accounts, person_facts
 from audits.models import PrincipalState
 from audits.report import ROOT_USER
 
 
-def current_users(accounts: Iterable[AwsAccount] | None = None) -> QuerySet[PrincipalState]:
-    """Every IAM user in the latest report of each account (root excluded)."""
+def current_users(accounts: Iterable[AwsAccount] | QuerySet[AwsAccount]) -> QuerySet[PrincipalState]:
+    """Every IAM user in the latest report of these accounts (root excluded)."""
     states = PrincipalState.objects.filter(valid_to__isnull=True).exclude(name=ROOT_USER)
-    if accounts is not None:
-        states = states.filter(account__in=list(accounts))
+    states = in_accounts(states, accounts) if isinstance(accounts, QuerySet) else states.filter(account__in=list(accounts))
     return states.select_related("account").order_by("account__name", "account__account_id", "name")
 
 
@@ -81,10 +80,10 @@ class AccessRow:
         return self.owners[0] if len(self.owners) == 1 else None
 
 
-def access_rows(accounts: Iterable[AwsAccount]) -> Iterator[AccessRow]:
+def access_rows(accounts: Iterable[AwsAccount] | QuerySet[AwsAccount]) -> Iterator[AccessRow]:
     """Every current IAM user of these accounts with its owner(s) in the directory."""
     account_list = list(accounts)
-    states = current_users(account_list)
+    states = current_users(accounts if isinstance(accounts, QuerySet) else account_list)
     indexes = _Indexes(directory_people(), _standards(account_list))
     for state in states.iterator(chunk_size=2000):
         yield AccessRow(state, indexes.resolve(state.account_id, state.name))
@@ -98,14 +97,13 @@ def person_access(*, person: Person, within: QuerySet[AwsAccount]) -> list[Acces
     checks do, so that a name two people fit, or a user linked to somebody else, is not theirs.
     """
     facts = person_facts(person)
-    accounts = list(within.select_related("naming_standard"))
-    standards = _standards(accounts)
+    standards = _standards(within.select_related("naming_standard"))
     names = {facts.email.casefold()} if facts.email else set()
     for standard in {s for s in standards.values() if s is not None}:
         names.add(standard_name(facts, standard.preset, standard.company_initials).casefold())
     names |= {u.casefold() for u in OwnerLink.objects.filter(person=person).values_list("user_name", flat=True)}
     names.discard("")
-    candidates = current_users(accounts).annotate(lower_name=Lower("name")).filter(lower_name__in=names)
+    candidates = current_users(within).annotate(lower_name=Lower("name")).filter(lower_name__in=names)
     indexes = _Indexes(directory_people(), standards)
     rows = [AccessRow(s, indexes.resolve(s.account_id, s.name)) for s in candidates]
     return [r for r in rows if r.owner is not None and r.owner.person_id == person.pk]

@@ -4,13 +4,16 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from typing import TypeVar
 
-from django.db.models import Case, Count, Exists, OuterRef, Q, QuerySet, Subquery, Value, When
+from django.db.models import Case, Count, Exists, Model, OuterRef, Q, QuerySet, Subquery, Value, When
 
 from accounts.models import AwsAccount
+from accounts.selectors import in_accounts
 from audits.checks import Severity
 from audits.models import AuditRun, Finding, FindingEvent, FindingStatus, PrincipalState, Review, RootUsageEvent, SignOff
 
+_M = TypeVar("_M", bound=Model)
 STATUS_FILTERS = ("open", "resolved", "accepted", "all")
 
 
@@ -51,6 +54,8 @@ SORTS = ("worst", "name", "environment", "age")
 def visible_reviews(within: QuerySet[AwsAccount]) -> QuerySet[Review]:
     """The reviews all of whose accounts are in `within` (those the reader may see): a review that covers
     an account hidden from the reader is hidden as a whole, evidence pack and sign-off included."""
+    if not within.query.has_filters():  # every account (see accounts.selectors.in_accounts)
+        return Review.objects.all()
     return Review.objects.exclude(accounts__in=AwsAccount.objects.exclude(pk__in=within))
 
 
@@ -111,14 +116,16 @@ def overview_accounts(
     # Aggregates apart from the account query: joined into it, they would multiply each other's rows.
     open_counts: dict[tuple[int, str], int] = {
         (a, sev): n
-        for a, sev, n in Finding.objects.filter(status=FindingStatus.OPEN, account__in=within)
+        for a, sev, n in in_accounts(Finding.objects.filter(status=FindingStatus.OPEN), within)
         .values_list("account", "severity")
         .annotate(n=Count("pk"))
         .order_by()
     }
     new_counts = dict(
-        FindingEvent.objects.filter(
-            at__gte=since, kind__in=[FindingEvent.Kind.OPENED, FindingEvent.Kind.REOPENED], finding__account__in=within
+        in_accounts(
+            FindingEvent.objects.filter(at__gte=since, kind__in=[FindingEvent.Kind.OPENED, FindingEvent.Kind.REOPENED]),
+            within,
+            "finding__account",
         )
         .values_list("finding__account")
         .annotate(n=Count("pk"))
@@ -181,7 +188,7 @@ class FindingFilters:
 def finding_search(filters: FindingFilters, *, within: QuerySet[AwsAccount]) -> QuerySet[Finding]:
     """Findings across the accounts of `within` (those the reader may see), filtered, worst first then by
     account, check, principal."""
-    findings = Finding.objects.filter(account__in=within).select_related("account", "last_run", "resolved_run")
+    findings = in_accounts(Finding.objects.select_related("account", "last_run", "resolved_run"), within)
     if filters.account:
         findings = findings.filter(account__account_id=filters.account)
     if filters.checks:
@@ -222,24 +229,25 @@ def changes_since(
 ) -> Changes:
     """What changed since the last review in the accounts of `within` (those the reader may see), or in one account:
     findings opened, resolved, reopened; users added and removed; root use."""
-    scope = Q(account=account) if account is not None else Q(account__in=within)
+
+    def scoped(queryset: QuerySet[_M], lookup: str = "account") -> QuerySet[_M]:
+        return queryset.filter(**{lookup: account}) if account is not None else in_accounts(queryset, within, lookup)
+
     events = (
-        FindingEvent.objects.filter(at__gte=since, finding__account__in=within)
+        scoped(FindingEvent.objects.filter(at__gte=since), "finding__account")
         .select_related("finding__account", "run")
         .order_by("-at", "pk")
     )
-    if account is not None:
-        events = events.filter(finding__account=account)
     # Marked at ingest (and indexed): a state that opened a principal's life, or one closed by its removal.
     new_users = (
-        PrincipalState.objects.filter(scope, appeared=True, valid_from__gte=since)
+        scoped(PrincipalState.objects.filter(appeared=True, valid_from__gte=since))
         .select_related("account")
         .order_by("-valid_from")
     )
     removed = (
-        PrincipalState.objects.filter(scope, removed=True, valid_to__gte=since).select_related("account").order_by("-valid_to")
+        scoped(PrincipalState.objects.filter(removed=True, valid_to__gte=since)).select_related("account").order_by("-valid_to")
     )
-    root = RootUsageEvent.objects.filter(scope, first_seen_run__generated_at__gte=since).select_related(
+    root = scoped(RootUsageEvent.objects.filter(first_seen_run__generated_at__gte=since)).select_related(
         "account", "first_seen_run"
     )
     return Changes(

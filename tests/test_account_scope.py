@@ -35,7 +35,8 @@ class Fleet:
 
 @pytest.fixture
 def fleet(sandbox: AwsAccount, sample_bytes: bytes, django_capture_on_commit_callbacks) -> Fleet:  # type: ignore[no-untyped-def]
-    visible = report_import(account=sandbox, content=sample_bytes, generated_at=SAMPLE_T)
+    with django_capture_on_commit_callbacks(execute=True):  # with its alerts
+        visible = report_import(account=sandbox, content=sample_bytes, generated_at=SAMPLE_T)
     account = account_create(account_id=HIDDEN_ID, name="Hidden Payments", naming_preset="initial_lastname")
     content = build_report(
         root_row(password_last_used="2026-10-20T08:00:00+00:00"),
@@ -98,6 +99,19 @@ def test_a_scoped_user_sees_nothing_of_another_account_on_any_page(fleet: Fleet,
         assert not any(m in shown for m in MARKERS), url
         seen += b"111122223333" in shown
     assert seen >= 10  # the pages do show the account the user may see
+    # The fleet-wide tables and their CSVs, over all time (the pages above start at the last sign-off).
+    since = "since=2026-01-01"
+    for url in (
+        f"/?{since}",
+        f"/?{since}&format=csv",
+        f"/findings/?status=all&{since}",
+        f"/changes/?{since}",
+        *(f"/changes/?{since}&format=csv&table={t}" for t in ("findings", "new_users", "removed_users", "root")),
+        "/alerts/?format=csv",
+    ):
+        shown = body(client.get(url))
+        assert b"111122223333" in shown or url.endswith("removed_users"), url
+        assert not any(m in shown for m in MARKERS), url
     for url in hidden_urls(fleet):
         response = client.get(url)
         # The people directory is the organisation's, not an account's: the person shows, their hidden user does not.
