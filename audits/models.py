@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.db import models
+from django.db.models.functions import Lower
 
 from accounts.models import AppendOnly, AwsAccount
 
@@ -115,6 +116,8 @@ class PrincipalState(models.Model):
             # "Changes since the last review": new and removed users without scanning the history.
             models.Index(fields=["valid_from"], condition=models.Q(appeared=True), name="principal_appeared_idx"),
             models.Index(fields=["valid_to"], condition=models.Q(removed=True), name="principal_removed_idx"),
+            # Who has access where: a person's candidate user names across every account, as IAM compares them.
+            models.Index(Lower("name"), condition=models.Q(valid_to__isnull=True), name="current_principal_lower_name"),
         ]
         constraints = [  # the first also serves as the index for "user X on date D"
             models.UniqueConstraint(fields=["account", "name", "valid_from"], name="one_state_per_principal_and_time"),
