@@ -16,10 +16,9 @@ from audits.models import PrincipalState
 from audits.report import ROOT_USER
 
 
-def current_users(accounts: Iterable[AwsAccount] | QuerySet[AwsAccount]) -> QuerySet[PrincipalState]:
+def current_users(accounts: QuerySet[AwsAccount]) -> QuerySet[PrincipalState]:
     """Every IAM user in the latest report of these accounts (root excluded)."""
-    states = PrincipalState.objects.filter(valid_to__isnull=True).exclude(name=ROOT_USER)
-    states = in_accounts(states, accounts) if isinstance(accounts, QuerySet) else states.filter(account__in=list(accounts))
+    states = in_accounts(PrincipalState.objects.filter(valid_to__isnull=True).exclude(name=ROOT_USER), accounts)
     return states.select_related("account").order_by("account__name", "account__account_id", "name")
 
 
@@ -31,7 +30,7 @@ def accounts_under(standard: NamingStandard | None, *, is_default: bool) -> Quer
     return AwsAccount.objects.filter(scope, is_active=True)
 
 
-def standard_preview(*, rule: NamingRule, accounts: Iterable[AwsAccount]) -> list[PrincipalState]:
+def standard_preview(*, rule: NamingRule, accounts: QuerySet[AwsAccount]) -> list[PrincipalState]:
     """The current users of these accounts that the rule would flag (exempted names excepted)."""
     return [s for s in current_users(accounts) if not rule.fits(s.name) and rule.exemption(s.name) is None]
 
@@ -80,12 +79,10 @@ class AccessRow:
         return self.owners[0] if len(self.owners) == 1 else None
 
 
-def access_rows(accounts: Iterable[AwsAccount] | QuerySet[AwsAccount]) -> Iterator[AccessRow]:
+def access_rows(accounts: QuerySet[AwsAccount]) -> Iterator[AccessRow]:
     """Every current IAM user of these accounts with its owner(s) in the directory."""
-    account_list = list(accounts)
-    states = current_users(accounts if isinstance(accounts, QuerySet) else account_list)
-    indexes = _Indexes(directory_people(), _standards(account_list))
-    for state in states.iterator(chunk_size=2000):
+    indexes = _Indexes(directory_people(), _standards(accounts.select_related("naming_standard")))
+    for state in current_users(accounts).iterator(chunk_size=2000):
         yield AccessRow(state, indexes.resolve(state.account_id, state.name))
 
 

@@ -9,7 +9,7 @@ from typing import TypeVar
 from django.db.models import Case, Count, Exists, Model, OuterRef, Q, QuerySet, Subquery, Value, When
 
 from accounts.models import AwsAccount
-from accounts.selectors import in_accounts
+from accounts.selectors import every_account, in_accounts
 from audits.checks import Severity
 from audits.models import AuditRun, Finding, FindingEvent, FindingStatus, PrincipalState, Review, RootUsageEvent, SignOff
 
@@ -54,7 +54,7 @@ SORTS = ("worst", "name", "environment", "age")
 def visible_reviews(within: QuerySet[AwsAccount]) -> QuerySet[Review]:
     """The reviews all of whose accounts are in `within` (those the reader may see): a review that covers
     an account hidden from the reader is hidden as a whole, evidence pack and sign-off included."""
-    if not within.query.has_filters():  # every account (see accounts.selectors.in_accounts)
+    if every_account(within):
         return Review.objects.all()
     return Review.objects.exclude(accounts__in=AwsAccount.objects.exclude(pk__in=within))
 

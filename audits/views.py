@@ -13,7 +13,7 @@ from django.views.decorators.http import require_GET
 
 from accounts.models import NamingExemption
 from accounts.roles import account_or_404, reader_required
-from accounts.selectors import account_standard, standard_rule, visible_accounts
+from accounts.selectors import account_standard, in_accounts, standard_rule, visible_accounts
 from audits.charts import root_usage_timeline
 from audits.checks import CHECKS_BY_ID
 from audits.export import ROOT_USAGE_HEADER, csv_response, root_usage_row
@@ -110,7 +110,7 @@ def runs_csv(request: HttpRequest, account_id: str) -> StreamingHttpResponse:
 def run_report(request: HttpRequest, run_id: int) -> HttpResponse:
     """The raw credential report a run stored, byte for byte as received."""
     run = get_object_or_404(
-        AuditRun.objects.select_related("report", "account").filter(account__in=visible_accounts(request.user)),
+        in_accounts(AuditRun.objects.select_related("report", "account"), visible_accounts(request.user)),
         pk=run_id,
         report__isnull=False,
     )

@@ -17,7 +17,7 @@ from django.utils import timezone
 from django.views.decorators.http import require_GET
 
 from accounts.roles import account_or_404, reader_required
-from accounts.selectors import visible_accounts
+from accounts.selectors import in_accounts, visible_accounts
 from audits.checks import CHECKS_BY_ID
 from audits.export import FINDINGS_HEADER, ROOT_USAGE_HEADER, csv_response, finding_row, root_usage_row
 from audits.forms import FindingFilterForm, OverviewForm, SinceForm, start_of_day
@@ -113,7 +113,7 @@ def finding_list(request: HttpRequest) -> HttpResponseBase:
 @require_GET
 @reader_required
 def finding_detail(request: HttpRequest, finding_id: int) -> HttpResponseBase:
-    findings = Finding.objects.filter(account__in=visible_accounts(request.user))
+    findings = in_accounts(Finding.objects.all(), visible_accounts(request.user))
     finding = get_object_or_404(findings.select_related("account", "first_run", "last_run", "resolved_run"), pk=finding_id)
     history = list(finding_history(finding=finding))
     if wants_csv(request):
@@ -232,7 +232,7 @@ ALERT_HEADER = ("created_at", "account_id", "kind", "subject", "recipients", "se
 @reader_required
 def alert_list(request: HttpRequest) -> HttpResponseBase:
     alerts = (
-        Alert.objects.filter(account__in=visible_accounts(request.user)).select_related("account").order_by("-created_at", "-pk")
+        in_accounts(Alert.objects.all(), visible_accounts(request.user)).select_related("account").order_by("-created_at", "-pk")
     )
     if wants_csv(request):
         rows = (

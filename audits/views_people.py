@@ -21,7 +21,7 @@ from accounts.directory import DirectoryError, directory_import
 from accounts.forms import AccountStandardForm, DirectoryUploadForm, ExemptionForm, NamingStandardForm, OwnerLinkForm
 from accounts.models import AwsAccount, NamingExemption, NamingStandard, OwnerLink, Person
 from accounts.roles import account_or_404, actor_of, reader_required
-from accounts.selectors import account_standard, directory_loaded, standard_rule, visible_accounts
+from accounts.selectors import account_standard, directory_loaded, in_accounts, standard_rule, visible_accounts
 from accounts.services import (
     account_set_standard,
     exemption_add,
@@ -84,7 +84,7 @@ def standard_edit(request: HttpRequest, standard_id: int | None = None) -> HttpR
             if request.POST.get("action") == "preview":
                 rule = standard_rule(candidate) if candidate.pk else candidate.rule()
                 visible = visible_accounts(request.user)
-                accounts = accounts_under(candidate, is_default=candidate.is_default).filter(pk__in=visible)
+                accounts = in_accounts(accounts_under(candidate, is_default=candidate.is_default), visible, "pk")
                 if not accounts.exists():
                     accounts = visible.filter(is_active=True)
                 preview = standard_preview(rule=rule, accounts=accounts)
@@ -106,7 +106,7 @@ def standard_edit(request: HttpRequest, standard_id: int | None = None) -> HttpR
         "can_change": can_change,
         "exemptions": exemptions,
         "exemption_form": ExemptionForm(),
-        "accounts": standard.accounts.filter(pk__in=visible_accounts(request.user)).order_by("name") if standard.pk else [],
+        "accounts": in_accounts(standard.accounts.order_by("name"), visible_accounts(request.user), "pk") if standard.pk else [],
     }
     return render(request, "audits/standard_edit.html", context)
 
@@ -198,7 +198,7 @@ def person_detail(request: HttpRequest, employee_id: str) -> HttpResponseBase:
 @reader_required
 def access_csv(request: HttpRequest) -> HttpResponseBase:
     """Who has access where, for the whole fleet: every current IAM user with its owner (or none)."""
-    rows = access_rows(visible_accounts(request.user).select_related("naming_standard"))
+    rows = access_rows(visible_accounts(request.user))
     return csv_response(ACCESS_HEADER, (_access_csv_row(r) for r in rows), "iamwatch-access.csv")
 
 
@@ -206,7 +206,7 @@ def access_csv(request: HttpRequest) -> HttpResponseBase:
 
 
 def _owner_rows(account: AwsAccount) -> Iterable[AccessRow]:
-    return access_rows([account])
+    return access_rows(AwsAccount.objects.filter(pk=account.pk))
 
 
 @require_GET
@@ -254,7 +254,7 @@ def owner_link_create(request: HttpRequest, account_id: str) -> HttpResponse:
 @require_POST
 @permission_required("accounts.delete_ownerlink", raise_exception=True)
 def owner_link_delete(request: HttpRequest, link_id: int) -> HttpResponse:
-    links = OwnerLink.objects.filter(account__in=visible_accounts(request.user)).select_related("account", "person")
+    links = in_accounts(OwnerLink.objects.select_related("account", "person"), visible_accounts(request.user))
     link = get_object_or_404(links, pk=link_id)
     owner_unlink(link=link, actor=actor_of(request))
     messages.success(request, f"{link.user_name} is no longer linked to {link.person}.")
