@@ -24,7 +24,7 @@ from icalendar import Calendar, Event
 
 from accounts.models import ChangeRecord
 from accounts.roles import actor_of, reader_required
-from accounts.selectors import has_account_scope, visible_accounts
+from accounts.selectors import has_account_scope, in_accounts, visible_accounts
 from audits.calendar import calendar_feed_exists, calendar_feed_issue, calendar_feed_revoke, calendar_feed_user
 from audits.evidence import EvidenceUnavailable, evidence_pack
 from audits.export import csv_response
@@ -160,7 +160,9 @@ def review_detail(request: HttpRequest, review_id: int) -> HttpResponse:
 @permission_required("audits.add_disposition", raise_exception=True)
 def disposition_save(request: HttpRequest, review_id: int, finding_id: int) -> HttpResponse:
     review = get_object_or_404(_reviews(request), pk=review_id)
-    finding = get_object_or_404(Finding.objects.select_related("account"), pk=finding_id)
+    finding = get_object_or_404(
+        in_accounts(Finding.objects.select_related("account"), visible_accounts(request.user)), pk=finding_id
+    )
     form = DispositionForm(request.POST)
     if not form.is_valid():
         messages.error(request, form_errors(form))

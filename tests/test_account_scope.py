@@ -153,6 +153,12 @@ def test_a_scoped_reviewer_runs_and_reviews_only_their_accounts(fleet: Fleet, aw
     # The review over both accounts cannot be signed or corrected by them.
     assert client.post(f"/reviews/{fleet.both.pk}/sign", {"comment": "ok"}).status_code == 404
     assert not fleet.both.signoffs.exists()
+    # Nor can a hidden finding be decided in their own review, or even named back to them.
+    hidden = Finding.objects.filter(account=fleet.hidden.account).first()
+    assert hidden is not None
+    response = client.post(f"/reviews/{review.pk}/findings/{hidden.pk}", {"kind": "false_positive", "justification": "x"})
+    assert response.status_code == 404 and not any(m in response.content for m in MARKERS)
+    assert not review.dispositions.exists()
 
 
 def test_a_scoped_admin_is_kept_out_of_the_admin_site(fleet: Fleet) -> None:
