@@ -26,7 +26,7 @@ def account_get(*, account_id: str) -> AwsAccount:
         raise AccountNotFound(f"no AWS account {account_id!r} is registered (add it with manage.py add_account)") from None
 
 
-def _scope_of(user: AbstractBaseUser | AnonymousUser) -> AccountScope | None:
+def account_scope(user: AbstractBaseUser | AnonymousUser) -> AccountScope | None:
     """The user's account scope; loaded with the user by accounts.backends, else one query, then cached."""
     try:
         return user.account_scope  # type: ignore[union-attr]
@@ -42,7 +42,7 @@ def visible_accounts(user: AbstractBaseUser | AnonymousUser) -> QuerySet[AwsAcco
     """
     if not user.is_authenticated:
         return AwsAccount.objects.none()
-    scope = _scope_of(user)
+    scope = account_scope(user)
     return AwsAccount.objects.all() if scope is None else AwsAccount.objects.filter(scopes=scope)
 
 
@@ -65,7 +65,7 @@ def in_accounts(queryset: QuerySet[_M], accounts: QuerySet[AwsAccount], lookup: 
 
 def has_account_scope(user: AbstractBaseUser | AnonymousUser) -> bool:
     """Whether `user` is restricted to some accounts (and so kept from organisation-wide records)."""
-    return not user.is_authenticated or _scope_of(user) is not None
+    return not user.is_authenticated or account_scope(user) is not None
 
 
 def default_standard() -> NamingStandard | None:

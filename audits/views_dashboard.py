@@ -17,7 +17,7 @@ from django.utils import timezone
 from django.views.decorators.http import require_GET
 
 from accounts.roles import account_or_404, reader_required
-from accounts.selectors import in_accounts, visible_accounts
+from accounts.selectors import account_scope, in_accounts, visible_accounts
 from audits.checks import CHECKS_BY_ID
 from audits.export import FINDINGS_HEADER, ROOT_USAGE_HEADER, csv_response, finding_row, root_usage_row
 from audits.forms import FindingFilterForm, OverviewForm, SinceForm, start_of_day
@@ -87,6 +87,7 @@ def overview(request: HttpRequest) -> HttpResponseBase:
         "environments": environments,
         "count": len(accounts),
         "cadence": review_cadence(now=timezone.now()),
+        "scope": account_scope(request.user),
     }
     return _page(request, "audits/overview.html", "audits/partials/overview_table.html", context)
 

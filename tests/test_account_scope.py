@@ -121,7 +121,8 @@ def test_a_scoped_user_sees_nothing_of_another_account_on_any_page(fleet: Fleet,
 
 def test_without_a_scope_the_same_pages_show_every_account(fleet: Fleet) -> None:
     client = client_for(member_of("viewer", "unscoped"))
-    assert HIDDEN_ID.encode() in body(client.get("/"))
+    overview = body(client.get("/"))
+    assert HIDDEN_ID.encode() in overview and b"Your account scope" not in overview
     assert b"ZedHidden" in body(client.get("/findings.csv"))
     assert b"ZedHidden" in body(client.get("/access.csv"))
     assert client.get(f"/accounts/{HIDDEN_ID}/").status_code == 200
@@ -131,7 +132,10 @@ def test_without_a_scope_the_same_pages_show_every_account(fleet: Fleet) -> None
 
 def test_an_empty_scope_shows_no_account_at_all(fleet: Fleet) -> None:
     client = scoped("viewer")
-    assert client.get("/").context["count"] == 0
+    overview = client.get("/")
+    assert (
+        overview.context["count"] == 0 and b"Your account scope" in overview.content and b"the sandbox team" in overview.content
+    )
     assert body(client.get("/findings.csv")).count(b"\n") == 1  # the header alone
     assert client.get("/accounts/111122223333/").status_code == 404
 
