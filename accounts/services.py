@@ -9,7 +9,7 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import transaction
 
-from accounts.models import AwsAccount, NamingExemption, NamingStandard, OwnerLink, Person
+from accounts.models import AccountScope, AwsAccount, NamingExemption, NamingStandard, OwnerLink, Person
 from accounts.naming import NamingRuleError, Preset, compile_rule
 from accounts.trail import record_change, snapshot
 
@@ -240,3 +240,41 @@ def owner_unlink(*, link: OwnerLink, actor: str) -> None:
         before={"person": str(link.person), "reason": link.reason},
     )
     link.delete()
+
+
+def _scope_values(scope: AccountScope) -> dict[str, Any]:
+    """A scope as the trail records it: its reason and its accounts by name."""
+    return {"reason": scope.reason, "accounts": sorted(str(a) for a in scope.accounts.all())}
+
+
+@transaction.atomic
+def account_scope_set(*, user: Any, accounts: list[AwsAccount], reason: str, actor: str) -> AccountScope:
+    """Restrict `user` to `accounts` (replacing any earlier scope); a reason is required."""
+    if not reason.strip():
+        raise ValidationError("an account scope needs a reason (e.g. the payments team)")
+    scope = AccountScope.objects.select_for_update().filter(user=user).first()
+    before = _scope_values(scope) if scope else None
+    if scope is None:
+        scope = AccountScope(user=user)
+    scope.reason = reason.strip()
+    scope.save()
+    scope.accounts.set(accounts)
+    record_change(
+        actor=actor,
+        action=f"accountscope.{'changed' if before else 'added'}",
+        target=str(scope),
+        before=before,
+        after=_scope_values(scope),
+    )
+    return scope
+
+
+@transaction.atomic
+def account_scope_clear(*, user: Any, actor: str) -> bool:
+    """Lift `user`'s scope (they see every account again); False when they had none."""
+    scope = AccountScope.objects.select_for_update().filter(user=user).first()
+    if scope is None:
+        return False
+    record_change(actor=actor, action="accountscope.removed", target=str(scope), before=_scope_values(scope))
+    scope.delete()
+    return True
