@@ -73,14 +73,15 @@ def _json(value: object) -> str:
     return "" if value is None else json.dumps(value, sort_keys=True, ensure_ascii=False)
 
 
-def _reviews(request: HttpRequest) -> QuerySet[Review]:
-    return visible_reviews(visible_accounts(request.user))
+def _reviews(user: Any) -> QuerySet[Review]:
+    """The reviews `user` may see: those all of whose accounts they may see."""
+    return visible_reviews(visible_accounts(user))
 
 
 @require_GET
 @reader_required
 def review_list(request: HttpRequest) -> HttpResponseBase:
-    reviews = _reviews(request).annotate(n_accounts=Count("accounts")).prefetch_related("signoffs")
+    reviews = _reviews(request.user).annotate(n_accounts=Count("accounts")).prefetch_related("signoffs")
     if request.GET.get("format") == "csv":
         rows = []
         for r in reviews:
@@ -119,7 +120,7 @@ def review_new(request: HttpRequest) -> HttpResponse:
 @reader_required
 def review_detail(request: HttpRequest, review_id: int) -> HttpResponse:
     """The review, one account at a time (?account=), each open finding with its decision."""
-    review = get_object_or_404(_reviews(request), pk=review_id)
+    review = get_object_or_404(_reviews(request.user), pk=review_id)
     accounts = list(review.accounts.order_by("name", "account_id"))
     counts = review_progress(review)
     progress = [(a, *counts.get(a.pk, (0, 0))) for a in accounts]
@@ -159,7 +160,7 @@ def review_detail(request: HttpRequest, review_id: int) -> HttpResponse:
 @require_POST
 @permission_required("audits.add_disposition", raise_exception=True)
 def disposition_save(request: HttpRequest, review_id: int, finding_id: int) -> HttpResponse:
-    review = get_object_or_404(_reviews(request), pk=review_id)
+    review = get_object_or_404(_reviews(request.user), pk=review_id)
     finding = get_object_or_404(
         in_accounts(Finding.objects.select_related("account"), visible_accounts(request.user)), pk=finding_id
     )
@@ -186,7 +187,7 @@ def disposition_save(request: HttpRequest, review_id: int, finding_id: int) -> H
 @require_POST
 @permission_required(REVIEW_PERMISSION, raise_exception=True)
 def review_signoff(request: HttpRequest, review_id: int) -> HttpResponse:
-    review = get_object_or_404(_reviews(request), pk=review_id)
+    review = get_object_or_404(_reviews(request.user), pk=review_id)
     form = SignOffForm(request.POST)
     if not form.is_valid():
         messages.error(request, "A sign-off needs a comment.")
@@ -205,7 +206,7 @@ def review_signoff(request: HttpRequest, review_id: int) -> HttpResponse:
 @require_POST
 @permission_required(REVIEW_PERMISSION, raise_exception=True)
 def review_correction(request: HttpRequest, review_id: int) -> HttpResponse:
-    review = get_object_or_404(_reviews(request), pk=review_id)
+    review = get_object_or_404(_reviews(request.user), pk=review_id)
     form = CorrectionForm(request.POST)
     try:
         if not form.is_valid():
@@ -223,7 +224,7 @@ def review_correction(request: HttpRequest, review_id: int) -> HttpResponse:
 @require_GET
 @reader_required
 def review_evidence(request: HttpRequest, review_id: int) -> HttpResponseBase:
-    review = get_object_or_404(_reviews(request), pk=review_id)
+    review = get_object_or_404(_reviews(request.user), pk=review_id)
     try:
         pack = evidence_pack(review)
     except EvidenceUnavailable as exc:
@@ -278,7 +279,7 @@ def _calendar(request: HttpRequest, user: Any) -> HttpResponse:
     calendar.add("version", "2.0")
     calendar.add("x-wr-calname", "IAMWatch review meetings")
     length = timedelta(minutes=settings.IAMWATCH_REVIEW_MEETING_MINUTES)
-    reviews = list(visible_reviews(visible_accounts(user)).order_by("period_start", "pk"))
+    reviews = list(_reviews(user).order_by("period_start", "pk"))
     by_period = {r.period_start: r for r in reviews}
     for review in reviews:
         start = meeting_at(review.period_end + timedelta(days=1))  # the meeting of the month after the period
