@@ -75,6 +75,14 @@ def purge_signed_reviews() -> None:
             cursor.execute(f"DELETE FROM {table}")  # noqa: S608 - fixed table names
 
 
+def downloaded_csv(page: Page, path: Path) -> list[list[str]]:
+    """Click the page's "Download CSV" link, save the file to `path` and read its rows."""
+    with page.expect_download() as download:
+        page.get_by_role("link", name="Download CSV").click()
+    download.value.save_as(path)
+    return list(csv.reader(path.open(newline="")))
+
+
 def shot(page: Page, name: str) -> None:
     SHOTS.mkdir(parents=True, exist_ok=True)
     page.screenshot(path=str(SHOTS / f"{name}.png"), full_page=True)
@@ -134,11 +142,7 @@ def test_the_meeting_flow(browser: Browser, live_server, meeting: None, tmp_path
     page.get_by_label("Severity").select_option("high")
     expect(page.locator("#finding-table")).to_contain_text("high")
     shot(page, "07-findings")
-    with page.expect_download() as download:
-        page.get_by_role("link", name="Download CSV").click()
-    path = tmp_path / "findings.csv"
-    download.value.save_as(path)
-    table = list(csv.reader(path.open(newline="")))
+    table = downloaded_csv(page, tmp_path / "findings.csv")
     assert table[0][:3] == ["account_id", "account_name", "check_id"]
     assert {r[3] for r in table[1:]} == {"high"}
     assert len(table) - 1 == Finding.objects.filter(status="open", severity="high").count()
@@ -167,11 +171,7 @@ def test_who_has_access_where(browser: Browser, live_server, meeting: None, tmp_
     expect(page.get_by_role("heading", name=re.compile("Access: 1 IAM user"))).to_be_visible()
     expect(page.locator("tbody")).to_contain_text("AWhite")
     shot(page, "09-person")
-    with page.expect_download() as download:
-        page.get_by_role("link", name="Download CSV").click()
-    path = tmp_path / "access.csv"
-    download.value.save_as(path)
-    table = list(csv.reader(path.open(newline="")))
+    table = downloaded_csv(page, tmp_path / "access.csv")
     assert [(r[0], r[4], r[6]) for r in table[1:]] == [("1402", "111122223333", "AWhite")]
 
     page.goto(live_server.url + "/accounts/111122223333/owners/")
