@@ -31,8 +31,9 @@ run: install
 
 lint: install
 	$(VENV)/bin/ruff check .
-	$(VENV)/bin/bandit -q -r accounts audits iamwatch -x '*/migrations/*'
-	$(VENV)/bin/mypy accounts audits iamwatch
+	$(VENV)/bin/bandit -q -r staff accounts people audits reviews demo iamwatch -x '*/migrations/*'
+	$(VENV)/bin/lint-imports --no-cache
+	$(VENV)/bin/mypy staff accounts people audits reviews demo iamwatch
 
 test: install lint
 	$(PY) -m tests.run

@@ -1,24 +1,18 @@
+"""accounts: the AWS accounts of the fleet, how to reach them, and who may see which.
+
+It owns AwsAccount (a role ARN and ExternalId to assume, never a long-lived secret), STS sessions and the
+connection test, AWS Organizations discovery (`add_account`, `sync_organization`), the naming standard each
+account's IAM users are held to (presets, custom rules and exemptions: the account names its standard and
+`add_account --naming-standard` sets it, so the standards live here, below people and audits that read them),
+and account scopes (`scope_user`): the accounts a staff login may see, loaded with the login by
+accounts.backends. It imports staff only.
+"""
+
 from __future__ import annotations
 
-from typing import Any
-
 from django.apps import AppConfig
-from django.db.models.signals import post_migrate
-
-
-def _sync_roles(**kwargs: Any) -> None:
-    from accounts.roles import roles_sync
-
-    roles_sync()
 
 
 class AccountsConfig(AppConfig):
     name = "accounts"
     verbose_name = "AWS accounts"
-
-    def ready(self) -> None:
-        # Permissions exist only after migrate: the role groups are set up then (not domain flow),
-        # once the last app (audits, after accounts and django_celery_beat) has its permissions.
-        from django.apps import apps
-
-        post_migrate.connect(_sync_roles, sender=apps.get_app_config("audits"), dispatch_uid="iamwatch-roles")

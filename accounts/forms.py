@@ -1,4 +1,4 @@
-"""Forms for naming standards, exemptions, owner links and the people directory upload."""
+"""Forms for naming standards, their exemptions and an account's choice of standard."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ from typing import Any
 
 from django import forms
 
-from accounts.models import NamingStandard, Person, user_name_validator
+from accounts.models import NamingStandard, user_name_validator
 from accounts.naming import NamingRuleError, compile_rule
 
 
@@ -41,23 +41,6 @@ class ExemptionForm(forms.Form):
         if not reason:
             raise forms.ValidationError("an exemption needs a reason")
         return str(reason)
-
-
-class OwnerLinkForm(forms.Form):
-    user_name = forms.CharField(max_length=64, validators=[user_name_validator])
-    employee_id = forms.CharField(max_length=64, label="Owner's employee id")
-    reason = forms.CharField(required=False, max_length=500)
-
-    def clean_employee_id(self) -> Person:
-        employee_id = self.cleaned_data["employee_id"].strip()
-        person = Person.objects.filter(employee_id__iexact=employee_id).first()
-        if person is None:
-            raise forms.ValidationError(f"nobody in the people directory has employee id {employee_id}")
-        return person
-
-
-class DirectoryUploadForm(forms.Form):
-    file = forms.FileField(label="HR export (CSV: employee_id, first_name, last_name, email, active)")
 
 
 class AccountStandardForm(forms.Form):

@@ -2,10 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from django.conf import settings
-from django.core.exceptions import PermissionDenied
 from django.core.validators import RegexValidator
 from django.db import models
 
@@ -84,44 +81,6 @@ class AwsAccount(models.Model):
         return f"{self.name} ({self.account_id})"
 
 
-class Person(models.Model):
-    """One person of the people directory, as the HR system's CSV export last said."""
-
-    employee_id = models.CharField(max_length=64, unique=True)
-    first_name = models.CharField(max_length=100)
-    last_name = models.CharField(max_length=100)
-    email = models.EmailField(blank=True)
-    active = models.BooleanField(default=True, help_text="false once the person has left")
-    updated_at = models.DateTimeField(auto_now=True)
-
-    class Meta:
-        ordering = ["last_name", "first_name", "employee_id"]
-
-    def __str__(self) -> str:
-        return f"{self.first_name} {self.last_name} ({self.employee_id})"
-
-    @property
-    def full_name(self) -> str:
-        return f"{self.first_name} {self.last_name}".strip()
-
-
-class OwnerLink(models.Model):
-    """An IAM user tied to its owner by hand, where the naming standard cannot tell (or tells wrong)."""
-
-    account = models.ForeignKey(AwsAccount, on_delete=models.CASCADE, related_name="owner_links")
-    user_name = models.CharField(max_length=64, validators=[user_name_validator])
-    person = models.ForeignKey(Person, on_delete=models.CASCADE, related_name="owner_links")
-    reason = models.TextField(blank=True)
-    linked_by = models.CharField(max_length=150)
-    linked_at = models.DateTimeField(auto_now_add=True)
-
-    class Meta:
-        constraints = [models.UniqueConstraint(fields=["account", "user_name"], name="one_owner_link_per_user")]
-
-    def __str__(self) -> str:
-        return f"{self.user_name} in {self.account.account_id} -> {self.person}"
-
-
 class AccountScope(models.Model):
     """Restricts a user to some accounts: with a scope, every page shows only its accounts (none if it is
     empty); without one, a user sees every account their role reads."""
@@ -132,39 +91,3 @@ class AccountScope(models.Model):
 
     def __str__(self) -> str:
         return f"account scope of {self.user}"
-
-
-class AppendOnly(models.Model):
-    """A record written once: saving an existing row or deleting one is refused (say why in `refusal`)."""
-
-    refusal = "this record is written once"
-
-    class Meta:
-        abstract = True
-
-    def save(self, *args: Any, **kwargs: Any) -> None:
-        if self.pk is not None:
-            raise PermissionDenied(f"{self.refusal}: it is never edited")
-        super().save(*args, **kwargs)
-
-    def delete(self, *args: Any, **kwargs: Any) -> tuple[int, dict[str, int]]:
-        raise PermissionDenied(f"{self.refusal}: it is never deleted")
-
-
-class ChangeRecord(AppendOnly):
-    """The audit trail: who changed what, when, with the values before and after. Written once, never edited."""
-
-    refusal = "the audit trail is append-only"
-
-    at = models.DateTimeField(auto_now_add=True, db_index=True)
-    actor = models.CharField(max_length=150, help_text="user name, or the command that made the change")
-    action = models.CharField(max_length=64, help_text="e.g. naming_standard.changed")
-    target = models.CharField(max_length=300)
-    before = models.JSONField(null=True, blank=True)
-    after = models.JSONField(null=True, blank=True)
-
-    class Meta:
-        ordering = ["-at", "-pk"]
-
-    def __str__(self) -> str:
-        return f"{self.at:%Y-%m-%d %H:%M} {self.actor} {self.action} {self.target}"

@@ -1,15 +1,16 @@
-"""Reads of accounts, naming standards and the people directory."""
+"""Reads of accounts and who may see them (account scopes), and of the naming standards they are held to."""
 
 from __future__ import annotations
 
 from typing import TypeVar
 
 from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
-from django.db.models import Model, QuerySet
+from django.db.models import Model, Q, QuerySet
+from django.http import HttpRequest
+from django.shortcuts import get_object_or_404
 
-from accounts.models import AccountScope, AwsAccount, NamingExemption, NamingStandard, OwnerLink, Person
+from accounts.models import AccountScope, AwsAccount, NamingExemption, NamingStandard
 from accounts.naming import NO_STANDARD, NamingRule
-from accounts.people import PeopleIndex, PersonFacts, people_index
 
 _M = TypeVar("_M", bound=Model)
 
@@ -90,35 +91,14 @@ def account_naming_rule(*, account: AwsAccount) -> NamingRule:
     return standard_rule(account_standard(account=account))
 
 
-def person_facts(person: Person) -> PersonFacts:
-    return PersonFacts(person.pk, person.employee_id, person.first_name, person.last_name, person.email, person.active)
+def account_or_404(request: HttpRequest, account_id: str) -> AwsAccount:
+    """The account with this id if the reader may see it; to a user scoped to other accounts it does not exist."""
+    return get_object_or_404(visible_accounts(request.user).select_related("naming_standard"), account_id=account_id)
 
 
-PERSON_FIELDS = ("pk", "employee_id", "first_name", "last_name", "email", "active")
-
-
-def directory_people() -> list[PersonFacts]:
-    """The whole people directory, as the owner matching reads it."""
-    return [PersonFacts(*row) for row in Person.objects.values_list(*PERSON_FIELDS)]
-
-
-def directory_loaded() -> bool:
-    return Person.objects.exists()
-
-
-def people_index_for(*, account: AwsAccount, standard: NamingStandard | None = None) -> PeopleIndex | None:
-    """Who owns which user of this account; None when no people directory is loaded (the owner checks stay silent)."""
-    people = directory_people()
-    if not people:
-        return None
-    if standard is None:
-        standard = account_standard(account=account)
-    links = [
-        (link.user_name, person_facts(link.person)) for link in OwnerLink.objects.filter(account=account).select_related("person")
-    ]
-    return people_index(
-        people,
-        preset=standard.preset if standard else "",
-        company_initials=standard.company_initials if standard else "",
-        links=links,
-    )
+def accounts_under(standard: NamingStandard | None, *, is_default: bool) -> QuerySet[AwsAccount]:
+    """The active accounts a standard applies to: its own, and those without one when it is the default."""
+    scope = Q(naming_standard=standard) if standard is not None and standard.pk else Q(pk__in=[])
+    if is_default:
+        scope |= Q(naming_standard__isnull=True)
+    return AwsAccount.objects.filter(scope, is_active=True)

@@ -1,3 +1,5 @@
+"""Runs, findings and the fleet schedule in the admin (the schedule never faster than AWS regenerates a report)."""
+
 from __future__ import annotations
 
 from typing import Any
@@ -8,9 +10,9 @@ from django.core.exceptions import ValidationError
 from django_celery_beat.admin import PeriodicTaskAdmin, PeriodicTaskForm
 from django_celery_beat.models import PeriodicTask
 
-from accounts.admin import ReadOnlyAdmin, TrailedAdmin
-from audits.models import AuditRun, Disposition, Finding, Review, SignOff
+from audits.models import AuditRun, Finding
 from audits.schedule import FLEET_TASK, crontab_min_gap, interval_gap, too_frequent
+from staff.admin import TrailedAdmin
 
 
 class FleetScheduleForm(PeriodicTaskForm):
@@ -62,18 +64,3 @@ class FindingAdmin(admin.ModelAdmin):
         return False
 
 
-@admin.register(Review)
-class ReviewAdmin(ReadOnlyAdmin):
-    list_display = ("title", "period_start", "period_end", "status", "created_by", "created_at")
-
-
-@admin.register(Disposition)
-class DispositionAdmin(ReadOnlyAdmin):
-    list_display = ("review", "finding", "kind", "decided_by", "decided_at")
-
-
-@admin.register(SignOff)
-class SignOffAdmin(ReadOnlyAdmin):
-    """Sign-offs are never edited or deleted, here or anywhere (the model and the database refuse too)."""
-
-    list_display = ("review", "signed_by", "prepared_by", "signed_at", "corrects", "snapshot_sha256")

@@ -1,23 +1,30 @@
-"""Reads for audits: findings, runs and the overview."""
+"""Reads for audits: findings, runs, the overview, and the IAM users of an account or a person with their owners."""
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from typing import TypeVar
 
 from django.db.models import Case, Count, Exists, Model, OuterRef, Q, QuerySet, Subquery, Value, When
+from django.db.models.functions import Lower
 
-from accounts.models import AwsAccount
-from accounts.selectors import every_account, in_accounts
+from accounts.models import AwsAccount, NamingStandard
+from accounts.naming import NamingRule
+from accounts.selectors import default_standard, in_accounts
 from audits.checks import Severity
-from audits.models import AuditRun, Finding, FindingEvent, FindingStatus, PrincipalState, Review, RootUsageEvent, SignOff
+from audits.models import AuditRun, Finding, FindingEvent, FindingStatus, PrincipalState, RootUsageEvent
+from audits.report import ROOT_USER
+from people.matching import Owner, PeopleIndex, PersonFacts, people_index, standard_name
+from people.models import OwnerLink, Person
+from people.selectors import directory_people, person_facts
 
 _M = TypeVar("_M", bound=Model)
 STATUS_FILTERS = ("open", "resolved", "accepted", "all")
 
 
-def finding_list(*, account: AwsAccount | None = None, status: str = "open") -> QuerySet[Finding]:
+def account_findings(*, account: AwsAccount | None = None, status: str = "open") -> QuerySet[Finding]:
     """Findings in a stable order (account, check, principal), filtered by account and status ('all' for every status)."""
     if status not in STATUS_FILTERS:
         raise ValueError(f"unknown status {status!r} (choose from {', '.join(STATUS_FILTERS)})")
@@ -46,23 +53,7 @@ def account_root_usage(*, account: AwsAccount) -> QuerySet[RootUsageEvent]:
     return RootUsageEvent.objects.filter(account=account).select_related("first_seen_run").order_by("-used_at")
 
 
-# --- The review-meeting dashboard -------------------------------------------------------------
-REVIEW_WINDOW = timedelta(days=30)
 SORTS = ("worst", "name", "environment", "age")
-
-
-def visible_reviews(within: QuerySet[AwsAccount]) -> QuerySet[Review]:
-    """The reviews all of whose accounts are in `within` (those the reader may see): a review that covers
-    an account hidden from the reader is hidden as a whole, evidence pack and sign-off included."""
-    if every_account(within):
-        return Review.objects.all()
-    return Review.objects.exclude(accounts__in=AwsAccount.objects.exclude(pk__in=within))
-
-
-def review_since(*, now: datetime) -> datetime:
-    """Since the last review: the latest sign-off, or 30 days back before the first one."""
-    last = SignOff.objects.order_by("-signed_at").values_list("signed_at", flat=True).first()
-    return last if last is not None else now - REVIEW_WINDOW
 
 
 @dataclass(frozen=True, slots=True)
@@ -303,3 +294,85 @@ def admins_with_mfa(*, account: AwsAccount, names: list[str]) -> set[str]:
             "name", flat=True
         )
     )
+
+
+def current_users(accounts: QuerySet[AwsAccount]) -> QuerySet[PrincipalState]:
+    """Every IAM user in the latest report of these accounts (root excluded)."""
+    states = in_accounts(PrincipalState.objects.filter(valid_to__isnull=True).exclude(name=ROOT_USER), accounts)
+    return states.select_related("account").order_by("account__name", "account__account_id", "name")
+
+
+def standard_preview(*, rule: NamingRule, accounts: QuerySet[AwsAccount]) -> list[PrincipalState]:
+    """The current users of these accounts that the rule would flag (exempted names excepted)."""
+    return [s for s in current_users(accounts) if not rule.fits(s.name) and rule.exemption(s.name) is None]
+
+
+def _standards(accounts: Iterable[AwsAccount]) -> dict[int, NamingStandard | None]:
+    fallback = default_standard()
+    return {a.pk: a.naming_standard if a.naming_standard_id else fallback for a in accounts}
+
+
+class _Indexes:
+    """One PeopleIndex per naming standard, plus every account's hand-made links; built lazily."""
+
+    def __init__(self, people: list[PersonFacts], standards: dict[int, NamingStandard | None]) -> None:
+        self.people = people
+        self.standards = standards
+        self._by_standard: dict[int | None, PeopleIndex] = {}
+        by_pk = {p.person_id: p for p in people}
+        self.links: dict[tuple[int, str], Owner] = {}
+        for account_id, user_name, person_id in OwnerLink.objects.values_list("account_id", "user_name", "person_id"):
+            self.links[(account_id, user_name.casefold())] = by_pk[person_id].owner("linked by hand")
+
+    def resolve(self, account_pk: int, user_name: str) -> tuple[Owner, ...]:
+        link = self.links.get((account_pk, user_name.casefold()))
+        if link is not None:
+            return (link,)
+        standard = self.standards.get(account_pk)
+        key = standard.pk if standard is not None else None
+        index = self._by_standard.get(key)
+        if index is None:
+            index = people_index(
+                self.people,
+                preset=standard.preset if standard else "",
+                company_initials=standard.company_initials if standard else "",
+            )
+            self._by_standard[key] = index
+        return index.resolve(user_name)
+
+
+@dataclass(frozen=True, slots=True)
+class AccessRow:
+    state: PrincipalState
+    owners: tuple[Owner, ...]
+
+    @property
+    def owner(self) -> Owner | None:
+        return self.owners[0] if len(self.owners) == 1 else None
+
+
+def access_rows(accounts: QuerySet[AwsAccount]) -> Iterator[AccessRow]:
+    """Every current IAM user of these accounts with its owner(s) in the directory."""
+    indexes = _Indexes(directory_people(), _standards(accounts.select_related("naming_standard")))
+    for state in current_users(accounts).iterator(chunk_size=2000):
+        yield AccessRow(state, indexes.resolve(state.account_id, state.name))
+
+
+def person_access(*, person: Person, within: QuerySet[AwsAccount]) -> list[AccessRow]:
+    """Every current IAM user this person owns, across the accounts of `within` (those the reader may see).
+
+    One query for the candidates: the names the person's users may have (under each standard in use,
+    their e-mail, their hand-made links), case-insensitively; each candidate is then resolved as the
+    checks do, so that a name two people fit, or a user linked to somebody else, is not theirs.
+    """
+    facts = person_facts(person)
+    standards = _standards(within.select_related("naming_standard"))
+    names = {facts.email.casefold()} if facts.email else set()
+    for standard in {s for s in standards.values() if s is not None}:
+        names.add(standard_name(facts, standard.preset, standard.company_initials).casefold())
+    names |= {u.casefold() for u in OwnerLink.objects.filter(person=person).values_list("user_name", flat=True)}
+    names.discard("")
+    candidates = current_users(within).annotate(lower_name=Lower("name")).filter(lower_name__in=names)
+    indexes = _Indexes(directory_people(), standards)
+    rows = [AccessRow(s, indexes.resolve(s.account_id, s.name)) for s in candidates]
+    return [r for r in rows if r.owner is not None and r.owner.person_id == person.pk]

@@ -19,7 +19,7 @@ from django.db.models import Max
 from django.utils import timezone
 
 from accounts.models import AwsAccount
-from accounts.selectors import account_standard, people_index_for, standard_rule
+from accounts.selectors import account_standard, standard_rule
 from audits.alerts import alerts_for_run
 from audits.bulk import insert_rows, paused_gc
 from audits.checks import CHECKS_BY_ID, ApiFacts, CheckContext, Result, Thresholds, checks_for, evaluate_report
@@ -35,6 +35,7 @@ from audits.models import (
     StoredReport,
 )
 from audits.report import CredentialReport, ReportError, ReportRow, parse_report
+from people.selectors import people_index_for
 
 # Clock skew tolerated between a stated report time and this machine's clock.
 FUTURE_SKEW = timedelta(minutes=5)

@@ -6,7 +6,6 @@ import logging
 
 from celery import shared_task
 from django.conf import settings
-from django.utils import timezone
 from kombu.exceptions import OperationalError
 
 from audits.models import AuditRun, RunStatus
@@ -78,9 +77,3 @@ def reap_stale_runs() -> int:
     return runs_reap_stale()
 
 
-@shared_task(name="audits.expire_acceptances")
-def expire_acceptances() -> int:
-    """Reopen accepted findings whose acceptance ran out (hourly, so the next review sees them)."""
-    from audits.reviews import acceptances_expire
-
-    return acceptances_expire(now=timezone.now())

@@ -1,24 +1,60 @@
-"""The account page, its CSV exports and raw reports. Every view needs a login (middleware)."""
+"""The meeting's dashboard pages: overview, findings, finding, account, user, changes since the last review, alerts,
+run now and run progress, the practice.
+
+Every table here has a CSV of exactly its rows with the same filters (`?format=csv`), streamed; htmx requests get
+the table partial only. Every view needs a login (middleware) and a role (reader_required or a permission)."""
 
 from __future__ import annotations
 
 import gzip
-from datetime import timedelta
+from collections.abc import Iterable, Sequence
+from datetime import datetime, timedelta
 
 from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth.decorators import permission_required
+from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse, StreamingHttpResponse
-from django.shortcuts import get_object_or_404, render
+from django.http.response import HttpResponseBase
+from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
-from django.views.decorators.http import require_GET
+from django.views.decorators.http import require_GET, require_POST
 
 from accounts.models import NamingExemption
-from accounts.roles import account_or_404, reader_required
-from accounts.selectors import account_standard, in_accounts, standard_rule, visible_accounts
+from accounts.selectors import (
+    account_or_404,
+    account_scope,
+    account_standard,
+    in_accounts,
+    standard_rule,
+    visible_accounts,
+)
 from audits.charts import root_usage_timeline
 from audits.checks import CHECKS_BY_ID
-from audits.export import ROOT_USAGE_HEADER, csv_response, root_usage_row
-from audits.models import AuditRun
-from audits.selectors import STATUS_FILTERS, account_root_usage, account_runs, account_sections, admins_with_mfa, finding_list
+from audits.export import FINDINGS_HEADER, ROOT_USAGE_HEADER, finding_row, root_usage_row
+from audits.forms import FindingFilterForm, OverviewForm, SinceForm
+from audits.models import Alert, AuditRun, Finding, PrincipalState
+from audits.runs import ACTIVE, fleet_request, run_request
+from audits.selectors import (
+    STATUS_FILTERS,
+    FindingFilters,
+    account_findings,
+    account_root_usage,
+    account_runs,
+    account_sections,
+    admins_with_mfa,
+    changes_since,
+    finding_history,
+    finding_search,
+    group_by_environment,
+    overview_accounts,
+    principal_states,
+)
+from audits.tasks import QueueUnavailable, enqueue_run
+from reviews.selectors import review_cadence, review_since
+from staff.export import csv_response
+from staff.forms import start_of_day
+from staff.roles import RUN_PERMISSION, reader_required
 
 RUNS_HEADER = (
     "run_id",
@@ -48,7 +84,7 @@ def _status(request: HttpRequest) -> str:
 def account_detail(request: HttpRequest, account_id: str) -> HttpResponse:
     account = account_or_404(request, account_id)
     status = _status(request)
-    findings = finding_list(account=account, status=status).select_related("last_run")
+    findings = account_findings(account=account, status=status).select_related("last_run")
     now = timezone.now()
     root_usage = list(account_root_usage(account=account).filter(used_at__gte=now - timedelta(days=365)))
     standard = account_standard(account=account)
@@ -119,3 +155,272 @@ def run_report(request: HttpRequest, run_id: int) -> HttpResponse:
     response = HttpResponse(gzip.decompress(bytes(run.report.compressed)), content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = f'attachment; filename="credential_report_{run.account.account_id}_run{run.pk}.csv"'
     return response
+
+
+@require_GET
+@reader_required
+def practice(request: HttpRequest) -> HttpResponse:
+    """The practice the checks stand for: one user per person, naming, no shared logins, read-only then assume a role."""
+    return render(request, "audits/practice.html")
+
+
+PAGE_SIZE = 50
+
+
+OVERVIEW_HEADER = (
+    "account_id", "account_name", "environment", "last_report_at", "last_run_status", "open_critical", "open_high",
+    "open_medium", "open_low", "open_total", "new_since", "root_used_since", "since",
+)  # fmt: skip
+
+
+HISTORY_HEADER = ("finding_id", "account_id", "check_id", "principal", "event", "report_generated_at", "run_id")
+
+
+STATE_HEADER = (
+    "account_id", "principal", "valid_from", "valid_to", "password_enabled", "password_last_used", "mfa_active",
+    "key1_active", "key1_last_rotated", "key1_last_used", "key2_active", "key2_last_rotated", "key2_last_used", "changes",
+)  # fmt: skip
+
+
+USER_HEADER = ("account_id", "principal", "arn", "at")
+
+
+def wants_csv(request: HttpRequest) -> bool:
+    return request.GET.get("format") == "csv"
+
+
+def _since(value: object) -> datetime:
+    return start_of_day(value) or review_since(now=timezone.now())
+
+
+def _page(request: HttpRequest, template: str, partial: str, context: dict[str, object]) -> HttpResponse:
+    return render(request, partial if request.headers.get("HX-Request") else template, context)
+
+
+@require_GET
+@reader_required
+def overview(request: HttpRequest) -> HttpResponseBase:
+    form = OverviewForm(request.GET)
+    data = form.cleaned_data if form.is_valid() else {}
+    since = _since(data.get("since"))
+    accounts = overview_accounts(
+        within=visible_accounts(request.user),
+        since=since,
+        environment=data.get("environment", ""),
+        q=data.get("q", ""),
+        sort=data.get("sort") or "worst",
+    )
+    if wants_csv(request):
+        rows = (
+            (a.account_id, a.name, a.environment, a.last_success_at, a.last_run_status or "", a.open_critical, a.open_high, a.open_medium,
+             a.open_low, a.open_total, a.new_since, "yes" if a.root_used_since else "no", since)
+            for a in accounts
+        )  # fmt: skip
+        return csv_response(OVERVIEW_HEADER, rows, "iamwatch-overview.csv")
+    environments = sorted({a.environment for a in accounts if a.environment})
+    context = {
+        "form": form,
+        "groups": group_by_environment(accounts),
+        "since": since,
+        "environments": environments,
+        "count": len(accounts),
+        "cadence": review_cadence(now=timezone.now()),
+        "scope": account_scope(request.user),
+    }
+    return _page(request, "audits/overview.html", "audits/partials/overview_table.html", context)
+
+
+@require_GET
+@reader_required
+def finding_list(request: HttpRequest) -> HttpResponseBase:
+    form = FindingFilterForm(request.GET)
+    if not form.is_valid():
+        return _page(request, "audits/finding_list.html", "audits/partials/finding_table.html", {"form": form, "page": None})
+    findings = finding_search(form.filters(), within=visible_accounts(request.user))
+    if wants_csv(request) or request.resolver_match.url_name == "findings-csv":  # type: ignore[union-attr]
+        return csv_response(
+            FINDINGS_HEADER, (finding_row(f) for f in findings.iterator(chunk_size=2000)), "iamwatch-findings.csv"
+        )
+    # The page shows no run columns: leave the run joins to the CSV.
+    page = Paginator(findings.select_related(None).select_related("account"), PAGE_SIZE).get_page(request.GET.get("page"))
+    query = request.GET.copy()
+    query.pop("page", None)
+    context = {"form": form, "page": page, "query": query.urlencode(), "checks": CHECKS_BY_ID}
+    return _page(request, "audits/finding_list.html", "audits/partials/finding_table.html", context)
+
+
+@require_GET
+@reader_required
+def finding_detail(request: HttpRequest, finding_id: int) -> HttpResponseBase:
+    findings = in_accounts(Finding.objects.all(), visible_accounts(request.user))
+    finding = get_object_or_404(findings.select_related("account", "first_run", "last_run", "resolved_run"), pk=finding_id)
+    history = list(finding_history(finding=finding))
+    if wants_csv(request):
+        rows = (
+            (finding.pk, finding.account.account_id, finding.check_id, finding.principal, e.kind, e.at, e.run_id) for e in history
+        )
+        return csv_response(HISTORY_HEADER, rows, f"iamwatch-finding-{finding.pk}-history.csv")
+    return render(
+        request,
+        "audits/finding_detail.html",
+        {
+            "finding": finding,
+            "check": CHECKS_BY_ID.get(finding.check_id),
+            "history": history,
+            "decisions": finding.dispositions.select_related("review").order_by("-review__period_end", "-pk"),
+        },
+    )
+
+
+def state_changes(states: list[PrincipalState]) -> list[tuple[PrincipalState, list[str]]]:
+    """Each state with what changed from the one before, in words."""
+    described: list[tuple[PrincipalState, list[str]]] = []
+    previous = None
+    for state in states:
+        if previous is None:
+            changes = ["first seen"]
+        else:
+            changes = []
+            if state.mfa_active != previous.mfa_active:
+                changes.append("MFA enabled" if state.mfa_active else "MFA removed")
+            if state.password_enabled != previous.password_enabled:
+                changes.append("console password added" if state.password_enabled else "console password removed")
+            if state.password_last_used != previous.password_last_used and state.password_last_used:
+                changes.append(f"console login {state.password_last_used:%Y-%m-%d}")
+            for n in (1, 2):
+                now_active, was_active = getattr(state, f"key{n}_active"), getattr(previous, f"key{n}_active")
+                rotated, was_rotated = getattr(state, f"key{n}_last_rotated"), getattr(previous, f"key{n}_last_rotated")
+                if now_active and not was_active:
+                    changes.append(f"key {n} activated")
+                elif was_active and not now_active:
+                    changes.append(f"key {n} deactivated or removed")
+                elif now_active and rotated != was_rotated:
+                    changes.append(f"key {n} rotated")
+                used, was_used = getattr(state, f"key{n}_last_used"), getattr(previous, f"key{n}_last_used")
+                if used and used != was_used:
+                    changes.append(f"key {n} used {used:%Y-%m-%d}")
+            if not changes:
+                changes = ["other details changed"]
+        described.append((state, changes))
+        previous = state
+    return described
+
+
+@require_GET
+@reader_required
+def principal_detail(request: HttpRequest, account_id: str, name: str) -> HttpResponseBase:
+    account = account_or_404(request, account_id)
+    timeline = state_changes(principal_states(account=account, name=name))
+    if not timeline:
+        raise Http404("no such principal in this account")
+    if wants_csv(request):
+        rows = (
+            (account.account_id, s.name, s.valid_from, s.valid_to, s.password_enabled, s.password_last_used, s.mfa_active, s.key1_active,
+             s.key1_last_rotated, s.key1_last_used, s.key2_active, s.key2_last_rotated, s.key2_last_used, "; ".join(changes))
+            for s, changes in timeline
+        )  # fmt: skip
+        return csv_response(STATE_HEADER, rows, f"iamwatch-{account.account_id}-{name}-history.csv")
+    findings = finding_search(
+        FindingFilters(account=account.account_id, user=name, status="all"), within=visible_accounts(request.user)
+    )
+    context = {
+        "account": account,
+        "name": name,
+        "timeline": list(reversed(timeline)),
+        "current": timeline[-1][0],
+        "findings": findings,
+    }
+    return render(request, "audits/principal_detail.html", context)
+
+
+@require_GET
+@reader_required
+def changes(request: HttpRequest) -> HttpResponseBase:
+    form = SinceForm(request.GET)
+    data = form.cleaned_data if form.is_valid() else {}
+    since = _since(data.get("since"))
+    account = account_or_404(request, data["account"]) if data.get("account") else None
+    found = changes_since(since=since, account=account, within=visible_accounts(request.user))
+    table = request.GET.get("table", "")
+    rows: Iterable[Sequence[object]]
+    if wants_csv(request):
+        if table == "findings":
+            rows = (
+                (e.finding_id, e.finding.account.account_id, e.finding.check_id, e.finding.principal, e.kind, e.at, e.run_id)
+                for e in found.findings
+            )
+            return csv_response(HISTORY_HEADER, rows, "iamwatch-changes-findings.csv")
+        if table in ("new_users", "removed_users"):
+            states = found.new_users if table == "new_users" else found.removed_users
+            rows = ((s.account.account_id, s.name, s.arn, s.valid_from if table == "new_users" else s.valid_to) for s in states)
+            return csv_response(USER_HEADER, rows, f"iamwatch-changes-{table}.csv")
+        if table == "root":
+            return csv_response(ROOT_USAGE_HEADER, map(root_usage_row, found.root_events), "iamwatch-changes-root.csv")
+        raise Http404("unknown table")
+    return render(
+        request,
+        "audits/changes.html",
+        {"form": form, "since": since, "changes": found, "account": account, "query": request.GET.urlencode()},
+    )
+
+
+ALERT_HEADER = ("created_at", "account_id", "kind", "subject", "recipients", "sent_at", "error", "run_id")
+
+
+@require_GET
+@reader_required
+def alert_list(request: HttpRequest) -> HttpResponseBase:
+    alerts = (
+        in_accounts(Alert.objects.all(), visible_accounts(request.user)).select_related("account").order_by("-created_at", "-pk")
+    )
+    if wants_csv(request):
+        rows = (
+            (a.created_at, a.account.account_id, a.kind, a.subject, a.recipients, a.sent_at, a.error, a.run_id)
+            for a in alerts.iterator()
+        )
+        return csv_response(ALERT_HEADER, rows, "iamwatch-alerts.csv")
+    page = Paginator(alerts, PAGE_SIZE).get_page(request.GET.get("page"))
+    return render(request, "audits/alert_list.html", {"page": page})
+
+
+@require_POST
+@permission_required(RUN_PERMISSION, raise_exception=True)
+def run_now(request: HttpRequest, account_id: str) -> HttpResponse:
+    account = account_or_404(request, account_id)
+    run = run_request(account=account, requested_by=request.user.get_username())
+    try:
+        enqueue_run(run)
+    except QueueUnavailable as exc:
+        messages.error(request, f"{exc}. The dashboard still works; try again when the broker is back.")
+    else:
+        messages.success(request, f"Run {run.pk} for {account.name} is queued.")
+    return redirect("audits:account-detail", account_id=account.account_id)
+
+
+@require_POST
+@permission_required(RUN_PERMISSION, raise_exception=True)
+def run_all(request: HttpRequest) -> HttpResponse:
+    # "All" is every active account the user may see.
+    accounts = list(visible_accounts(request.user).filter(is_active=True))
+    result = fleet_request(requested_by=request.user.get_username(), force=True, accounts=accounts)
+    queued = 0
+    for run in result.runs:
+        try:
+            enqueue_run(run)
+            queued += 1
+        except QueueUnavailable as exc:
+            messages.error(request, f"{exc}. The dashboard still works; try again when the broker is back.")
+            break
+    if queued:
+        messages.success(request, f"{queued} run(s) queued.")
+    return redirect("audits:overview")
+
+
+@require_GET
+@reader_required
+def runs_partial(request: HttpRequest, account_id: str) -> HttpResponse:
+    """The run table alone, for htmx polling while a run is pending or running."""
+    account = account_or_404(request, account_id)
+    runs = list(account_runs(account=account))
+    active = any(r.status in ACTIVE for r in runs)
+    return render(request, "audits/partials/runs.html", {"account": account, "runs": runs, "active": active})

@@ -152,8 +152,9 @@ def measure() -> None:
     # and a review open over the whole fleet.
     from datetime import date
 
-    from accounts.models import AwsAccount, OwnerLink, Person
-    from audits.reviews import review_open
+    from accounts.models import AwsAccount
+    from people.models import OwnerLink, Person
+    from reviews.services import review_open
 
     Person.objects.bulk_create(
         [

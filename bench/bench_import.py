@@ -73,9 +73,9 @@ def main() -> None:
     from django.db import connection
 
     from accounts.services import account_create
-    from audits.demo import simulate_account
     from audits.models import Finding, PrincipalState
     from audits.services import report_import
+    from demo.simulator import simulate_account
 
     call_command("migrate", verbosity=0)
     # Some simulated people leave during the year: simulate more, then keep exactly USERS present at T.

@@ -36,8 +36,13 @@ INSTALLED_APPS = [
     "django_otp",
     "django_otp.plugins.otp_totp",
     "django_otp.plugins.otp_static",
+    # IAMWatch's apps, bottom layer first: each imports only the apps listed before it (README, Layout).
+    "staff",
     "accounts",
+    "people",
     "audits",
+    "reviews",
+    "demo",
 ]
 
 MIDDLEWARE = [
@@ -52,7 +57,7 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.LoginRequiredMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     # Reviewers and admins pass a second factor before any page (the admin included).
-    "accounts.twofactor.TwoFactorMiddleware",
+    "staff.twofactor.TwoFactorMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "csp.middleware.CSPMiddleware",
     # Login throttling; last, as django-axes asks.

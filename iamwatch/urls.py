@@ -5,9 +5,10 @@ from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_not_required
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect
-from django.urls import include, path
+from django.urls import include, path, re_path
+from django.views.generic import RedirectView
 
-from accounts import twofactor
+from staff import twofactor
 
 
 @login_not_required
@@ -17,12 +18,24 @@ def admin_login(request: HttpRequest) -> HttpResponse:
     return redirect(f"/login/?{query}" if query else "/login/")
 
 
+# Admin pages of models that moved to an app of their own keep answering at their old address.
+MOVED_ADMIN = [
+    (r"^admin/accounts/(?P<model>changerecord)/(?P<rest>.*)$", "staff"),
+    (r"^admin/accounts/(?P<model>person|ownerlink)/(?P<rest>.*)$", "people"),
+    (r"^admin/audits/(?P<model>review|disposition|signoff|calendarfeed)/(?P<rest>.*)$", "reviews"),
+]
+
 urlpatterns = [
+    *(re_path(old, RedirectView.as_view(url=f"/admin/{new}/%(model)s/%(rest)s", query_string=True)) for old, new in MOVED_ADMIN),
     path("login/", auth_views.LoginView.as_view(), name="login"),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("account/2fa/setup/", twofactor.setup, name="two-factor-setup"),
     path("account/2fa/verify/", twofactor.verify, name="two-factor-verify"),
     path("admin/login/", admin_login),
     path("admin/", admin.site.urls),
+    path("", include("staff.urls")),
+    path("", include("accounts.urls")),
+    path("", include("people.urls")),
     path("", include("audits.urls")),
+    path("", include("reviews.urls")),
 ]

@@ -59,7 +59,7 @@ def client_for(user: User) -> Client:
     from django_otp import DEVICE_ID_SESSION_KEY
     from django_otp.plugins.otp_totp.models import TOTPDevice
 
-    from accounts.twofactor import requires_two_factor
+    from staff.twofactor import requires_two_factor
 
     client = Client()
     client.force_login(user)

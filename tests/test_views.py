@@ -11,9 +11,11 @@ from django.contrib.auth.models import User
 from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver
 
-from accounts.models import AwsAccount, NamingExemption, NamingStandard, OwnerLink, Person
-from audits.models import AuditRun, Review
+from accounts.models import AwsAccount, NamingExemption, NamingStandard
+from audits.models import AuditRun
 from audits.services import report_import
+from people.models import OwnerLink, Person
+from reviews.models import Review
 from tests.conftest import SAMPLE_T
 
 pytestmark = pytest.mark.django_db
@@ -30,7 +32,8 @@ def signed_review(account: AwsAccount) -> Review:
 
     from django.utils import timezone
 
-    from audits.reviews import Decision, disposition_set, review_open, review_sign, undecided
+    from reviews.selectors import undecided
+    from reviews.services import Decision, disposition_set, review_open, review_sign
 
     review = review_open(period_start=date(2026, 10, 1), period_end=date(2026, 10, 31), accounts=[account], actor="preparer")
     for finding in undecided(review):
@@ -77,6 +80,8 @@ def all_urls(imported: AuditRun, **overrides: str) -> list[str]:
     def walk(patterns: list[URLPattern | URLResolver], prefix: str) -> None:
         for p in patterns:
             route = str(p.pattern)
+            if route.startswith("^admin/"):  # the old admin addresses of moved models: redirects into the admin
+                continue
             if isinstance(p, URLResolver):
                 if route != "admin/":
                     walk(p.url_patterns, prefix + route)

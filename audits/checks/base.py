@@ -9,8 +9,8 @@ from enum import StrEnum
 from typing import TYPE_CHECKING
 
 from accounts.naming import NO_STANDARD, NamingRule
-from accounts.people import PeopleIndex
 from audits.report import CredentialReport
+from people.matching import PeopleIndex
 
 if TYPE_CHECKING:
     from .api import ApiFacts

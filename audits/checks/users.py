@@ -6,8 +6,8 @@ from collections.abc import Iterator
 from datetime import datetime
 
 from accounts.naming import shared_words
-from accounts.people import Owner
 from audits.report import CredentialReport
+from people.matching import Owner
 
 from .base import CheckContext, Result, Severity, check, day, older_than
 

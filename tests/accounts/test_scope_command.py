@@ -8,9 +8,10 @@ import pytest
 from django.contrib.auth.models import User
 from django.core.management import CommandError, call_command
 
-from accounts.models import AccountScope, AwsAccount, ChangeRecord
+from accounts.models import AccountScope, AwsAccount
 from accounts.selectors import visible_accounts
 from accounts.services import account_create
+from staff.models import ChangeRecord
 
 pytestmark = pytest.mark.django_db
 

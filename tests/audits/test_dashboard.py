@@ -12,9 +12,9 @@ from django.test import Client
 from django.test.utils import CaptureQueriesContext
 
 from accounts.services import account_create
-from audits.demo import daily_times, simulate_account
 from audits.models import Finding, FindingEvent, PrincipalState, RunSource
 from audits.services import report_import
+from demo.simulator import daily_times, simulate_account
 
 pytestmark = pytest.mark.django_db
 END = datetime(2026, 11, 20, 2, tzinfo=UTC)

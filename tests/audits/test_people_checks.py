@@ -8,10 +8,11 @@ from pathlib import Path
 import pytest
 from django.core.management import call_command
 
-from accounts.models import AwsAccount, NamingExemption, Person
-from accounts.services import owner_link
+from accounts.models import AwsAccount, NamingExemption
 from audits.models import Finding
 from audits.services import report_import
+from people.models import Person
+from people.services import owner_link
 from tests.conftest import SAMPLE_ACCOUNT, SAMPLE_REPORT, SAMPLE_T
 from tests.reports import build_report, root_row, user_row
 

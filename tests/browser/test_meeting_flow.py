@@ -189,7 +189,7 @@ def test_a_whole_review(browser: Browser, live_server, meeting: None, tmp_path: 
     from django_otp.oath import totp
     from django_otp.plugins.otp_totp.models import TOTPDevice
 
-    from audits.models import Review, SignOff
+    from reviews.models import Review, SignOff
 
     reviewer = member_of("reviewer", "rita")
     device = TOTPDevice.objects.create(user=reviewer, name="phone", confirmed=True)

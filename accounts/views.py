@@ -1,0 +1,118 @@
+"""Pages for the naming standards, their exemptions, an account's choice of standard, and the connection test."""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.contrib.auth.decorators import permission_required
+from django.core.exceptions import ValidationError
+from django.db.models import Prefetch
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from accounts.aws import connection_test
+from accounts.forms import AccountStandardForm, ExemptionForm, NamingStandardForm
+from accounts.models import NamingExemption, NamingStandard
+from accounts.selectors import account_or_404, accounts_under, in_accounts, standard_rule, visible_accounts
+from accounts.services import account_set_standard, exemption_add, exemption_remove, standard_save
+from audits.selectors import standard_preview
+from staff.forms import form_errors
+from staff.roles import MANAGE_PERMISSION, actor_of, reader_required
+
+
+@require_GET
+@reader_required
+def standard_list(request: HttpRequest) -> HttpResponse:
+    accounts = Prefetch("accounts", queryset=visible_accounts(request.user))
+    standards = NamingStandard.objects.order_by("-is_default", "name").prefetch_related("exemptions", accounts)
+    return render(request, "accounts/standard_list.html", {"standards": standards})
+
+
+@require_http_methods(["GET", "POST"])
+@reader_required
+def standard_edit(request: HttpRequest, standard_id: int | None = None) -> HttpResponse:
+    """Create or change a standard. "Preview" lists the current users it would flag, without saving."""
+    standard = get_object_or_404(NamingStandard, pk=standard_id) if standard_id else NamingStandard()
+    preview = None
+    can_change = request.user.has_perm("accounts.change_namingstandard" if standard_id else "accounts.add_namingstandard")
+    if request.method == "POST":
+        if not can_change:
+            return HttpResponse("You may not change naming standards.", status=403)
+        form = NamingStandardForm(request.POST, instance=standard)
+        if form.is_valid():
+            candidate: NamingStandard = form.save(commit=False)
+            if request.POST.get("action") == "preview":
+                rule = standard_rule(candidate) if candidate.pk else candidate.rule()
+                visible = visible_accounts(request.user)
+                accounts = in_accounts(accounts_under(candidate, is_default=candidate.is_default), visible, "pk")
+                if not accounts.exists():
+                    accounts = visible.filter(is_active=True)
+                preview = standard_preview(rule=rule, accounts=accounts)
+            else:
+                try:
+                    standard_save(standard=candidate, actor=actor_of(request))
+                except ValidationError as exc:
+                    form.add_error(None, exc)
+                else:
+                    messages.success(request, f"Saved the naming standard {candidate.name}; it applies from the next run.")
+                    return redirect("accounts:standard-edit", standard_id=candidate.pk)
+    else:
+        form = NamingStandardForm(instance=standard)
+    exemptions = standard.exemptions.order_by("user_name") if standard.pk else NamingExemption.objects.none()
+    context = {
+        "form": form,
+        "standard": standard,
+        "preview": preview,
+        "can_change": can_change,
+        "exemptions": exemptions,
+        "exemption_form": ExemptionForm(),
+        "accounts": in_accounts(standard.accounts.order_by("name"), visible_accounts(request.user), "pk") if standard.pk else [],
+    }
+    return render(request, "accounts/standard_edit.html", context)
+
+
+@require_POST
+@permission_required("accounts.add_namingexemption", raise_exception=True)
+def exemption_create(request: HttpRequest, standard_id: int) -> HttpResponse:
+    standard = get_object_or_404(NamingStandard, pk=standard_id)
+    form = ExemptionForm(request.POST)
+    if form.is_valid():
+        try:
+            exemption_add(standard=standard, actor=actor_of(request), **form.cleaned_data)
+        except ValidationError as exc:
+            messages.error(request, "; ".join(exc.messages))
+        else:
+            messages.success(request, f"Exempted {form.cleaned_data['user_name']} from {standard.name}.")
+    else:
+        messages.error(request, form_errors(form))
+    return redirect("accounts:standard-edit", standard_id=standard.pk)
+
+
+@require_POST
+@permission_required("accounts.delete_namingexemption", raise_exception=True)
+def exemption_delete(request: HttpRequest, exemption_id: int) -> HttpResponse:
+    exemption = get_object_or_404(NamingExemption.objects.select_related("standard"), pk=exemption_id)
+    exemption_remove(exemption=exemption, actor=actor_of(request))
+    messages.success(request, f"{exemption.user_name} is no longer exempted from {exemption.standard.name}.")
+    return redirect("accounts:standard-edit", standard_id=exemption.standard_id)
+
+
+@require_POST
+@permission_required("accounts.change_awsaccount", raise_exception=True)
+def account_standard_set(request: HttpRequest, account_id: str) -> HttpResponse:
+    account = account_or_404(request, account_id)
+    form = AccountStandardForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, "Choose one of the listed naming standards.")
+    else:
+        account_set_standard(account=account, standard=form.cleaned_data["standard"], actor=actor_of(request))
+        messages.success(request, "Naming standard changed; it applies from the next run.")
+    return redirect("people:account-owners", account_id=account.account_id)
+
+
+@require_POST
+@permission_required(MANAGE_PERMISSION, raise_exception=True)
+def test_connection(request: HttpRequest, account_id: str) -> HttpResponse:
+    account = account_or_404(request, account_id)
+    steps = connection_test(account)
+    return render(request, "accounts/test_connection.html", {"account": account, "steps": steps, "ok": all(s.ok for s in steps)})

@@ -1,0 +1,94 @@
+"""Reads of reviews: which a user may see, their findings and progress, who prepared them, the meeting cadence."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, timedelta
+
+from dateutil.relativedelta import relativedelta
+from django.conf import settings
+from django.db.models import Count, Exists, OuterRef, Q, QuerySet
+
+from accounts.models import AwsAccount
+from accounts.selectors import every_account
+from audits.models import Finding, FindingStatus
+from reviews.models import Disposition, Review, SignOff
+
+
+def visible_reviews(within: QuerySet[AwsAccount]) -> QuerySet[Review]:
+    """The reviews all of whose accounts are in `within` (those the reader may see): a review that covers
+    an account hidden from the reader is hidden as a whole, evidence pack and sign-off included."""
+    if every_account(within):
+        return Review.objects.all()
+    return Review.objects.exclude(accounts__in=AwsAccount.objects.exclude(pk__in=within))
+
+
+def review_since(*, now: datetime) -> datetime:
+    """Since the last review: the latest sign-off, or 30 days back before the first one."""
+    last = SignOff.objects.order_by("-signed_at").values_list("signed_at", flat=True).first()
+    return last if last is not None else now - REVIEW_WINDOW
+
+
+def review_findings(review: Review) -> QuerySet[Finding]:
+    """The findings the review decides: every open finding of its accounts, and those it has decided already."""
+    decided = Disposition.objects.filter(review=review, finding=OuterRef("pk"))
+    return (
+        Finding.objects.filter(account__in=review.accounts.all())
+        .filter(Q(status=FindingStatus.OPEN) | Q(Exists(decided)))
+        .select_related("account")
+        .order_by("account__name", "account__account_id", "check_id", "principal")
+    )
+
+
+def review_progress(review: Review) -> dict[int, tuple[int, int]]:
+    """Per account (pk): how many findings the review decides, and how many it has decided; one query."""
+    decided = Disposition.objects.filter(review=review, finding=OuterRef("pk"))
+    rows = (
+        review_findings(review)
+        .order_by()
+        .annotate(decided=Exists(decided))
+        .values("account_id")
+        .annotate(total=Count("pk"), done=Count("pk", filter=Q(decided=True)))
+    )
+    return {r["account_id"]: (r["total"], r["done"]) for r in rows}
+
+
+def undecided(review: Review) -> QuerySet[Finding]:
+    return review_findings(review).exclude(Exists(Disposition.objects.filter(review=review, finding=OuterRef("pk"))))
+
+
+def preparers(review: Review) -> set[str]:
+    """Who prepared the review: who opened it and who recorded its decisions."""
+    return {review.created_by, *Disposition.objects.filter(review=review).values_list("decided_by", flat=True)}
+
+
+@dataclass(frozen=True, slots=True)
+class Cadence:
+    last_signed: SignOff | None
+    due: datetime
+    overdue: bool
+
+
+def meeting_at(month: date) -> datetime:
+    """The review meeting of a month: IAMWATCH_REVIEW_MEETING_DAY at IAMWATCH_REVIEW_MEETING_TIME, UTC."""
+    hour, minute = (int(x) for x in settings.IAMWATCH_REVIEW_MEETING_TIME.split(":"))
+    return datetime(month.year, month.month, settings.IAMWATCH_REVIEW_MEETING_DAY, hour, minute, tzinfo=UTC)
+
+
+def review_cadence(*, now: datetime) -> Cadence:
+    """When the next review is due: the meeting a cadence after the last sign-off (now, if none yet)."""
+    last = SignOff.objects.order_by("-signed_at", "-pk").first()
+    if last is None:
+        return Cadence(None, now, False)
+    due = meeting_at((last.signed_at + relativedelta(months=settings.IAMWATCH_REVIEW_CADENCE_MONTHS)).date())
+    return Cadence(last, due, now > due)
+
+
+def upcoming_meetings(*, now: datetime, count: int) -> list[datetime]:
+    first = now.date().replace(day=1)
+    meetings = [meeting_at(first + relativedelta(months=i * settings.IAMWATCH_REVIEW_CADENCE_MONTHS)) for i in range(count + 1)]
+    return [m for m in meetings if m >= now - timedelta(days=1)][:count]
+
+
+# --- The review-meeting dashboard -------------------------------------------------------------
+REVIEW_WINDOW = timedelta(days=30)

@@ -1,0 +1,318 @@
+"""Review sign-off: open a review, decide every open finding, sign it off frozen; acceptances expire on their own."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import asdict, dataclass
+from datetime import UTC, date, datetime, time, timedelta
+from typing import Any
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.db import transaction
+
+import iamwatch
+from accounts.models import AwsAccount
+from audits.models import AuditRun, Finding, FindingEvent, FindingStatus, RunStatus
+from audits.services import thresholds_from_settings
+from reviews.models import Disposition, Review, SignOff
+from reviews.selectors import preparers, review_findings, undecided
+from staff.trail import record_change
+
+
+class ReviewError(ValidationError):
+    """A review action refused, with one line saying why."""
+
+
+def _day_after(d: date) -> datetime:
+    """An acceptance "until D" holds through day D (UTC) and ends at the start of the next day."""
+    return datetime.combine(d + timedelta(days=1), time(0, 0), tzinfo=UTC)
+
+
+@transaction.atomic
+def review_open(*, period_start: date, period_end: date, accounts: list[AwsAccount], actor: str, title: str = "") -> Review:
+    if period_end < period_start:
+        raise ReviewError("the period ends before it starts")
+    if not accounts:
+        raise ReviewError("a review covers at least one account")
+    review = Review.objects.create(
+        title=title
+        or f"IAM review {period_start:%B %Y}" + (f" to {period_end:%B %Y}" if period_end.month != period_start.month else ""),
+        period_start=period_start,
+        period_end=period_end,
+        created_by=actor,
+    )
+    review.accounts.set(accounts)
+    record_change(
+        actor=actor,
+        action="review.opened",
+        target=f"review {review.pk}",
+        after={
+            "title": review.title,
+            "period": f"{period_start}..{period_end}",
+            "accounts": sorted(a.account_id for a in accounts),
+        },
+    )
+    return review
+
+
+@dataclass(frozen=True, slots=True)
+class Decision:
+    kind: str
+    justification: str = ""
+    owner: str = ""
+    expires_on: date | None = None
+    ticket: str = ""
+    due_on: date | None = None
+
+
+def _decision_problem(decision: Decision, today: date) -> str:
+    kind = decision.kind
+    if kind == Disposition.Kind.ACCEPTED_RISK:
+        limit = today + timedelta(days=settings.IAMWATCH_ACCEPTANCE_MAX_DAYS)
+        if not decision.justification.strip() or not decision.owner.strip():
+            return "an accepted risk needs a justification and an owner"
+        if decision.expires_on is None:
+            return "an accepted risk needs an expiry date"
+        if not today < decision.expires_on <= limit:
+            return f"an accepted risk expires after today and at most {settings.IAMWATCH_ACCEPTANCE_MAX_DAYS} days ahead (by {limit})"
+    elif kind == Disposition.Kind.REMEDIATION_PLANNED:
+        if not decision.ticket.strip() or decision.due_on is None:
+            return "planned remediation needs a ticket reference and a due date"
+        if decision.due_on < today:
+            return "the remediation's due date is in the past"
+    elif kind == Disposition.Kind.FALSE_POSITIVE:
+        if not decision.justification.strip():
+            return "a false positive needs a justification"
+    else:
+        return f"unknown disposition {kind!r}"
+    return ""
+
+
+@transaction.atomic
+def disposition_set(*, review: Review, finding: Finding, decision: Decision, actor: str, today: date) -> Disposition:
+    """Record (or change) the review's decision on a finding; the review must not be signed."""
+    review = Review.objects.select_for_update().get(pk=review.pk)
+    if not review.editable:
+        raise ReviewError("this review is signed: start a correction to change a decision")
+    if not review.accounts.filter(pk=finding.account_id).exists():
+        raise ReviewError("this finding belongs to an account the review does not cover")
+    problem = _decision_problem(decision, today)
+    if problem:
+        raise ReviewError(problem)
+    fields = {k: v for k, v in asdict(decision).items()}
+    fields["justification"], fields["owner"], fields["ticket"] = (
+        decision.justification.strip(),
+        decision.owner.strip(),
+        decision.ticket.strip(),
+    )
+    if decision.kind != Disposition.Kind.ACCEPTED_RISK:
+        fields.update(owner="", expires_on=None)
+    if decision.kind != Disposition.Kind.REMEDIATION_PLANNED:
+        fields.update(ticket="", due_on=None)
+    existing = Disposition.objects.filter(review=review, finding=finding).first()
+    before = _disposition_values(existing) if existing else None
+    disposition, _ = Disposition.objects.update_or_create(
+        review=review, finding=finding, defaults={**fields, "decided_by": actor}
+    )
+    record_change(
+        actor=actor,
+        action="finding.disposition_set",
+        target=f"finding {finding.pk} ({finding.check_id} {finding.principal}) in review {review.pk}",
+        before=before,
+        after=_disposition_values(disposition),
+    )
+    return disposition
+
+
+def _disposition_values(d: Disposition) -> dict[str, Any]:
+    return {
+        "disposition": d.kind,
+        "justification": d.justification,
+        "owner": d.owner,
+        "expires_on": d.expires_on.isoformat() if d.expires_on else None,
+        "ticket": d.ticket,
+        "due_on": d.due_on.isoformat() if d.due_on else None,
+        "decided_by": d.decided_by,
+    }
+
+
+def _iso(t: datetime | None) -> str | None:
+    return t.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ") if t is not None else None
+
+
+def canonical_json(value: Any) -> bytes:
+    """The exact bytes a snapshot is hashed and shipped as."""
+    return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode()
+
+
+def _latest_runs(accounts: list[AwsAccount]) -> list[AuditRun]:
+    runs = []
+    for account in accounts:
+        run = (
+            AuditRun.objects.filter(account=account, status=RunStatus.SUCCEEDED)
+            .select_related("report")
+            .order_by("-generated_at", "-pk")
+            .first()
+        )
+        if run is not None:
+            runs.append(run)
+    return runs
+
+
+def _snapshot(review: Review, *, signed_by: str, signed_at: datetime, comment: str, corrects: SignOff | None) -> dict[str, Any]:
+    accounts = list(review.accounts.order_by("account_id"))
+    dispositions = {d.finding_id: d for d in Disposition.objects.filter(review=review)}
+    findings = list(review_findings(review).select_related("last_run"))
+    return {
+        "format": "iamwatch-signoff/1",
+        "iamwatch_version": iamwatch.__version__,
+        "review": {
+            "id": review.pk,
+            "title": review.title,
+            "period_start": review.period_start.isoformat(),
+            "period_end": review.period_end.isoformat(),
+            "prepared_by": review.created_by,
+        },
+        "signed_by": signed_by,
+        "signed_at": _iso(signed_at),
+        "comment": comment,
+        "corrects": corrects.pk if corrects else None,
+        "accounts": [{"account_id": a.account_id, "name": a.name} for a in accounts],
+        "runs": [
+            {
+                "run_id": r.pk,
+                "account_id": r.account.account_id,
+                "source": r.source,
+                "report_generated_at": _iso(r.generated_at),
+                "report_sha256": r.report.sha256 if r.report else None,
+            }
+            for r in _latest_runs(accounts)
+        ],
+        "findings": [
+            {
+                "finding_id": f.pk,
+                "account_id": f.account.account_id,
+                "account_name": f.account.name,
+                "check_id": f.check_id,
+                "severity": f.severity,
+                "status": f.status,
+                "principal": f.principal,
+                "arn": f.arn,
+                "detail": f.detail,
+                "first_seen": _iso(f.first_seen),
+                "last_seen": _iso(f.last_seen),
+                "resolved_at": _iso(f.resolved_at),
+                "run_id": f.last_run_id,
+                "report_generated_at": _iso(f.last_run.generated_at),
+                "disposition": _disposition_values(dispositions[f.pk]) if f.pk in dispositions else None,
+            }
+            for f in findings
+        ],
+        "thresholds": asdict(thresholds_from_settings()),
+        "acceptance_max_days": settings.IAMWATCH_ACCEPTANCE_MAX_DAYS,
+        "four_eyes": settings.IAMWATCH_REVIEW_FOUR_EYES,
+    }
+
+
+@transaction.atomic
+def review_sign(*, review: Review, actor: str, comment: str, now: datetime) -> SignOff:
+    """Sign the review off: freeze what it covered and decided, and put its acceptances into effect."""
+    review = Review.objects.select_for_update().get(pk=review.pk)
+    if not review.editable:
+        raise ReviewError("this review is already signed")
+    if not comment.strip():
+        raise ReviewError("a sign-off needs a comment")
+    if settings.IAMWATCH_REVIEW_FOUR_EYES and actor in preparers(review):
+        raise ReviewError("four-eyes: a second reviewer who did not prepare this review must sign it off")
+    missing = undecided(review).count()
+    if missing:
+        raise ReviewError(f"{missing} open finding{'s' if missing != 1 else ''} still without a decision")
+    corrects = review.signoffs.order_by("-signed_at", "-pk").first()
+    snapshot = _snapshot(review, signed_by=actor, signed_at=now, comment=comment.strip(), corrects=corrects)
+    signoff = SignOff.objects.create(
+        review=review,
+        signed_by=actor,
+        prepared_by=review.created_by,
+        signed_at=now,
+        comment=comment.strip(),
+        corrects=corrects,
+        snapshot=snapshot,
+        snapshot_sha256=hashlib.sha256(canonical_json(snapshot)).hexdigest(),
+    )
+    _apply_decisions(review, now)
+    review.status = Review.Status.SIGNED
+    review.save(update_fields=["status"])
+    record_change(
+        actor=actor,
+        action="review.signed" if corrects is None else "review.corrected",
+        target=f"review {review.pk}",
+        after={"signoff": signoff.pk, "snapshot_sha256": signoff.snapshot_sha256, "corrects": corrects.pk if corrects else None},
+    )
+    return signoff
+
+
+def _apply_decisions(review: Review, now: datetime) -> None:
+    """Accepted risks and false positives show as accepted until their expiry; planned remediation stays open."""
+    events = []
+    for d in Disposition.objects.filter(review=review).select_related("finding"):
+        finding = d.finding
+        if finding.status == FindingStatus.RESOLVED:
+            continue
+        if d.kind == Disposition.Kind.ACCEPTED_RISK and d.expires_on is not None:
+            until: datetime | None = _day_after(d.expires_on)
+        elif d.kind == Disposition.Kind.FALSE_POSITIVE:
+            until = now + timedelta(days=settings.IAMWATCH_ACCEPTANCE_MAX_DAYS)  # looked at again within the maximum
+        else:
+            until = None
+        status = FindingStatus.ACCEPTED if until else FindingStatus.OPEN
+        if (finding.status, finding.accepted_until) != (status, until):
+            Finding.objects.filter(pk=finding.pk).update(status=status, accepted_until=until)
+            if status == FindingStatus.ACCEPTED:
+                events.append(FindingEvent(finding=finding, run_id=finding.last_run_id, at=now, kind=FindingEvent.Kind.ACCEPTED))
+    FindingEvent.objects.bulk_create(events)
+
+
+@transaction.atomic
+def review_correct(*, review: Review, actor: str, reason: str) -> Review:
+    """Reopen a signed review's decisions for a correction; the old sign-off stays as it is."""
+    review = Review.objects.select_for_update().get(pk=review.pk)
+    if review.status != Review.Status.SIGNED:
+        raise ReviewError("only a signed review can be corrected")
+    if not reason.strip():
+        raise ReviewError("a correction needs a reason")
+    review.status = Review.Status.CORRECTING
+    review.save(update_fields=["status"])
+    record_change(actor=actor, action="review.correction_started", target=f"review {review.pk}", after={"reason": reason.strip()})
+    return review
+
+
+@transaction.atomic
+def acceptances_expire(*, now: datetime) -> int:
+    """Reopen every accepted finding whose acceptance has run out, so that the next review sees it."""
+    expired = list(
+        Finding.objects.select_for_update()
+        .filter(status=FindingStatus.ACCEPTED, accepted_until__lte=now)
+        .only("pk", "last_run_id", "accepted_until")
+    )
+    if not expired:
+        return 0
+    Finding.objects.filter(pk__in=[f.pk for f in expired]).update(status=FindingStatus.OPEN, accepted_until=None)
+    FindingEvent.objects.bulk_create(
+        [FindingEvent(finding_id=f.pk, run_id=f.last_run_id, at=now, kind=FindingEvent.Kind.EXPIRED) for f in expired]
+    )
+    for f in expired:
+        record_change(
+            actor="scheduler",
+            action="finding.acceptance_expired",
+            target=f"finding {f.pk}",
+            before={"status": "accepted", "accepted_until": _iso(f.accepted_until)},
+            after={"status": "open"},
+        )
+    return len(expired)
+
+
+# --- cadence --------------------------------------------------------------------------------------------
+
+

@@ -1,0 +1,302 @@
+"""Reviews: open one, walk it account by account deciding every open finding, sign it off; the evidence pack, the
+meeting calendar and its private links."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from typing import Any
+
+from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth.decorators import login_not_required, permission_required
+from django.db.models import Count, QuerySet
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse
+from django.http.response import HttpResponseBase
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+from icalendar import Calendar, Event
+
+from accounts.selectors import in_accounts, visible_accounts
+from audits.models import Finding
+from reviews.calendar import calendar_feed_exists, calendar_feed_issue, calendar_feed_revoke, calendar_feed_user
+from reviews.evidence import EvidenceUnavailable, evidence_pack
+from reviews.forms import CorrectionForm, DispositionForm, ReviewForm, SignOffForm
+from reviews.models import Disposition, Review
+from reviews.selectors import (
+    meeting_at,
+    preparers,
+    review_cadence,
+    review_findings,
+    review_progress,
+    upcoming_meetings,
+    visible_reviews,
+)
+from reviews.services import Decision, ReviewError, disposition_set, review_correct, review_open, review_sign
+from staff.export import csv_response
+from staff.forms import form_errors
+from staff.roles import actor_of, reader_required
+
+REVIEW_PERMISSION = "reviews.add_signoff"
+REVIEWS_HEADER = (
+    "review_id",
+    "title",
+    "period_start",
+    "period_end",
+    "status",
+    "prepared_by",
+    "signed_by",
+    "signed_at",
+    "snapshot_sha256",
+)
+
+
+def _reviews(user: Any) -> QuerySet[Review]:
+    """The reviews `user` may see: those all of whose accounts they may see."""
+    return visible_reviews(visible_accounts(user))
+
+
+@require_GET
+@reader_required
+def review_list(request: HttpRequest) -> HttpResponseBase:
+    reviews = _reviews(request.user).annotate(n_accounts=Count("accounts")).prefetch_related("signoffs")
+    if request.GET.get("format") == "csv":
+        rows = []
+        for r in reviews:
+            last = r.signoffs.all().order_by("-signed_at").first()
+            rows.append(
+                (r.pk, r.title, r.period_start, r.period_end, r.status, r.created_by, last.signed_by if last else "",
+                 last.signed_at if last else "", last.snapshot_sha256 if last else "")
+            )  # fmt: skip
+        return csv_response(REVIEWS_HEADER, rows, "iamwatch-reviews.csv")
+    context = {
+        "reviews": reviews,
+        "cadence": review_cadence(now=timezone.now()),
+        "form": ReviewForm(within=visible_accounts(request.user)),
+    }
+    return render(request, "reviews/review_list.html", context)
+
+
+@require_POST
+@permission_required("reviews.add_review", raise_exception=True)
+def review_new(request: HttpRequest) -> HttpResponse:
+    form = ReviewForm(request.POST, within=visible_accounts(request.user))
+    if not form.is_valid():
+        messages.error(request, form_errors(form))
+        return redirect("reviews:review-list")
+    start, end = form.period_bounds()
+    accounts = list(form.cleaned_data["accounts"]) or list(form.active_accounts)
+    try:
+        review = review_open(period_start=start, period_end=end, accounts=accounts, actor=actor_of(request))
+    except ReviewError as exc:
+        messages.error(request, exc.message)
+        return redirect("reviews:review-list")
+    return redirect("reviews:review-detail", review_id=review.pk)
+
+
+@require_GET
+@reader_required
+def review_detail(request: HttpRequest, review_id: int) -> HttpResponse:
+    """The review, one account at a time (?account=), each open finding with its decision."""
+    review = get_object_or_404(_reviews(request.user), pk=review_id)
+    accounts = list(review.accounts.order_by("name", "account_id"))
+    counts = review_progress(review)
+    progress = [(a, *counts.get(a.pk, (0, 0))) for a in accounts]
+    chosen = request.GET.get("account")
+    if chosen:
+        current = next((a for a in accounts if a.account_id == chosen), None)
+        if current is None:
+            raise Http404("this review does not cover that account")
+    else:  # the first account with an undecided finding, else the first
+        current = next((a for a, total, done in progress if done < total), accounts[0] if accounts else None)
+    index = accounts.index(current) if current else 0
+    findings = list(review_findings(review).filter(account=current)) if current else []
+    decided = {d.finding_id: d for d in Disposition.objects.filter(review=review, finding__in=findings)}
+    rows = [(f, decided.get(f.pk)) for f in findings]
+    signoffs = list(review.signoffs.order_by("signed_at", "pk"))
+    context = {
+        "review": review,
+        "progress": progress,
+        "current": current,
+        "previous": accounts[index - 1] if current and index > 0 else None,
+        "next": accounts[index + 1] if current and index + 1 < len(accounts) else None,
+        "rows": rows,
+        "kinds": Disposition.Kind.choices,
+        "undecided": sum(total - done for total, done in counts.values()) if review.editable else 0,
+        "total": sum(total for total, _ in counts.values()),
+        "signoffs": signoffs,
+        "sign_form": SignOffForm(),
+        "correction_form": CorrectionForm(),
+        "four_eyes": settings.IAMWATCH_REVIEW_FOUR_EYES,
+        "preparers": sorted(preparers(review)),
+        "max_days": settings.IAMWATCH_ACCEPTANCE_MAX_DAYS,
+        "today": timezone.now().date(),
+    }
+    return render(request, "reviews/review_detail.html", context)
+
+
+@require_POST
+@permission_required("reviews.add_disposition", raise_exception=True)
+def disposition_save(request: HttpRequest, review_id: int, finding_id: int) -> HttpResponse:
+    review = get_object_or_404(_reviews(request.user), pk=review_id)
+    finding = get_object_or_404(
+        in_accounts(Finding.objects.select_related("account"), visible_accounts(request.user)), pk=finding_id
+    )
+    form = DispositionForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, form_errors(form))
+    else:
+        try:
+            disposition_set(
+                review=review,
+                finding=finding,
+                decision=Decision(**form.cleaned_data),
+                actor=actor_of(request),
+                today=timezone.now().date(),
+            )
+        except ReviewError as exc:
+            messages.error(request, f"{finding.check_id} {finding.principal}: {exc.message}")
+        else:
+            messages.success(request, f"Decided: {finding.check_id} {finding.principal or '(account)'}.")
+    url = reverse("reviews:review-detail", args=[review.pk])
+    return redirect(f"{url}?account={finding.account.account_id}#finding-{finding.pk}")
+
+
+@require_POST
+@permission_required(REVIEW_PERMISSION, raise_exception=True)
+def review_signoff(request: HttpRequest, review_id: int) -> HttpResponse:
+    review = get_object_or_404(_reviews(request.user), pk=review_id)
+    form = SignOffForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, "A sign-off needs a comment.")
+    else:
+        try:
+            signoff = review_sign(
+                review=review, actor=actor_of(request), comment=form.cleaned_data["comment"], now=timezone.now()
+            )
+        except ReviewError as exc:
+            messages.error(request, f"Not signed: {exc.message}")
+        else:
+            messages.success(request, f"Signed off. Snapshot SHA-256 {signoff.snapshot_sha256}.")
+    return redirect("reviews:review-detail", review_id=review.pk)
+
+
+@require_POST
+@permission_required(REVIEW_PERMISSION, raise_exception=True)
+def review_correction(request: HttpRequest, review_id: int) -> HttpResponse:
+    review = get_object_or_404(_reviews(request.user), pk=review_id)
+    form = CorrectionForm(request.POST)
+    try:
+        if not form.is_valid():
+            raise ReviewError("a correction needs a reason")
+        review_correct(review=review, actor=actor_of(request), reason=form.cleaned_data["reason"])
+    except ReviewError as exc:
+        messages.error(request, exc.message)
+    else:
+        messages.success(
+            request, "Correction started: change the decisions, then sign again. The earlier sign-off stays as it was."
+        )
+    return redirect("reviews:review-detail", review_id=review.pk)
+
+
+@require_GET
+@reader_required
+def review_evidence(request: HttpRequest, review_id: int) -> HttpResponseBase:
+    review = get_object_or_404(_reviews(request.user), pk=review_id)
+    try:
+        pack = evidence_pack(review)
+    except EvidenceUnavailable as exc:
+        return HttpResponse(str(exc), status=409, content_type="text/plain; charset=utf-8")
+    return FileResponse(
+        pack, as_attachment=True, filename=f"iamwatch-review-{review.pk}-evidence.zip", content_type="application/zip"
+    )
+
+
+@require_GET
+@reader_required
+def review_calendar(request: HttpRequest) -> HttpResponse:
+    """The review meetings as iCalendar, downloaded by a logged-in reader."""
+    return _calendar(request, request.user)
+
+
+@login_not_required
+@require_GET
+def review_calendar_feed(request: HttpRequest, token: str) -> HttpResponse:
+    """The same calendar for a calendar app, through the user's private link (no login, no session)."""
+    user = calendar_feed_user(token)
+    if user is None:
+        raise Http404("no such calendar link")
+    response = _calendar(request, user)
+    response["Cache-Control"] = "private, no-store"
+    return response
+
+
+@require_http_methods(["GET", "POST"])
+@reader_required
+def calendar_link(request: HttpRequest) -> HttpResponse:
+    """Make (shown once), replace or revoke one's private calendar link."""
+    token = None
+    if request.method == "POST":
+        if request.POST.get("action") == "revoke":
+            revoked = calendar_feed_revoke(user=request.user, actor=actor_of(request))
+            messages.success(request, "Your calendar link no longer works." if revoked else "You had no calendar link.")
+            return redirect("reviews:calendar-link")
+        token = calendar_feed_issue(user=request.user, actor=actor_of(request))
+    context = {
+        "url": request.build_absolute_uri(reverse("reviews:review-calendar-feed", args=[token])) if token else "",
+        "exists": token is not None or calendar_feed_exists(request.user),
+    }
+    return render(request, "reviews/calendar_link.html", context)
+
+
+def _calendar(request: HttpRequest, user: Any) -> HttpResponse:
+    """Past reviews (those `user` may see) and the next twelve meetings, each linking to its review."""
+    now = timezone.now()
+    calendar = Calendar()
+    calendar.add("prodid", "-//IAMWatch//review meetings//EN")
+    calendar.add("version", "2.0")
+    calendar.add("x-wr-calname", "IAMWatch review meetings")
+    length = timedelta(minutes=settings.IAMWATCH_REVIEW_MEETING_MINUTES)
+    reviews = list(_reviews(user).order_by("period_start", "pk"))
+    by_period = {r.period_start: r for r in reviews}
+    for review in reviews:
+        start = meeting_at(review.period_end + timedelta(days=1))  # the meeting of the month after the period
+        calendar.add_component(
+            _event(
+                request,
+                f"review-{review.pk}",
+                review.title,
+                start,
+                length,
+                reverse("reviews:review-detail", args=[review.pk]),
+                review.status,
+            )
+        )
+    for meeting in upcoming_meetings(now=now, count=12):
+        period = (meeting.date().replace(day=1) - timedelta(days=1)).replace(day=1)  # a meeting reviews the month before
+        existing = by_period.get(period)
+        if existing is not None:
+            continue
+        url = reverse("reviews:review-list") + f"?period={period:%Y-%m}"
+        calendar.add_component(
+            _event(request, f"meeting-{period:%Y-%m}", f"IAM review {period:%B %Y}", meeting, length, url, "due")
+        )
+    response = HttpResponse(calendar.to_ical(), content_type="text/calendar; charset=utf-8")
+    response["Content-Disposition"] = 'attachment; filename="iamwatch-reviews.ics"'
+    return response
+
+
+def _event(request: HttpRequest, uid: str, title: str, start: datetime, length: timedelta, path: str, status: str) -> Event:
+    event = Event()
+    event.add("uid", f"{uid}@{request.get_host()}")
+    event.add("summary", title)
+    event.add("dtstart", start)
+    event.add("dtend", start + length)
+    event.add("dtstamp", start)
+    url = request.build_absolute_uri(path)
+    event.add("url", url)
+    event.add("description", f"{title} ({status}): {url}")
+    return event
+
+

@@ -1,0 +1,197 @@
+"""Users restricted to some accounts: every page, CSV and pack shows only those accounts; the rest do not exist for them."""
+
+from __future__ import annotations
+
+import io
+import zipfile
+from dataclasses import dataclass
+from datetime import date
+
+import pytest
+from django.contrib.auth.models import User
+from django.http import HttpResponseBase
+from django.test import Client
+
+from accounts.models import AccountScope, AwsAccount
+from accounts.services import account_create
+from audits.models import Alert, AuditRun, Finding
+from audits.services import report_import
+from people.models import OwnerLink, Person
+from reviews.models import Review
+from reviews.services import review_open
+from staff.models import ChangeRecord
+from tests.conftest import SAMPLE_T, client_for, member_of
+from tests.reports import build_report, root_row, user_row
+from tests.test_views import FEED, SELF_SERVICE, all_urls
+
+pytestmark = pytest.mark.django_db
+HIDDEN_ID = "444455556666"
+MARKERS = (HIDDEN_ID.encode(), b"ZedHidden", b"Hidden Payments")
+
+
+@dataclass
+class Fleet:
+    visible: AuditRun  # the sample, in the sandbox account
+    hidden: AuditRun  # another account, with its own user ZedHidden
+    both: Review  # a review over both accounts
+
+
+@pytest.fixture
+def fleet(sandbox: AwsAccount, sample_bytes: bytes, django_capture_on_commit_callbacks) -> Fleet:  # type: ignore[no-untyped-def]
+    with django_capture_on_commit_callbacks(execute=True):  # with its alerts
+        visible = report_import(account=sandbox, content=sample_bytes, generated_at=SAMPLE_T)
+    account = account_create(account_id=HIDDEN_ID, name="Hidden Payments", naming_preset="initial_lastname")
+    content = build_report(
+        root_row(password_last_used="2026-10-20T08:00:00+00:00"),
+        user_row("ZedHidden", password_enabled="true", password_last_used="2026-10-30T00:00:00+00:00"),
+    ).replace(b"111122223333", HIDDEN_ID.encode())
+    with django_capture_on_commit_callbacks(execute=True):  # its alerts (root use) too
+        hidden = report_import(account=account, content=content, generated_at=SAMPLE_T)
+    assert Alert.objects.filter(account=account).exists()
+    person = Person.objects.create(employee_id="9999", first_name="Zed", last_name="Hidden", email="zed@example.com")
+    OwnerLink.objects.create(account=account, user_name="ZedHidden", person=person, linked_by="test")
+    all_urls(visible)  # creates the sandbox's own signed review first
+    both = review_open(period_start=date(2026, 9, 1), period_end=date(2026, 9, 30), accounts=[sandbox, account], actor="lead")
+    return Fleet(visible=visible, hidden=hidden, both=both)
+
+
+def scoped(role: str, *accounts: AwsAccount) -> Client:
+    user = member_of(role, f"scoped-{role}")
+    scope = AccountScope.objects.create(user=user, reason="the sandbox team")
+    scope.accounts.set(accounts)
+    return client_for(user)
+
+
+def body(response: HttpResponseBase) -> bytes:
+    """Everything a response shows: its bytes, a CSV's streamed rows, or every file inside a zip."""
+    raw = b"".join(response.streaming_content) if response.streaming else response.content  # type: ignore[attr-defined]
+    if raw.startswith(b"PK\x03\x04"):
+        with zipfile.ZipFile(io.BytesIO(raw)) as pack:
+            return b"".join(pack.read(name) for name in pack.namelist())
+    return raw
+
+
+def hidden_urls(fleet: Fleet) -> list[str]:
+    """Every URL with the hidden account's ids (its account, run, finding, user, owner link, and the review over both)."""
+    finding = Finding.objects.filter(account=fleet.hidden.account, principal="ZedHidden").first()
+    assert finding is not None
+    ids = {
+        "account_id": HIDDEN_ID,
+        "run_id": str(fleet.hidden.pk),
+        "finding_id": str(finding.pk),
+        "name": "ZedHidden",
+        "link_id": str(OwnerLink.objects.get(user_name="ZedHidden").pk),
+        "review_id": str(fleet.both.pk),
+        "employee_id": "9999",
+    }
+    every = set(all_urls(fleet.visible))
+    return [u for u in all_urls(fleet.visible, **ids) if u not in every]
+
+
+@pytest.mark.parametrize("role", ["viewer", "reviewer"])
+def test_a_scoped_user_sees_nothing_of_another_account_on_any_page(fleet: Fleet, role: str) -> None:
+    client = scoped(role, fleet.visible.account)
+    seen = 0
+    for url in all_urls(fleet.visible):
+        if url in SELF_SERVICE:
+            continue
+        response = client.get(url)
+        expected = (403,) if url.startswith("/trail/") else (404,) if url == FEED else (200, 405)
+        assert response.status_code in expected, url
+        shown = body(response)
+        assert not any(m in shown for m in MARKERS), url
+        seen += b"111122223333" in shown
+    assert seen >= 10  # the pages do show the account the user may see
+    # The fleet-wide tables and their CSVs, over all time (the pages above start at the last sign-off).
+    since = "since=2026-01-01"
+    for url in (
+        f"/?{since}",
+        f"/?{since}&format=csv",
+        f"/findings/?status=all&{since}",
+        f"/changes/?{since}",
+        *(f"/changes/?{since}&format=csv&table={t}" for t in ("findings", "new_users", "removed_users", "root")),
+        "/alerts/?format=csv",
+    ):
+        shown = body(client.get(url))
+        assert b"111122223333" in shown or url.endswith("removed_users"), url
+        assert not any(m in shown for m in MARKERS), url
+    for url in hidden_urls(fleet):
+        response = client.get(url)
+        # The people directory is the organisation's, not an account's: the person shows, their hidden user does not.
+        assert response.status_code in ((200,) if url.startswith("/people/") else (404, 405)), url
+        assert not any(m in body(response) for m in MARKERS), url
+
+
+def test_without_a_scope_the_same_pages_show_every_account(fleet: Fleet) -> None:
+    client = client_for(member_of("viewer", "unscoped"))
+    overview = body(client.get("/"))
+    assert HIDDEN_ID.encode() in overview and b"Your account scope" not in overview
+    assert b"ZedHidden" in body(client.get("/findings.csv"))
+    assert b"ZedHidden" in body(client.get("/access.csv"))
+    assert client.get(f"/accounts/{HIDDEN_ID}/").status_code == 200
+    assert client.get(f"/reviews/{fleet.both.pk}/").status_code == 200
+    assert client.get("/trail/").status_code == 200
+
+
+def test_an_empty_scope_shows_no_account_at_all(fleet: Fleet) -> None:
+    client = scoped("viewer")
+    overview = client.get("/")
+    assert (
+        overview.context["count"] == 0 and b"Your account scope" in overview.content and b"the sandbox team" in overview.content
+    )
+    assert body(client.get("/findings.csv")).count(b"\n") == 1  # the header alone
+    assert client.get("/accounts/111122223333/").status_code == 404
+
+
+def test_a_scoped_reviewer_runs_and_reviews_only_their_accounts(fleet: Fleet, aws: None) -> None:
+    client = scoped("reviewer", fleet.visible.account)
+    assert client.post(f"/accounts/{HIDDEN_ID}/run").status_code == 404
+    before = AuditRun.objects.filter(account=fleet.hidden.account).count()
+    assert client.post("/run-all").status_code == 302
+    assert AuditRun.objects.filter(account=fleet.hidden.account).count() == before
+    assert AuditRun.objects.filter(account=fleet.visible.account, source="fetch").exists()
+
+    # Choosing a hidden account is refused; choosing none means every account the reviewer may see.
+    assert client.post("/reviews/new", {"period": "2026-08", "accounts": [fleet.hidden.account.pk]}).status_code == 302
+    assert not Review.objects.filter(period_start=date(2026, 8, 1)).exists()
+    assert client.post("/reviews/new", {"period": "2026-08"}).status_code == 302
+    review = Review.objects.get(period_start=date(2026, 8, 1))
+    assert list(review.accounts.all()) == [fleet.visible.account]
+    # The review over both accounts cannot be signed or corrected by them.
+    assert client.post(f"/reviews/{fleet.both.pk}/sign", {"comment": "ok"}).status_code == 404
+    assert not fleet.both.signoffs.exists()
+    # Nor can a hidden finding be decided in their own review, or even named back to them.
+    hidden = Finding.objects.filter(account=fleet.hidden.account).first()
+    assert hidden is not None
+    response = client.post(f"/reviews/{review.pk}/findings/{hidden.pk}", {"kind": "false_positive", "justification": "x"})
+    assert response.status_code == 404 and not any(m in response.content for m in MARKERS)
+    assert not review.dispositions.exists()
+
+
+def test_a_scoped_admin_is_kept_out_of_the_admin_site(fleet: Fleet) -> None:
+    lead = member_of("admin", "scoped-lead")
+    lead.is_staff = True
+    lead.save()
+    client = client_for(lead)
+    assert client.get("/admin/").status_code == 200
+    AccountScope.objects.create(user=lead, reason="one team").accounts.set([fleet.visible.account])
+    response = client.get("/admin/accounts/awsaccount/")
+    assert response.status_code == 302 and HIDDEN_ID.encode() not in response.content
+
+
+def test_granting_a_scope_in_the_admin_is_in_the_audit_trail(fleet: Fleet) -> None:
+    lead = member_of("admin", "lead")
+    lead.is_staff = True
+    lead.save()
+    bob = User.objects.create_user("bob", password="correct horse battery")
+    response = client_for(lead).post(
+        "/admin/accounts/accountscope/add/",
+        {"user": bob.pk, "accounts": [fleet.visible.account.pk], "reason": "sandbox team only"},
+    )
+    assert response.status_code == 302, response.content[:2000]
+    record = ChangeRecord.objects.get(action="accountscope.added")
+    assert (record.actor, record.after["reason"], record.after["accounts"]) == (
+        "lead",
+        "sandbox team only",
+        ["sandbox (111122223333)"],
+    )
