@@ -64,11 +64,6 @@ def in_accounts(queryset: QuerySet[_M], accounts: QuerySet[AwsAccount], lookup: 
     return queryset.filter(**{f"{lookup}__in": accounts})
 
 
-def has_account_scope(user: AbstractBaseUser | AnonymousUser) -> bool:
-    """Whether `user` is restricted to some accounts (and so kept from organisation-wide records)."""
-    return not user.is_authenticated or account_scope(user) is not None
-
-
 def default_standard() -> NamingStandard | None:
     return NamingStandard.objects.filter(is_default=True).first()
 

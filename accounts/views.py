@@ -3,12 +3,10 @@
 from __future__ import annotations
 
 from django.contrib import messages
-from django.contrib.auth.decorators import permission_required
 from django.core.exceptions import ValidationError
 from django.db.models import Prefetch
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
-from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from accounts.aws import connection_test
 from accounts.forms import AccountStandardForm, ExemptionForm, NamingStandardForm
@@ -17,19 +15,17 @@ from accounts.selectors import account_or_404, accounts_under, in_accounts, stan
 from accounts.services import account_set_standard, exemption_add, exemption_remove, standard_save
 from audits.selectors import standard_preview
 from staff.forms import form_errors
-from staff.roles import MANAGE_PERMISSION, actor_of, reader_required
+from staff.roles import MANAGE_PERMISSION, ORGANISATION_WIDE, READ_PERMISSION, actor_of, policy
 
 
-@require_GET
-@reader_required
+@policy(get=READ_PERMISSION)
 def standard_list(request: HttpRequest) -> HttpResponse:
     accounts = Prefetch("accounts", queryset=visible_accounts(request.user))
     standards = NamingStandard.objects.order_by("-is_default", "name").prefetch_related("exemptions", accounts)
     return render(request, "accounts/standard_list.html", {"standards": standards})
 
 
-@require_http_methods(["GET", "POST"])
-@reader_required
+@policy(get=READ_PERMISSION, post="accounts.change_namingstandard", unscoped=ORGANISATION_WIDE)
 def standard_edit(request: HttpRequest, standard_id: int | None = None) -> HttpResponse:
     """Create or change a standard. "Preview" lists the current users it would flag, without saving."""
     standard = get_object_or_404(NamingStandard, pk=standard_id) if standard_id else NamingStandard()
@@ -71,8 +67,7 @@ def standard_edit(request: HttpRequest, standard_id: int | None = None) -> HttpR
     return render(request, "accounts/standard_edit.html", context)
 
 
-@require_POST
-@permission_required("accounts.add_namingexemption", raise_exception=True)
+@policy(post="accounts.add_namingexemption", unscoped=ORGANISATION_WIDE)
 def exemption_create(request: HttpRequest, standard_id: int) -> HttpResponse:
     standard = get_object_or_404(NamingStandard, pk=standard_id)
     form = ExemptionForm(request.POST)
@@ -88,8 +83,7 @@ def exemption_create(request: HttpRequest, standard_id: int) -> HttpResponse:
     return redirect("accounts:standard-edit", standard_id=standard.pk)
 
 
-@require_POST
-@permission_required("accounts.delete_namingexemption", raise_exception=True)
+@policy(post="accounts.delete_namingexemption", unscoped=ORGANISATION_WIDE)
 def exemption_delete(request: HttpRequest, exemption_id: int) -> HttpResponse:
     exemption = get_object_or_404(NamingExemption.objects.select_related("standard"), pk=exemption_id)
     exemption_remove(exemption=exemption, actor=actor_of(request))
@@ -97,8 +91,7 @@ def exemption_delete(request: HttpRequest, exemption_id: int) -> HttpResponse:
     return redirect("accounts:standard-edit", standard_id=exemption.standard_id)
 
 
-@require_POST
-@permission_required("accounts.change_awsaccount", raise_exception=True)
+@policy(post=MANAGE_PERMISSION)
 def account_standard_set(request: HttpRequest, account_id: str) -> HttpResponse:
     account = account_or_404(request, account_id)
     form = AccountStandardForm(request.POST)
@@ -110,8 +103,7 @@ def account_standard_set(request: HttpRequest, account_id: str) -> HttpResponse:
     return redirect("people:account-owners", account_id=account.account_id)
 
 
-@require_POST
-@permission_required(MANAGE_PERMISSION, raise_exception=True)
+@policy(post=MANAGE_PERMISSION)
 def test_connection(request: HttpRequest, account_id: str) -> HttpResponse:
     account = account_or_404(request, account_id)
     steps = connection_test(account)

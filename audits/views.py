@@ -2,7 +2,7 @@
 run now and run progress, the practice.
 
 Every table here has a CSV of exactly its rows with the same filters (`?format=csv`), streamed; htmx requests get
-the table partial only. Every view needs a login (middleware) and a role (reader_required or a permission)."""
+the table partial only. Every view needs a login (middleware) and declares who may open it (staff.roles.policy)."""
 
 from __future__ import annotations
 
@@ -12,13 +12,11 @@ from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.contrib import messages
-from django.contrib.auth.decorators import permission_required
 from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse, StreamingHttpResponse
 from django.http.response import HttpResponseBase
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
-from django.views.decorators.http import require_GET, require_POST
 
 from accounts.models import NamingExemption
 from accounts.selectors import (
@@ -54,7 +52,7 @@ from audits.tasks import QueueUnavailable, enqueue_run
 from reviews.selectors import review_cadence, review_since
 from staff.export import csv_response
 from staff.forms import start_of_day
-from staff.roles import RUN_PERMISSION, reader_required
+from staff.roles import READ_PERMISSION, RUN_PERMISSION, policy
 
 RUNS_HEADER = (
     "run_id",
@@ -79,8 +77,7 @@ def _status(request: HttpRequest) -> str:
     return status
 
 
-@require_GET
-@reader_required
+@policy(get=READ_PERMISSION)
 def account_detail(request: HttpRequest, account_id: str) -> HttpResponse:
     account = account_or_404(request, account_id)
     status = _status(request)
@@ -108,16 +105,14 @@ def account_detail(request: HttpRequest, account_id: str) -> HttpResponse:
     return render(request, "audits/account_detail.html", context)
 
 
-@require_GET
-@reader_required
+@policy(get=READ_PERMISSION)
 def root_usage_csv(request: HttpRequest, account_id: str) -> StreamingHttpResponse:
     account = account_or_404(request, account_id)
     rows = (root_usage_row(e) for e in account_root_usage(account=account).select_related("account").iterator(chunk_size=2000))
     return csv_response(ROOT_USAGE_HEADER, rows, f"iamwatch-root-usage-{account.account_id}.csv")
 
 
-@require_GET
-@reader_required
+@policy(get=READ_PERMISSION)
 def runs_csv(request: HttpRequest, account_id: str) -> StreamingHttpResponse:
     account = account_or_404(request, account_id)
     runs = AuditRun.objects.filter(account=account).select_related("report").order_by("-requested_at", "-id")
@@ -141,8 +136,7 @@ def runs_csv(request: HttpRequest, account_id: str) -> StreamingHttpResponse:
     return csv_response(RUNS_HEADER, rows, f"iamwatch-runs-{account.account_id}.csv")
 
 
-@require_GET
-@reader_required
+@policy(get=READ_PERMISSION)
 def run_report(request: HttpRequest, run_id: int) -> HttpResponse:
     """The raw credential report a run stored, byte for byte as received."""
     run = get_object_or_404(
@@ -157,8 +151,7 @@ def run_report(request: HttpRequest, run_id: int) -> HttpResponse:
     return response
 
 
-@require_GET
-@reader_required
+@policy(get=READ_PERMISSION)
 def practice(request: HttpRequest) -> HttpResponse:
     """The practice the checks stand for: one user per person, naming, no shared logins, read-only then assume a role."""
     return render(request, "audits/practice.html")
@@ -197,8 +190,7 @@ def _page(request: HttpRequest, template: str, partial: str, context: dict[str, 
     return render(request, partial if request.headers.get("HX-Request") else template, context)
 
 
-@require_GET
-@reader_required
+@policy(get=READ_PERMISSION)
 def overview(request: HttpRequest) -> HttpResponseBase:
     form = OverviewForm(request.GET)
     data = form.cleaned_data if form.is_valid() else {}
@@ -230,8 +222,7 @@ def overview(request: HttpRequest) -> HttpResponseBase:
     return _page(request, "audits/overview.html", "audits/partials/overview_table.html", context)
 
 
-@require_GET
-@reader_required
+@policy(get=READ_PERMISSION)
 def finding_list(request: HttpRequest) -> HttpResponseBase:
     form = FindingFilterForm(request.GET)
     if not form.is_valid():
@@ -249,8 +240,7 @@ def finding_list(request: HttpRequest) -> HttpResponseBase:
     return _page(request, "audits/finding_list.html", "audits/partials/finding_table.html", context)
 
 
-@require_GET
-@reader_required
+@policy(get=READ_PERMISSION)
 def finding_detail(request: HttpRequest, finding_id: int) -> HttpResponseBase:
     findings = in_accounts(Finding.objects.all(), visible_accounts(request.user))
     finding = get_object_or_404(findings.select_related("account", "first_run", "last_run", "resolved_run"), pk=finding_id)
@@ -306,8 +296,7 @@ def state_changes(states: list[PrincipalState]) -> list[tuple[PrincipalState, li
     return described
 
 
-@require_GET
-@reader_required
+@policy(get=READ_PERMISSION)
 def principal_detail(request: HttpRequest, account_id: str, name: str) -> HttpResponseBase:
     account = account_or_404(request, account_id)
     timeline = state_changes(principal_states(account=account, name=name))
@@ -333,8 +322,7 @@ def principal_detail(request: HttpRequest, account_id: str, name: str) -> HttpRe
     return render(request, "audits/principal_detail.html", context)
 
 
-@require_GET
-@reader_required
+@policy(get=READ_PERMISSION)
 def changes(request: HttpRequest) -> HttpResponseBase:
     form = SinceForm(request.GET)
     data = form.cleaned_data if form.is_valid() else {}
@@ -367,8 +355,7 @@ def changes(request: HttpRequest) -> HttpResponseBase:
 ALERT_HEADER = ("created_at", "account_id", "kind", "subject", "recipients", "sent_at", "error", "run_id")
 
 
-@require_GET
-@reader_required
+@policy(get=READ_PERMISSION)
 def alert_list(request: HttpRequest) -> HttpResponseBase:
     alerts = (
         in_accounts(Alert.objects.all(), visible_accounts(request.user)).select_related("account").order_by("-created_at", "-pk")
@@ -383,8 +370,7 @@ def alert_list(request: HttpRequest) -> HttpResponseBase:
     return render(request, "audits/alert_list.html", {"page": page})
 
 
-@require_POST
-@permission_required(RUN_PERMISSION, raise_exception=True)
+@policy(post=RUN_PERMISSION)
 def run_now(request: HttpRequest, account_id: str) -> HttpResponse:
     account = account_or_404(request, account_id)
     run = run_request(account=account, requested_by=request.user.get_username())
@@ -397,8 +383,7 @@ def run_now(request: HttpRequest, account_id: str) -> HttpResponse:
     return redirect("audits:account-detail", account_id=account.account_id)
 
 
-@require_POST
-@permission_required(RUN_PERMISSION, raise_exception=True)
+@policy(post=RUN_PERMISSION)
 def run_all(request: HttpRequest) -> HttpResponse:
     # "All" is every active account the user may see.
     accounts = list(visible_accounts(request.user).filter(is_active=True))
@@ -416,8 +401,7 @@ def run_all(request: HttpRequest) -> HttpResponse:
     return redirect("audits:overview")
 
 
-@require_GET
-@reader_required
+@policy(get=READ_PERMISSION)
 def runs_partial(request: HttpRequest, account_id: str) -> HttpResponse:
     """The run table alone, for htmx polling while a run is pending or running."""
     account = account_or_404(request, account_id)

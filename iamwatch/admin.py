@@ -5,7 +5,7 @@ from __future__ import annotations
 from django.contrib.admin import AdminSite
 from django.http import HttpRequest
 
-from accounts.selectors import has_account_scope
+from staff.roles import has_account_scope
 
 
 class IAMWatchAdminSite(AdminSite):

@@ -2,16 +2,16 @@ from __future__ import annotations
 
 from django.contrib import admin
 from django.contrib.auth import views as auth_views
-from django.contrib.auth.decorators import login_not_required
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect
 from django.urls import include, path, re_path
 from django.views.generic import RedirectView
 
 from staff import twofactor
+from staff.roles import ANYONE, LOGIN, policy
 
 
-@login_not_required
+@policy(get=ANYONE)
 def admin_login(request: HttpRequest) -> HttpResponse:
     """The admin sits behind the same login (and two-factor step) as every other page."""
     query = request.META.get("QUERY_STRING", "")
@@ -26,9 +26,12 @@ MOVED_ADMIN = [
 ]
 
 urlpatterns = [
-    *(re_path(old, RedirectView.as_view(url=f"/admin/{new}/%(model)s/%(rest)s", query_string=True)) for old, new in MOVED_ADMIN),
-    path("login/", auth_views.LoginView.as_view(), name="login"),
-    path("logout/", auth_views.LogoutView.as_view(), name="logout"),
+    *(
+        re_path(old, policy(get=LOGIN)(RedirectView.as_view(url=f"/admin/{new}/%(model)s/%(rest)s", query_string=True)))
+        for old, new in MOVED_ADMIN
+    ),
+    path("login/", policy(get=ANYONE, post=ANYONE)(auth_views.LoginView.as_view()), name="login"),
+    path("logout/", policy(post=LOGIN)(auth_views.LogoutView.as_view()), name="logout"),
     path("account/2fa/setup/", twofactor.setup, name="two-factor-setup"),
     path("account/2fa/verify/", twofactor.verify, name="two-factor-verify"),
     path("admin/login/", admin_login),

@@ -5,13 +5,11 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from django.contrib import messages
-from django.contrib.auth.decorators import permission_required
 from django.core.paginator import Paginator
 from django.db.models import Q
 from django.http import HttpRequest, HttpResponse
 from django.http.response import HttpResponseBase
 from django.shortcuts import get_object_or_404, redirect, render
-from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from accounts.forms import AccountStandardForm
 from accounts.models import AwsAccount
@@ -24,7 +22,7 @@ from people.selectors import directory_loaded
 from people.services import owner_link, owner_unlink
 from staff.export import csv_response
 from staff.forms import form_errors
-from staff.roles import actor_of, reader_required
+from staff.roles import ORGANISATION_WIDE, READ_PERMISSION, actor_of, policy
 
 PAGE_SIZE = 100
 ACCESS_HEADER = (
@@ -55,12 +53,9 @@ def _access_csv_row(row: AccessRow) -> tuple[object, ...]:
 # --- people directory ---------------------------------------------------------------------------------
 
 
-@require_http_methods(["GET", "POST"])
-@reader_required
+@policy(get=READ_PERMISSION, post="people.change_person", unscoped=ORGANISATION_WIDE)
 def people_list(request: HttpRequest) -> HttpResponseBase:
     if request.method == "POST":
-        if not request.user.has_perm("people.change_person"):
-            return HttpResponse("You may not import the people directory.", status=403)
         upload = DirectoryUploadForm(request.POST, request.FILES)
         if upload.is_valid():
             try:
@@ -85,8 +80,7 @@ def people_list(request: HttpRequest) -> HttpResponseBase:
     return render(request, "people/people_list.html", {"page": page, "q": q, "upload": upload})
 
 
-@require_GET
-@reader_required
+@policy(get=READ_PERMISSION)
 def person_detail(request: HttpRequest, employee_id: str) -> HttpResponseBase:
     """Who has access where: every IAM user this person owns across all accounts, with MFA, keys and last use."""
     person = get_object_or_404(Person, employee_id=employee_id)
@@ -96,8 +90,7 @@ def person_detail(request: HttpRequest, employee_id: str) -> HttpResponseBase:
     return render(request, "people/person_detail.html", {"person": person, "rows": rows})
 
 
-@require_GET
-@reader_required
+@policy(get=READ_PERMISSION)
 def access_csv(request: HttpRequest) -> HttpResponseBase:
     """Who has access where, for the whole fleet: every current IAM user with its owner (or none)."""
     rows = access_rows(visible_accounts(request.user))
@@ -111,8 +104,7 @@ def _owner_rows(account: AwsAccount) -> Iterable[AccessRow]:
     return access_rows(AwsAccount.objects.filter(pk=account.pk))
 
 
-@require_GET
-@reader_required
+@policy(get=READ_PERMISSION)
 def account_owners(request: HttpRequest, account_id: str) -> HttpResponseBase:
     account = account_or_404(request, account_id)
     rows = list(_owner_rows(account))
@@ -131,8 +123,7 @@ def account_owners(request: HttpRequest, account_id: str) -> HttpResponseBase:
     return render(request, "people/account_owners.html", context)
 
 
-@require_POST
-@permission_required("people.add_ownerlink", raise_exception=True)
+@policy(post="people.add_ownerlink")
 def owner_link_create(request: HttpRequest, account_id: str) -> HttpResponse:
     account = account_or_404(request, account_id)
     form = OwnerLinkForm(request.POST)
@@ -153,8 +144,7 @@ def owner_link_create(request: HttpRequest, account_id: str) -> HttpResponse:
     return redirect("people:account-owners", account_id=account.account_id)
 
 
-@require_POST
-@permission_required("people.delete_ownerlink", raise_exception=True)
+@policy(post="people.delete_ownerlink")
 def owner_link_delete(request: HttpRequest, link_id: int) -> HttpResponse:
     links = in_accounts(OwnerLink.objects.select_related("account", "person"), visible_accounts(request.user))
     link = get_object_or_404(links, pk=link_id)

@@ -8,14 +8,12 @@ from typing import Any
 
 from django.conf import settings
 from django.contrib import messages
-from django.contrib.auth.decorators import login_not_required, permission_required
 from django.db.models import Count, QuerySet
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.http.response import HttpResponseBase
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
-from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from icalendar import Calendar, Event
 
 from accounts.selectors import in_accounts, visible_accounts
@@ -36,7 +34,7 @@ from reviews.selectors import (
 from reviews.services import Decision, ReviewError, disposition_set, review_correct, review_open, review_sign
 from staff.export import csv_response
 from staff.forms import form_errors
-from staff.roles import actor_of, reader_required
+from staff.roles import ANYONE, READ_PERMISSION, actor_of, policy
 
 REVIEW_PERMISSION = "reviews.add_signoff"
 REVIEWS_HEADER = (
@@ -57,8 +55,7 @@ def _reviews(user: Any) -> QuerySet[Review]:
     return visible_reviews(visible_accounts(user))
 
 
-@require_GET
-@reader_required
+@policy(get=READ_PERMISSION)
 def review_list(request: HttpRequest) -> HttpResponseBase:
     reviews = _reviews(request.user).annotate(n_accounts=Count("accounts")).prefetch_related("signoffs")
     if request.GET.get("format") == "csv":
@@ -78,8 +75,7 @@ def review_list(request: HttpRequest) -> HttpResponseBase:
     return render(request, "reviews/review_list.html", context)
 
 
-@require_POST
-@permission_required("reviews.add_review", raise_exception=True)
+@policy(post="reviews.add_review")
 def review_new(request: HttpRequest) -> HttpResponse:
     form = ReviewForm(request.POST, within=visible_accounts(request.user))
     if not form.is_valid():
@@ -95,8 +91,7 @@ def review_new(request: HttpRequest) -> HttpResponse:
     return redirect("reviews:review-detail", review_id=review.pk)
 
 
-@require_GET
-@reader_required
+@policy(get=READ_PERMISSION)
 def review_detail(request: HttpRequest, review_id: int) -> HttpResponse:
     """The review, one account at a time (?account=), each open finding with its decision."""
     review = get_object_or_404(_reviews(request.user), pk=review_id)
@@ -136,8 +131,7 @@ def review_detail(request: HttpRequest, review_id: int) -> HttpResponse:
     return render(request, "reviews/review_detail.html", context)
 
 
-@require_POST
-@permission_required("reviews.add_disposition", raise_exception=True)
+@policy(post="reviews.add_disposition")
 def disposition_save(request: HttpRequest, review_id: int, finding_id: int) -> HttpResponse:
     review = get_object_or_404(_reviews(request.user), pk=review_id)
     finding = get_object_or_404(
@@ -163,8 +157,7 @@ def disposition_save(request: HttpRequest, review_id: int, finding_id: int) -> H
     return redirect(f"{url}?account={finding.account.account_id}#finding-{finding.pk}")
 
 
-@require_POST
-@permission_required(REVIEW_PERMISSION, raise_exception=True)
+@policy(post=REVIEW_PERMISSION)
 def review_signoff(request: HttpRequest, review_id: int) -> HttpResponse:
     review = get_object_or_404(_reviews(request.user), pk=review_id)
     form = SignOffForm(request.POST)
@@ -182,8 +175,7 @@ def review_signoff(request: HttpRequest, review_id: int) -> HttpResponse:
     return redirect("reviews:review-detail", review_id=review.pk)
 
 
-@require_POST
-@permission_required(REVIEW_PERMISSION, raise_exception=True)
+@policy(post=REVIEW_PERMISSION)
 def review_correction(request: HttpRequest, review_id: int) -> HttpResponse:
     review = get_object_or_404(_reviews(request.user), pk=review_id)
     form = CorrectionForm(request.POST)
@@ -200,8 +192,7 @@ def review_correction(request: HttpRequest, review_id: int) -> HttpResponse:
     return redirect("reviews:review-detail", review_id=review.pk)
 
 
-@require_GET
-@reader_required
+@policy(get=READ_PERMISSION)
 def review_evidence(request: HttpRequest, review_id: int) -> HttpResponseBase:
     review = get_object_or_404(_reviews(request.user), pk=review_id)
     try:
@@ -213,15 +204,13 @@ def review_evidence(request: HttpRequest, review_id: int) -> HttpResponseBase:
     )
 
 
-@require_GET
-@reader_required
+@policy(get=READ_PERMISSION)
 def review_calendar(request: HttpRequest) -> HttpResponse:
     """The review meetings as iCalendar, downloaded by a logged-in reader."""
     return _calendar(request, request.user)
 
 
-@login_not_required
-@require_GET
+@policy(get=ANYONE)
 def review_calendar_feed(request: HttpRequest, token: str) -> HttpResponse:
     """The same calendar for a calendar app, through the user's private link (no login, no session)."""
     user = calendar_feed_user(token)
@@ -232,8 +221,7 @@ def review_calendar_feed(request: HttpRequest, token: str) -> HttpResponse:
     return response
 
 
-@require_http_methods(["GET", "POST"])
-@reader_required
+@policy(get=READ_PERMISSION, post=READ_PERMISSION)
 def calendar_link(request: HttpRequest) -> HttpResponse:
     """Make (shown once), replace or revoke one's private calendar link."""
     token = None

@@ -3,8 +3,8 @@
 It owns the roles (Django groups with exactly the permissions of viewer, reviewer and admin, and the
 decorators every page uses), two-factor login, the audit trail (ChangeRecord, written once, and the
 append-only base that frozen sign-offs share), the admin's trail-recording and read-only bases, and the
-CSV conventions every page's export follows. It is the bottom layer: it imports no other IAMWatch app
-(its trail page alone reads accounts.selectors, to keep scoped users out).
+CSV conventions every page's export follows, and the one way every view declares who may open it
+(staff.roles.policy). It is the bottom layer: it imports no other IAMWatch app.
 """
 
 from __future__ import annotations

@@ -17,14 +17,13 @@ from django.db import transaction
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
-from django.views.decorators.http import require_http_methods
 from django_otp import login as otp_login
 from django_otp import match_token, user_has_device
 from django_otp.plugins.otp_static.models import StaticDevice, StaticToken
 from django_otp.plugins.otp_totp.models import TOTPDevice
 from django_otp.qr import write_qrcode_image
 
-from staff.roles import ADMIN, REVIEWER
+from staff.roles import ADMIN, LOGIN, REVIEWER, policy
 
 RECOVERY_CODES = 10
 ALWAYS_ALLOWED = ("/account/2fa/", "/logout/", "/static/")
@@ -69,7 +68,7 @@ def _next(request: HttpRequest) -> str:
     return target if target.startswith("/") and not target.startswith("//") else "/"
 
 
-@require_http_methods(["GET", "POST"])
+@policy(get=LOGIN, post=LOGIN)
 def setup(request: HttpRequest) -> HttpResponse:
     """Enrol an authenticator app: QR code and key, then a first code confirms it; recovery codes follow."""
     user = request.user
@@ -112,7 +111,7 @@ def _new_recovery_codes(user: Any) -> list[str]:
     return codes
 
 
-@require_http_methods(["GET", "POST"])
+@policy(get=LOGIN, post=LOGIN)
 def verify(request: HttpRequest) -> HttpResponse:
     """The second step of a login: a code from the authenticator app, or one recovery code (used up)."""
     form = TokenForm(request.POST or None)

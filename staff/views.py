@@ -4,18 +4,15 @@ from __future__ import annotations
 
 import json
 
-from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.http import HttpRequest
 from django.http.response import HttpResponseBase
 from django.shortcuts import render
-from django.views.decorators.http import require_GET
 
-from accounts.selectors import has_account_scope
 from staff.export import csv_response
 from staff.forms import TrailFilterForm, start_of_day
 from staff.models import ChangeRecord
-from staff.roles import reader_required
+from staff.roles import READ_PERMISSION, policy
 
 TRAIL_HEADER = ("at", "actor", "action", "target", "before", "after")
 
@@ -24,12 +21,9 @@ def _json(value: object) -> str:
     return "" if value is None else json.dumps(value, sort_keys=True, ensure_ascii=False)
 
 
-@require_GET
-@reader_required
+@policy(get=READ_PERMISSION, unscoped=("GET",))  # the trail spans every account: closed to scoped logins
 def trail(request: HttpRequest) -> HttpResponseBase:
     """The audit trail: every change with who, when, what, before and after; filterable, with its CSV."""
-    if has_account_scope(request.user):
-        raise PermissionDenied("The audit trail covers every account; a user restricted to some accounts cannot read it.")
     form = TrailFilterForm(request.GET)
     records = ChangeRecord.objects.all()
     if form.is_valid():
