@@ -152,6 +152,8 @@ def measure() -> None:
     # and a review open over the whole fleet.
     from datetime import date
 
+    from django.contrib.auth import get_user_model
+
     from accounts.models import AwsAccount
     from people.models import OwnerLink, Person
     from reviews.services import review_open
@@ -165,7 +167,7 @@ def measure() -> None:
     owner = Person.objects.get(employee_id="10007")
     accounts = list(AwsAccount.objects.all())
     OwnerLink.objects.bulk_create([OwnerLink(account=a, user_name="user007", person=owner, linked_by="bench") for a in accounts])
-    review = review_open(period_start=date(2026, 10, 1), period_end=date(2026, 10, 31), accounts=accounts, actor="bench")
+    review = review_open(period_start=date(2026, 10, 1), period_end=date(2026, 10, 31), accounts=accounts, actor=get_user_model().objects.get_or_create(username="bench")[0])
     pages = {
         "overview (all accounts)": "/",
         "overview, prod, by name": "/?environment=prod&sort=name",

@@ -238,7 +238,7 @@ IAMWATCH_ACCESS_KEY_ROTATION_DAYS = _positive_days("IAMWATCH_ACCESS_KEY_ROTATION
 # The company's initials for the company_employee_id naming preset (SF1234).
 # Review sign-off: accepted risks expire at most this many days ahead; four-eyes needs a second reviewer.
 IAMWATCH_ACCEPTANCE_MAX_DAYS = _positive_days("IAMWATCH_ACCEPTANCE_MAX_DAYS", 90)
-IAMWATCH_REVIEW_FOUR_EYES = env.bool("IAMWATCH_REVIEW_FOUR_EYES", default=False)
+IAMWATCH_REVIEW_FOUR_EYES = env.bool("IAMWATCH_REVIEW_FOUR_EYES", default=True)
 IAMWATCH_REVIEW_CADENCE_MONTHS = _positive("IAMWATCH_REVIEW_CADENCE_MONTHS", 1, "months")
 IAMWATCH_REVIEW_MEETING_DAY = env.int("IAMWATCH_REVIEW_MEETING_DAY", default=5)
 if not 1 <= IAMWATCH_REVIEW_MEETING_DAY <= 28:

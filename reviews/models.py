@@ -23,7 +23,10 @@ class Review(models.Model):
     period_end = models.DateField()
     accounts = models.ManyToManyField(AwsAccount, related_name="reviews")
     status = models.CharField(max_length=12, choices=Status.choices, default=Status.OPEN)
-    created_by = models.CharField(max_length=150, help_text="who prepared the review")
+    created_by = models.CharField(max_length=150, help_text="who prepared the review, as they were named then")
+    created_by_user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+", help_text="who, by identity"
+    )
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
@@ -72,6 +75,7 @@ class Disposition(models.Model):
     ticket = models.CharField(max_length=200, blank=True, help_text="ticket reference of the remediation")
     due_on = models.DateField(null=True, blank=True, help_text="when the remediation is due")
     decided_by = models.CharField(max_length=150)
+    decided_by_user = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
     decided_at = models.DateTimeField(auto_now=True)
 
     class Meta:
@@ -92,6 +96,7 @@ class SignOff(AppendOnly):
 
     review = models.ForeignKey(Review, on_delete=models.PROTECT, related_name="signoffs")
     signed_by = models.CharField(max_length=150)
+    signed_by_user = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
     prepared_by = models.CharField(max_length=150)
     signed_at = models.DateTimeField()
     comment = models.TextField()

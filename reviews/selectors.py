@@ -57,9 +57,15 @@ def undecided(review: Review) -> QuerySet[Finding]:
     return review_findings(review).exclude(Exists(Disposition.objects.filter(review=review, finding=OuterRef("pk"))))
 
 
-def preparers(review: Review) -> set[str]:
-    """Who prepared the review: who opened it and who recorded its decisions."""
-    return {review.created_by, *Disposition.objects.filter(review=review).values_list("decided_by", flat=True)}
+def preparers(review: Review) -> set[int | str]:
+    """Who prepared the review, by identity: the user ids of who opened it and who recorded its decisions.
+
+    Reviews and decisions recorded before identities were kept (no user id) name their author only: for those the
+    name stands in, which is the best they can say.
+    """
+    rows = [(review.created_by_user_id, review.created_by)]
+    rows += Disposition.objects.filter(review=review).values_list("decided_by_user_id", "decided_by")
+    return {user_id if user_id is not None else name for user_id, name in rows}
 
 
 @dataclass(frozen=True, slots=True)

@@ -31,7 +31,8 @@ def _day_after(d: date) -> datetime:
 
 
 @transaction.atomic
-def review_open(*, period_start: date, period_end: date, accounts: list[AwsAccount], actor: str, title: str = "") -> Review:
+def review_open(*, period_start: date, period_end: date, accounts: list[AwsAccount], actor: Any, title: str = "") -> Review:
+    """Open a review of a period over some accounts; `actor` is the user who prepares it."""
     if period_end < period_start:
         raise ReviewError("the period ends before it starts")
     if not accounts:
@@ -41,11 +42,12 @@ def review_open(*, period_start: date, period_end: date, accounts: list[AwsAccou
         or f"IAM review {period_start:%B %Y}" + (f" to {period_end:%B %Y}" if period_end.month != period_start.month else ""),
         period_start=period_start,
         period_end=period_end,
-        created_by=actor,
+        created_by=actor.get_username(),
+        created_by_user=actor,
     )
     review.accounts.set(accounts)
     record_change(
-        actor=actor,
+        actor=actor.get_username(),
         action="review.opened",
         target=f"review {review.pk}",
         after={
@@ -91,7 +93,7 @@ def _decision_problem(decision: Decision, today: date) -> str:
 
 
 @transaction.atomic
-def disposition_set(*, review: Review, finding: Finding, decision: Decision, actor: str, today: date) -> Disposition:
+def disposition_set(*, review: Review, finding: Finding, decision: Decision, actor: Any, today: date) -> Disposition:
     """Record (or change) the review's decision on a finding; the review must not be signed."""
     review = Review.objects.select_for_update().get(pk=review.pk)
     if not review.editable:
@@ -114,10 +116,10 @@ def disposition_set(*, review: Review, finding: Finding, decision: Decision, act
     existing = Disposition.objects.filter(review=review, finding=finding).first()
     before = _disposition_values(existing) if existing else None
     disposition, _ = Disposition.objects.update_or_create(
-        review=review, finding=finding, defaults={**fields, "decided_by": actor}
+        review=review, finding=finding, defaults={**fields, "decided_by": actor.get_username(), "decided_by_user": actor}
     )
     record_change(
-        actor=actor,
+        actor=actor.get_username(),
         action="finding.disposition_set",
         target=f"finding {finding.pk} ({finding.check_id} {finding.principal}) in review {review.pk}",
         before=before,
@@ -161,21 +163,29 @@ def _latest_runs(accounts: list[AwsAccount]) -> list[AuditRun]:
     return runs
 
 
-def _snapshot(review: Review, *, signed_by: str, signed_at: datetime, comment: str, corrects: SignOff | None) -> dict[str, Any]:
+def _person(user_id: int | None, name: str) -> dict[str, Any]:
+    return {"user_id": user_id, "name": name}
+
+
+def _snapshot(review: Review, *, signed_by: Any, signed_at: datetime, comment: str, corrects: SignOff | None) -> dict[str, Any]:
     accounts = list(review.accounts.order_by("account_id"))
     dispositions = {d.finding_id: d for d in Disposition.objects.filter(review=review)}
     findings = list(review_findings(review).select_related("last_run"))
     return {
-        "format": "iamwatch-signoff/1",
+        "format": "iamwatch-signoff/2",
         "iamwatch_version": iamwatch.__version__,
         "review": {
             "id": review.pk,
             "title": review.title,
             "period_start": review.period_start.isoformat(),
             "period_end": review.period_end.isoformat(),
-            "prepared_by": review.created_by,
+            "prepared_by": _person(review.created_by_user_id, review.created_by),
+            "decided_by": sorted(
+                (_person(*row) for row in set(Disposition.objects.filter(review=review).values_list("decided_by_user_id", "decided_by"))),
+                key=lambda p: (p["name"], p["user_id"] or 0),
+            ),
         },
-        "signed_by": signed_by,
+        "signed_by": _person(signed_by.pk, signed_by.get_username()),
         "signed_at": _iso(signed_at),
         "comment": comment,
         "corrects": corrects.pk if corrects else None,
@@ -217,14 +227,14 @@ def _snapshot(review: Review, *, signed_by: str, signed_at: datetime, comment: s
 
 
 @transaction.atomic
-def review_sign(*, review: Review, actor: str, comment: str, now: datetime) -> SignOff:
+def review_sign(*, review: Review, actor: Any, comment: str, now: datetime) -> SignOff:
     """Sign the review off: freeze what it covered and decided, and put its acceptances into effect."""
     review = Review.objects.select_for_update().get(pk=review.pk)
     if not review.editable:
         raise ReviewError("this review is already signed")
     if not comment.strip():
         raise ReviewError("a sign-off needs a comment")
-    if settings.IAMWATCH_REVIEW_FOUR_EYES and actor in preparers(review):
+    if settings.IAMWATCH_REVIEW_FOUR_EYES and {actor.pk, actor.get_username()} & preparers(review):
         raise ReviewError("four-eyes: a second reviewer who did not prepare this review must sign it off")
     missing = undecided(review).count()
     if missing:
@@ -233,7 +243,8 @@ def review_sign(*, review: Review, actor: str, comment: str, now: datetime) -> S
     snapshot = _snapshot(review, signed_by=actor, signed_at=now, comment=comment.strip(), corrects=corrects)
     signoff = SignOff.objects.create(
         review=review,
-        signed_by=actor,
+        signed_by=actor.get_username(),
+        signed_by_user=actor,
         prepared_by=review.created_by,
         signed_at=now,
         comment=comment.strip(),
@@ -245,7 +256,7 @@ def review_sign(*, review: Review, actor: str, comment: str, now: datetime) -> S
     review.status = Review.Status.SIGNED
     review.save(update_fields=["status"])
     record_change(
-        actor=actor,
+        actor=actor.get_username(),
         action="review.signed" if corrects is None else "review.corrected",
         target=f"review {review.pk}",
         after={"signoff": signoff.pk, "snapshot_sha256": signoff.snapshot_sha256, "corrects": corrects.pk if corrects else None},
@@ -275,7 +286,7 @@ def _apply_decisions(review: Review, now: datetime) -> None:
 
 
 @transaction.atomic
-def review_correct(*, review: Review, actor: str, reason: str) -> Review:
+def review_correct(*, review: Review, actor: Any, reason: str) -> Review:
     """Reopen a signed review's decisions for a correction; the old sign-off stays as it is."""
     review = Review.objects.select_for_update().get(pk=review.pk)
     if review.status != Review.Status.SIGNED:
@@ -284,7 +295,7 @@ def review_correct(*, review: Review, actor: str, reason: str) -> Review:
         raise ReviewError("a correction needs a reason")
     review.status = Review.Status.CORRECTING
     review.save(update_fields=["status"])
-    record_change(actor=actor, action="review.correction_started", target=f"review {review.pk}", after={"reason": reason.strip()})
+    record_change(actor=actor.get_username(), action="review.correction_started", target=f"review {review.pk}", after={"reason": reason.strip()})
     return review
 
 

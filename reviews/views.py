@@ -84,7 +84,7 @@ def review_new(request: HttpRequest) -> HttpResponse:
     start, end = form.period_bounds()
     accounts = list(form.cleaned_data["accounts"]) or list(form.active_accounts)
     try:
-        review = review_open(period_start=start, period_end=end, accounts=accounts, actor=actor_of(request))
+        review = review_open(period_start=start, period_end=end, accounts=accounts, actor=request.user)
     except ReviewError as exc:
         messages.error(request, exc.message)
         return redirect("reviews:review-list")
@@ -146,7 +146,7 @@ def disposition_save(request: HttpRequest, review_id: int, finding_id: int) -> H
                 review=review,
                 finding=finding,
                 decision=Decision(**form.cleaned_data),
-                actor=actor_of(request),
+                actor=request.user,
                 today=timezone.now().date(),
             )
         except ReviewError as exc:
@@ -166,7 +166,7 @@ def review_signoff(request: HttpRequest, review_id: int) -> HttpResponse:
     else:
         try:
             signoff = review_sign(
-                review=review, actor=actor_of(request), comment=form.cleaned_data["comment"], now=timezone.now()
+                review=review, actor=request.user, comment=form.cleaned_data["comment"], now=timezone.now()
             )
         except ReviewError as exc:
             messages.error(request, f"Not signed: {exc.message}")
@@ -182,7 +182,7 @@ def review_correction(request: HttpRequest, review_id: int) -> HttpResponse:
     try:
         if not form.is_valid():
             raise ReviewError("a correction needs a reason")
-        review_correct(review=review, actor=actor_of(request), reason=form.cleaned_data["reason"])
+        review_correct(review=review, actor=request.user, reason=form.cleaned_data["reason"])
     except ReviewError as exc:
         messages.error(request, exc.message)
     else:

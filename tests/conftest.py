@@ -48,6 +48,11 @@ def member_of(role: str, username: str) -> User:
     return user
 
 
+def staff_user(username: str) -> User:
+    """A login by name (created on first use), for services that record who acted."""
+    return User.objects.get_or_create(username=username)[0]
+
+
 @pytest.fixture
 def alice(db: None) -> User:
     """Alice, an auditor: a viewer who reads everything and exports."""

@@ -28,7 +28,7 @@ from audits.services import report_import
 from people.models import OwnerLink, Person
 from reviews.services import review_open
 from staff.roles import ANYONE, LOGIN, READ_PERMISSION, Policy
-from tests.conftest import SAMPLE_T, member_of
+from tests.conftest import SAMPLE_T, member_of, staff_user
 
 pytestmark = pytest.mark.django_db
 
@@ -126,7 +126,7 @@ def fixture_ids(sandbox: AwsAccount, sample_bytes: bytes) -> dict[str, str]:
     exemption = NamingExemption.objects.create(standard=standard, user_name="ci-deploy", reason="deploy pipeline")
     person = Person.objects.create(employee_id="1234", first_name="John", last_name="Smith", email="john.smith@example.com")
     link = OwnerLink.objects.create(account=sandbox, user_name="BJones", person=person, linked_by="test")
-    review = review_open(period_start=SAMPLE_T.date(), period_end=SAMPLE_T.date(), accounts=[sandbox], actor="preparer")
+    review = review_open(period_start=SAMPLE_T.date(), period_end=SAMPLE_T.date(), accounts=[sandbox], actor=staff_user("preparer"))
     return {
         "account_id": sandbox.account_id,
         "run_id": str(run.pk),

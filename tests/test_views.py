@@ -17,7 +17,7 @@ from audits.services import report_import
 from people.models import OwnerLink, Person
 from reviews.models import Review
 from staff.roles import READ_PERMISSION
-from tests.conftest import SAMPLE_T
+from tests.conftest import SAMPLE_T, staff_user
 
 pytestmark = pytest.mark.django_db
 
@@ -36,16 +36,16 @@ def signed_review(account: AwsAccount) -> Review:
     from reviews.selectors import undecided
     from reviews.services import Decision, disposition_set, review_open, review_sign
 
-    review = review_open(period_start=date(2026, 10, 1), period_end=date(2026, 10, 31), accounts=[account], actor="preparer")
+    review = review_open(period_start=date(2026, 10, 1), period_end=date(2026, 10, 31), accounts=[account], actor=staff_user("preparer"))
     for finding in undecided(review):
         disposition_set(
             review=review,
             finding=finding,
             decision=Decision(kind="false_positive", justification="test"),
-            actor="preparer",
+            actor=staff_user("preparer"),
             today=timezone.now().date(),
         )
-    review_sign(review=review, actor="signer", comment="reviewed", now=timezone.now())
+    review_sign(review=review, actor=staff_user("signer"), comment="reviewed", now=timezone.now())
     return review
 
 

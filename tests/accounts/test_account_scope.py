@@ -22,7 +22,7 @@ from people.models import OwnerLink, Person
 from reviews.models import Review
 from reviews.services import review_open
 from staff.models import ChangeRecord
-from tests.conftest import SAMPLE_T, client_for, member_of
+from tests.conftest import SAMPLE_T, client_for, member_of, staff_user
 from tests.reports import build_report, root_row, user_row
 from tests.test_views import FEED, SELF_SERVICE, all_urls
 
@@ -53,7 +53,7 @@ def fleet(sandbox: AwsAccount, sample_bytes: bytes, django_capture_on_commit_cal
     person = Person.objects.create(employee_id="9999", first_name="Zed", last_name="Hidden", email="zed@example.com")
     OwnerLink.objects.create(account=account, user_name="ZedHidden", person=person, linked_by="test")
     all_urls(visible)  # creates the sandbox's own signed review first
-    both = review_open(period_start=date(2026, 9, 1), period_end=date(2026, 9, 30), accounts=[sandbox, account], actor="lead")
+    both = review_open(period_start=date(2026, 9, 1), period_end=date(2026, 9, 30), accounts=[sandbox, account], actor=staff_user("lead"))
     return Fleet(visible=visible, hidden=hidden, both=both)
 
 

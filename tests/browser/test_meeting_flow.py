@@ -185,24 +185,26 @@ def test_who_has_access_where(browser: Browser, live_server, meeting: None, tmp_
 
 
 def test_a_whole_review(browser: Browser, live_server, meeting: None, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
-    """A reviewer opens November's review, decides every finding of every account, signs off, and verifies the pack."""
+    """Rita opens November's review and decides every finding of every account; four-eyes: Sam signs it off; the pack verifies."""
     from django_otp.oath import totp
     from django_otp.plugins.otp_totp.models import TOTPDevice
 
     from reviews.models import Review, SignOff
 
-    reviewer = member_of("reviewer", "rita")
-    device = TOTPDevice.objects.create(user=reviewer, name="phone", confirmed=True)
+    def log_in(page: Page, name: str) -> None:
+        device = TOTPDevice.objects.create(user=member_of("reviewer", name), name="phone", confirmed=True)
+        page.goto(live_server.url + "/reviews/")
+        page.get_by_label("User name").fill(name)
+        page.get_by_label("Password").fill("correct horse battery")
+        page.get_by_role("button", name="Log in").click()
+        page.get_by_label("Code from your authenticator app").fill(
+            f"{totp(device.bin_key, step=device.step, t0=device.t0, digits=device.digits):06d}"
+        )
+        page.get_by_role("button", name="Verify").click()
+
     context = browser.new_context(accept_downloads=True, viewport={"width": 1400, "height": 900})
     page = context.new_page()
-    page.goto(live_server.url + "/reviews/")
-    page.get_by_label("User name").fill("rita")
-    page.get_by_label("Password").fill("correct horse battery")
-    page.get_by_role("button", name="Log in").click()
-    page.get_by_label("Code from your authenticator app").fill(
-        f"{totp(device.bin_key, step=device.step, t0=device.t0, digits=device.digits):06d}"
-    )
-    page.get_by_role("button", name="Verify").click()
+    log_in(page, "rita")
 
     expect(page.get_by_role("heading", name="Reviews")).to_be_visible()
     page.get_by_label("Month under review").fill("2026-11")
@@ -235,9 +237,16 @@ def test_a_whole_review(browser: Browser, live_server, meeting: None, tmp_path: 
     assert decided == Finding.objects.filter(account__reviews=review).exclude(status="resolved").count()
     shot(page, "13-review-decided")
 
+    # Four-eyes: Rita prepared the review, so Sam signs it.
+    page.get_by_label("Sign-off comment").fill("I decided it all myself")
+    page.get_by_role("button", name="Sign off").click()
+    expect(page.locator("ul.messages")).to_contain_text("four-eyes")
+    context.clear_cookies()
+    log_in(page, "sam")
+    page.goto(live_server.url + f"/reviews/{review.pk}/")
     page.get_by_label("Sign-off comment").fill("November reviewed; remediation tickets filed")
     page.get_by_role("button", name="Sign off").click()
-    expect(page.locator("p.signed")).to_contain_text("Signed by rita")
+    expect(page.locator("p.signed")).to_contain_text("Signed by sam")
     shot(page, "14-review-signed")
     assert SignOff.objects.get().snapshot["review"]["id"] == review.pk
 

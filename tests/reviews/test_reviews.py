@@ -26,7 +26,7 @@ from reviews.selectors import undecided
 from reviews.services import Decision, ReviewError, acceptances_expire, disposition_set, review_correct, review_open, review_sign
 from reviews.tasks import expire_acceptances
 from staff.models import ChangeRecord
-from tests.conftest import SAMPLE_T, client_for
+from tests.conftest import SAMPLE_T, client_for, member_of, staff_user
 from tests.reports import build_report, root_row, user_row
 
 pytestmark = pytest.mark.django_db
@@ -43,17 +43,18 @@ def account(sandbox: AwsAccount, sample_bytes: bytes) -> AwsAccount:
 
 @pytest.fixture
 def review(account: AwsAccount) -> Review:
-    return review_open(period_start=date(2026, 11, 1), period_end=date(2026, 11, 30), accounts=[account], actor="preparer")
+    return review_open(period_start=date(2026, 11, 1), period_end=date(2026, 11, 30), accounts=[account], actor=staff_user("preparer"))
 
 
 def decide_all(review: Review, decision: Decision = FALSE_POSITIVE, actor: str = "preparer") -> None:
+    """Decide every open finding of the review, as the login named `actor`."""
     for finding in undecided(review):
-        disposition_set(review=review, finding=finding, decision=decision, actor=actor, today=TODAY)
+        disposition_set(review=review, finding=finding, decision=decision, actor=staff_user(actor), today=TODAY)
 
 
 def signed(review: Review) -> SignOff:
     decide_all(review)
-    return review_sign(review=review, actor="signer", comment="November reviewed", now=NOW)
+    return review_sign(review=review, actor=staff_user("signer"), comment="November reviewed", now=NOW)
 
 
 # --- decisions ----------------------------------------------------------------------------------------
@@ -82,7 +83,7 @@ def test_a_decision_without_what_it_needs_is_refused(review: Review, decision: D
     finding = Finding.objects.filter(status="open").first()
     assert finding is not None
     with pytest.raises(ReviewError, match=message):
-        disposition_set(review=review, finding=finding, decision=decision, actor="preparer", today=TODAY)
+        disposition_set(review=review, finding=finding, decision=decision, actor=staff_user("preparer"), today=TODAY)
     assert not Disposition.objects.exists()
 
 
@@ -92,7 +93,7 @@ def test_the_maximum_acceptance_is_a_setting(review: Review, settings) -> None: 
     assert finding is not None
     decision = Decision(kind="accepted_risk", justification="legacy", owner="CISO", expires_on=TODAY + timedelta(days=31))
     with pytest.raises(ReviewError, match="at most 30 days"):
-        disposition_set(review=review, finding=finding, decision=decision, actor="preparer", today=TODAY)
+        disposition_set(review=review, finding=finding, decision=decision, actor=staff_user("preparer"), today=TODAY)
 
 
 def test_a_finding_of_another_account_is_not_the_reviews(review: Review, db: None) -> None:
@@ -107,34 +108,60 @@ def test_a_finding_of_another_account_is_not_the_reviews(review: Review, db: Non
     finding = Finding.objects.filter(account=other).first()
     assert finding is not None
     with pytest.raises(ReviewError, match="does not cover"):
-        disposition_set(review=review, finding=finding, decision=FALSE_POSITIVE, actor="preparer", today=TODAY)
+        disposition_set(review=review, finding=finding, decision=FALSE_POSITIVE, actor=staff_user("preparer"), today=TODAY)
 
 
 def test_sign_off_needs_a_decision_on_every_open_finding_and_a_comment(review: Review) -> None:
     first = undecided(review).first()
     assert first is not None
-    disposition_set(review=review, finding=first, decision=FALSE_POSITIVE, actor="preparer", today=TODAY)
+    disposition_set(review=review, finding=first, decision=FALSE_POSITIVE, actor=staff_user("preparer"), today=TODAY)
     left = undecided(review).count()
     with pytest.raises(ReviewError, match=f"{left} open findings still without a decision"):
-        review_sign(review=review, actor="signer", comment="done", now=NOW)
+        review_sign(review=review, actor=staff_user("signer"), comment="done", now=NOW)
     decide_all(review)
     with pytest.raises(ReviewError, match="needs a comment"):
-        review_sign(review=review, actor="signer", comment="  ", now=NOW)
+        review_sign(review=review, actor=staff_user("signer"), comment="  ", now=NOW)
     assert not SignOff.objects.exists()
 
 
 # --- four-eyes ----------------------------------------------------------------------------------------
 
 
-def test_four_eyes_refuses_a_self_approval_and_accepts_a_second_reviewer(review: Review, settings) -> None:  # type: ignore[no-untyped-def]
-    settings.IAMWATCH_REVIEW_FOUR_EYES = True
+def test_four_eyes_is_on_unless_turned_off() -> None:
+    from django.conf import settings
+
+    assert settings.IAMWATCH_REVIEW_FOUR_EYES is True
+
+
+def test_four_eyes_refuses_a_self_approval_and_accepts_a_second_reviewer(review: Review) -> None:
     decide_all(review, actor="helper")
     for preparer in ("preparer", "helper"):  # who opened it, and who recorded decisions
         with pytest.raises(ReviewError, match="four-eyes"):
-            review_sign(review=review, actor=preparer, comment="looks fine to me", now=NOW)
-    signoff = review_sign(review=review, actor="second", comment="checked", now=NOW)
-    assert (signoff.signed_by, signoff.prepared_by) == ("second", "preparer")
+            review_sign(review=review, actor=staff_user(preparer), comment="looks fine to me", now=NOW)
+    second = staff_user("second")
+    signoff = review_sign(review=review, actor=second, comment="checked", now=NOW)
+    assert (signoff.signed_by, signoff.prepared_by, signoff.signed_by_user) == ("second", "preparer", second)
     assert signoff.snapshot["four_eyes"] is True
+    snap = signoff.snapshot
+    assert snap["signed_by"] == {"user_id": second.pk, "name": "second"}
+    assert snap["review"]["prepared_by"] == {"user_id": staff_user("preparer").pk, "name": "preparer"}
+    assert snap["review"]["decided_by"] == [{"user_id": staff_user("helper").pk, "name": "helper"}]
+
+
+def test_four_eyes_knows_a_preparer_who_renamed_themselves(review: Review) -> None:
+    """Open and decide as admin1, rename to admin1-alt, sign: still the same person, refused."""
+    decide_all(review, actor="preparer")
+    preparer = staff_user("preparer")
+    preparer.username = "preparer-alt"
+    preparer.save()
+    with pytest.raises(ReviewError, match="four-eyes"):
+        review_sign(review=review, actor=preparer, comment="a fresh pair of eyes, honestly", now=NOW)
+
+
+def test_with_four_eyes_off_the_preparer_may_sign(review: Review, settings) -> None:  # type: ignore[no-untyped-def]
+    settings.IAMWATCH_REVIEW_FOUR_EYES = False
+    decide_all(review, actor="preparer")
+    assert review_sign(review=review, actor=staff_user("preparer"), comment="alone", now=NOW).snapshot["four_eyes"] is False
 
 
 # --- what a sign-off freezes, and that it stays frozen ---------------------------------------------------
@@ -160,7 +187,7 @@ def test_a_sign_off_freezes_runs_reports_findings_decisions_thresholds_and_versi
         "access_key_unused_days": 45,
         "access_key_rotation_days": 90,
     }
-    assert snap["iamwatch_version"] and snap["review"]["prepared_by"] == "preparer"
+    assert snap["iamwatch_version"] and snap["review"]["prepared_by"]["name"] == "preparer"
     canonical = json.dumps(snap, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode()
     assert signoff.snapshot_sha256 == hashlib.sha256(canonical).hexdigest()
 
@@ -187,26 +214,26 @@ def test_a_signed_reviews_decisions_cannot_change_and_it_cannot_be_signed_twice(
     finding = Finding.objects.filter(dispositions__review=review).first()
     assert finding is not None
     with pytest.raises(ReviewError, match="signed"):
-        disposition_set(review=review, finding=finding, decision=FALSE_POSITIVE, actor="preparer", today=TODAY)
+        disposition_set(review=review, finding=finding, decision=FALSE_POSITIVE, actor=staff_user("preparer"), today=TODAY)
     with pytest.raises(ReviewError, match="already signed"):
-        review_sign(review=review, actor="signer", comment="again", now=NOW)
+        review_sign(review=review, actor=staff_user("signer"), comment="again", now=NOW)
 
 
 def test_a_correction_is_a_new_sign_off_pointing_at_the_old_one(review: Review) -> None:
     first = signed(review)
     frozen = (first.snapshot_sha256, first.comment)
     with pytest.raises(ReviewError, match="needs a reason"):
-        review_correct(review=review, actor="signer", reason="")
-    review_correct(review=review, actor="signer", reason="networkAdmin is not a false positive")
+        review_correct(review=review, actor=staff_user("signer"), reason="")
+    review_correct(review=review, actor=staff_user("signer"), reason="networkAdmin is not a false positive")
     finding = Finding.objects.get(check_id="user.shared_account", principal="networkAdmin")
     disposition_set(
         review=review,
         finding=finding,
         decision=Decision(kind="remediation_planned", ticket="SEC-42", due_on=TODAY + timedelta(days=14)),
-        actor="signer",
+        actor=staff_user("signer"),
         today=TODAY,
     )
-    second = review_sign(review=review, actor="signer", comment="corrected", now=NOW + timedelta(hours=1))
+    second = review_sign(review=review, actor=staff_user("second signer"), comment="corrected", now=NOW + timedelta(hours=1))
     assert second.corrects == first
     first.refresh_from_db()
     assert (first.snapshot_sha256, first.comment) == frozen
@@ -220,7 +247,7 @@ def test_a_correction_is_a_new_sign_off_pointing_at_the_old_one(review: Review) 
 
 def test_a_later_run_shows_an_accepted_finding_as_accepted_until_its_expiry_then_open(account: AwsAccount) -> None:
     with time_machine.travel(NOW, tick=False):
-        review = review_open(period_start=date(2026, 11, 1), period_end=date(2026, 11, 30), accounts=[account], actor="preparer")
+        review = review_open(period_start=date(2026, 11, 1), period_end=date(2026, 11, 30), accounts=[account], actor=staff_user("preparer"))
         accepted = Finding.objects.get(check_id="user.console_without_mfa", principal="networkAdmin")
         disposition_set(
             review=review,
@@ -231,11 +258,11 @@ def test_a_later_run_shows_an_accepted_finding_as_accepted_until_its_expiry_then
                 owner="CISO",
                 expires_on=TODAY + timedelta(days=10),
             ),
-            actor="preparer",
+            actor=staff_user("preparer"),
             today=TODAY,
         )
         decide_all(review, Decision(kind="remediation_planned", ticket="SEC-1", due_on=TODAY + timedelta(days=30)))
-        review_sign(review=review, actor="signer", comment="ok", now=NOW)
+        review_sign(review=review, actor=staff_user("signer"), comment="ok", now=NOW)
     accepted.refresh_from_db()
     assert accepted.status == "accepted" and accepted.accepted_until == datetime(2026, 12, 9, tzinfo=UTC)
     assert Finding.objects.filter(status="open").count() == 12  # the rest: remediation planned, still open
@@ -263,9 +290,9 @@ def test_a_later_run_shows_an_accepted_finding_as_accepted_until_its_expiry_then
 
 
 def test_an_accepted_finding_that_resolves_and_comes_back_before_expiry_is_still_accepted(account: AwsAccount) -> None:
-    review = review_open(period_start=date(2026, 11, 1), period_end=date(2026, 11, 30), accounts=[account], actor="preparer")
+    review = review_open(period_start=date(2026, 11, 1), period_end=date(2026, 11, 30), accounts=[account], actor=staff_user("preparer"))
     decide_all(review, Decision(kind="accepted_risk", justification="known", owner="CISO", expires_on=TODAY + timedelta(days=60)))
-    review_sign(review=review, actor="signer", comment="ok", now=NOW)
+    review_sign(review=review, actor=staff_user("signer"), comment="ok", now=NOW)
     back = build_report(
         root_row(), user_row("networkAdmin", password_enabled="true", password_last_used="2026-12-01T00:00:00+00:00")
     )
@@ -367,7 +394,8 @@ def test_a_reviewer_walks_the_review_and_signs_it_through_the_pages(account: Aws
     )
     page = reviewer.get(f"/reviews/{review.pk}/")
     assert page.context["current"] == account and len(page.context["rows"]) == 13
-    refused = reviewer.post(f"/reviews/{review.pk}/sign", {"comment": "done"}, follow=True)
+    second = client_for(member_of("reviewer", "second-reviewer"))  # four-eyes: the preparer does not sign
+    refused = second.post(f"/reviews/{review.pk}/sign", {"comment": "done"}, follow=True)
     assert "Not signed: 13 open findings still without a decision" in refused.content.decode()
     bad = reviewer.post(
         f"/reviews/{review.pk}/findings/{page.context['rows'][0][0].pk}",
@@ -377,9 +405,11 @@ def test_a_reviewer_walks_the_review_and_signs_it_through_the_pages(account: Aws
     assert "needs a justification and an owner" in bad.content.decode()
     for finding, _ in page.context["rows"]:
         reviewer.post(f"/reviews/{review.pk}/findings/{finding.pk}", {"kind": "false_positive", "justification": "known"})
-    reviewer.post(f"/reviews/{review.pk}/sign", {"comment": "all decided"})
+    own = reviewer.post(f"/reviews/{review.pk}/sign", {"comment": "all decided by me"}, follow=True)
+    assert "four-eyes" in own.content.decode() and not SignOff.objects.exists()
+    second.post(f"/reviews/{review.pk}/sign", {"comment": "all decided"})
     review.refresh_from_db()
-    assert review.status == "signed" and SignOff.objects.get().signed_by == "reviewer-user"
+    assert review.status == "signed" and SignOff.objects.get().signed_by == "second-reviewer"
     assert reviewer.get(f"/reviews/{review.pk}/evidence.zip")["Content-Type"] == "application/zip"
 
 
@@ -387,7 +417,7 @@ def test_the_dashboard_shows_when_the_next_review_is_due_and_flags_an_overdue_on
     assert "No review signed yet" in client_for(alice).get("/").content.decode()
     with time_machine.travel(datetime(2026, 11, 5, 11, 0, tzinfo=UTC), tick=False):
         decide_all(review)
-        review_sign(review=review, actor="signer", comment="ok", now=datetime(2026, 11, 5, 11, 0, tzinfo=UTC))
+        review_sign(review=review, actor=staff_user("signer"), comment="ok", now=datetime(2026, 11, 5, 11, 0, tzinfo=UTC))
     with time_machine.travel(datetime(2026, 12, 4, 9, 0, tzinfo=UTC), tick=False):
         page = client_for(alice).get("/").content.decode()
         assert "Next review due 2026-12-05 10:00 UTC" in page and "overdue" not in page
@@ -453,12 +483,12 @@ def test_the_review_page_costs_the_same_queries_for_a_small_and_a_larger_fleet(a
 
     load_fleet(2, days=2)
     small = review_open(
-        period_start=date(2026, 11, 1), period_end=date(2026, 11, 30), accounts=list(Account.objects.all()), actor="p"
+        period_start=date(2026, 11, 1), period_end=date(2026, 11, 30), accounts=list(Account.objects.all()), actor=staff_user("p")
     )
     few = queries(alice_client, f"/reviews/{small.pk}/")
     load_fleet(6, days=2, first=2)
     large = review_open(
-        period_start=date(2026, 11, 1), period_end=date(2026, 11, 30), accounts=list(Account.objects.all()), actor="p"
+        period_start=date(2026, 11, 1), period_end=date(2026, 11, 30), accounts=list(Account.objects.all()), actor=staff_user("p")
     )
     assert queries(alice_client, f"/reviews/{large.pk}/") == few <= 14
 
@@ -469,11 +499,11 @@ def test_a_findings_page_shows_its_acceptance_and_the_review_that_decided_it(rev
         review=review,
         finding=finding,
         decision=Decision(kind="accepted_risk", justification="break-glass", owner="CISO", expires_on=TODAY + timedelta(days=20)),
-        actor="preparer",
+        actor=staff_user("preparer"),
         today=TODAY,
     )
     decide_all(review)
-    review_sign(review=review, actor="signer", comment="ok", now=NOW)
+    review_sign(review=review, actor=staff_user("signer"), comment="ok", now=NOW)
     page = personas["viewer"].get(f"/findings/{finding.pk}/").content.decode()
     assert "accepted until 2026-12-19 00:00 UTC, then open again" in page
     assert f'href="/reviews/{review.pk}/"' in page and "accepted risk: break-glass; owner CISO; until 2026-12-18" in page

@@ -19,7 +19,7 @@ from people.models import Person
 from reviews.models import Review
 from reviews.selectors import undecided
 from reviews.services import Decision, disposition_set, review_open, review_sign
-from staff.roles import ADMIN
+from staff.roles import ADMIN, REVIEWER
 
 DEMO_ACCOUNTS = (
     # account id, name, environment, people, shared logins, root uses
@@ -90,11 +90,12 @@ class Command(BaseCommand):
         now = timezone.now()
         start = (now.date().replace(day=1) - timedelta(days=1)).replace(day=1)
         end = now.date().replace(day=1) - timedelta(days=1)
+        preparer, lead = self._demo_reviewer("demo-preparer"), self._demo_reviewer("demo-lead")
         review = review_open(
             period_start=start,
             period_end=end,
             accounts=list(AwsAccount.objects.filter(account_id__in=[a[0] for a in DEMO_ACCOUNTS])),
-            actor="demo-preparer",
+            actor=preparer,
         )
         for n, finding in enumerate(undecided(review), start=1):
             if finding.severity == "low":
@@ -106,11 +107,22 @@ class Command(BaseCommand):
                 )
             else:
                 decision = Decision(kind="remediation_planned", ticket=f"SEC-{1000 + n}", due_on=now.date() + timedelta(days=30))
-            disposition_set(review=review, finding=finding, decision=decision, actor="demo-preparer", today=now.date())
+            disposition_set(review=review, finding=finding, decision=decision, actor=preparer, today=now.date())
         signoff = review_sign(
-            review=review, actor="demo-lead", comment="Demo review: remediation tickets filed, low risks accepted.", now=now
+            review=review, actor=lead, comment="Demo review: remediation tickets filed, low risks accepted.", now=now
         )
         self.stdout.write(f"review of {start:%B %Y} signed off (snapshot SHA-256 {signoff.snapshot_sha256[:16]}...)")
+
+    @staticmethod
+    def _demo_reviewer(username: str) -> Any:
+        """A reviewer of the demo's signed review (no password: nobody logs in as them). Two of them, since four-eyes
+        lets only a reviewer who did not prepare a review sign it."""
+        user, created = get_user_model().objects.get_or_create(username=username)
+        if created:
+            user.set_unusable_password()
+            user.save()
+            user.groups.add(Group.objects.get(name=REVIEWER))
+        return user
 
     def _demo_login(self, username: str) -> None:
         password = secrets.token_urlsafe(12)
