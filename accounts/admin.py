@@ -5,13 +5,15 @@ from __future__ import annotations
 from typing import Any
 
 from django.contrib import admin
+from django.contrib.auth.models import User
 from django.db import transaction
 from django.forms import ModelForm
 from django.http import HttpRequest
 
 from accounts.forms import NamingStandardForm
 from accounts.models import AccountScope, AwsAccount, NamingExemption, NamingStandard
-from staff.admin import TrailedAdmin
+from staff.admin import TrailedAdmin, is_privileged
+from staff.roles import ADMIN
 from staff.trail import record_change
 
 
@@ -57,3 +59,18 @@ class AccountScopeAdmin(TrailedAdmin):
     list_display = ("user", "reason")
     search_fields = ("user__username", "reason")
     filter_horizontal = ("accounts",)
+
+    def formfield_for_foreignkey(self, db_field: Any, request: HttpRequest, **kwargs: Any) -> Any:
+        if db_field.name == "user" and not request.user.is_superuser:  # an admin scopes viewers and reviewers only
+            kwargs["queryset"] = User.objects.filter(is_superuser=False, is_staff=False).exclude(groups__name=ADMIN)
+        return super().formfield_for_foreignkey(db_field, request, **kwargs)
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        if obj is not None and not request.user.is_superuser and is_privileged(obj.user):
+            return False
+        return super().has_change_permission(request, obj)
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        if obj is not None and not request.user.is_superuser and is_privileged(obj.user):
+            return False
+        return super().has_delete_permission(request, obj)

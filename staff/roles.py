@@ -43,6 +43,8 @@ _ADMIN = [
     "people.add_ownerlink", "people.delete_ownerlink",
     "accounts.view_accountscope", "accounts.add_accountscope", "accounts.change_accountscope", "accounts.delete_accountscope",
     "auth.view_user", "auth.add_user", "auth.change_user", "auth.view_group",
+    "axes.view_accessattempt", "axes.delete_accessattempt", "axes.view_accessfailurelog", "axes.delete_accessfailurelog",
+    "axes.view_accesslog",
     "django_celery_beat.view_periodictask", "django_celery_beat.change_periodictask",
     "django_celery_beat.view_crontabschedule", "django_celery_beat.add_crontabschedule",
     "django_celery_beat.view_intervalschedule", "django_celery_beat.add_intervalschedule",

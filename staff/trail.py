@@ -9,6 +9,27 @@ from django.db import models
 
 from staff.models import ChangeRecord
 
+# Values the trail never holds, whoever records the change: it says only that they changed. The trail is read by
+# every viewer (and exported), while these let someone act as an account's reader or as a user.
+SECRET_FIELDS = frozenset(
+    {"external_id", "password", "key", "bin_key", "token", "token_sha256", "secret", "otp_secret", "recovery_codes"}
+)
+CHANGED, UNCHANGED = "(changed)", "(unchanged)"
+
+
+def _redacted(
+    before: dict[str, Any] | None, after: dict[str, Any] | None
+) -> tuple[dict[str, Any] | None, dict[str, Any] | None]:
+    """before and after with every secret field's value replaced by whether it changed."""
+    secret = SECRET_FIELDS & {*(before or {}), *(after or {})}
+    if not secret:
+        return before, after
+    marks = {name: CHANGED if (before or {}).get(name) != (after or {}).get(name) else UNCHANGED for name in secret}
+    return (
+        None if before is None else {k: marks.get(k, v) for k, v in before.items()},
+        None if after is None else {k: marks.get(k, v) for k, v in after.items()},
+    )
+
 
 def _plain(values: dict[str, Any] | None) -> dict[str, Any] | None:
     """JSON-ready values (dates as ISO text, model instances as their str)."""
@@ -33,13 +54,16 @@ def snapshot(instance: models.Model, fields: tuple[str, ...]) -> dict[str, Any]:
 def record_change(
     *, actor: str, action: str, target: str, before: dict[str, Any] | None = None, after: dict[str, Any] | None = None
 ) -> ChangeRecord:
-    """Record one change; call it inside the transaction that makes the change, so both land or neither."""
+    """Record one change; call it inside the transaction that makes the change, so both land or neither.
+    Secret fields (SECRET_FIELDS) are recorded only as changed or unchanged."""
+    before, after = _redacted(before, after)
     return ChangeRecord.objects.create(actor=actor, action=action, target=target, before=_plain(before), after=_plain(after))
 
 
 def record_changes(actor: str, changes: list[tuple[str, str, dict[str, Any] | None, dict[str, Any] | None]]) -> None:
     """Record many changes at once: (action, target, before, after) each; for imports that touch many rows."""
-    ChangeRecord.objects.bulk_create(
-        [ChangeRecord(actor=actor, action=a, target=t, before=_plain(b), after=_plain(af)) for a, t, b, af in changes],
-        batch_size=1000,
-    )
+    records = []
+    for action, target, before, after in changes:
+        before, after = _redacted(before, after)
+        records.append(ChangeRecord(actor=actor, action=action, target=target, before=_plain(before), after=_plain(after)))
+    ChangeRecord.objects.bulk_create(records, batch_size=1000)

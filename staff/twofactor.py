@@ -17,6 +17,7 @@ from django.db import transaction
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils.http import url_has_allowed_host_and_scheme
 from django_otp import login as otp_login
 from django_otp import match_token, user_has_device
 from django_otp.plugins.otp_static.models import StaticDevice, StaticToken
@@ -24,6 +25,7 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 from django_otp.qr import write_qrcode_image
 
 from staff.roles import ADMIN, LOGIN, REVIEWER, policy
+from staff.trail import record_change
 
 RECOVERY_CODES = 10
 ALWAYS_ALLOWED = ("/account/2fa/", "/logout/", "/static/")
@@ -64,8 +66,23 @@ class TokenForm(forms.Form):
 
 
 def _next(request: HttpRequest) -> str:
+    """Where to go after the step: `next` if it stays on this site (Django's own test, as the login uses), else home."""
     target = request.POST.get("next") or request.GET.get("next") or "/"
-    return target if target.startswith("/") and not target.startswith("//") else "/"
+    safe = url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()}, require_https=request.is_secure())
+    return target if safe else "/"
+
+
+@transaction.atomic
+def two_factor_reset(*, user: Any, actor: str) -> int:
+    """Remove every two-factor device of `user` (authenticator and recovery codes): they enrol again at their next
+    login. Recorded in the trail (never a key or a code). Returns how many devices went."""
+    devices = 0
+    for model in (TOTPDevice, StaticDevice):
+        found = model.objects.filter(user=user)
+        devices += found.count()
+        found.delete()
+    record_change(actor=actor, action="two_factor.reset", target=f"user {user.get_username()}", after={"devices_removed": devices})
+    return devices
 
 
 @policy(get=LOGIN, post=LOGIN)
