@@ -46,6 +46,11 @@ COLUMNS: tuple[str, ...] = (
 _ABSENT = frozenset({"n/a", "not_supported", ""})
 _NO_INFORMATION = "no_information"
 _ARN = re.compile(r"^arn:aws(?:-cn|-us-gov|-iso|-iso-b)?:iam::(\d{12}):(root|user/.+)$")
+# IAM's own rules (CreateUser): a name is 1-64 of ASCII letters, digits and +=,.@_- ; a path is "/" or "/.../" of
+# printable ASCII, 512 at most. A report with anything else did not come from IAM.
+_IAM_NAME = re.compile(r"[A-Za-z0-9+=,.@_-]{1,64}", re.ASCII)
+_IAM_USER_ARN = re.compile(r"user(?P<path>/(?:[\x21-\x2e\x30-\x7e]+/)*)(?P<name>[^/]*)", re.ASCII)
+MAX_IAM_PATH = 512
 MAX_REPORT_BYTES = 64 * 1024 * 1024
 
 
@@ -194,9 +199,12 @@ def _decode(content: bytes) -> str:
     if b"\x00" in content:
         raise ReportError("the file is binary, not a CSV credential report")
     try:
-        return content.decode("utf-8-sig")
+        text = content.decode("utf-8-sig")
     except UnicodeDecodeError:
         raise ReportError("the file is not UTF-8 text, not a CSV credential report") from None
+    if not text.strip():  # a byte-order mark and nothing else
+        raise ReportError("the file is empty, not a credential report")
+    return text
 
 
 # The fast path: exact spellings AWS writes. Anything else falls back to _parse_row, which
@@ -275,6 +283,17 @@ def _parse_row(row: _Row) -> ReportRow:
     )
 
 
+def _check_iam_user(row: ReportRow, arn_resource: str, line: int) -> None:
+    """Refuse a user that IAM could not have: a name or path against IAM's rules, or an ARN naming another user."""
+    if not _IAM_NAME.fullmatch(row.user):
+        raise ReportError(f"line {line}: {row.user!r} is not an IAM user name (1-64 of A-Z a-z 0-9 and +=,.@_-)")
+    parts = _IAM_USER_ARN.fullmatch(arn_resource)
+    if parts is None or len(parts["path"]) > MAX_IAM_PATH:
+        raise ReportError(f"line {line}: the path in {row.arn!r} is not an IAM path ('/' or '/.../' of printable ASCII, 512 at most)")
+    if parts["name"] != row.user:
+        raise ReportError(f"line {line}: the ARN {row.arn!r} names user {parts['name']!r}, not {row.user!r}")
+
+
 def parse_report(content: bytes) -> CredentialReport:
     """Parse and validate a credential report; raise ReportError with one line on anything suspect."""
     text = _decode(content)
@@ -308,6 +327,8 @@ def parse_report(content: bytes) -> CredentialReport:
         match = _ARN.match(parsed.arn)
         if match is None or (match.group(2) == "root") != parsed.is_root:
             raise ReportError(f"line {line}: {parsed.arn!r} is not the IAM ARN of {parsed.user!r}")
+        if not parsed.is_root:
+            _check_iam_user(parsed, match.group(2), line)
         account_ids.add(match.group(1))
         if parsed.user in seen:
             raise ReportError(f"line {line}: user {parsed.user!r} appears twice")

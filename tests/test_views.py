@@ -208,3 +208,19 @@ def test_the_raw_report_downloads_byte_for_byte(imported: AuditRun, alice_client
     response = alice_client.get(f"/runs/{imported.pk}/report.csv")
     assert response.status_code == 200 and response.content == sample_bytes
     assert gzip.decompress(bytes(imported.report.compressed)) == sample_bytes  # type: ignore[union-attr]
+
+
+def test_every_name_iam_allows_has_a_user_page_and_breaks_no_page(sandbox: AwsAccount, personas: dict[str, Client]) -> None:
+    from django.urls import reverse
+
+    from tests.reports import build_report, root_row, user_row
+
+    names = ["aZ09+=,.@_-", "x" * 64, "=cmd", "@admin", "+1", "-x", "a.b,c"]
+    rows = [user_row(n, password_enabled="true", password_last_used="2026-10-30T00:00:00+00:00") for n in names]
+    report_import(account=sandbox, content=build_report(root_row(), *rows), generated_at=SAMPLE_T)
+    viewer = personas["viewer"]
+    for page in ("/", "/findings/", "/changes/?since=2020-01-01", "/accounts/111122223333/", "/accounts/111122223333/owners/"):
+        assert viewer.get(page).status_code == 200, page
+    for name in names:
+        response = viewer.get(reverse("audits:principal-detail", args=[sandbox.account_id, name]))
+        assert response.status_code == 200 and response.context["name"] == name, name

@@ -161,3 +161,60 @@ def test_a_root_row_with_a_user_arn_is_refused() -> None:
 def test_an_unterminated_quote_is_refused() -> None:
     content = build_report(user_row("JSmith")) + b'"BJones,arn\n'
     assert _refusal(content)
+
+
+# --- IAM's own rules for names and paths -------------------------------------------------------------------
+
+EVERY_ALLOWED = "aZ09+=,.@_-"
+
+
+@pytest.mark.parametrize(
+    "name", [EVERY_ALLOWED, "x" * 64, "=cmd", "@admin", "+1", "-x", "a.b,c", "Ab_cd-ef@example.com"]
+)
+def test_every_name_iam_allows_is_read(name: str) -> None:
+    assert parse_report(build_report(root_row(), user_row(name))).rows[1].user == name
+
+
+@pytest.mark.parametrize(
+    ("name", "why"),
+    [
+        ("x" * 65, "65 characters"),
+        ("J Smith", "a space"),
+        ("Jösé", "letters IAM does not take"),
+        ("a/b", "a slash"),
+        ("tab\there", "a tab"),
+        ("semi;colon", "a semicolon"),
+        ("ｆｕｌｌ", "full-width letters"),
+        ("<script>", "angle brackets"),
+    ],
+)
+def test_a_name_iam_would_refuse_refuses_the_report_on_its_line(name: str, why: str) -> None:
+    message = _refusal(build_report(root_row(), user_row("JSmith"), user_row(name)))
+    assert message.startswith("line 4:") and "is not an IAM user name" in message, why
+
+
+@pytest.mark.parametrize(
+    ("arn", "expected"),
+    [
+        ("arn:aws:iam::111122223333:user/division abc/JSmith", "is not an IAM path"),
+        ("arn:aws:iam::111122223333:user/divisiön/JSmith", "is not an IAM path"),
+        ("arn:aws:iam::111122223333:user/" + "p/" * 256 + "JSmith", "is not an IAM path"),
+        ("arn:aws:iam::111122223333:user/BJones", "names user 'BJones', not 'JSmith'"),
+        ("arn:aws:iam::111122223333:user/ops/BJones", "names user 'BJones', not 'JSmith'"),
+    ],
+)
+def test_a_path_iam_would_refuse_or_an_arn_of_another_user_refuses_the_report(arn: str, expected: str) -> None:
+    message = _refusal(build_report(root_row(), {**user_row("JSmith"), "arn": arn}))
+    assert message.startswith("line 3:") and expected in message
+
+
+def test_a_path_of_512_characters_is_read() -> None:
+    path = "/" + "p/" * 254 + "qq/"
+    assert len(path) == 512
+    arn = f"arn:aws:iam::111122223333:user{path}JSmith"
+    assert parse_report(build_report({**user_row("JSmith"), "arn": arn})).rows[0].arn == arn
+
+
+@pytest.mark.parametrize("content", [b"\xef\xbb\xbf", b"\xef\xbb\xbf\r\n  \n", b"\n\n"])
+def test_a_report_that_is_only_a_byte_order_mark_or_blank_is_refused_in_one_line(content: bytes) -> None:
+    assert "empty" in _refusal(content)
