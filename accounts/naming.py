@@ -5,6 +5,9 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 from enum import StrEnum
+from typing import Any
+
+import re2  # google-re2: linear time whatever the pattern, so that no standard can stall a page or a run
 
 
 class Preset(StrEnum):
@@ -42,12 +45,15 @@ class NamingRuleError(ValueError):
     """A standard that cannot be compiled (bad regex, company preset without initials)."""
 
 
+MAX_CUSTOM_REGEX = 200  # characters; a naming standard is a short rule, and RE2's memory grows with the pattern
+
+
 @dataclass(frozen=True, slots=True)
 class NamingRule:
     """A compiled naming standard plus its exempted user names (name -> reason)."""
 
     label: str
-    pattern: re.Pattern[str] | None  # None: no standard set, every name fits
+    pattern: Any  # a compiled RE2 pattern; None: no standard set, every name fits
     example: str = ""
     exemptions: dict[str, str] = field(default_factory=dict)
 
@@ -74,6 +80,8 @@ def compile_rule(
     if kind is Preset.CUSTOM:
         if not custom_regex:
             raise NamingRuleError("the custom naming standard needs a regular expression")
+        if len(custom_regex) > MAX_CUSTOM_REGEX:
+            raise NamingRuleError(f"the regular expression is longer than {MAX_CUSTOM_REGEX} characters")
         source, example = custom_regex, ""
     elif kind is Preset.COMPANY_EMPLOYEE_ID:
         if not company_initials.isalpha():
@@ -83,9 +91,12 @@ def compile_rule(
     else:
         source, example = PRESET_PATTERNS[kind], PRESET_EXAMPLES[kind]
     try:
-        pattern = re.compile(source)
-    except re.error as exc:
-        raise NamingRuleError(f"invalid regular expression {source!r}: {exc}") from None
+        pattern = re2.compile(source)
+    except re2.error as exc:
+        raise NamingRuleError(
+            f"invalid regular expression {source!r} ({exc}); IAMWatch matches in linear time (RE2), so backreferences "
+            "and lookahead or lookbehind are not available"
+        ) from None
     return NamingRule(label=label or PRESET_LABELS[kind], pattern=pattern, example=example, exemptions=dict(exemptions or {}))
 
 

@@ -184,7 +184,7 @@ def test_every_name_iam_allows_is_read(name: str) -> None:
         ("a/b", "a slash"),
         ("tab\there", "a tab"),
         ("semi;colon", "a semicolon"),
-        ("ｆｕｌｌ", "full-width letters"),
+        ("\uff46\uff55\uff4c\uff4c", "full-width letters"),
         ("<script>", "angle brackets"),
     ],
 )
