@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.core.validators import RegexValidator
 from django.db import models
 
@@ -79,6 +80,12 @@ class AwsAccount(models.Model):
 
     def __str__(self) -> str:
         return f"{self.name} ({self.account_id})"
+
+    def clean(self) -> None:
+        """The one check beyond the fields', for every way in (command, Organizations, admin): the role to assume
+        must live in this account."""
+        if self.role_arn and self.account_id and f":{self.account_id}:" not in self.role_arn:
+            raise ValidationError({"role_arn": f"role ARN {self.role_arn} belongs to another account than {self.account_id}"})
 
 
 class AccountScope(models.Model):

@@ -49,9 +49,7 @@ def account_create(
         external_id=external_id,
         root_email=root_email,
     )
-    if role_arn and f":{account_id}:" not in role_arn:
-        raise ValidationError(f"role ARN {role_arn} belongs to another account than {account_id}")
-    account.full_clean(exclude=["naming_standard"])
+    account.full_clean(exclude=["naming_standard"])  # fields and AwsAccount.clean, as the admin checks them
     if naming_preset:
         account.naming_standard = naming_standard_for_preset(preset=naming_preset)
     account.save()

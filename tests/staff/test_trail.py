@@ -93,3 +93,29 @@ def test_granting_a_role_in_the_admin_is_recorded_without_the_password_hash(supe
     assert response.status_code == 302
     assert ChangeRecord.objects.filter(action="user.password_set", target="bob", actor="root-admin").exists()
     assert not ChangeRecord.objects.filter(after__icontains="pbkdf2").exists()
+
+
+def test_an_account_added_or_changed_in_the_admin_keeps_its_external_id_out_of_the_trail(superuser: Client) -> None:
+    data = {
+        "account_id": "111122223333", "name": "payments", "environment": "prod",
+        "role_arn": "arn:aws:iam::111122223333:role/IAMWatchAudit", "external_id": "s3cr3t-external-id",
+        "root_email": "", "alert_email": "", "alias": "", "organization_status": "", "is_active": "on",
+    }  # fmt: skip
+    assert superuser.post("/admin/accounts/awsaccount/add/", data).status_code == 302
+    account = AwsAccount.objects.get()
+    assert superuser.post(f"/admin/accounts/awsaccount/{account.pk}/change/", {**data, "external_id": "rotated-id"}).status_code == 302
+    added, changed = ChangeRecord.objects.get(action="awsaccount.added"), ChangeRecord.objects.get(action="awsaccount.changed")
+    assert added.after["external_id"] == "(changed)" and changed.after["external_id"] == changed.before["external_id"] == "(changed)"
+    trail = superuser.get("/trail/?format=csv")
+    assert b"s3cr3t" not in b"".join(trail.streaming_content) and "s3cr3t" not in str(added.after) + str(changed.before)
+
+
+def test_the_admin_refuses_a_role_of_another_account_as_the_command_does(superuser: Client) -> None:
+    data = {
+        "account_id": "111122223333", "name": "payments", "environment": "",
+        "role_arn": "arn:aws:iam::999988887777:role/IAMWatchAudit", "external_id": "",
+        "root_email": "", "alert_email": "", "alias": "", "organization_status": "", "is_active": "on",
+    }  # fmt: skip
+    response = superuser.post("/admin/accounts/awsaccount/add/", data)
+    assert response.status_code == 200 and "belongs to another account" in response.content.decode()
+    assert not AwsAccount.objects.exists() and not ChangeRecord.objects.exists()
