@@ -53,7 +53,7 @@ def fleet(sandbox: AwsAccount, sample_bytes: bytes, django_capture_on_commit_cal
     person = Person.objects.create(employee_id="9999", first_name="Zed", last_name="Hidden", email="zed@example.com")
     OwnerLink.objects.create(account=account, user_name="ZedHidden", person=person, linked_by="test")
     all_urls(visible)  # creates the sandbox's own signed review first
-    both = review_open(period_start=date(2026, 9, 1), period_end=date(2026, 9, 30), accounts=[sandbox, account], actor=staff_user("lead"))
+    both = review_open(period_start=date(2026, 9, 1), period_end=date(2026, 9, 30), accounts=[sandbox, account], actor=staff_user("preparer"))
     return Fleet(visible=visible, hidden=hidden, both=both)
 
 

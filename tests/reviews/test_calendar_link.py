@@ -23,7 +23,7 @@ pytestmark = pytest.mark.django_db
 
 @pytest.fixture
 def review(sandbox: AwsAccount) -> Review:
-    return review_open(period_start=date(2026, 10, 1), period_end=date(2026, 10, 31), accounts=[sandbox], actor=staff_user("lead"))
+    return review_open(period_start=date(2026, 10, 1), period_end=date(2026, 10, 31), accounts=[sandbox], actor=staff_user("preparer"))
 
 
 def make_link(client: Client) -> str:
@@ -92,7 +92,7 @@ def test_a_wrong_or_malformed_token_reads_nothing(review: Review, alice: User) -
 
 def test_the_link_shows_only_the_reviews_its_user_may_see(review: Review, sandbox: AwsAccount) -> None:
     other = account_create(account_id="444455556666", name="payments", naming_preset="initial_lastname")
-    review_open(period_start=date(2026, 9, 1), period_end=date(2026, 9, 30), accounts=[sandbox, other], actor=staff_user("lead"))
+    review_open(period_start=date(2026, 9, 1), period_end=date(2026, 9, 30), accounts=[sandbox, other], actor=staff_user("preparer"))
     user = User.objects.create_user("sandbox-team", password="correct horse battery")
     user.groups.add(Group.objects.get(name="viewer"))
     AccountScope.objects.create(user=user, reason="sandbox team").accounts.set([sandbox])
