@@ -10,6 +10,7 @@ PORT ?= 8000
 .PHONY: install system-packages run test lint bench clean
 
 install: system-packages $(STAMP)
+	@./scripts/ensure-secret-key .env
 
 # Debian packages the test suite starts for real (PostgreSQL); installed only where missing.
 system-packages:

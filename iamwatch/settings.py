@@ -18,8 +18,17 @@ if (BASE_DIR / ".env").is_file():
     env.read_env(BASE_DIR / ".env")
 
 DEBUG = env.bool("DEBUG", default=False)
-# The fallback key only serves a laptop trial and the CLI; `manage.py check --deploy` flags it.
-SECRET_KEY = env.str("SECRET_KEY", default="django-insecure-iamwatch-local-only-set-SECRET_KEY")
+# Never a key everybody knows: without one, IAMWatch refuses to start (`make install` writes a random one to .env for
+# a local checkout; a deployment sets its own). Only DEBUG, on a developer's machine, gets a key for the process.
+SECRET_KEY = env.str("SECRET_KEY", default="")
+if not SECRET_KEY:
+    if not DEBUG:
+        raise ImproperlyConfigured(
+            "SECRET_KEY is not set: set it to a long random value in the environment or .env (make install writes one)"
+        )
+    from django.core.management.utils import get_random_secret_key
+
+    SECRET_KEY = get_random_secret_key()
 ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["127.0.0.1", "localhost"])
 CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
 
@@ -48,6 +57,8 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    # Nothing past the static files is kept by a browser or proxy cache (audit data, CSVs, evidence packs).
+    "staff.middleware.NoStoreMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -74,6 +85,10 @@ OTP_TOTP_ISSUER = "IAMWatch"
 AXES_FAILURE_LIMIT = env.int("AXES_FAILURE_LIMIT", default=5)
 AXES_COOLOFF_TIME = env.float("AXES_COOLOFF_HOURS", default=1.0)  # hours
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+# Password spraying (a few tries at many user names) from one address: this many failures, whatever the names,
+# lock the address out for the cool-off too (staff.lockout).
+AXES_HANDLER = "staff.lockout.AddressLimitHandler"
+IAMWATCH_ADDRESS_FAILURE_LIMIT = env.int("IAMWATCH_ADDRESS_FAILURE_LIMIT", default=20)
 AXES_RESET_ON_SUCCESS = True
 AXES_VERBOSE = False
 AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"

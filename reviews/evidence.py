@@ -30,8 +30,10 @@ README = """IAMWatch evidence pack: review {review_id}, {title}
 
 Verify every file (Linux, macOS with coreutils):
     sha256sum -c MANIFEST.sha256
-Every line must end in OK. The credential reports under reports/ are the raw bytes AWS returned;
-their SHA-256 also stand in runs.csv and in the sign-off snapshots (snapshot-*.json), whose own
+Every line must end in OK. The credential reports under reports/ are the raw bytes AWS returned, byte
+for byte: they are evidence, so their cells are NOT neutralised for spreadsheets (a user name may start
+with = or @); open them in a text editor, or import them as text. The other CSV files here are
+neutralised (a cell that could run as a formula starts with '). Their SHA-256 also stand in runs.csv and in the sign-off snapshots (snapshot-*.json), whose own
 SHA-256 is snapshot_sha256 in signoffs.csv. The latest sign-off is the one in effect; a correction
 points at the sign-off it corrects.
 """

@@ -4,13 +4,22 @@ spreadsheet would read as a formula neutralised."""
 from __future__ import annotations
 
 import csv
+import unicodedata
 from collections.abc import Iterable, Iterator, Sequence
 from datetime import UTC, datetime
 
 from django.http import StreamingHttpResponse
 
-# A cell starting with one of these is read as a formula by spreadsheets (IAM names may start with =+-@).
-_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+# OWASP's rule: a cell starting with one of these is read as a formula by spreadsheets (IAM names may start with
+# =+-@). Spreadsheets also skip leading spaces and read the full-width forms (U+FF1D and the like) as ASCII, so the test is made
+# on the text as a spreadsheet sees it: NFKC-folded, leading white space stripped.
+_FORMULA_START = ("=", "+", "-", "@")
+_CONTROL_START = ("\t", "\r", "\n")
+
+
+def formula_like(text: str) -> bool:
+    """Whether a spreadsheet could read the cell as a formula."""
+    return text.startswith(_CONTROL_START) or unicodedata.normalize("NFKC", text).lstrip().startswith(_FORMULA_START)
 
 
 def safe_cell(value: object) -> str:
@@ -20,7 +29,7 @@ def safe_cell(value: object) -> str:
     if isinstance(value, datetime):
         return iso_utc(value)
     text = str(value)
-    return "'" + text if text.startswith(_FORMULA_START) else text
+    return "'" + text if formula_like(text) else text
 
 
 def iso_utc(value: datetime | None) -> str:

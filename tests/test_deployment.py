@@ -94,5 +94,27 @@ def test_check_deploy_is_clean_with_production_settings() -> None:
 
 
 def test_check_deploy_flags_the_laptop_defaults() -> None:
-    done = run([sys.executable, "manage.py", "check", "--deploy", "--fail-level", "WARNING"], SECRET_KEY="")
+    done = run([sys.executable, "manage.py", "check", "--deploy", "--fail-level", "WARNING"], SECRET_KEY="short")
     assert done.returncode != 0 and "security.W009" in done.stderr and "security.W004" in done.stderr
+
+
+def test_without_a_secret_key_it_refuses_to_start_unless_debugging() -> None:
+    refused = run([sys.executable, "manage.py", "check"], SECRET_KEY="")
+    assert refused.returncode != 0
+    assert refused.stderr.strip().splitlines()[-1].endswith("SECRET_KEY is not set: set it to a long random value in the environment or .env (make install writes one)")
+    assert run([sys.executable, "manage.py", "check"], SECRET_KEY="", DEBUG="true").returncode == 0
+
+
+def test_make_install_gives_a_checkout_its_own_secret_key_once(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    env_file = tmp_path / ".env"
+    env_file.write_text("DEBUG=false\n")
+    for _ in range(2):
+        done = subprocess.run([str(ROOT / "scripts" / "ensure-secret-key"), str(env_file)], capture_output=True, text=True, check=True)
+    lines = env_file.read_text().splitlines()
+    keys = [line for line in lines if line.startswith("SECRET_KEY=")]
+    assert lines[0] == "DEBUG=false" and len(keys) == 1 and len(keys[0]) > 60 and done.stdout == ""
+
+
+def test_the_docker_build_context_leaves_out_secrets_and_local_data() -> None:
+    ignored = set((ROOT / ".dockerignore").read_text().split())
+    assert {".env", "*.sqlite3", ".venv"} <= ignored

@@ -175,6 +175,7 @@ def test_the_account_page_shows_findings_root_usage_and_runs(imported: AuditRun,
     assert len(response.context["findings"]) == 13
     body = response.content.decode()
     assert "networkAdmin" in body and "2026-10-28 09:14:55" in body and imported.report.sha256[:16] in body  # type: ignore[union-attr]
+    assert "not neutralised for spreadsheets" in body  # the raw reports are evidence, byte for byte
 
 
 def test_the_account_page_filters_by_status(imported: AuditRun, alice_client: Client) -> None:

@@ -55,3 +55,27 @@ def test_no_page_carries_inline_script_or_style(alice_client: Client, sandbox, s
         body = (alice_client if url != "/login/" else Client()).get(url).content.decode()
         assert not re.search(r"<script(?![^>]*\bsrc=)[^>]*>", body), url
         assert " style=" not in body and " on" + "click=" not in body, url
+
+
+def test_password_spraying_from_one_address_locks_that_address(alice: User) -> None:
+    """24 failed logins spread over 6 user names (4 each, under the per-user limit of 5) from one address."""
+    attacker, colleague = Client(REMOTE_ADDR="203.0.113.7"), Client(REMOTE_ADDR="198.51.100.2")
+    for n in range(24):
+        attacker.post("/login/", {"username": f"user{n % 6}", "password": "Winter2026!"})
+    response = attacker.post("/login/", {"username": "alice", "password": "correct horse battery"})
+    assert response.status_code == 429 and "_auth_user_id" not in attacker.session
+    # Alice herself, from her own address, is not locked out by someone else's spraying.
+    assert colleague.post("/login/", {"username": "alice", "password": "correct horse battery"}).status_code == 302
+
+
+def test_a_few_typos_from_a_shared_address_lock_nobody(alice: User) -> None:
+    office = Client(REMOTE_ADDR="192.0.2.10")
+    for n in range(12):  # a dozen mistakes by several people behind one address, under the address limit of 20
+        office.post("/login/", {"username": f"person{n % 4}", "password": "typo"})
+    assert office.post("/login/", {"username": "alice", "password": "correct horse battery"}).status_code == 302
+
+
+@pytest.mark.parametrize("url", ["/", "/findings.csv", "/login/"])
+def test_no_page_is_kept_by_a_browser_or_proxy_cache(alice_client: Client, url: str) -> None:
+    cache_control = alice_client.get(url)["Cache-Control"]
+    assert "no-store" in cache_control and "private" in cache_control
