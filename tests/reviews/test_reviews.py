@@ -209,6 +209,18 @@ def test_a_sign_off_cannot_be_changed_or_deleted_through_the_orm(review: Review)
     assert signoff.comment == "November reviewed"
 
 
+def test_the_database_refuses_to_change_or_delete_a_signed_reviews_decisions_until_a_correction(review: Review) -> None:
+    from django.db import connection
+
+    signed(review)
+    for sql in ("UPDATE audits_disposition SET justification = 'rewritten'", "DELETE FROM audits_disposition"):
+        with pytest.raises(DatabaseError, match="frozen"), transaction.atomic(), connection.cursor() as cursor:
+            cursor.execute(sql)
+    assert not Disposition.objects.filter(justification="rewritten").exists() and Disposition.objects.count() == 13
+    review_correct(review=review, actor=staff_user("signer"), reason="a decision was wrong")
+    assert Disposition.objects.filter(review=review).update(justification="corrected") == 13  # open again: allowed
+
+
 def test_a_signed_reviews_decisions_cannot_change_and_it_cannot_be_signed_twice(review: Review) -> None:
     signed(review)
     finding = Finding.objects.filter(dispositions__review=review).first()
