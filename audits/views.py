@@ -49,7 +49,7 @@ from audits.selectors import (
     principal_states,
 )
 from audits.tasks import QueueUnavailable, enqueue_run
-from reviews.selectors import review_cadence, review_since
+from reviews.selectors import review_cadence, review_since, visible_reviews
 from staff.export import csv_response
 from staff.forms import start_of_day
 from staff.roles import READ_PERMISSION, RUN_PERMISSION, policy
@@ -182,8 +182,8 @@ def wants_csv(request: HttpRequest) -> bool:
     return request.GET.get("format") == "csv"
 
 
-def _since(value: object) -> datetime:
-    return start_of_day(value) or review_since(now=timezone.now())
+def _since(request: HttpRequest, value: object) -> datetime:
+    return start_of_day(value) or review_since(now=timezone.now(), within=visible_accounts(request.user))
 
 
 def _page(request: HttpRequest, template: str, partial: str, context: dict[str, object]) -> HttpResponse:
@@ -194,7 +194,7 @@ def _page(request: HttpRequest, template: str, partial: str, context: dict[str, 
 def overview(request: HttpRequest) -> HttpResponseBase:
     form = OverviewForm(request.GET)
     data = form.cleaned_data if form.is_valid() else {}
-    since = _since(data.get("since"))
+    since = _since(request, data.get("since"))
     accounts = overview_accounts(
         within=visible_accounts(request.user),
         since=since,
@@ -216,7 +216,7 @@ def overview(request: HttpRequest) -> HttpResponseBase:
         "since": since,
         "environments": environments,
         "count": len(accounts),
-        "cadence": review_cadence(now=timezone.now()),
+        "cadence": review_cadence(now=timezone.now(), within=visible_accounts(request.user)),
         "scope": account_scope(request.user),
     }
     return _page(request, "audits/overview.html", "audits/partials/overview_table.html", context)
@@ -257,7 +257,9 @@ def finding_detail(request: HttpRequest, finding_id: int) -> HttpResponseBase:
             "finding": finding,
             "check": CHECKS_BY_ID.get(finding.check_id),
             "history": history,
-            "decisions": finding.dispositions.select_related("review").order_by("-review__period_end", "-pk"),
+            "decisions": finding.dispositions.filter(review__in=visible_reviews(visible_accounts(request.user)))
+            .select_related("review")
+            .order_by("-review__period_end", "-pk"),
         },
     )
 
@@ -326,7 +328,7 @@ def principal_detail(request: HttpRequest, account_id: str, name: str) -> HttpRe
 def changes(request: HttpRequest) -> HttpResponseBase:
     form = SinceForm(request.GET)
     data = form.cleaned_data if form.is_valid() else {}
-    since = _since(data.get("since"))
+    since = _since(request, data.get("since"))
     account = account_or_404(request, data["account"]) if data.get("account") else None
     found = changes_since(since=since, account=account, within=visible_accounts(request.user))
     table = request.GET.get("table", "")

@@ -23,9 +23,16 @@ def visible_reviews(within: QuerySet[AwsAccount]) -> QuerySet[Review]:
     return Review.objects.exclude(accounts__in=AwsAccount.objects.exclude(pk__in=within))
 
 
-def review_since(*, now: datetime) -> datetime:
-    """Since the last review: the latest sign-off, or 30 days back before the first one."""
-    last = SignOff.objects.order_by("-signed_at").values_list("signed_at", flat=True).first()
+def visible_signoffs(within: QuerySet[AwsAccount]) -> QuerySet[SignOff]:
+    """The sign-offs of the reviews a reader of `within` may see (a scoped reader learns nothing of the others)."""
+    if every_account(within):
+        return SignOff.objects.all()
+    return SignOff.objects.filter(review__in=visible_reviews(within))
+
+
+def review_since(*, now: datetime, within: QuerySet[AwsAccount]) -> datetime:
+    """Since the last review the reader may see: its latest sign-off, or 30 days back before the first one."""
+    last = visible_signoffs(within).order_by("-signed_at").values_list("signed_at", flat=True).first()
     return last if last is not None else now - REVIEW_WINDOW
 
 
@@ -81,9 +88,9 @@ def meeting_at(month: date) -> datetime:
     return datetime(month.year, month.month, settings.IAMWATCH_REVIEW_MEETING_DAY, hour, minute, tzinfo=UTC)
 
 
-def review_cadence(*, now: datetime) -> Cadence:
-    """When the next review is due: the meeting a cadence after the last sign-off (now, if none yet)."""
-    last = SignOff.objects.order_by("-signed_at", "-pk").first()
+def review_cadence(*, now: datetime, within: QuerySet[AwsAccount]) -> Cadence:
+    """When the next review is due: the meeting a cadence after the last sign-off the reader may see (now, if none)."""
+    last = visible_signoffs(within).order_by("-signed_at", "-pk").first()
     if last is None:
         return Cadence(None, now, False)
     due = meeting_at((last.signed_at + relativedelta(months=settings.IAMWATCH_REVIEW_CADENCE_MONTHS)).date())

@@ -69,7 +69,7 @@ def review_list(request: HttpRequest) -> HttpResponseBase:
         return csv_response(REVIEWS_HEADER, rows, "iamwatch-reviews.csv")
     context = {
         "reviews": reviews,
-        "cadence": review_cadence(now=timezone.now()),
+        "cadence": review_cadence(now=timezone.now(), within=visible_accounts(request.user)),
         "form": ReviewForm(within=visible_accounts(request.user)),
     }
     return render(request, "reviews/review_list.html", context)

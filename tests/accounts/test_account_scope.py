@@ -205,3 +205,31 @@ def test_granting_a_scope_in_the_admin_is_in_the_audit_trail(fleet: Fleet) -> No
         "sandbox team only",
         ["sandbox (111122223333)"],
     )
+
+
+def test_a_scoped_user_learns_nothing_of_reviews_outside_their_scope(fleet: Fleet) -> None:
+    """The review over both accounts is decided and signed by someone else, later than the sandbox's own review."""
+    from django.utils import timezone
+
+    from reviews.selectors import undecided
+    from reviews.services import Decision, disposition_set, review_sign
+
+    visible_finding = Finding.objects.filter(account=fleet.visible.account).first()
+    for finding in [*undecided(fleet.both), visible_finding]:
+        disposition_set(
+            review=fleet.both, finding=finding, decision=Decision(kind="false_positive", justification="x"),
+            actor=staff_user("preparer"), today=timezone.now().date(),
+        )  # fmt: skip
+    fleet.both.title = "Secret both-accounts review"
+    fleet.both.save()
+    review_sign(review=fleet.both, actor=staff_user("hidden-signer"), comment="ok", now=timezone.now())
+    decided = fleet.both.dispositions.filter(finding__account=fleet.visible.account).first()
+    assert decided is not None
+    client = scoped("viewer", fleet.visible.account)
+    for url in ("/reviews/", "/reviews/?format=csv", f"/findings/{decided.finding_id}/", "/"):
+        shown = body(client.get(url))
+        assert b"hidden-signer" not in shown and b"Secret both-accounts review" not in shown, url
+    # Without a scope, the same pages show it.
+    unscoped = client_for(member_of("viewer", "everyone"))
+    assert b"hidden-signer" in body(unscoped.get("/reviews/"))
+    assert b"Secret both-accounts review" in body(unscoped.get(f"/findings/{decided.finding_id}/"))
