@@ -71,17 +71,26 @@ def test_query_counts_do_not_grow_with_the_number_of_accounts_or_rows(alice_clie
 
 
 def test_the_overview_puts_the_worst_first_and_groups_by_environment(alice_client: Client) -> None:
-    load_fleet(3)
-    groups = alice_client.get("/?since=2026-11-01").context["groups"]
-    assert [g.environment for g in groups] == sorted(
-        {g.environment for g in groups}, key=lambda e: [g.environment for g in groups].index(e)
-    )
-    everyone = [a for g in groups for a in g.accounts]
-    assert len(everyone) == 3
-    for group in groups:
-        keys = [(-a.open_critical, -a.open_high) for a in group.accounts]
-        assert keys == sorted(keys)
-    assert all(a.new_since >= 0 for a in everyone)
+    from tests.reports import build_report, root_row, user_row
+
+    t = datetime(2026, 11, 1, tzinfo=UTC)
+    no_mfa = {"password_enabled": "true", "password_last_used": "2026-10-30T00:00:00+00:00", "mfa_active": "false"}
+    fleet = {  # name: (environment, rows): A has a root key (critical), B two console users without MFA, C one
+        "A": ("prod", [root_row(access_key_1_active="true", access_key_1_last_rotated="2026-10-01T00:00:00+00:00")]),
+        "B": ("dev", [root_row(), user_row("BJones", **no_mfa), user_row("CKing", **no_mfa)]),
+        "C": ("prod", [root_row(), user_row("DLee", **no_mfa)]),
+    }
+    for n, (name, (environment, report_rows)) in enumerate(fleet.items()):
+        account_id = f"{800000000000 + n}"
+        account = account_create(account_id=account_id, name=name, environment=environment, naming_preset="initial_lastname")
+        content = build_report(*report_rows).replace(b"111122223333", account_id.encode())
+        report_import(account=account, content=content, generated_at=t)
+    groups = alice_client.get("/?since=2026-10-01").context["groups"]
+    assert [(g.environment, [a.name for a in g.accounts]) for g in groups] == [("prod", ["A", "C"]), ("dev", ["B"])]
+    counts = {a.name: (a.open_critical, a.open_high, a.new_since) for g in groups for a in g.accounts}
+    assert counts == {"A": (1, 0, 1), "B": (0, 2, 2), "C": (0, 1, 1)}
+    later = alice_client.get("/?since=2026-11-02").context["groups"]
+    assert {a.name: a.new_since for g in later for a in g.accounts} == {"A": 0, "B": 0, "C": 0}
 
 
 def test_the_overview_csv_has_exactly_the_rows_shown(alice_client: Client) -> None:

@@ -1,0 +1,172 @@
+"""What mutation testing found the suite did not notice: each of these, broken on purpose, left it green."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+from django.core.management import call_command
+
+from accounts.models import AwsAccount
+from accounts.naming import compile_rule
+from audits.checks import ApiFacts, CheckContext, evaluate_report
+from audits.models import AuditRun, Finding, RootUsageEvent
+from audits.report import parse_report
+from audits.services import report_import
+from people.matching import PersonFacts, people_index
+from tests.conftest import SAMPLE_ACCOUNT, SAMPLE_T, SAMPLES
+from tests.reports import build_report, root_row, user_row
+
+NOW = datetime(2026, 11, 1, 12, 0, 0, tzinfo=UTC)
+JSMITH = CheckContext(naming=compile_rule("initial_lastname"))
+POLICY_14 = {"MinimumPasswordLength": 14, "PasswordReusePrevention": 24}
+
+
+def ago(days: float) -> str:
+    return (NOW - timedelta(days=days)).isoformat()
+
+
+def results(*rows: dict[str, str], context: CheckContext = JSMITH) -> dict[tuple[str, str], str]:
+    return {(r.check_id, r.principal): r.detail for r in evaluate_report(parse_report(build_report(*rows)), context, NOW)}
+
+
+# --- account.password_policy_weak: 14 characters do, unless console users without MFA need 15 ---------------
+
+
+def test_a_14_character_policy_is_sound_while_every_console_user_has_mfa() -> None:
+    on_mfa = user_row("JSmith", password_enabled="true", password_last_used=ago(1), mfa_active="true")
+    without_console = user_row("BJones")  # no password: the MFA rule is about console users only
+    context = CheckContext(naming=JSMITH.naming, api=ApiFacts(password_policy=POLICY_14))
+    assert ("account.password_policy_weak", "") not in results(root_row(), on_mfa, without_console, context=context)
+
+
+def test_a_14_character_policy_is_weak_once_a_console_user_lacks_mfa() -> None:
+    gap = user_row("JSmith", password_enabled="true", password_last_used=ago(1), mfa_active="false")
+    context = CheckContext(naming=JSMITH.naming, api=ApiFacts(password_policy=POLICY_14))
+    detail = results(root_row(), gap, context=context)[("account.password_policy_weak", "")]
+    assert detail.startswith("minimum length 14 < 15") and "NIST" in detail
+    fifteen = CheckContext(naming=JSMITH.naming, api=ApiFacts(password_policy={**POLICY_14, "MinimumPasswordLength": 15}))
+    assert ("account.password_policy_weak", "") not in results(root_row(), gap, context=fifteen)
+
+
+# --- root.hardware_mfa ---------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(("virtual", "mfa", "expected"), [(True, "true", True), (False, "true", False), (True, "false", False)])
+def test_root_hardware_mfa_is_raised_for_a_virtual_root_mfa_only(virtual: bool, mfa: str, expected: bool) -> None:
+    context = CheckContext(naming=JSMITH.naming, api=ApiFacts(password_policy=None, root_virtual_mfa=virtual))
+    found = results(root_row(mfa_active=mfa), context=context)
+    assert (("root.hardware_mfa", "<root_account>") in found) is expected
+
+
+# --- user.access_key_at_setup: only an active key counts ------------------------------------------------------
+
+
+@pytest.mark.parametrize(("n", "active", "expected"), [(1, "true", True), (1, "false", False), (2, "true", True), (2, "false", False)])
+def test_access_key_at_setup_ignores_an_inactive_key(n: int, active: str, expected: bool) -> None:
+    row = user_row(
+        "JSmith", password_enabled="true", mfa_active="true", password_last_used=ago(1),
+        **{f"access_key_{n}_active": active, f"access_key_{n}_last_rotated": ago(3), f"access_key_{n}_last_used_date": "N/A"},
+    )  # fmt: skip
+    assert (("user.access_key_at_setup", "JSmith") in results(root_row(), row)) is expected
+
+
+# --- user.shared_account with an owner the directory cannot tell ---------------------------------------------
+
+
+def test_a_console_and_key_user_whose_name_fits_two_people_is_shared() -> None:
+    twins = [PersonFacts(1, "1", "John", "Smith", "", True), PersonFacts(2, "2", "Jane", "Smith", "", True)]
+    context = CheckContext(naming=JSMITH.naming, people=people_index(twins, preset="initial_lastname"))
+    both = user_row(
+        "JSmith", password_enabled="true", mfa_active="true", password_last_used=ago(1),
+        access_key_1_active="true", access_key_1_last_rotated=ago(3), access_key_1_last_used_date=ago(1),
+    )  # fmt: skip
+    detail = results(root_row(), both, context=context)[("user.shared_account", "JSmith")]
+    assert "console password and active access key" in detail and "no owner in the people directory" in detail
+    one = CheckContext(naming=JSMITH.naming, people=people_index(twins[:1], preset="initial_lastname"))
+    assert ("user.shared_account", "JSmith") not in results(root_row(), both, context=one)
+
+
+# --- the naming presets' exact character classes --------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("preset", "name", "fits"),
+    [
+        ("initials_employee_id", "JS1234", True), ("initials_employee_id", "js1234", False),
+        ("initials_employee_id", "J51234", False), ("initials_employee_id", "JSM1234", False),
+        ("initials_employee_id", "JS", False), ("initials_employee_id", "JS12a4", False),
+        ("initials_employee_id", "JS\uff11\uff12", False),
+        ("first_underscore_last", "John_Smith", True), ("first_underscore_last", "Mary-Ann_Smith-Jones", True),
+        ("first_underscore_last", "john_Smith", False), ("first_underscore_last", "John_smith", False),
+        ("first_underscore_last", "John_SMith", False), ("first_underscore_last", "John.Smith", False),
+        ("first_underscore_last", "J_Smith", False),
+        ("initial_lastname", "JSmith", True), ("initial_lastname", "JSmith-Jones", True),
+        ("initial_lastname", "Jsmith", False), ("initial_lastname", "JSMITH", False), ("initial_lastname", "JS", False),
+        ("initial_lastname", "J_Smith", False), ("initial_lastname", "JSmith1", False),
+        ("company_employee_id", "SF1234", True), ("company_employee_id", "sf1234", False),
+        ("company_employee_id", "SX1234", False), ("company_employee_id", "SF", False), ("company_employee_id", "SF12x", False),
+    ],
+)  # fmt: skip
+def test_a_preset_takes_exactly_its_characters(preset: str, name: str, fits: bool) -> None:
+    assert compile_rule(preset, company_initials="SF").fits(name) is fits
+
+
+# --- through the database: root's second key, a threshold from the settings, the stated time ---------------------
+
+
+@pytest.mark.django_db
+def test_a_root_use_by_the_second_access_key_is_a_root_usage_event(sandbox: AwsAccount) -> None:
+    root = root_row(access_key_2_active="true", access_key_2_last_rotated="2026-01-01T00:00:00+00:00",
+                    access_key_2_last_used_date="2026-10-30T10:15:00+00:00")  # fmt: skip
+    report_import(account=sandbox, content=build_report(root), generated_at=SAMPLE_T)
+    assert list(RootUsageEvent.objects.values_list("credential", "used_at")) == [
+        ("access_key_2", datetime(2026, 10, 30, 10, 15, tzinfo=UTC))
+    ]
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(("days", "expected"), [(45, True), (60, False)])
+def test_the_password_unused_threshold_setting_changes_an_imports_findings(
+    sandbox: AwsAccount, settings, days: int, expected: bool  # type: ignore[no-untyped-def]
+) -> None:
+    settings.IAMWATCH_PASSWORD_UNUSED_DAYS = days
+    quiet = user_row("JSmith", password_enabled="true", mfa_active="true", password_last_used="2026-09-10T00:00:00+00:00")
+    report_import(account=sandbox, content=build_report(root_row(), quiet), generated_at=SAMPLE_T)  # 52 days before T
+    assert Finding.objects.filter(check_id="user.password_unused", principal="JSmith").exists() is expected
+
+
+@pytest.mark.django_db
+def test_a_stated_time_older_than_the_report_is_not_believed(sandbox: AwsAccount) -> None:
+    inside = user_row("JSmith", password_enabled="true", mfa_active="true", password_last_used="2026-11-02T00:00:00+00:00")
+    received = datetime(2026, 11, 3, tzinfo=UTC)
+    run = report_import(account=sandbox, content=build_report(root_row(), inside), generated_at=SAMPLE_T, received_at=received)
+    assert run.generated_at == received and run.aws_generated_at == SAMPLE_T
+    assert any("older than 2026-11-02T00:00:00+00:00 inside the report" in w for w in run.warnings)
+    believed = report_import(
+        account=sandbox, content=build_report(root_row(), inside), generated_at=datetime(2026, 11, 4, tzinfo=UTC), received_at=received + timedelta(days=2)
+    )
+    assert believed.generated_at == datetime(2026, 11, 4, tzinfo=UTC) and believed.warnings == []
+
+
+# --- the AWS-semantics oracle: tests/samples/*.expect, read rather than copied -----------------------------------
+
+
+def expectations(path: Path) -> list[tuple[bool, str, str]]:
+    lines = [line.strip() for line in path.read_text().splitlines() if line.strip() and not line.startswith("#")]
+    return [(line[0] == "+", *line[1:].split(",", 1)) for line in lines]  # type: ignore[misc]
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("expect", sorted(SAMPLES.glob("*.expect")), ids=lambda p: p.name)
+def test_every_sample_gives_exactly_the_findings_its_expect_file_states(expect: Path) -> None:
+    call_command("add_account", SAMPLE_ACCOUNT, "--name", "sandbox", "--naming-standard", "initial_lastname")
+    call_command("import_credential_report", str(expect.with_suffix(".csv")), "--account", SAMPLE_ACCOUNT,
+                 "--generated-at", SAMPLE_T.isoformat())  # fmt: skip
+    assert AuditRun.objects.get().generated_at == SAMPLE_T
+    open_ = set(Finding.objects.filter(status="open").values_list("check_id", "principal"))
+    stated = expectations(expect)
+    assert len(stated) >= 20
+    for present, check_id, principal in stated:
+        assert ((check_id, principal) in open_) is present, (check_id, principal)
