@@ -233,3 +233,34 @@ def test_a_scoped_user_learns_nothing_of_reviews_outside_their_scope(fleet: Flee
     unscoped = client_for(member_of("viewer", "everyone"))
     assert b"hidden-signer" in body(unscoped.get("/reviews/"))
     assert b"Secret both-accounts review" in body(unscoped.get(f"/findings/{decided.finding_id}/"))
+
+
+def test_a_scoped_admin_cannot_change_what_applies_to_every_account(fleet: Fleet) -> None:
+    """Red team: set the organisation's regex to .*, exempt networkAdmin organisation-wide, or import a one-row
+    directory that marks everyone else as departed. Each reaches accounts outside the scope: refused."""
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    from accounts.models import NamingExemption, NamingStandard
+    from staff.models import ChangeRecord
+
+    lead = member_of("admin", "scoped-lead")
+    AccountScope.objects.create(user=lead, reason="sandbox only").accounts.set([fleet.visible.account])
+    client = client_for(lead)
+    standard = NamingStandard.objects.get(name="initial_lastname")
+    trail = ChangeRecord.objects.count()
+    edits = {
+        f"/standards/{standard.pk}/": {"name": standard.name, "preset": "custom", "custom_regex": ".*", "is_default": "on"},
+        "/standards/new/": {"name": "anything goes", "preset": "custom", "custom_regex": ".*", "is_default": "on"},
+        f"/standards/{standard.pk}/exemptions": {"user_name": "networkAdmin", "reason": "ours"},
+        "/people/": {"file": SimpleUploadedFile("hr.csv", b"employee_id,first_name,last_name,email,active\\n1,Eve,Only,,true\\n")},
+    }
+    for url, data in edits.items():
+        assert client.post(url, data).status_code == 403, url
+    standard.refresh_from_db()
+    assert (standard.preset, standard.custom_regex) == ("initial_lastname", "")
+    assert not NamingExemption.objects.filter(user_name="networkAdmin").exists()
+    assert Person.objects.filter(active=True).exists() and not Person.objects.filter(last_name="Only").exists()
+    assert ChangeRecord.objects.count() == trail
+    # What stays theirs: choosing a standard for an account in their scope.
+    response = client.post(f"/accounts/{fleet.visible.account.account_id}/standard", {"standard": str(standard.pk)})
+    assert response.status_code == 302

@@ -87,14 +87,18 @@ def test_a_viewer_is_not_held_by_the_second_factor(db: None) -> None:
     assert log_in("vera").get("/").status_code == 200
 
 
-def test_the_next_parameter_cannot_send_the_user_off_site(db: None) -> None:
+@pytest.mark.parametrize(
+    "target", ["//evil.example.com/", "/\\evil.example/x", "https://evil.example/", "\\\\evil.example", "javascript:alert(1)"]
+)
+def test_the_next_parameter_cannot_send_the_user_off_site(db: None, target: str) -> None:
     rita = member_of("reviewer", "rita")
     client = log_in("rita")
     client.get("/account/2fa/setup/")
-    client.post("/account/2fa/setup/", {"token": code_for(rita)})
+    enrolled = client.post("/account/2fa/setup/", {"token": code_for(rita), "next": target}).content.decode()
+    assert "evil" not in enrolled and "javascript" not in enrolled  # the "Continue" link after the recovery codes
     client2 = log_in("rita")
     with a_minute_later():
-        response = client2.post("/account/2fa/verify/", {"token": code_for(rita), "next": "//evil.example.com/"})
+        response = client2.post("/account/2fa/verify/", {"token": code_for(rita), "next": target})
     assert response["Location"] == "/"
 
 
