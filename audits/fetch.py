@@ -5,9 +5,7 @@ Nothing here touches the database: it returns bytes and plain dataclasses for th
 
 from __future__ import annotations
 
-import json
 import time
-import urllib.parse
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -17,8 +15,8 @@ from botocore.exceptions import BotoCoreError, ClientError
 
 from accounts.aws import describe_error
 from audits.checks.api import ApiFacts
+from audits.policies import grants_admin, is_aws_admin_policy
 
-ADMIN_POLICY_ARN_SUFFIX = ":policy/AdministratorAccess"
 # Codes worth another attempt later (botocore's adaptive retries already tried a few times).
 TRANSIENT_CODES = frozenset(
     {
@@ -94,45 +92,22 @@ def fetch_credential_report(
         delay = min(delay * 2, 30.0)
 
 
-def _document(doc: Any) -> dict[str, Any]:
-    # boto3 usually decodes policy documents; some endpoints (and fakes) return URL-encoded JSON text.
-    if isinstance(doc, str):
-        return json.loads(urllib.parse.unquote(doc))
-    return dict(doc or {})
-
-
-def _as_list(value: Any) -> list[Any]:
-    return value if isinstance(value, list) else [value]
-
-
-def grants_everything(document: Any) -> bool:
-    """A policy with an Allow of every action (`*` or `*:*`) on every resource."""
-    for statement in _as_list(_document(document).get("Statement", [])):
-        if statement.get("Effect") != "Allow" or "NotAction" in statement:
-            continue
-        actions = {str(a) for a in _as_list(statement.get("Action", []))}
-        resources = {str(r) for r in _as_list(statement.get("Resource", []))}
-        if actions & {"*", "*:*"} and "*" in resources:
-            return True
-    return False
-
-
 def admin_users(details: dict[str, list[dict[str, Any]]]) -> dict[str, tuple[str, ...]]:
-    """Users holding AdministratorAccess or an allow-everything policy, directly, inline or through a group."""
+    """Users holding administrator rights (audits.policies: from the documents, never the names), directly, inline
+    or through a group."""
     full_policies = {
         policy["Arn"]
         for policy in details.get("Policies", [])
-        if policy["Arn"].endswith(ADMIN_POLICY_ARN_SUFFIX)
-        or any(v.get("IsDefaultVersion") and grants_everything(v.get("Document")) for v in policy.get("PolicyVersionList", []))
+        if any(v.get("IsDefaultVersion") and grants_admin(v.get("Document")) for v in policy.get("PolicyVersionList", []))
     }
 
     def reasons_of(entity: dict[str, Any], inline_key: str, via: str) -> list[str]:
         found = [
             f"{p['PolicyName']}{via}" for p in entity.get("AttachedManagedPolicies", []) if p["PolicyArn"] in full_policies
-            or p["PolicyArn"].endswith(ADMIN_POLICY_ARN_SUFFIX)
+            or is_aws_admin_policy(p["PolicyArn"])
         ]  # fmt: skip
         found += [
-            f"inline {p['PolicyName']}{via}" for p in entity.get(inline_key, []) if grants_everything(p.get("PolicyDocument"))
+            f"inline {p['PolicyName']}{via}" for p in entity.get(inline_key, []) if grants_admin(p.get("PolicyDocument"))
         ]
         return found
 

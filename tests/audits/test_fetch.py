@@ -11,7 +11,8 @@ import pytest
 from accounts.aws import account_session, connection_test
 from accounts.models import AwsAccount
 from accounts.services import account_create
-from audits.fetch import FetchError, admin_users, fetch_credential_report, grants_everything
+from audits.fetch import FetchError, admin_users, fetch_credential_report
+from audits.policies import grants_admin
 from audits.models import AuditRun, Finding, RunStatus
 from audits.runs import fleet_request, run_execute, run_request
 
@@ -185,7 +186,53 @@ def test_a_report_that_stays_in_progress_fails_clearly_within_the_bound() -> Non
     ],
 )
 def test_grants_everything(document: Any, expected: bool) -> None:
-    assert grants_everything(document) is expected
+    assert grants_admin(document) is expected
+
+
+ALL = {"Effect": "Allow", "Action": "*", "Resource": "*"}
+
+
+@pytest.mark.parametrize(
+    ("statements", "expected"),
+    [
+        ([{"Effect": "Allow", "Action": "iam:*", "Resource": "*"}], True),  # can grant itself the rest
+        ([{"Effect": "Allow", "Action": ["s3:GetObject", "IAM:*"], "Resource": "*"}], True),
+        ([{"Effect": "Allow", "Action": "iam:Get*", "Resource": "*"}], False),
+        ([{"Effect": "Allow", "Action": "s3:GetObject", "Resource": "*"}], False),
+        ([{"Effect": "Allow", "NotAction": "s3:DeleteBucket", "Resource": "*"}], True),  # everything but one S3 call
+        ([{"Effect": "Allow", "NotAction": ["iam:*", "organizations:*"], "Resource": "*"}], False),  # PowerUser's shape
+        ([{"Effect": "Allow", "NotAction": "iam:Attach*", "Resource": "*"}], False),
+        ([ALL, {"Effect": "Deny", "Action": "*", "Resource": "*"}], False),
+        ([ALL, {"Effect": "Deny", "Action": "iam:*", "Resource": "*"}], False),
+        ([ALL, {"Effect": "Deny", "Action": "*", "Resource": "*", "Condition": {"Bool": {"aws:MultiFactorAuthPresent": "false"}}}], True),
+        ([ALL, {"Effect": "Deny", "Action": "s3:*", "Resource": "*"}], True),
+    ],
+)  # fmt: skip
+def test_admin_rights_come_from_the_document(statements: list[dict[str, Any]], expected: bool) -> None:
+    assert grants_admin({"Version": "2012-10-17", "Statement": statements}) is expected
+
+
+def test_a_customer_policy_named_administrator_access_is_judged_by_its_document() -> None:
+    """Prowler's false positive: a look-alike name that grants s3:GetObject only is not admin; AWS's own is."""
+    look_alike = "arn:aws:iam::111122223333:policy/AdministratorAccess"
+    details = {
+        "UserDetailList": [
+            {"UserName": "lookalike", "AttachedManagedPolicies": [{"PolicyName": "AdministratorAccess", "PolicyArn": look_alike}]},
+            {"UserName": "real", "AttachedManagedPolicies": [{"PolicyName": "AdministratorAccess", "PolicyArn": "arn:aws:iam::aws:policy/AdministratorAccess"}]},
+            {"UserName": "gov", "AttachedManagedPolicies": [{"PolicyName": "AdministratorAccess", "PolicyArn": "arn:aws-us-gov:iam::aws:policy/AdministratorAccess"}]},
+            {"UserName": "readonly-named", "AttachedManagedPolicies": [{"PolicyName": "ReadOnly", "PolicyArn": "arn:aws:iam::111122223333:policy/ReadOnly"}]},
+        ],
+        "Policies": [
+            {"Arn": look_alike, "PolicyVersionList": [
+                {"IsDefaultVersion": True, "Document": {"Statement": [{"Effect": "Allow", "Action": "s3:GetObject", "Resource": "*"}]}},
+                {"IsDefaultVersion": False, "Document": {"Statement": [ALL]}},  # an old version does not count
+            ]},
+            {"Arn": "arn:aws:iam::111122223333:policy/ReadOnly", "PolicyVersionList": [
+                {"IsDefaultVersion": True, "Document": {"Statement": [{"Effect": "Allow", "Action": "*:*", "Resource": "*"}]}},
+            ]},
+        ],
+    }  # fmt: skip
+    assert admin_users(details) == {"real": ("AdministratorAccess",), "gov": ("AdministratorAccess",), "readonly-named": ("ReadOnly",)}
 
 
 def test_admin_users_follows_groups_and_customer_policies() -> None:
