@@ -12,8 +12,8 @@ from accounts.aws import account_session, connection_test
 from accounts.models import AwsAccount
 from accounts.services import account_create
 from audits.fetch import FetchError, admin_users, fetch_credential_report
-from audits.policies import grants_admin
 from audits.models import AuditRun, Finding, RunStatus
+from audits.policies import grants_admin
 from audits.runs import fleet_request, run_execute, run_request
 
 MEMBER = "111111111111"
