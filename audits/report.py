@@ -129,6 +129,49 @@ class CredentialReport:
         present = [s for s in (r.latest_timestamp() for r in self.rows) if s is not None]
         return max(present) if present else None
 
+    def earliest_creation(self) -> datetime | None:
+        """When the oldest principal was created: no real report was generated before it."""
+        created = [r.user_creation_time for r in self.rows if r.user_creation_time is not None]
+        return min(created) if created else None
+
+    def as_of(self, at: datetime) -> tuple[CredentialReport, tuple[str, ...]]:
+        """The report with every time later than `at` moved back to `at` (an age of zero), and what was moved."""
+        moved: list[str] = []
+        rows = []
+        for row in self.rows:
+            latest = row.latest_timestamp()
+            if latest is None or latest <= at:
+                rows.append(row)
+                continue
+
+            def clamp(column: str, value: datetime | None, user: str = row.user) -> datetime | None:
+                if value is None or value <= at:
+                    return value
+                moved.append(f"{user} {column} {value.isoformat()}")
+                return at
+
+            keys = [
+                key._replace(
+                    last_rotated=clamp(f"access_key_{n}_last_rotated", key.last_rotated),
+                    last_used=clamp(f"access_key_{n}_last_used_date", key.last_used),
+                )
+                for n, key in row.access_keys
+            ]
+            rows.append(
+                row._replace(
+                    user_creation_time=clamp("user_creation_time", row.user_creation_time),
+                    password_last_used=clamp("password_last_used", row.password_last_used),
+                    password_last_changed=clamp("password_last_changed", row.password_last_changed),
+                    access_key_1=keys[0],
+                    access_key_2=keys[1],
+                    cert_1=row.cert_1._replace(last_rotated=clamp("cert_1_last_rotated", row.cert_1.last_rotated)),
+                    cert_2=row.cert_2._replace(last_rotated=clamp("cert_2_last_rotated", row.cert_2.last_rotated)),
+                )
+            )
+        if not moved:
+            return self, ()
+        return CredentialReport(rows=tuple(rows), account_id=self.account_id, sha256=self.sha256, extra_columns=self.extra_columns), tuple(moved)
+
 
 class _Row:
     """One CSV record being parsed, so that every error names its line and column."""
@@ -334,6 +377,8 @@ def parse_report(content: bytes) -> CredentialReport:
             raise ReportError(f"line {line}: user {parsed.user!r} appears twice")
         seen.add(parsed.user)
         rows.append(parsed)
+    if not rows:
+        raise ReportError("the report lists no principal: every AWS account has a root user, so a real report has a row")
     if len(account_ids) > 1:
         raise ReportError(f"the ARNs name more than one AWS account ({', '.join(sorted(account_ids))})")
     return CredentialReport(

@@ -34,7 +34,7 @@ from audits.models import (
     RunStatus,
     StoredReport,
 )
-from audits.report import CredentialReport, ReportError, ReportRow, parse_report
+from audits.report import ROOT_USER, CredentialReport, ReportError, ReportRow, parse_report
 from people.selectors import people_index_for
 
 # Clock skew tolerated between a stated report time and this machine's clock.
@@ -94,18 +94,20 @@ class EvaluationTime:
 
 
 def evaluation_time(*, report: CredentialReport, stated: datetime | None, received_at: datetime) -> EvaluationTime:
-    """T for a report: its stated generated time, unless that is missing or contradicted by the report itself."""
+    """T for a report: the stated generated time (AWS's GeneratedTime, or --generated-at), never the time of import;
+    only a stated time that is impossible, earlier than the creation of every principal in the report (as moto's
+    fixed 2015 GeneratedTime), gives way to the time received, with a warning. No stated time: the time received."""
     if stated is None:
         return EvaluationTime(received_at)
     if stated > received_at + FUTURE_SKEW:
         raise ReportError(f"the report's generated time {stated.isoformat()} is in the future")
-    latest = report.latest_timestamp()
-    if latest is not None and stated < latest:
+    created = report.earliest_creation()
+    if created is not None and stated < created:
         return EvaluationTime(
             received_at,
             (
-                f"stated generated time {stated.isoformat()} is older than {latest.isoformat()} inside the report; "
-                f"evaluated at the time received, {received_at.isoformat()}",
+                f"stated generated time {stated.isoformat()} is earlier than the creation of every principal in the report "
+                f"(the first: {created.isoformat()}); evaluated at the time received, {received_at.isoformat()}",
             ),
         )
     return EvaluationTime(stated)
@@ -190,6 +192,8 @@ def _record_history(*, run: AuditRun, report: CredentialReport, at: datetime) ->
                 continue
             to_close.append(previous[0])
         to_create.append((account.pk, row.user, at, None, run.pk, previous is None, *values))
+    if report.root is None:
+        current.pop(ROOT_USER, None)  # a report without a root row says nothing of root: its state carries on
     vanished = [pk for pk, _ in current.values()]  # principals no longer in the report
     for chunk in _ids_in_chunks(to_close):
         PrincipalState.objects.filter(pk__in=chunk).update(valid_to=at)
@@ -324,8 +328,6 @@ def report_ingest(
         raise RuntimeError("report_ingest must run inside transaction.atomic(): a run is all-or-nothing")
     account = run.account
     notes = list(warnings)
-    if report.root is None:
-        notes.append("the report has no <root_account> row (as moto's reports): root checks could not run")
     if report.extra_columns:
         notes.append(f"columns unknown to IAMWatch kept in the raw report and ignored: {', '.join(report.extra_columns)}")
     standard = account_standard(account=account)
@@ -338,11 +340,22 @@ def report_ingest(
         root_email=account.root_email,
         root_email_rule=settings.IAMWATCH_ROOT_EMAIL_RULE,
     )
-    results = evaluate_report(report, context, at)
+    as_of, moved = report.as_of(at)
+    if moved:
+        shown = "; ".join(moved[:10]) + (f"; and {len(moved) - 10} more" if len(moved) > 10 else "")
+        notes.append(f"times later than the evaluation time {at.isoformat()} count as at it (age zero): {shown}")
+    evaluated = checks_for(context, report)
+    skipped = sorted({c.id for c in checks_for(context)} - {c.id for c in evaluated})
+    if skipped:
+        notes.append(
+            f"the report has no {ROOT_USER} row (as moto's reports): not evaluated, their findings left as they were: "
+            + ", ".join(skipped)
+        )
+    results = evaluate_report(as_of, context, at)
 
     changed = _record_history(run=run, report=report, at=at)
     _record_root_usage(run=run, report=report)
-    counts = _record_findings(run=run, results=results, evaluated=frozenset(c.id for c in checks_for(context)), at=at)
+    counts = _record_findings(run=run, results=results, evaluated=frozenset(c.id for c in evaluated), at=at)
 
     run.report = _store_report(content, report.sha256)
     run.status = RunStatus.SUCCEEDED

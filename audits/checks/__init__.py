@@ -51,14 +51,19 @@ API_CHECKS: tuple[Check, ...] = (root_hardware_mfa, password_policy_weak, direct
 CHECKS_BY_ID: dict[str, Check] = {c.id: c for c in (*REPORT_CHECKS, *API_CHECKS)}
 
 
-def checks_for(context: CheckContext) -> tuple[Check, ...]:
-    """The checks a context can decide: the API-backed ones only when API facts are there."""
-    return (*REPORT_CHECKS, *API_CHECKS) if context.api is not None else REPORT_CHECKS
+def checks_for(context: CheckContext, report: CredentialReport | None = None) -> tuple[Check, ...]:
+    """The checks that can decide: the API-backed ones only when API facts are there, the root ones only when the
+    report has a root row. The one rule for "not evaluated is not resolved": a check left out here leaves its
+    findings exactly as they were."""
+    checks = (*REPORT_CHECKS, *API_CHECKS) if context.api is not None else REPORT_CHECKS
+    if report is not None and report.root is None:
+        checks = tuple(c for c in checks if not c.id.startswith("root."))
+    return checks
 
 
 def evaluate_report(report: CredentialReport, context: CheckContext, now: datetime) -> list[Result]:
-    """Run every check the context can decide, as of `now` (the report's generated time)."""
-    return [result for c in checks_for(context) for result in c(report, context, now)]
+    """Run every check that can decide this report, as of `now` (the report's generated time)."""
+    return [result for c in checks_for(context, report) for result in c(report, context, now)]
 
 
 __all__ = [

@@ -1,5 +1,8 @@
 """The database refuses to change or delete a decision of a signed review (a correction reopens the review first).
 
+On SQLite the sign-off's own DELETE trigger (audits 0005) also gives way to `manage.py flush` alone, not to any
+order in which a flush may delete tables.
+
 PostgreSQL and SQLite alike; on SQLite `manage.py flush`, which empties the whole database, is the one way past (see
 staff/management/commands/flush.py). PostgreSQL's TRUNCATE, the test suite's reset, does not fire row triggers.
 """
@@ -34,7 +37,18 @@ SQLITE_UP = [
         BEGIN SELECT RAISE(ABORT, 'the decisions of a signed review are frozen: {op} refused; start a correction'); END;"""
     for op in ("UPDATE", "DELETE")
 ]
+SQLITE_UP += [
+    "DROP TRIGGER IF EXISTS audits_signoff_no_delete;",
+    f"""CREATE TRIGGER audits_signoff_no_delete BEFORE DELETE ON audits_signoff WHEN {NOT_PURGING}
+        BEGIN SELECT RAISE(ABORT, 'sign-offs are immutable: DELETE refused; sign a correction instead'); END;""",
+]
 SQLITE_DOWN = [f"DROP TRIGGER IF EXISTS audits_disposition_signed_no_{op};" for op in ("update", "delete")]
+SQLITE_DOWN += [
+    "DROP TRIGGER IF EXISTS audits_signoff_no_delete;",
+    """CREATE TRIGGER audits_signoff_no_delete BEFORE DELETE ON audits_signoff
+       WHEN EXISTS (SELECT 1 FROM audits_review WHERE id = OLD.review_id)
+       BEGIN SELECT RAISE(ABORT, 'sign-offs are immutable: DELETE refused; sign a correction instead'); END;""",
+]
 
 
 def up(apps: Any, schema_editor: Any) -> None:

@@ -65,10 +65,11 @@ def test_a_fetch_run_stores_the_report_and_the_api_backed_findings(member: AwsAc
     run = run_execute(run_id=run_request(account=member, requested_by="alice").pk)
     assert run is not None and run.status == RunStatus.SUCCEEDED, run.error if run else None
     assert run.principal_count == 4 and run.report is not None
-    # moto's GeneratedTime (2015) is older than the users inside: not believed, with a warning.
+    # moto's GeneratedTime (2015) is earlier than every user inside: impossible, so not believed, with a warning.
     assert run.aws_generated_at is not None and run.aws_generated_at.year == 2015
     assert run.generated_at is not None and run.generated_at.year >= 2026
-    assert any("older than" in w for w in run.warnings) and any("<root_account>" in w for w in run.warnings)
+    assert any("earlier than the creation of every principal" in w for w in run.warnings)
+    assert any("no <root_account> row" in w and "root.mfa_disabled" in w for w in run.warnings)
     open_ = set(Finding.objects.filter(account=member, status="open").values_list("check_id", "principal"))
     assert {("user.direct_admin", "JSmith"), ("user.direct_admin", "networkAdmin"), ("user.direct_admin", "BJones")} <= open_
     assert ("user.direct_admin", "AWhite") not in open_

@@ -138,16 +138,25 @@ def test_the_password_unused_threshold_setting_changes_an_imports_findings(
 
 
 @pytest.mark.django_db
-def test_a_stated_time_older_than_the_report_is_not_believed(sandbox: AwsAccount) -> None:
-    inside = user_row("JSmith", password_enabled="true", mfa_active="true", password_last_used="2026-11-02T00:00:00+00:00")
-    received = datetime(2026, 11, 3, tzinfo=UTC)
-    run = report_import(account=sandbox, content=build_report(root_row(), inside), generated_at=SAMPLE_T, received_at=received)
-    assert run.generated_at == received and run.aws_generated_at == SAMPLE_T
-    assert any("older than 2026-11-02T00:00:00+00:00 inside the report" in w for w in run.warnings)
-    believed = report_import(
-        account=sandbox, content=build_report(root_row(), inside), generated_at=datetime(2026, 11, 4, tzinfo=UTC), received_at=received + timedelta(days=2)
-    )
-    assert believed.generated_at == datetime(2026, 11, 4, tzinfo=UTC) and believed.warnings == []
+def test_the_stated_time_is_t_and_later_times_inside_count_as_at_t(sandbox: AwsAccount) -> None:
+    """A report recorded at 14:30, imported with --generated-at of that midnight: root signed in at 14:19 and a key
+    was rotated at 10:00 that day. T stays the stated midnight; those times count as at T, with a warning."""
+    root = root_row(password_last_used="2026-11-01T14:19:00+00:00")
+    rotated = user_row(
+        "JSmith", password_enabled="true", mfa_active="true", password_last_used="2026-10-31T09:00:00+00:00",
+        access_key_1_active="true", access_key_1_last_rotated="2026-11-01T10:00:00+00:00",
+        access_key_1_last_used_date="2026-10-31T09:00:00+00:00",
+    )  # fmt: skip
+    run = report_import(account=sandbox, content=build_report(root, rotated), generated_at=SAMPLE_T,
+                        received_at=datetime(2026, 11, 28, tzinfo=UTC))  # fmt: skip
+    assert run.generated_at == SAMPLE_T  # never the time of import
+    moved = next(w for w in run.warnings if w.startswith("times later than the evaluation time"))
+    assert "<root_account> password_last_used 2026-11-01T14:19:00+00:00" in moved
+    assert "JSmith access_key_1_last_rotated 2026-11-01T10:00:00+00:00" in moved
+    open_ = set(Finding.objects.filter(status="open").values_list("check_id", "principal"))
+    assert ("root.recent_use", "<root_account>") in open_  # a sign-in that day is recent use
+    assert not {c for c, p in open_ if p == "JSmith"}  # a key rotated that day is neither stale nor unrotated
+    assert RootUsageEvent.objects.get().used_at == datetime(2026, 11, 1, 14, 19, tzinfo=UTC)  # the fact itself kept
 
 
 # --- the AWS-semantics oracle: tests/samples/*.expect, read rather than copied -----------------------------------

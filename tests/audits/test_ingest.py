@@ -166,14 +166,40 @@ def test_an_exemption_added_later_resolves_the_naming_finding_on_the_next_run(sa
     assert Finding.objects.get(check_id="user.name_violation", principal="ci-deploy").status == "resolved"
 
 
-def test_a_stated_time_older_than_the_report_itself_is_not_believed(sandbox: AwsAccount) -> None:
+def test_a_stated_time_before_every_principal_was_created_is_not_believed(sandbox: AwsAccount) -> None:
     received = datetime(2026, 11, 20, tzinfo=UTC)
     content = build_report(user_row("JSmith", user_creation_time="2026-11-10T00:00:00+00:00"))
     moto_time = datetime(2015, 2, 2, 20, 2, 2, tzinfo=UTC)
     run = report_import(account=sandbox, content=content, generated_at=moto_time, received_at=received)
     assert run.generated_at == received and run.aws_generated_at == moto_time
-    assert any("older than" in w for w in run.warnings)
+    assert any("earlier than the creation of every principal" in w for w in run.warnings)
     assert any("no <root_account> row" in w for w in run.warnings)
+
+
+def test_a_report_without_a_root_row_leaves_root_findings_and_root_as_they_were(sandbox: AwsAccount) -> None:
+    """Root checks that could not run resolve nothing: a report cut at a line, or from moto, says nothing of root."""
+    root = root_row(mfa_active="false", access_key_1_active="true", access_key_1_last_rotated="2026-01-01T00:00:00+00:00")
+    first = report_import(account=sandbox, content=build_report(root, user_row("JSmith")), generated_at=T1)
+    root_findings = {"root.mfa_disabled", "root.access_key_exists"}
+    assert root_findings <= set(Finding.objects.filter(status="open").values_list("check_id", flat=True))
+    second = report_import(account=sandbox, content=build_report(user_row("JSmith")), generated_at=T1 + DAY)
+    assert set(Finding.objects.filter(check_id__in=root_findings).values_list("check_id", "status", "last_run")) == {
+        (c, "open", first.pk) for c in root_findings
+    }
+    assert second.resolved_finding_count == 0
+    warning = next(w for w in second.warnings if "no <root_account> row" in w)
+    assert "root.access_key_exists" in warning and "root.mfa_disabled" in warning and "left as they were" in warning
+    root_state = PrincipalState.objects.get(name="<root_account>")
+    assert root_state.valid_to is None and not root_state.removed
+    # With the root row back and the key gone, the check runs again and resolves what it no longer sees.
+    report_import(account=sandbox, content=build_report(root_row(mfa_active="false"), user_row("JSmith")), generated_at=T1 + 2 * DAY)
+    assert Finding.objects.get(check_id="root.access_key_exists").status == "resolved"
+
+
+def test_a_report_with_no_principal_at_all_is_refused(sandbox: AwsAccount) -> None:
+    with pytest.raises(ReportError, match="lists no principal"):
+        report_import(account=sandbox, content=build_report(), generated_at=T1)
+    assert table_counts() == (0, 0, 0, 0, 0)
 
 
 def test_a_report_of_another_account_is_refused_and_nothing_is_stored(db: None, sample_bytes: bytes) -> None:

@@ -82,9 +82,9 @@ def test_columns_added_in_future_are_kept_aside_and_ignored() -> None:
     assert report.users[0].user == "JSmith"
 
 
-def test_a_header_only_report_is_an_empty_report() -> None:
-    report = parse_report(build_report())
-    assert report.rows == () and report.account_id is None
+def test_a_header_only_report_is_refused_every_account_has_root() -> None:
+    with pytest.raises(ReportError, match="lists no principal"):
+        parse_report(build_report())
 
 
 def test_a_byte_order_mark_and_crlf_line_ends_are_accepted() -> None:
