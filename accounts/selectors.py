@@ -21,6 +21,8 @@ class AccountNotFound(LookupError):
 
 def account_get(*, account_id: str) -> AwsAccount:
     """The account with this 12-digit id, or AccountNotFound with a message for the user."""
+    if not (len(account_id) == 12 and account_id.isascii() and account_id.isdigit()):
+        raise AccountNotFound(f"{account_id!r} is not an AWS account id: an account id is exactly 12 digits")
     try:
         return AwsAccount.objects.select_related("naming_standard").get(account_id=account_id)
     except AwsAccount.DoesNotExist:

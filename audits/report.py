@@ -51,6 +51,7 @@ _ARN = re.compile(r"^arn:aws(?:-cn|-us-gov|-iso|-iso-b)?:iam::(\d{12}):(root|use
 _IAM_NAME = re.compile(r"[A-Za-z0-9+=,.@_-]{1,64}", re.ASCII)
 _IAM_USER_ARN = re.compile(r"user(?P<path>/(?:[\x21-\x2e\x30-\x7e]+/)*)(?P<name>[^/]*)", re.ASCII)
 MAX_IAM_PATH = 512
+_ARN_ACCOUNT = re.compile(r"^arn:aws[a-z-]*:iam::([^:]*):")
 MAX_REPORT_BYTES = 64 * 1024 * 1024
 
 
@@ -234,11 +235,28 @@ class _Row:
         return Certificate(active=self.flag(f"cert_{n}_active"), last_rotated=self.time(f"cert_{n}_last_rotated"))
 
 
+def _utf16(content: bytes) -> str:
+    """"UTF-16 with BOM" or "UTF-16" when the bytes are UTF-16 text, else ""."""
+    if content.startswith((b"\xff\xfe", b"\xfe\xff")):
+        return "UTF-16 with BOM"
+    for encoding in ("utf-16-le", "utf-16-be"):
+        try:
+            text = content[:200].decode(encoding, errors="strict")
+        except UnicodeDecodeError:
+            continue
+        if text.lstrip().lower().startswith("user"):  # a credential report's header, two bytes a character
+            return "UTF-16"
+    return ""
+
+
 def _decode(content: bytes) -> str:
     if not content.strip():
         raise ReportError("the file is empty, not a credential report")
     if len(content) > MAX_REPORT_BYTES:
         raise ReportError(f"the file is larger than {MAX_REPORT_BYTES // (1024 * 1024)} MiB, not a credential report")
+    utf16 = _utf16(content)
+    if utf16:
+        raise ReportError(f"the file is {utf16} (Excel's \"Unicode text\"): save it as CSV UTF-8 and import that")
     if b"\x00" in content:
         raise ReportError("the file is binary, not a CSV credential report")
     try:
@@ -344,7 +362,8 @@ def parse_report(content: bytes) -> CredentialReport:
         records = list(csv.reader(io.StringIO(text, newline=""), strict=True))
     except csv.Error as exc:
         raise ReportError(f"not a well-formed CSV file: {exc}") from None
-    header = [cell.strip() for cell in records[0]]
+    original = [cell.strip() for cell in records[0]]
+    header = [cell.lower() for cell in original]  # some exporters write User,Arn,...
     missing = [c for c in COLUMNS if c not in header]
     if len(missing) == len(COLUMNS):
         raise ReportError("no credential report header (expected columns user,arn,user_creation_time,...)")
@@ -369,6 +388,12 @@ def parse_report(content: bytes) -> CredentialReport:
             parsed = _parse_row(_Row(cells, index, line))
         match = _ARN.match(parsed.arn)
         if match is None or (match.group(2) == "root") != parsed.is_root:
+            odd = _ARN_ACCOUNT.match(parsed.arn)
+            if odd is not None and not re.fullmatch(r"[0-9]{12}", odd.group(1)):
+                raise ReportError(
+                    f"line {line}: the ARN {parsed.arn!r} names account {odd.group(1)!r}, which is not an AWS account id "
+                    "(exactly 12 digits)"
+                )
             raise ReportError(f"line {line}: {parsed.arn!r} is not the IAM ARN of {parsed.user!r}")
         if not parsed.is_root:
             _check_iam_user(parsed, match.group(2), line)
@@ -385,5 +410,5 @@ def parse_report(content: bytes) -> CredentialReport:
         rows=tuple(rows),
         account_id=next(iter(account_ids), None),
         sha256=hashlib.sha256(content).hexdigest(),
-        extra_columns=tuple(c for c in header if c not in COLUMNS),
+        extra_columns=tuple(o for o, c in zip(original, header, strict=True) if c not in COLUMNS),
     )

@@ -227,3 +227,15 @@ def test_run_audit_refuses_unknown_accounts(sandbox: AwsAccount) -> None:
 def test_run_audit_with_no_account_registered_says_so(db: None) -> None:
     with pytest.raises(CommandError, match="no active AWS account"):
         call_command("run_audit")
+
+
+@pytest.mark.parametrize("command", ["import_credential_report", "export_findings", "run_audit"])
+def test_an_account_id_that_is_not_12_digits_is_named_as_such_not_sent_to_add_account(command: str, tmp_path: Path) -> None:
+    args = {
+        "import_credential_report": [str(SAMPLES / "credential_report_111122223333.csv"), "--account", "0123456789"],
+        "export_findings": ["--account", "0123456789"],
+        "run_audit": ["0123456789"],
+    }[command]
+    with pytest.raises(CommandError) as refused:
+        call_command(command, *args)
+    assert "exactly 12 digits" in str(refused.value) and "add_account" not in str(refused.value)

@@ -148,7 +148,7 @@ def test_arns_of_two_accounts_are_refused() -> None:
 
 @pytest.mark.parametrize(
     "arn",
-    ["arn:aws:iam::111122223333:root", "arn:aws:iam::1111:user/JSmith", "arn:aws:s3:::bucket", "JSmith"],
+    ["arn:aws:iam::111122223333:root", "arn:aws:s3:::bucket", "JSmith"],  # a short account id: see below
 )
 def test_an_arn_that_is_not_the_users_iam_arn_is_refused(arn: str) -> None:
     assert "is not the IAM ARN" in _refusal(build_report({**user_row("JSmith"), "arn": arn}))
@@ -218,3 +218,30 @@ def test_a_path_of_512_characters_is_read() -> None:
 @pytest.mark.parametrize("content", [b"\xef\xbb\xbf", b"\xef\xbb\xbf\r\n  \n", b"\n\n"])
 def test_a_report_that_is_only_a_byte_order_mark_or_blank_is_refused_in_one_line(content: bytes) -> None:
     assert "empty" in _refusal(content)
+
+
+def test_header_names_are_matched_in_any_case_and_with_spaces_around() -> None:
+    content = build_report(root_row(), user_row("JSmith"))
+    header, rest = content.split(b"\n", 1)
+    shouted = b",".join(b" " + name.capitalize() + b" " for name in header.split(b",")) + b",Future_Column\n"
+    rows = [line + b",x" for line in rest.splitlines()]
+    report = parse_report(shouted + b"\n".join(rows) + b"\n")
+    assert [r.user for r in report.rows] == [ROOT_USER, "JSmith"] and report.extra_columns == ("Future_Column",)
+
+
+@pytest.mark.parametrize(
+    ("encoding", "named"), [("utf-16", "UTF-16 with BOM"), ("utf-16-le", "UTF-16"), ("utf-16-be", "UTF-16")]
+)
+def test_a_utf16_file_is_named_as_such(encoding: str, named: str) -> None:
+    text = build_report(root_row(), user_row("JSmith")).decode()
+    message = _refusal(text.encode(encoding))
+    assert message.startswith(f"the file is {named} (") and "save it as CSV UTF-8" in message
+
+
+@pytest.mark.parametrize("account", ["0123456789", "fakearn", "1111222233334"])
+def test_an_arn_whose_account_id_is_not_12_digits_says_so(account: str) -> None:
+    bad = {**user_row("JSmith"), "arn": f"arn:aws:iam::{account}:user/JSmith"}
+    message = _refusal(build_report(bad))
+    assert f"names account {account!r}, which is not an AWS account id (exactly 12 digits)" in message
+    root = {**root_row(), "arn": f"arn:aws:iam::{account}:root"}
+    assert "which is not an AWS account id" in _refusal(build_report(root))

@@ -21,6 +21,9 @@ class Command(BaseCommand):
 
     def handle(self, *args: Any, **options: Any) -> None:
         wanted: list[str] = options["account_ids"]
+        malformed = [a for a in wanted if not (len(a) == 12 and a.isascii() and a.isdigit())]
+        if malformed:
+            raise CommandError(f"{', '.join(map(repr, malformed))}: an AWS account id is exactly 12 digits")
         accounts = AwsAccount.objects.filter(account_id__in=wanted) if wanted else AwsAccount.objects.filter(is_active=True)
         unknown = sorted(set(wanted) - set(accounts.values_list("account_id", flat=True)))
         if unknown:
