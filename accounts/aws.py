@@ -22,9 +22,12 @@ SESSION_NAME_PREFIX = "IAMWatch"
 
 
 def boto_config() -> Config:
-    """Adaptive retries back off on throttling (Throttling, TooManyRequests) with client-side rate limiting."""
+    """Adaptive retries back off on throttling (Throttling, TooManyRequests) with client-side rate limiting.
+
+    IAMWATCH_AWS_MAX_ATTEMPTS counts every attempt, the first included (botocore's `total_max_attempts`; its
+    `max_attempts` would count retries only, one more request than the setting says)."""
     return Config(
-        retries={"mode": "adaptive", "max_attempts": settings.IAMWATCH_AWS_MAX_ATTEMPTS},
+        retries={"mode": "adaptive", "total_max_attempts": settings.IAMWATCH_AWS_MAX_ATTEMPTS},
         connect_timeout=10,
         read_timeout=30,
         user_agent_appid="IAMWatch",
