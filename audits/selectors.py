@@ -86,7 +86,10 @@ class EnvironmentGroup:
 
 
 def _worst_key(a: OverviewRow) -> tuple[object, ...]:
-    return (-a.open_critical, -a.open_high, not a.root_used_since, a.last_run_status != "failed", -a.open_total, a.name)
+    """Worst first: an account whose last run failed, or that was never read, before any finding count (its
+    counts say nothing); then critical, high, root used, the total."""
+    unknown = a.last_run_status == "failed" or a.last_success_at is None
+    return (not unknown, -a.open_critical, -a.open_high, not a.root_used_since, -a.open_total, a.name)
 
 
 def overview_accounts(

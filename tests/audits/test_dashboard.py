@@ -217,3 +217,26 @@ def test_the_principal_page_findings_csv_has_exactly_its_rows(alice_client: Clie
     shown = list(alice_client.get("/accounts/111122223333/users/opsTeam/").context["findings"])
     table = rows(alice_client.get("/findings.csv?account=111122223333&user=opsTeam&status=all"))
     assert [r[5] for r in table[1:]] == [f.principal for f in shown] == ["opsTeam"]
+
+
+def test_failed_and_never_read_accounts_come_first_and_never_read_is_not_clean(alice_client: Client) -> None:
+    from audits.models import AuditRun, RunStatus
+    from tests.reports import build_report, root_row, user_row
+
+    t = datetime(2026, 11, 1, tzinfo=UTC)
+    worst = account_create(account_id="800000000001", name="has a critical", environment="prod")
+    report_import(account=worst, content=build_report(root_row(mfa_active="false")).replace(b"111122223333", b"800000000001"), generated_at=t)
+    clean = account_create(account_id="800000000002", name="clean", environment="prod")
+    report_import(account=clean, content=build_report(root_row(), user_row("JSmith")).replace(b"111122223333", b"800000000002"), generated_at=t)
+    broken = account_create(account_id="800000000003", name="last run failed", environment="prod")
+    report_import(account=broken, content=build_report(root_row()).replace(b"111122223333", b"800000000003"), generated_at=t)
+    from django.utils import timezone
+
+    later = timezone.now() + timedelta(minutes=1)  # after the import's own request time
+    AuditRun.objects.create(account=broken, source="fetch", status=RunStatus.FAILED, requested_at=later, error="AccessDenied")
+    account_create(account_id="800000000004", name="never read", environment="prod")
+    order = [a.name for g in alice_client.get("/").context["groups"] for a in g.accounts]
+    assert set(order[:2]) == {"last run failed", "never read"} and order[2:] == ["has a critical", "clean"]
+    page = alice_client.get("/accounts/800000000004/").content.decode()
+    assert "never been read" in page and "Nothing open." not in page and "Not read yet" in page
+    assert "Nothing open." in alice_client.get("/accounts/800000000002/").content.decode()
