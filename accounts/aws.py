@@ -14,6 +14,7 @@ from typing import Any
 import boto3
 from botocore.config import Config
 from botocore.exceptions import BotoCoreError, ClientError
+from botocore.parsers import ResponseParserError
 from django.conf import settings
 
 from accounts.models import AwsAccount
@@ -34,15 +35,51 @@ def boto_config() -> Config:
     )
 
 
+# The failure model (README, "Faults"): an error that may pass is retried (botocore's backoff, then the run's own
+# retries), then the run fails with the last one; any other fails the run at once, with a hint.
+TRANSIENT_CODES = frozenset(
+    {
+        "Throttling", "ThrottlingException", "RequestLimitExceeded", "TooManyRequestsException", "RequestThrottled",
+        "ServiceUnavailable", "InternalFailure", "InternalError", "RequestTimeout", "RequestTimeoutException",
+    }
+)  # fmt: skip
+# Every error a boto3 call can raise: AWS's answer (ClientError), no usable answer (connection refused or reset,
+# read timeout: BotoCoreError) and an answer that is not AWS's format (an HTML 500 from a proxy).
+AWS_ERRORS: tuple[type[Exception], ...] = (ClientError, BotoCoreError, ResponseParserError)
+_HINTS = {
+    "AccessDenied": "the role lacks this permission (README, Registering a real AWS account)",
+    "AccessDeniedException": "the role lacks this permission (README, Registering a real AWS account)",
+    "NoSuchEntity": "no such role: create it in the account, or correct the role ARN",
+    "InvalidClientTokenId": "IAMWatch's own credentials are not valid",
+    "ExpiredToken": "IAMWatch's own credentials expired",
+}
+
+
+def is_transient(exc: Exception) -> bool:
+    """Whether trying again later may succeed: throttling, AWS's 5xx, no answer, or an answer not in AWS's format."""
+    if isinstance(exc, ClientError):
+        status = int(exc.response.get("ResponseMetadata", {}).get("HTTPStatusCode", 0) or 0)
+        return exc.response.get("Error", {}).get("Code", "") in TRANSIENT_CODES or status >= 500
+    return isinstance(exc, AWS_ERRORS)
+
+
 class AwsAccessError(Exception):
-    """A call to AWS failed in a way the user must act on; the message says which call and why."""
+    """A call to AWS failed; the message says which call and why. `transient`: trying again later may succeed."""
+
+    def __init__(self, message: str, *, transient: bool = False) -> None:
+        super().__init__(message)
+        self.transient = transient
 
 
 def describe_error(exc: Exception, *, call: str) -> str:
-    """One line naming the call and the AWS error code, for run errors and the connection test."""
+    """One line naming the call and the AWS error code (with a hint for the usual permanent ones)."""
     if isinstance(exc, ClientError):
         error = exc.response.get("Error", {})
-        return f"{call}: {error.get('Code', 'Error')}: {error.get('Message', '').strip() or 'no message'}"
+        code = error.get("Code", "Error")
+        hint = _HINTS.get(code, "")
+        if code == "AccessDenied" and call.startswith("sts:AssumeRole"):
+            hint = "the role's trust policy does not let IAMWatch in: check its principal and its sts:ExternalId condition"
+        return f"{call}: {code}: {error.get('Message', '').strip() or 'no message'}" + (f" ({hint})" if hint else "")
     return f"{call}: {type(exc).__name__}: {exc}"
 
 
@@ -80,8 +117,8 @@ def account_session(account: AwsAccount) -> AccountAccess:
         params["ExternalId"] = account.external_id
     try:
         credentials = AccountAccess(None).client("sts").assume_role(**params)["Credentials"]
-    except (ClientError, BotoCoreError) as exc:
-        raise AwsAccessError(describe_error(exc, call=f"sts:AssumeRole {account.role_arn}")) from exc
+    except AWS_ERRORS as exc:
+        raise AwsAccessError(describe_error(exc, call=f"sts:AssumeRole {account.role_arn}"), transient=is_transient(exc)) from exc
     return AccountAccess(
         {
             "aws_access_key_id": credentials["AccessKeyId"],
@@ -134,6 +171,6 @@ def connection_test(account: AwsAccount) -> list[ConnectionStep]:
                 steps.append(ConnectionStep(call, True, f"allowed ({code})"))
             else:
                 steps.append(ConnectionStep(call, False, describe_error(exc, call=call)))
-        except BotoCoreError as exc:
+        except (BotoCoreError, ResponseParserError) as exc:
             steps.append(ConnectionStep(call, False, describe_error(exc, call=call)))
     return steps

@@ -11,23 +11,12 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from botocore.exceptions import BotoCoreError, ClientError
+from botocore.exceptions import ClientError
 
-from accounts.aws import describe_error
+from accounts.aws import AWS_ERRORS, describe_error, is_transient
 from audits.checks.api import ApiFacts
 from audits.policies import grants_admin, is_aws_admin_policy
 
-# Codes worth another attempt later (botocore's adaptive retries already tried a few times).
-TRANSIENT_CODES = frozenset(
-    {
-        "Throttling",
-        "ThrottlingException",
-        "RequestLimitExceeded",
-        "TooManyRequestsException",
-        "ServiceUnavailable",
-        "InternalFailure",
-    }
-)
 # The report is being (re)generated: generate and wait again.
 _REGENERATE_CODES = frozenset({"ReportInProgress", "ReportNotPresent", "ReportExpired"})
 
@@ -41,9 +30,7 @@ class FetchError(Exception):
 
 
 def _fail(exc: Exception, call: str) -> FetchError:
-    code = exc.response.get("Error", {}).get("Code", "") if isinstance(exc, ClientError) else ""
-    transient = code in TRANSIENT_CODES or isinstance(exc, BotoCoreError)
-    return FetchError(describe_error(exc, call=call), transient=transient)
+    return FetchError(describe_error(exc, call=call), transient=is_transient(exc))
 
 
 @dataclass(frozen=True, slots=True)
@@ -68,7 +55,7 @@ def fetch_credential_report(
     while True:
         try:
             state = client.generate_credential_report()["State"]
-        except (ClientError, BotoCoreError) as exc:
+        except AWS_ERRORS as exc:
             raise _fail(exc, "iam:GenerateCredentialReport") from exc
         if state == "COMPLETE":
             try:
@@ -77,7 +64,7 @@ def fetch_credential_report(
                 if exc.response.get("Error", {}).get("Code") not in _REGENERATE_CODES:
                     raise _fail(exc, "iam:GetCredentialReport") from exc
                 state = exc.response["Error"]["Code"]
-            except BotoCoreError as exc:
+            except AWS_ERRORS as exc:
                 raise _fail(exc, "iam:GetCredentialReport") from exc
             else:
                 generated = response.get("GeneratedTime")
@@ -133,7 +120,7 @@ def fetch_api_facts(client: Any) -> ApiFacts:
         if exc.response.get("Error", {}).get("Code") != "NoSuchEntity":
             raise _fail(exc, "iam:GetAccountPasswordPolicy") from exc
         policy = None
-    except BotoCoreError as exc:
+    except AWS_ERRORS as exc:
         raise _fail(exc, "iam:GetAccountPasswordPolicy") from exc
     details: dict[str, list[dict[str, Any]]] = {"UserDetailList": [], "GroupDetailList": [], "Policies": []}
     try:
@@ -149,7 +136,7 @@ def fetch_api_facts(client: Any) -> ApiFacts:
             for device in page.get("VirtualMFADevices", [])
         ]
         aliases = client.list_account_aliases().get("AccountAliases", [])
-    except (ClientError, BotoCoreError) as exc:
+    except AWS_ERRORS as exc:
         raise _fail(exc, "iam read-only API") from exc
     root_virtual = any(str(d.get("User", {}).get("Arn", "")).endswith(":root") for d in virtual)
     return ApiFacts(

@@ -6,6 +6,7 @@ button all call these, and tests call them without Celery.
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
 from datetime import timedelta
 
@@ -23,8 +24,13 @@ from audits.report import ReportError, parse_report
 from audits.services import ensure_report_belongs, evaluation_time, report_ingest
 
 ACTIVE = (RunStatus.PENDING, RunStatus.RUNNING)
+log = logging.getLogger(__name__)
 # The task is killed this long after its soft time limit; a run running longer than both has no live worker.
 HARD_LIMIT_MARGIN = 10
+
+
+class Interrupted(BaseException):
+    """The process was told to stop (SIGTERM, SIGINT) while a run was under way; the run is failed "interrupted"."""
 
 
 class TransientRunError(Exception):
@@ -115,19 +121,23 @@ def run_execute(*, run_id: int, final_attempt: bool = True) -> AuditRun | None:
             report_ingest(run=run, report=report, content=fetched.content, at=when.at, warnings=when.warnings, api_facts=facts)
             AwsAccount.objects.filter(pk=account.pk).update(alias=facts.alias)
             transaction.on_commit(lambda: alerts_for_run(run_id=run.pk))
-    except FetchError as exc:
+    except (FetchError, AwsAccessError) as exc:
         if exc.transient and not final_attempt:
             AuditRun.objects.filter(pk=run.pk).update(status=RunStatus.PENDING, error=f"retrying after: {exc}")
             raise TransientRunError(str(exc)) from exc
         _finish(run, RunStatus.FAILED, str(exc))
-    except (AwsAccessError, ReportError) as exc:
+    except ReportError as exc:
         _finish(run, RunStatus.FAILED, str(exc))
     except IntegrityError:
         # Another run stored the same report time in the meantime.
         _finish(run, RunStatus.UNCHANGED, "another run stored this report first")
+    except Exception as exc:
+        # A bug, or a time limit: this account's run fails with what happened, and the next account runs.
+        log.exception("run %s of %s failed", run.pk, account.account_id)
+        _finish(run, RunStatus.FAILED, f"run {run.pk} stopped: {type(exc).__name__}: {exc}".rstrip(": "))
     except BaseException as exc:
-        # Time limit, a bug, an interrupt: the data transaction rolled back; say so on the run, then re-raise.
-        _finish(run, RunStatus.FAILED, f"the run stopped: {type(exc).__name__} {exc}".strip())
+        # Told to stop (Interrupted, KeyboardInterrupt, SystemExit): the data transaction rolled back; say so, stop.
+        _finish(run, RunStatus.FAILED, f"interrupted ({type(exc).__name__}{': ' + str(exc) if str(exc) else ''}); nothing stored")
         raise
     run.refresh_from_db()
     return run

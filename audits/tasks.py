@@ -35,11 +35,16 @@ class QueueUnavailable(Exception):
 )
 def fetch_account(self, run_id: int) -> str:  # type: ignore[no-untyped-def]
     """Fetch one account's credential report for a pending run."""
+    # Run in the calling process (eager: `make run`, a small install), there is no later attempt to hand a
+    # retry to: the first attempt is the last, and the run ends failed with its error rather than pending.
+    eager = bool(self.request.is_eager)
     try:
-        run = run_execute(run_id=run_id, final_attempt=self.request.retries >= self.max_retries)
+        run = run_execute(run_id=run_id, final_attempt=eager or self.request.retries >= self.max_retries)
     except TransientRunError as exc:
         raise self.retry(exc=exc, countdown=30 * 2**self.request.retries) from exc
     except RunBusy as exc:
+        if eager:
+            return "busy: another worker is running it"
         # A redelivered message while an earlier attempt may still be alive: look again once it cannot be.
         raise self.retry(exc=exc, countdown=exc.retry_in, max_retries=None) from exc
     return "duplicate delivery" if run is None else run.status

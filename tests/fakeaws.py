@@ -108,6 +108,10 @@ class FaultyAws:
         self.hold: dict[str, threading.Event] = {}  # action -> released when set
         self.seen: list[str] = []
         self.held = threading.Event()  # set once a held call has arrived
+        # action -> calls to let through first; then every call of it gets an HTML 500 until another action comes
+        self.garble_after: dict[str, int] = {}
+        self.garble_status = 500  # the garbled answers' HTTP status (200: a success AWS never sends, unparseable)
+        self._garbling = ""
 
     def action_of(self, body: bytes) -> str:
         for part in body.decode(errors="replace").split("&"):
@@ -119,6 +123,21 @@ class FaultyAws:
         body = handler.rfile.read(int(handler.headers.get("Content-Length", 0) or 0))
         action = self.action_of(body)
         self.seen.append(action)
+        if self._garbling and action != self._garbling:
+            self.garble_after.pop(self._garbling, None)
+            self._garbling = ""
+        if action in self.garble_after:
+            if self.garble_after[action] > 0:
+                self.garble_after[action] -= 1
+            else:
+                self._garbling = action
+                page = b"<html><body><h1>502 Bad Gateway</h1></body></html>"
+                handler.send_response(self.garble_status)
+                handler.send_header("Content-Type", "text/html")
+                handler.send_header("Content-Length", str(len(page)))
+                handler.end_headers()
+                handler.wfile.write(page)
+                return
         if self.throttle.get(action, 0) > 0:
             self.throttle[action] -= 1
             handler.send_response(400)

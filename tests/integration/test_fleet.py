@@ -6,6 +6,7 @@ import os
 import signal
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Callable
 
@@ -201,3 +202,107 @@ def test_run_audit_fetches_synchronously_from_the_endpoint_in_aws_endpoint_url(
     with pytest.raises(CommandError, match="1 of 1 account"):
         call_command("run_audit", DENIED, stdout=io.StringIO(), stderr=io.StringIO())
     assert AuditRun.objects.get(account__account_id=DENIED).error.startswith("iam:GenerateCredentialReport: AccessDenied")
+
+
+# A 500 page is AWS-shaped enough for botocore (code "500"); a 200 HTML page breaks its parser (a KeyError deep in
+# botocore): either way that account's run fails with what happened, and the others are stored.
+@pytest.mark.parametrize(
+    ("status", "error"), [(500, "iam:GetCredentialReport: 500: Internal Server Error"), (200, "stopped: KeyError")]
+)
+def test_an_unparseable_answer_fails_that_account_alone_and_the_command_goes_on(
+    moto_url: str, transactional_db: None, monkeypatch: pytest.MonkeyPatch, status: int, error: str
+) -> None:
+    """An HTML page from the endpoint (a proxy's error page) for the second account: the first and third are stored."""
+    import io
+
+    from django.core.management import CommandError, call_command
+
+    from audits.models import PrincipalState
+
+    fleet = seed_fleet(moto_url, {"555555555555": True, "666666666666": True, "777777777777": True})
+    register(fleet)
+    with faulty_proxy(fleet.endpoint) as (faults, endpoint):
+        for name, value in {**fleet.env(), "AWS_ENDPOINT_URL": endpoint}.items():
+            monkeypatch.setenv(name, value)
+        faults.garble_after["GetCredentialReport"] = 1  # the first account's goes through, then the second's breaks
+        faults.garble_status = status
+        out, err = io.StringIO(), io.StringIO()
+        with pytest.raises(CommandError, match="1 of 3 account"):
+            call_command("run_audit", stdout=out, stderr=err)
+    runs = {run.account.account_id: run for run in AuditRun.objects.select_related("account")}
+    assert {a: r.status for a, r in runs.items()} == {
+        "555555555555": RunStatus.SUCCEEDED, "666666666666": RunStatus.FAILED, "777777777777": RunStatus.SUCCEEDED,
+    }  # fmt: skip
+    failed = runs["666666666666"]
+    assert error in failed.error and failed.report is None
+    assert err.getvalue().strip() == f"acct-666 (666666666666): run {failed.pk} failed: {failed.error}"
+    assert not PrincipalState.objects.filter(account__account_id="666666666666").exists()  # no half-run
+
+
+def test_a_throttled_assume_role_is_retried_and_counts_as_transient(
+    fleet: Fleet, transactional_db: None, monkeypatch: pytest.MonkeyPatch, settings
+) -> None:  # type: ignore[no-untyped-def]
+    from audits.runs import TransientRunError
+
+    account = register(fleet)[0]
+    with faulty_proxy(fleet.endpoint) as (faults, endpoint):
+        for name, value in {**fleet.env(), "AWS_ENDPOINT_URL": endpoint}.items():
+            monkeypatch.setenv(name, value)
+        faults.throttle["AssumeRole"] = 2  # botocore's own retries get through
+        run = run_execute(run_id=run_request(account=account, requested_by="alice").pk)
+        assert run is not None and run.status == RunStatus.SUCCEEDED and faults.seen.count("AssumeRole") == 3
+        settings.IAMWATCH_AWS_MAX_ATTEMPTS = 2
+        faults.throttle["AssumeRole"] = 100  # past botocore's attempts: the run is retried later, not failed
+        again = run_request(account=account, requested_by="alice")
+        with pytest.raises(TransientRunError, match=r"sts:AssumeRole .*Throttling"):
+            run_execute(run_id=again.pk, final_attempt=False)
+    again.refresh_from_db()
+    assert again.status == RunStatus.PENDING and "retrying after" in again.error
+
+
+def test_in_eager_mode_a_persistent_fault_ends_the_run_failed_never_pending(
+    fleet: Fleet, transactional_db: None, monkeypatch: pytest.MonkeyPatch, settings
+) -> None:  # type: ignore[no-untyped-def]
+    """`make run` runs tasks in the web process: "Run now" under throttling answers, and the run says why."""
+    import io
+
+    from django.core.management import CommandError, call_command
+
+    settings.IAMWATCH_AWS_MAX_ATTEMPTS = 2
+    register(fleet)
+    with faulty_proxy(fleet.endpoint) as (faults, endpoint):
+        for name, value in {**fleet.env(), "AWS_ENDPOINT_URL": endpoint}.items():
+            monkeypatch.setenv(name, value)
+        faults.throttle["GenerateCredentialReport"] = 1000
+        err = io.StringIO()
+        with pytest.raises(CommandError, match=r"could not|failed"):  # one line, no Retry traceback
+            call_command("run_audit", ALLOWED, "--queue", stdout=io.StringIO(), stderr=err)
+    run = AuditRun.objects.get(account__account_id=ALLOWED)
+    assert run.status == RunStatus.FAILED and "Throttling" in run.error
+
+
+def test_sigterm_to_run_audit_marks_its_run_failed_interrupted_at_once(
+    fleet: Fleet, transactional_db: None, process_env: dict[str, str]
+) -> None:
+    import signal
+    import time
+
+    register(fleet)
+    with faulty_proxy(fleet.endpoint) as (faults, endpoint):
+        faults.hold["GenerateCredentialReport"] = threading.Event()  # the run waits inside AWS
+        command = subprocess.Popen(
+            [sys.executable, "manage.py", "run_audit", ALLOWED],
+            cwd=ROOT, env={**process_env, **fleet.env(), "AWS_ENDPOINT_URL": endpoint},
+            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        )  # fmt: skip
+        assert faults.held.wait(timeout=60)
+        command.send_signal(signal.SIGTERM)
+        started = time.monotonic()
+        _, stderr = command.communicate(timeout=60)
+        faults.hold["GenerateCredentialReport"].set()
+    assert command.returncode != 0 and "interrupted by SIGTERM" in stderr and "Traceback" not in stderr
+    assert time.monotonic() - started < 30
+    run = AuditRun.objects.get(account__account_id=ALLOWED)
+    assert run.status == RunStatus.FAILED and run.error.startswith("interrupted") and run.report is None
+    # A re-run is not told that "a worker is running" a dead run: it runs.
+    assert run.pk not in AuditRun.objects.filter(status__in=[RunStatus.PENDING, RunStatus.RUNNING]).values_list("pk", flat=True)

@@ -1,13 +1,19 @@
 from __future__ import annotations
 
+import signal
 from typing import Any
 
+from celery import current_app
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from accounts.models import AwsAccount
-from audits.models import RunStatus
-from audits.runs import RunBusy, fleet_request, run_execute, run_request
+from audits.models import AuditRun, RunStatus
+from audits.runs import Interrupted, RunBusy, fleet_request, run_execute, run_request
 from audits.tasks import QueueUnavailable, enqueue_run
+
+
+def _interrupt(signum: int, frame: object) -> None:
+    raise Interrupted(signal.Signals(signum).name)
 
 
 class Command(BaseCommand):
@@ -34,26 +40,37 @@ class Command(BaseCommand):
             self._queue(list(accounts.order_by("account_id")))
             return
         failed = 0
+        for signum in (signal.SIGTERM, signal.SIGINT):  # mark the run under way failed "interrupted", then stop
+            signal.signal(signum, _interrupt)
         for account in accounts.order_by("account_id"):
             try:
                 run = run_execute(run_id=run_request(account=account, requested_by="manage.py run_audit").pk)
-            except RunBusy:
-                self.stdout.write(f"{account}: a worker is running this account's run right now")
-                continue
-            if run is None:
-                continue
-            if run.status == RunStatus.FAILED:
+            except Interrupted as exc:
+                raise CommandError(f"interrupted by {exc} during {account}: its run is marked failed, nothing stored") from None
+            except RunBusy as exc:
                 failed += 1
-                self.stderr.write(f"{account}: run {run.pk} failed: {run.error}")
-            elif run.status == RunStatus.UNCHANGED:
-                self.stdout.write(f"{account}: run {run.pk} unchanged: {run.error}")
-            else:
-                self.stdout.write(
-                    f"{account}: run {run.pk} {run.status}, {run.principal_count} principals, "
-                    f"{run.open_finding_count} open findings ({run.new_finding_count} new, {run.resolved_finding_count} resolved)"
-                )
+                self.stderr.write(f"{account}: not run: {exc}")
+                continue
+            if run is not None:
+                failed += self._say(account, run)
         if failed:
             raise CommandError(f"{failed} of {accounts.count()} account(s) failed")
+
+    def _say(self, account: AwsAccount, run: AuditRun) -> int:
+        """One line for the account's run; 1 if it failed."""
+        if run.status == RunStatus.FAILED:
+            self.stderr.write(f"{account}: run {run.pk} failed: {run.error}")
+            return 1
+        if run.status == RunStatus.UNCHANGED:
+            self.stdout.write(f"{account}: run {run.pk} unchanged: {run.error}")
+        elif run.status in (RunStatus.PENDING, RunStatus.RUNNING):
+            self.stdout.write(f"{account}: run {run.pk} {run.status}{f' ({run.error})' if run.error else ''}")
+        else:
+            self.stdout.write(
+                f"{account}: run {run.pk} {run.status}, {run.principal_count} principals, "
+                f"{run.open_finding_count} open findings ({run.new_finding_count} new, {run.resolved_finding_count} resolved)"
+            )
+        return 0
 
     def _queue(self, accounts: list[AwsAccount]) -> None:
         result = fleet_request(requested_by="manage.py run_audit --queue", force=True, accounts=accounts)
@@ -63,3 +80,7 @@ class Command(BaseCommand):
         except QueueUnavailable as exc:
             raise CommandError(str(exc)) from None
         self.stdout.write(f"queued {len(result.runs)} run(s): {', '.join(str(r.pk) for r in result.runs)}")
+        if current_app.conf.task_always_eager:  # the runs ran in this process: say how each ended, as without --queue
+            failed = sum(self._say(run.account, AuditRun.objects.get(pk=run.pk)) for run in result.runs)
+            if failed:
+                raise CommandError(f"{failed} of {len(result.runs)} account(s) failed")
