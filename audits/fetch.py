@@ -112,36 +112,66 @@ def admin_users(details: dict[str, list[dict[str, Any]]]) -> dict[str, tuple[str
     return result
 
 
-def fetch_api_facts(client: Any) -> ApiFacts:
-    """The read-only API facts behind password_policy_weak, direct_admin, hardware_mfa and the alias."""
+_DENIED = frozenset({"AccessDenied", "AccessDeniedException", "UnauthorizedOperation"})
+
+
+def _optional(call: str, fetch: Callable[[], Any], missing: dict[str, str], checks: tuple[str, ...]) -> Any:
+    """One optional read-only call: its answer, or None when the role may not make it (the checks that need it are
+    then not evaluated, and the run is partial). Any other error fails the run as the failure model says."""
     try:
-        policy: dict[str, Any] | None = client.get_account_password_policy()["PasswordPolicy"]
+        return fetch()
+    except ClientError as exc:
+        if exc.response.get("Error", {}).get("Code") not in _DENIED:
+            raise _fail(exc, call) from exc
+        missing.update(dict.fromkeys(checks, call))
+        return None
+    except AWS_ERRORS as exc:
+        raise _fail(exc, call) from exc
+
+
+def _password_policy(client: Any) -> dict[str, Any]:
+    try:
+        return {"policy": client.get_account_password_policy()["PasswordPolicy"]}
     except ClientError as exc:
         if exc.response.get("Error", {}).get("Code") != "NoSuchEntity":
-            raise _fail(exc, "iam:GetAccountPasswordPolicy") from exc
-        policy = None
-    except AWS_ERRORS as exc:
-        raise _fail(exc, "iam:GetAccountPasswordPolicy") from exc
+            raise
+        return {"policy": None}  # the account has no policy: AWS's weak defaults apply
+
+
+def _authorization_details(client: Any) -> dict[str, list[dict[str, Any]]]:
     details: dict[str, list[dict[str, Any]]] = {"UserDetailList": [], "GroupDetailList": [], "Policies": []}
-    try:
-        pages = client.get_paginator("get_account_authorization_details").paginate(
-            Filter=["User", "Group", "LocalManagedPolicy"]  # AWS managed policies are judged by ARN
-        )
-        for page in pages:
-            for key in details:
-                details[key].extend(page.get(key, []))
-        virtual = [
+    pages = client.get_paginator("get_account_authorization_details").paginate(
+        Filter=["User", "Group", "LocalManagedPolicy"]  # AWS managed policies are judged by ARN
+    )
+    for page in pages:
+        for key in details:
+            details[key].extend(page.get(key, []))
+    return details
+
+
+def fetch_api_facts(client: Any) -> ApiFacts:
+    """The read-only API facts behind password_policy_weak, direct_admin, hardware_mfa and the alias; a call the
+    role may not make leaves its checks out (ApiFacts.missing) instead of failing the run."""
+    missing: dict[str, str] = {}
+    policy = _optional("iam:GetAccountPasswordPolicy", lambda: _password_policy(client), missing, ("account.password_policy_weak",))
+    details = _optional(
+        "iam:GetAccountAuthorizationDetails", lambda: _authorization_details(client), missing, ("user.direct_admin",)
+    )
+    virtual = _optional(
+        "iam:ListVirtualMFADevices",
+        lambda: [
             device
             for page in client.get_paginator("list_virtual_mfa_devices").paginate(AssignmentStatus="Assigned")
             for device in page.get("VirtualMFADevices", [])
-        ]
-        aliases = client.list_account_aliases().get("AccountAliases", [])
-    except AWS_ERRORS as exc:
-        raise _fail(exc, "iam read-only API") from exc
-    root_virtual = any(str(d.get("User", {}).get("Arn", "")).endswith(":root") for d in virtual)
+        ],
+        missing,
+        ("root.hardware_mfa",),
+    )
+    aliases = _optional("iam:ListAccountAliases", lambda: client.list_account_aliases().get("AccountAliases", []), missing, ())
     return ApiFacts(
-        password_policy=policy,
-        admin_users=admin_users(details),
-        root_virtual_mfa=root_virtual,
+        password_policy=policy["policy"] if policy else None,
+        admin_users=admin_users(details) if details else {},
+        root_virtual_mfa=any(str(d.get("User", {}).get("Arn", "")).endswith(":root") for d in virtual or []),
         alias=aliases[0] if aliases else "",
+        missing=missing,
     )

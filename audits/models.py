@@ -12,8 +12,13 @@ class RunStatus(models.TextChoices):
     PENDING = "pending"
     RUNNING = "running"
     SUCCEEDED = "succeeded"
+    PARTIAL = "partial", "partial (some checks could not run)"
     FAILED = "failed"
     UNCHANGED = "unchanged", "unchanged (report already stored)"
+
+
+# A run whose report and findings landed: all of them, or all but the checks whose API calls were denied.
+STORED = (RunStatus.SUCCEEDED, RunStatus.PARTIAL)
 
 
 class RunSource(models.TextChoices):
@@ -59,11 +64,11 @@ class AuditRun(models.Model):
         ordering = ["-requested_at", "-id"]
         indexes = [models.Index(fields=["account", "status", "-generated_at"]), models.Index(fields=["account", "-requested_at"])]
         constraints = [
-            # One successful run per report time: a duplicate delivery cannot store the same report twice.
+            # One stored run per report time: a duplicate delivery cannot store the same report twice.
             models.UniqueConstraint(
                 fields=["account", "generated_at"],
-                condition=models.Q(status="succeeded"),
-                name="one_succeeded_run_per_report_time",
+                condition=models.Q(status__in=["succeeded", "partial"]),
+                name="one_stored_run_per_report_time",
             )
         ]
 

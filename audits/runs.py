@@ -19,7 +19,7 @@ from accounts.aws import AwsAccessError, account_session, iam_client
 from accounts.models import AwsAccount
 from audits.alerts import alerts_for_run
 from audits.fetch import FetchError, fetch_api_facts, fetch_credential_report
-from audits.models import AuditRun, RunSource, RunStatus
+from audits.models import STORED, AuditRun, RunSource, RunStatus
 from audits.report import ReportError, parse_report
 from audits.services import ensure_report_belongs, evaluation_time, report_ingest
 
@@ -105,7 +105,7 @@ def run_execute(*, run_id: int, final_attempt: bool = True) -> AuditRun | None:
         when = evaluation_time(report=report, stated=fetched.aws_generated_at, received_at=fetched.received_at)
         with transaction.atomic():
             latest = (
-                AuditRun.objects.filter(account=account, status=RunStatus.SUCCEEDED, generated_at__gte=when.at)
+                AuditRun.objects.filter(account=account, status__in=STORED, generated_at__gte=when.at)
                 .order_by("-generated_at")
                 .first()
             )
@@ -156,7 +156,7 @@ def fleet_request(*, requested_by: str, force: bool = False, accounts: list[AwsA
     runs, skipped = [], []
     for account in targets:
         recent = AuditRun.objects.filter(
-            account=account, status=RunStatus.SUCCEEDED, source=RunSource.FETCH, requested_at__gte=since
+            account=account, status__in=STORED, source=RunSource.FETCH, requested_at__gte=since
         )
         if not force and recent.exists():
             skipped.append(account)

@@ -86,9 +86,9 @@ class EnvironmentGroup:
 
 
 def _worst_key(a: OverviewRow) -> tuple[object, ...]:
-    """Worst first: an account whose last run failed, or that was never read, before any finding count (its
-    counts say nothing); then critical, high, root used, the total."""
-    unknown = a.last_run_status == "failed" or a.last_success_at is None
+    """Worst first: an account whose last run failed or was partial, or that was never read, before any finding
+    count (its counts say nothing, or not everything); then critical, high, root used, the total."""
+    unknown = a.last_run_status in ("failed", "partial") or a.last_success_at is None
     return (not unknown, -a.open_critical, -a.open_high, not a.root_used_since, -a.open_total, a.name)
 
 

@@ -24,6 +24,7 @@ from audits.alerts import alerts_for_run
 from audits.bulk import insert_rows, paused_gc
 from audits.checks import CHECKS_BY_ID, ApiFacts, CheckContext, Result, Thresholds, checks_for, evaluate_report
 from audits.models import (
+    STORED,
     AuditRun,
     Finding,
     FindingEvent,
@@ -119,7 +120,7 @@ def ensure_report_belongs(*, report: CredentialReport, account: AwsAccount) -> N
 
 
 def _check_newer(*, account: AwsAccount, at: datetime) -> None:
-    latest = AuditRun.objects.filter(account=account, status=RunStatus.SUCCEEDED).aggregate(latest=Max("generated_at"))["latest"]
+    latest = AuditRun.objects.filter(account=account, status__in=STORED).aggregate(latest=Max("generated_at"))["latest"]
     if latest is not None and at <= latest:
         if at == latest:
             raise ReportError(f"a report generated at {at.isoformat()} was already stored for account {account.account_id}")
@@ -345,12 +346,16 @@ def report_ingest(
         shown = "; ".join(moved[:10]) + (f"; and {len(moved) - 10} more" if len(moved) > 10 else "")
         notes.append(f"times later than the evaluation time {at.isoformat()} count as at it (age zero): {shown}")
     evaluated = checks_for(context, report)
+    if report.root is None:
+        notes.append(f"the report has no {ROOT_USER} row (as moto's reports)")
+    if api_facts is not None and api_facts.missing:
+        notes.append(
+            "the role may not make some read-only calls: "
+            + "; ".join(f"{check} needs {permission}" for check, permission in sorted(api_facts.missing.items()))
+        )
     skipped = sorted({c.id for c in checks_for(context)} - {c.id for c in evaluated})
     if skipped:
-        notes.append(
-            f"the report has no {ROOT_USER} row (as moto's reports): not evaluated, their findings left as they were: "
-            + ", ".join(skipped)
-        )
+        notes.append("not evaluated in this run, their findings left as they were: " + ", ".join(skipped))
     results = evaluate_report(as_of, context, at)
 
     changed = _record_history(run=run, report=report, at=at)
@@ -358,7 +363,7 @@ def report_ingest(
     counts = _record_findings(run=run, results=results, evaluated=frozenset(c.id for c in evaluated), at=at)
 
     run.report = _store_report(content, report.sha256)
-    run.status = RunStatus.SUCCEEDED
+    run.status = RunStatus.PARTIAL if api_facts is not None and api_facts.missing else RunStatus.SUCCEEDED
     run.generated_at = at
     run.finished_at = timezone.now()
     run.warnings = notes

@@ -14,7 +14,7 @@ from django.db import transaction
 
 import iamwatch
 from accounts.models import AwsAccount
-from audits.models import AuditRun, Finding, FindingEvent, FindingStatus, RunStatus
+from audits.models import STORED, AuditRun, Finding, FindingEvent, FindingStatus
 from audits.services import thresholds_from_settings
 from reviews.models import Disposition, Review, SignOff
 from reviews.selectors import preparers, review_findings, undecided
@@ -153,7 +153,7 @@ def _latest_runs(accounts: list[AwsAccount]) -> list[AuditRun]:
     runs = []
     for account in accounts:
         run = (
-            AuditRun.objects.filter(account=account, status=RunStatus.SUCCEEDED)
+            AuditRun.objects.filter(account=account, status__in=STORED)
             .select_related("report")
             .order_by("-generated_at", "-pk")
             .first()

@@ -26,6 +26,11 @@ READ_POLICY = {
     "Version": "2012-10-17",
     "Statement": [{"Effect": "Allow", "Action": ["iam:GenerateCredentialReport", "iam:Get*", "iam:List*"], "Resource": "*"}],
 }
+# A role with only the report's two permissions (the credential report lands; the API-backed checks cannot run).
+REPORT_ONLY_POLICY = {
+    "Version": "2012-10-17",
+    "Statement": [{"Effect": "Allow", "Action": ["iam:GenerateCredentialReport", "iam:GetCredentialReport"], "Resource": "*"}],
+}
 ASSUME_POLICY = {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "sts:AssumeRole", "Resource": "*"}]}
 TRUST_POLICY = {
     "Version": "2012-10-17",
@@ -44,7 +49,7 @@ class Fleet:
     endpoint: str
     access_key_id: str
     secret_access_key: str
-    accounts: dict[str, bool]  # account id -> whether its role may read IAM
+    accounts: dict[str, bool | str]  # account id -> whether its role may read IAM ("report": the report alone)
 
     def env(self) -> dict[str, str]:
         """Environment for an IAMWatch process acting as the tool's own IAM user against this fleet."""
@@ -59,7 +64,7 @@ class Fleet:
         return f"arn:aws:iam::{account_id}:role/{ROLE_NAME}"
 
 
-def seed_fleet(endpoint: str, accounts: dict[str, bool], *, users: int = 3, admin_policy: bool = True) -> Fleet:
+def seed_fleet(endpoint: str, accounts: dict[str, bool | str], *, users: int = 3, admin_policy: bool = True) -> Fleet:
     """Reset the moto server and seed it: IAMWatch's user and key, and per account a role and `users` IAM users."""
     _moto_api(endpoint, "/moto-api/reset")
     _moto_api(endpoint, "/moto-api/reset-auth", b"inf")
@@ -81,7 +86,8 @@ def seed_fleet(endpoint: str, accounts: dict[str, bool], *, users: int = 3, admi
         )
         member.create_role(RoleName=ROLE_NAME, AssumeRolePolicyDocument=json.dumps(TRUST_POLICY))
         if readable:
-            member.put_role_policy(RoleName=ROLE_NAME, PolicyName="iamwatch-read", PolicyDocument=json.dumps(READ_POLICY))
+            policy = REPORT_ONLY_POLICY if readable == "report" else READ_POLICY
+            member.put_role_policy(RoleName=ROLE_NAME, PolicyName="iamwatch-read", PolicyDocument=json.dumps(policy))
         for n in range(users):
             name = ("JSmith", "networkAdmin", "AWhite", "ci-deploy")[n % 4] + ("" if n < 4 else str(n))
             member.create_user(UserName=name)

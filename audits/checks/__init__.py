@@ -52,13 +52,15 @@ CHECKS_BY_ID: dict[str, Check] = {c.id: c for c in (*REPORT_CHECKS, *API_CHECKS)
 
 
 def checks_for(context: CheckContext, report: CredentialReport | None = None) -> tuple[Check, ...]:
-    """The checks that can decide: the API-backed ones only when API facts are there, the root ones only when the
-    report has a root row. The one rule for "not evaluated is not resolved": a check left out here leaves its
-    findings exactly as they were."""
+    """The checks that can decide. Without `report`: every check this kind of run makes (the API-backed ones only
+    with API facts). With it: less those the run lacks the evidence for, root checks without a root row and the
+    API checks whose calls were denied. The one rule for "not evaluated is not resolved": a check left out here
+    leaves its findings exactly as they were."""
     checks = (*REPORT_CHECKS, *API_CHECKS) if context.api is not None else REPORT_CHECKS
-    if report is not None and report.root is None:
-        checks = tuple(c for c in checks if not c.id.startswith("root."))
-    return checks
+    if report is None:
+        return checks
+    missing = context.api.missing if context.api is not None else {}
+    return tuple(c for c in checks if c.id not in missing and not (report.root is None and c.id.startswith("root.")))
 
 
 def evaluate_report(report: CredentialReport, context: CheckContext, now: datetime) -> list[Result]:

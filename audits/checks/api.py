@@ -22,6 +22,8 @@ class ApiFacts:
     admin_users: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
     root_virtual_mfa: bool = False
     alias: str = ""
+    # check id -> the permission whose call was denied: those checks are not evaluated (the run is partial)
+    missing: Mapping[str, str] = field(default_factory=dict)
 
 
 @check(

@@ -10,7 +10,7 @@ from django.db.models import Q
 from accounts.models import AwsAccount, NamingExemption
 from audits import services
 from audits.models import AuditRun, Finding, PrincipalState, RootUsageEvent, RunStatus, StoredReport
-from audits.report import ReportError
+from audits.report import ReportError, parse_report
 from audits.services import report_import
 from tests.conftest import SAMPLE_T
 from tests.reports import build_report, root_row, user_row
@@ -187,7 +187,8 @@ def test_a_report_without_a_root_row_leaves_root_findings_and_root_as_they_were(
         (c, "open", first.pk) for c in root_findings
     }
     assert second.resolved_finding_count == 0
-    warning = next(w for w in second.warnings if "no <root_account> row" in w)
+    assert any("no <root_account> row" in w for w in second.warnings)
+    warning = next(w for w in second.warnings if w.startswith("not evaluated in this run"))
     assert "root.access_key_exists" in warning and "root.mfa_disabled" in warning and "left as they were" in warning
     root_state = PrincipalState.objects.get(name="<root_account>")
     assert root_state.valid_to is None and not root_state.removed
@@ -284,3 +285,30 @@ def test_the_root_email_rule_from_settings_reaches_the_check(sandbox: AwsAccount
     report_import(account=sandbox, content=sample_bytes, generated_at=SAMPLE_T + DAY)
     finding.refresh_from_db()
     assert finding.status == "resolved"
+
+
+def test_a_check_whose_api_call_was_denied_leaves_its_findings_as_they_were(sandbox: AwsAccount) -> None:
+    """A partial run: the credential report's checks run and resolve; the denied API checks neither raise nor resolve."""
+    from django.db import transaction
+
+    from audits.checks import ApiFacts
+    from audits.models import AuditRun, RunSource
+    from audits.services import report_ingest
+
+    def fetched(day: int, facts: ApiFacts, *rows: dict[str, str]) -> AuditRun:
+        content = build_report(root_row(), *rows)
+        run = AuditRun.objects.create(account=sandbox, source=RunSource.FETCH, requested_at=T1 + day * DAY)
+        with transaction.atomic():
+            return report_ingest(run=run, report=parse_report(content), content=content, at=T1 + day * DAY, api_facts=facts)
+
+    admin = user_row("JSmith", password_enabled="true", password_last_used="2026-10-30T00:00:00+00:00", mfa_active="false")
+    full = fetched(0, ApiFacts(password_policy=None, admin_users={"JSmith": ("AdministratorAccess",)}), admin)
+    assert full.status == RunStatus.SUCCEEDED
+    denied = {"user.direct_admin": "iam:GetAccountAuthorizationDetails", "account.password_policy_weak": "iam:GetAccountPasswordPolicy"}
+    fixed = user_row("JSmith", password_enabled="true", password_last_used="2026-10-30T00:00:00+00:00", mfa_active="true")
+    partial = fetched(1, ApiFacts(password_policy=None, missing=denied), fixed)
+    assert partial.status == RunStatus.PARTIAL
+    statuses = dict(Finding.objects.values_list("check_id", "status"))
+    assert statuses["user.console_without_mfa"] == "resolved"  # the report's own check ran and no longer sees it
+    assert statuses["user.direct_admin"] == statuses["account.password_policy_weak"] == "open"  # not evaluated
+    assert Finding.objects.get(check_id="user.direct_admin").last_run_id == full.pk

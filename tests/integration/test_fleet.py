@@ -306,3 +306,22 @@ def test_sigterm_to_run_audit_marks_its_run_failed_interrupted_at_once(
     assert run.status == RunStatus.FAILED and run.error.startswith("interrupted") and run.report is None
     # A re-run is not told that "a worker is running" a dead run: it runs.
     assert run.pk not in AuditRun.objects.filter(status__in=[RunStatus.PENDING, RunStatus.RUNNING]).values_list("pk", flat=True)
+
+
+def test_a_role_with_the_report_permissions_alone_gives_a_partial_run_not_a_lost_report(
+    moto_url: str, transactional_db: None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    fleet = seed_fleet(moto_url, {"888888888888": "report"})
+    account = register(fleet)[0]
+    for name, value in fleet.env().items():
+        monkeypatch.setenv(name, value)
+    run = run_execute(run_id=run_request(account=account, requested_by="alice").pk)
+    assert run is not None and run.status == RunStatus.PARTIAL and run.report is not None, run.error if run else None
+    assert run.principal_count == 3 and PrincipalState.objects.filter(account=account).count() == 3
+    denied = next(w for w in run.warnings if w.startswith("the role may not make some read-only calls"))
+    assert "account.password_policy_weak needs iam:GetAccountPasswordPolicy" in denied
+    assert "user.direct_admin needs iam:GetAccountAuthorizationDetails" in denied
+    not_run = next(w for w in run.warnings if w.startswith("not evaluated in this run"))
+    assert "user.direct_admin" in not_run and "account.password_policy_weak" in not_run
+    checks = set(Finding.objects.filter(account=account).values_list("check_id", flat=True))
+    assert "user.console_without_mfa" in checks and not checks & {"user.direct_admin", "account.password_policy_weak"}
