@@ -162,7 +162,8 @@ def _owners(ctx: CheckContext, user: str) -> tuple[Owner, ...] | None:
     rationale="A shared login ties no action to a person; give every person their own user.",
 )
 def shared_account(report: CredentialReport, ctx: CheckContext, now: datetime) -> Iterator[Result]:
-    """Raised on a role or team word in the name, or on a console password and keys on a user nobody owns.
+    """Raised on a role or team word in the name, or on a console password and keys on a user nobody owns; never
+    on a user with neither a console password nor an active key (there is nothing to share).
 
     The signals: role or team words in the name; a console password and an active access key on the same
     user (a person at a desk and a script sharing one identity); no owner in the people directory. The
@@ -172,6 +173,8 @@ def shared_account(report: CredentialReport, ctx: CheckContext, now: datetime) -
     for row in report.users:
         if ctx.naming.exemption(row.user) is not None:
             continue
+        if not row.password_enabled and not (row.access_key_1.active or row.access_key_2.active):
+            continue  # no console password and no active key: nothing anyone could share
         words = shared_words(row.user)
         both = row.password_enabled and (row.access_key_1.active or row.access_key_2.active)
         owners = _owners(ctx, row.user)

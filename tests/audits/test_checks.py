@@ -243,8 +243,9 @@ def test_name_violation_is_not_raised_without_a_standard() -> None:
 
 def test_an_exempted_name_is_neither_a_violation_nor_shared() -> None:
     context = CheckContext(naming=compile_rule("initial_lastname", exemptions={"breakglass-admin": "sealed envelope, SEC-12"}))
-    assert findings(root_row(), user_row("breakglass-admin"), context=context) == set()
-    assert ("user.shared_account", "breakglass-admin") in findings(root_row(), user_row("breakglass-admin"))
+    breakglass = user_row("breakglass-admin", password_enabled="true", mfa_active="true", password_last_used=ago(1))
+    assert findings(root_row(), breakglass, context=context) == set()
+    assert ("user.shared_account", "breakglass-admin") in findings(root_row(), breakglass)
 
 
 @pytest.mark.parametrize(
@@ -255,7 +256,15 @@ def test_an_exempted_name_is_neither_a_violation_nor_shared() -> None:
     ],
 )  # fmt: skip
 def test_shared_account_by_role_or_team_words(name: str, expected: bool) -> None:
-    assert raised("user.shared_account", user_row(name), context=CheckContext()) is expected
+    console = user_row(name, password_enabled="true", mfa_active="true", password_last_used=ago(1))
+    assert raised("user.shared_account", console, context=CheckContext()) is expected
+
+
+@pytest.mark.parametrize(("password", "key", "expected"), [("false", "false", False), ("true", "false", True), ("false", "true", True)])
+def test_shared_account_needs_something_to_share(password: str, key: str, expected: bool) -> None:
+    row = user_row("networkAdmin", password_enabled=password, mfa_active="true", password_last_used=ago(1) if password == "true" else "N/A",
+                   access_key_1_active=key, access_key_1_last_rotated=ago(3), access_key_1_last_used_date=ago(1))  # fmt: skip
+    assert raised("user.shared_account", row, context=CheckContext()) is expected
 
 
 # account.report_missing_root

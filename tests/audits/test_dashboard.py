@@ -160,7 +160,7 @@ def test_changes_since_the_last_review(alice_client: Client) -> None:
     account = account_create(account_id="111122223333", name="sandbox")
     report_import(
         account=account,
-        content=build_report(root_row(), user_row("opsTeam"), user_row("networkAdmin")),
+        content=build_report(root_row(), user_row("opsTeam", password_enabled="true", mfa_active="true"), user_row("networkAdmin")),
         generated_at=datetime(2026, 10, 1, tzinfo=UTC),
     )
     used = root_row(password_last_used="2026-11-04T08:00:00+00:00")
@@ -211,12 +211,15 @@ def test_the_principal_page_findings_csv_has_exactly_its_rows(alice_client: Clie
     account = account_create(account_id="111122223333", name="sandbox")
     report_import(
         account=account,
-        content=build_report(root_row(), user_row("opsTeam"), user_row("opsTeam2")),
+        content=build_report(
+            root_row(), user_row("opsTeam", password_enabled="true", mfa_active="true"), user_row("opsTeam2", password_enabled="true", mfa_active="true")
+        ),
         generated_at=datetime(2026, 11, 1, tzinfo=UTC),
     )
     shown = list(alice_client.get("/accounts/111122223333/users/opsTeam/").context["findings"])
     table = rows(alice_client.get("/findings.csv?account=111122223333&user=opsTeam&status=all"))
-    assert [r[5] for r in table[1:]] == [f.principal for f in shown] == ["opsTeam"]
+    assert [r[5] for r in table[1:]] == [f.principal for f in shown] == ["opsTeam", "opsTeam"]  # shared, and a password never used
+    assert [r[2] for r in table[1:]] == [f.check_id for f in shown]
 
 
 def test_failed_and_never_read_accounts_come_first_and_never_read_is_not_clean(alice_client: Client) -> None:

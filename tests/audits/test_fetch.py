@@ -268,3 +268,23 @@ def test_the_account_page_lists_each_direct_admin_with_mfa_and_links_the_role_pr
     finding = Finding.objects.get(check_id="user.direct_admin", principal="networkAdmin")
     assert b'href="/practice/#admin-role"' in client.get(f"/findings/{finding.pk}/").content
     assert b"assume" in client.get("/practice/").content
+
+
+def test_connection_refused_is_transient_then_fails_the_run_with_the_last_error(
+    db: None, monkeypatch: pytest.MonkeyPatch, settings  # type: ignore[no-untyped-def]
+) -> None:
+    from accounts.models import AwsAccount
+    from audits.runs import TransientRunError
+
+    settings.IAMWATCH_AWS_MAX_ATTEMPTS = 1
+    for name, value in {"AWS_ACCESS_KEY_ID": "x", "AWS_SECRET_ACCESS_KEY": "x", "AWS_DEFAULT_REGION": "us-east-1",
+                        "AWS_ENDPOINT_URL": "http://127.0.0.1:9"}.items():  # fmt: skip
+        monkeypatch.setenv(name, value)  # port 9 (discard): nothing listens, the connection is refused
+    account = AwsAccount.objects.create(account_id="123456789012", name="home")
+    run = run_request(account=account, requested_by="alice")
+    with pytest.raises(TransientRunError, match="EndpointConnectionError"):
+        run_execute(run_id=run.pk, final_attempt=False)
+    run.refresh_from_db()
+    assert run.status == RunStatus.PENDING and "retrying after" in run.error
+    last = run_execute(run_id=run.pk, final_attempt=True)
+    assert last is not None and last.status == RunStatus.FAILED and "EndpointConnectionError" in last.error and last.report is None

@@ -114,7 +114,9 @@ def test_a_password_and_a_key_on_a_user_nobody_owns_is_a_shared_login_and_says_w
 def test_a_role_word_is_a_shared_login_on_its_own_and_lists_every_signal(sandbox: AwsAccount) -> None:
     report_import(
         account=sandbox,
-        content=build_report(root_row(), user_row("networkAdmin", **KEYED), user_row("DbaAdmin")),
+        content=build_report(
+            root_row(), user_row("networkAdmin", **KEYED), user_row("DbaAdmin", password_enabled="true", mfa_active="true")
+        ),
         generated_at=T1,
     )
     shared = {f.principal: f.detail for f in Finding.objects.filter(check_id="user.shared_account")}
