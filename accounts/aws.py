@@ -41,6 +41,7 @@ TRANSIENT_CODES = frozenset(
     {
         "Throttling", "ThrottlingException", "RequestLimitExceeded", "TooManyRequestsException", "RequestThrottled",
         "ServiceUnavailable", "InternalFailure", "InternalError", "RequestTimeout", "RequestTimeoutException",
+        "ExpiredToken", "ExpiredTokenException",  # the 15-minute role session ran out mid-run: the next attempt assumes anew
     }
 )  # fmt: skip
 # Every error a boto3 call can raise: AWS's answer (ClientError), no usable answer (connection refused or reset,
@@ -51,7 +52,6 @@ _HINTS = {
     "AccessDeniedException": "the role lacks this permission (README, Registering a real AWS account)",
     "NoSuchEntity": "no such role: create it in the account, or correct the role ARN",
     "InvalidClientTokenId": "IAMWatch's own credentials are not valid",
-    "ExpiredToken": "IAMWatch's own credentials expired",
 }
 
 

@@ -22,3 +22,42 @@ def test_a_call_throttled_every_time_is_sent_exactly_max_attempts_times(
         with pytest.raises(ClientError, match="Throttling"):
             AccountAccess(None).client("iam").generate_credential_report()
     assert faults.seen == ["GenerateCredentialReport"] * attempts
+
+
+def _client_error(code: str, status: int) -> ClientError:
+    return ClientError({"Error": {"Code": code, "Message": "x"}, "ResponseMetadata": {"HTTPStatusCode": status}}, "Call")
+
+
+@pytest.mark.parametrize(
+    ("code", "status", "transient"),
+    [
+        ("Throttling", 400, True), ("TooManyRequestsException", 400, True), ("RequestLimitExceeded", 503, True),
+        ("ServiceUnavailable", 503, True), ("InternalFailure", 500, True), ("SomethingNew", 502, True),
+        ("ExpiredToken", 400, True),  # the assumed role's 15 minutes ran out mid-run: a new attempt assumes anew
+        ("AccessDenied", 403, False), ("NoSuchEntity", 404, False), ("InvalidClientTokenId", 403, False),
+        ("ValidationError", 400, False),
+    ],
+)  # fmt: skip
+def test_the_failure_model_sorts_aws_errors(code: str, status: int, transient: bool) -> None:
+    from accounts.aws import is_transient
+
+    assert is_transient(_client_error(code, status)) is transient
+
+
+def test_no_answer_and_an_unparseable_answer_are_transient() -> None:
+    from botocore.exceptions import EndpointConnectionError, ReadTimeoutError
+    from botocore.parsers import ResponseParserError
+
+    from accounts.aws import is_transient
+
+    assert is_transient(EndpointConnectionError(endpoint_url="http://127.0.0.1:9"))
+    assert is_transient(ReadTimeoutError(endpoint_url="http://127.0.0.1:9"))
+    assert is_transient(ResponseParserError("not XML"))
+    assert not is_transient(ValueError("a bug is not an AWS fault"))
+
+
+def test_permanent_errors_carry_a_hint() -> None:
+    from accounts.aws import describe_error
+
+    assert "trust policy" in describe_error(_client_error("AccessDenied", 403), call="sts:AssumeRole arn:aws:iam::1:role/x")
+    assert "lacks this permission" in describe_error(_client_error("AccessDenied", 403), call="iam:GetCredentialReport")
