@@ -54,6 +54,9 @@ class AuditRun(models.Model):
     error = models.TextField(blank=True)
     attempts = models.PositiveIntegerField(default=0)
     warnings = models.JSONField(default=list, blank=True)
+    not_evaluated = models.JSONField(
+        default=dict, blank=True, help_text="check id -> why it could not run: its findings were left as they were"
+    )
     principal_count = models.PositiveIntegerField(default=0)
     changed_principal_count = models.PositiveIntegerField(default=0)
     open_finding_count = models.PositiveIntegerField(default=0)

@@ -14,7 +14,7 @@ from accounts.models import AwsAccount, NamingStandard
 from accounts.naming import NamingRule
 from accounts.selectors import default_standard, in_accounts
 from audits.checks import Severity
-from audits.models import AuditRun, Finding, FindingEvent, FindingStatus, PrincipalState, RootUsageEvent
+from audits.models import STORED, AuditRun, Finding, FindingEvent, FindingStatus, PrincipalState, RootUsageEvent
 from audits.report import ROOT_USER
 from people.matching import Owner, PeopleIndex, PersonFacts, people_index, standard_name
 from people.models import OwnerLink, Person
@@ -43,6 +43,11 @@ def account_overview() -> QuerySet[AwsAccount]:
     return AwsAccount.objects.annotate(open_total=Count("findings", filter=open_), **counts).order_by(
         "-open_critical", "-open_high", "-open_total", "name"
     )
+
+
+def latest_stored_run(*, account: AwsAccount) -> AuditRun | None:
+    """The account's latest run whose report landed (succeeded or partial)."""
+    return AuditRun.objects.filter(account=account, status__in=STORED).order_by("-generated_at", "-pk").first()
 
 
 def account_runs(*, account: AwsAccount, limit: int = 20) -> QuerySet[AuditRun]:

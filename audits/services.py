@@ -354,6 +354,11 @@ def report_ingest(
             + "; ".join(f"{check} needs {permission}" for check, permission in sorted(api_facts.missing.items()))
         )
     skipped = sorted({c.id for c in checks_for(context)} - {c.id for c in evaluated})
+    missing = api_facts.missing if api_facts is not None else {}
+    run.not_evaluated = {
+        check: f"the role may not call {missing[check]}" if check in missing else f"no {ROOT_USER} row in the report"
+        for check in skipped
+    }
     if skipped:
         notes.append("not evaluated in this run, their findings left as they were: " + ", ".join(skipped))
     results = evaluate_report(as_of, context, at)

@@ -45,6 +45,7 @@ from audits.selectors import (
     finding_history,
     finding_search,
     group_by_environment,
+    latest_stored_run,
     overview_accounts,
     principal_states,
 )
@@ -245,6 +246,8 @@ def finding_detail(request: HttpRequest, finding_id: int) -> HttpResponseBase:
     findings = in_accounts(Finding.objects.all(), visible_accounts(request.user))
     finding = get_object_or_404(findings.select_related("account", "first_run", "last_run", "resolved_run"), pk=finding_id)
     history = list(finding_history(finding=finding))
+    latest = latest_stored_run(account=finding.account)
+    gap = latest.not_evaluated.get(finding.check_id) if latest is not None else None
     if wants_csv(request):
         rows = (
             (finding.pk, finding.account.account_id, finding.check_id, finding.principal, e.kind, e.at, e.run_id) for e in history
@@ -257,6 +260,7 @@ def finding_detail(request: HttpRequest, finding_id: int) -> HttpResponseBase:
             "finding": finding,
             "check": CHECKS_BY_ID.get(finding.check_id),
             "history": history,
+            "not_evaluated": (latest, gap) if gap else None,
             "decisions": finding.dispositions.filter(review__in=visible_reviews(visible_accounts(request.user)))
             .select_related("review")
             .order_by("-review__period_end", "-pk"),

@@ -190,6 +190,7 @@ def test_a_report_without_a_root_row_leaves_root_findings_and_root_as_they_were(
     assert any("no <root_account> row" in w for w in second.warnings)
     warning = next(w for w in second.warnings if w.startswith("not evaluated in this run"))
     assert "root.access_key_exists" in warning and "root.mfa_disabled" in warning and "left as they were" in warning
+    assert second.not_evaluated["root.access_key_exists"] == "no <root_account> row in the report"
     root_state = PrincipalState.objects.get(name="<root_account>")
     assert root_state.valid_to is None and not root_state.removed
     # With the root row back and the key gone, the check runs again and resolves what it no longer sees.
@@ -312,3 +313,18 @@ def test_a_check_whose_api_call_was_denied_leaves_its_findings_as_they_were(sand
     assert statuses["user.console_without_mfa"] == "resolved"  # the report's own check ran and no longer sees it
     assert statuses["user.direct_admin"] == statuses["account.password_policy_weak"] == "open"  # not evaluated
     assert Finding.objects.get(check_id="user.direct_admin").last_run_id == full.pk
+    assert partial.not_evaluated == {
+        "account.password_policy_weak": "the role may not call iam:GetAccountPasswordPolicy",
+        "user.direct_admin": "the role may not call iam:GetAccountAuthorizationDetails",
+    }
+
+
+def test_a_finding_whose_check_did_not_run_says_so_on_its_page(sandbox: AwsAccount, alice_client) -> None:  # type: ignore[no-untyped-def]
+    root = root_row(access_key_1_active="true", access_key_1_last_rotated="2026-01-01T00:00:00+00:00")
+    first = report_import(account=sandbox, content=build_report(root, user_row("JSmith")), generated_at=T1)
+    finding = Finding.objects.get(check_id="root.access_key_exists")
+    assert "Not evaluated" not in alice_client.get(f"/findings/{finding.pk}/").content.decode()
+    second = report_import(account=sandbox, content=build_report(user_row("JSmith")), generated_at=T1 + DAY)
+    page = alice_client.get(f"/findings/{finding.pk}/").content.decode()
+    assert f"Not evaluated in run {second.pk}" in page and "no &lt;root_account&gt; row in the report" in page
+    assert f"as run {first.pk} last saw it" in page
