@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import RegexValidator
@@ -9,7 +11,13 @@ from django.db import models
 
 from .naming import PRESET_LABELS, NamingRule, Preset, compile_rule
 
-account_id_validator = RegexValidator(r"^[0-9]{12}$", "An AWS account id is exactly 12 digits.")
+ACCOUNT_ID = r"^[0-9]{12}$"
+account_id_validator = RegexValidator(ACCOUNT_ID, "An AWS account id is exactly 12 digits.")
+
+
+def is_account_id(value: str) -> bool:
+    """Whether `value` is an AWS account id (exactly 12 ASCII digits), as the model's validator says."""
+    return re.fullmatch(ACCOUNT_ID, value, re.ASCII) is not None
 role_arn_validator = RegexValidator(
     r"^arn:aws(?:-cn|-us-gov)?:iam::[0-9]{12}:role/[\w+=,.@/-]{1,512}$",
     "Expected an IAM role ARN such as arn:aws:iam::123456789012:role/IAMWatchAudit.",

@@ -9,7 +9,7 @@ from django.db.models import Model, Q, QuerySet
 from django.http import HttpRequest
 from django.shortcuts import get_object_or_404
 
-from accounts.models import AccountScope, AwsAccount, NamingExemption, NamingStandard
+from accounts.models import AccountScope, AwsAccount, NamingExemption, NamingStandard, is_account_id
 from accounts.naming import NO_STANDARD, NamingRule
 
 _M = TypeVar("_M", bound=Model)
@@ -21,7 +21,7 @@ class AccountNotFound(LookupError):
 
 def account_get(*, account_id: str) -> AwsAccount:
     """The account with this 12-digit id, or AccountNotFound with a message for the user."""
-    if not (len(account_id) == 12 and account_id.isascii() and account_id.isdigit()):
+    if not is_account_id(account_id):
         raise AccountNotFound(f"{account_id!r} is not an AWS account id: an account id is exactly 12 digits")
     try:
         return AwsAccount.objects.select_related("naming_standard").get(account_id=account_id)

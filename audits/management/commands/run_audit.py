@@ -6,7 +6,7 @@ from typing import Any
 from celery import current_app
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from accounts.models import AwsAccount
+from accounts.models import AwsAccount, is_account_id
 from audits.models import AuditRun, RunStatus
 from audits.runs import Interrupted, RunBusy, fleet_request, run_execute, run_request
 from audits.tasks import QueueUnavailable, enqueue_run
@@ -27,7 +27,7 @@ class Command(BaseCommand):
 
     def handle(self, *args: Any, **options: Any) -> None:
         wanted: list[str] = options["account_ids"]
-        malformed = [a for a in wanted if not (len(a) == 12 and a.isascii() and a.isdigit())]
+        malformed = [a for a in wanted if not is_account_id(a)]
         if malformed:
             raise CommandError(f"{', '.join(map(repr, malformed))}: an AWS account id is exactly 12 digits")
         accounts = AwsAccount.objects.filter(account_id__in=wanted) if wanted else AwsAccount.objects.filter(is_active=True)
