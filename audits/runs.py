@@ -7,12 +7,13 @@ button all call these, and tests call them without Celery.
 from __future__ import annotations
 
 import logging
+import random
 from dataclasses import dataclass
 from datetime import timedelta
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
-from django.db.models import Q
+from django.db.models import F, Q
 from django.utils import timezone
 
 from accounts.aws import AwsAccessError, account_session, iam_client
@@ -50,6 +51,15 @@ def stale_after() -> timedelta:
     return timedelta(seconds=settings.IAMWATCH_RUN_TIME_LIMIT + HARD_LIMIT_MARGIN + 5)
 
 
+def retry_delay(retries: int) -> float:
+    """Seconds before a worker tries a transiently failed run again: base x 2^retries, with +-20 % jitter.
+
+    The jitter spreads a throttled fleet's retries, so that they do not hit AWS again all at the same second.
+    """
+    # A spread, not a secret: the standard generator is the right one.
+    return settings.IAMWATCH_RETRY_BASE_SECONDS * 2**retries * random.uniform(0.8, 1.2)  # noqa: S311 # nosec B311
+
+
 def run_request(*, account: AwsAccount, requested_by: str, source: str = RunSource.FETCH) -> AuditRun:
     """A pending fetch run for `account`, or the one already pending or running (a double click queues one run)."""
     with transaction.atomic():
@@ -68,7 +78,10 @@ def _claim(run_id: int) -> bool:
     """
     now = timezone.now()
     claimable = Q(status=RunStatus.PENDING) | Q(status=RunStatus.RUNNING, started_at__lt=now - stale_after())
-    if AuditRun.objects.filter(claimable, pk=run_id).update(status=RunStatus.RUNNING, started_at=now) == 1:
+    claimed = AuditRun.objects.filter(claimable, pk=run_id).update(
+        status=RunStatus.RUNNING, started_at=now, attempts=F("attempts") + 1
+    )
+    if claimed == 1:
         return True
     running = AuditRun.objects.filter(pk=run_id, status=RunStatus.RUNNING).values_list("started_at", flat=True).first()
     if running is not None:
@@ -91,8 +104,6 @@ def run_execute(*, run_id: int, final_attempt: bool = True) -> AuditRun | None:
     if not _claim(run_id):
         return None
     run = AuditRun.objects.select_related("account").get(pk=run_id)
-    run.attempts += 1
-    run.save(update_fields=["attempts"])
     account = run.account
     try:
         client = iam_client(account_session(account))

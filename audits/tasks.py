@@ -3,15 +3,30 @@
 from __future__ import annotations
 
 import logging
+import signal
+import threading
 
 from celery import shared_task
 from django.conf import settings
 from kombu.exceptions import OperationalError
 
 from audits.models import AuditRun, RunStatus
-from audits.runs import HARD_LIMIT_MARGIN, RunBusy, TransientRunError, fleet_request, run_execute, runs_reap_stale
+from audits.runs import (
+    HARD_LIMIT_MARGIN,
+    Interrupted,
+    RunBusy,
+    TransientRunError,
+    fleet_request,
+    retry_delay,
+    run_execute,
+    runs_reap_stale,
+)
 
 log = logging.getLogger(__name__)
+
+
+def _interrupt(signum: int, frame: object) -> None:
+    raise Interrupted(f"{signal.Signals(signum).name} to the worker process")
 
 
 class QueueUnavailable(Exception):
@@ -38,15 +53,26 @@ def fetch_account(self, run_id: int) -> str:  # type: ignore[no-untyped-def]
     # Run in the calling process (eager: `make run`, a small install), there is no later attempt to hand a
     # retry to: the first attempt is the last, and the run ends failed with its error rather than pending.
     eager = bool(self.request.is_eager)
+    # In a worker's pool process, Celery's cold shutdown (and a revoke with terminate) sends SIGTERM: the run
+    # under way is then marked failed "interrupted" before the process exits (billiard's own handler would
+    # exit with a bare SystemExit). Eager runs are in a web or command process, which has its own handling.
+    # Signal handlers belong to a process's main thread: a thread pool (--pool threads) is stopped by Celery alone.
+    in_pool_process = not eager and threading.current_thread() is threading.main_thread()
+    previous = signal.signal(signal.SIGTERM, _interrupt) if in_pool_process else None
     try:
         run = run_execute(run_id=run_id, final_attempt=eager or self.request.retries >= self.max_retries)
+    except Interrupted as exc:
+        return f"interrupted: {exc}"  # the run is failed "interrupted"; the pool process is being stopped
     except TransientRunError as exc:
-        raise self.retry(exc=exc, countdown=30 * 2**self.request.retries) from exc
+        raise self.retry(exc=exc, countdown=retry_delay(self.request.retries)) from exc
     except RunBusy as exc:
         if eager:
             return "busy: another worker is running it"
         # A redelivered message while an earlier attempt may still be alive: look again once it cannot be.
         raise self.retry(exc=exc, countdown=exc.retry_in, max_retries=None) from exc
+    finally:
+        if previous is not None:
+            signal.signal(signal.SIGTERM, previous)
     return "duplicate delivery" if run is None else run.status
 
 

@@ -212,6 +212,10 @@ if not 0 < IAMWATCH_REPORT_FIRST_POLL <= 30:
 IAMWATCH_MIN_FETCH_INTERVAL_HOURS = _positive("IAMWATCH_MIN_FETCH_INTERVAL_HOURS", 4, "hours")
 # Attempts per AWS call (botocore adaptive retry mode: backs off on throttling).
 IAMWATCH_AWS_MAX_ATTEMPTS = _positive("IAMWATCH_AWS_MAX_ATTEMPTS", 8, "attempts")
+# A run that failed for a reason that may pass is tried again by a worker after about this x 1, 2, 4 seconds.
+IAMWATCH_RETRY_BASE_SECONDS = _positive("IAMWATCH_RETRY_BASE_SECONDS", 30, "seconds")
+# SIGTERM or Ctrl-C to a worker: runs under way may finish for this long, then each is failed "interrupted".
+IAMWATCH_WORKER_SHUTDOWN_GRACE = _positive("IAMWATCH_WORKER_SHUTDOWN_GRACE", 30, "seconds")
 # The role name assumed in member accounts discovered through AWS Organizations.
 IAMWATCH_MEMBER_ROLE_NAME = env.str("IAMWATCH_MEMBER_ROLE_NAME", default="IAMWatchAudit")
 IAMWATCH_MEMBER_EXTERNAL_ID = env.str("IAMWATCH_MEMBER_EXTERNAL_ID", default="")

@@ -10,6 +10,7 @@ from __future__ import annotations
 import http.client
 import json
 import threading
+import time
 import urllib.request
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -31,7 +32,11 @@ REPORT_ONLY_POLICY = {
     "Version": "2012-10-17",
     "Statement": [{"Effect": "Allow", "Action": ["iam:GenerateCredentialReport", "iam:GetCredentialReport"], "Resource": "*"}],
 }
-ASSUME_POLICY = {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "sts:AssumeRole", "Resource": "*"}]}
+# IAMWatch's own user: assume the audit roles, and list the organisation's accounts (sync_organization).
+ASSUME_POLICY = {
+    "Version": "2012-10-17",
+    "Statement": [{"Effect": "Allow", "Action": ["sts:AssumeRole", "organizations:ListAccounts"], "Resource": "*"}],
+}
 TRUST_POLICY = {
     "Version": "2012-10-17",
     "Statement": [{"Effect": "Allow", "Principal": {"AWS": f"arn:aws:iam::{HOME_ACCOUNT}:root"}, "Action": "sts:AssumeRole"}],
@@ -64,9 +69,22 @@ class Fleet:
         return f"arn:aws:iam::{account_id}:role/{ROLE_NAME}"
 
 
-def seed_fleet(endpoint: str, accounts: dict[str, bool | str], *, users: int = 3, admin_policy: bool = True) -> Fleet:
-    """Reset the moto server and seed it: IAMWatch's user and key, and per account a role and `users` IAM users."""
-    _moto_api(endpoint, "/moto-api/reset")
+def seed_fleet(
+    endpoint: str,
+    accounts: dict[str, bool | str],
+    *,
+    users: int = 3,
+    admin_policy: bool = True,
+    enforce_auth: bool = True,
+    reset: bool = True,
+) -> Fleet:
+    """Reset the moto server (unless reset=False) and seed it: IAMWatch's user and key, and per account a role and
+    `users` IAM users.
+
+    enforce_auth=False leaves moto accepting any credentials: a fleet a restarted server can be seeded with again
+    (moto keeps nothing across a restart, and IAMWatch's key would be a new one)."""
+    if reset:
+        _moto_api(endpoint, "/moto-api/reset")
     _moto_api(endpoint, "/moto-api/reset-auth", b"inf")
     seed = {"endpoint_url": endpoint, "region_name": "us-east-1", "aws_access_key_id": "seed", "aws_secret_access_key": "seed"}
     iam = boto3.client("iam", **seed)
@@ -95,8 +113,26 @@ def seed_fleet(endpoint: str, accounts: dict[str, bool | str], *, users: int = 3
                 member.create_login_profile(UserName=name, Password="Shared-passw0rd!")
                 if admin_policy:
                     member.attach_user_policy(UserName=name, PolicyArn="arn:aws:iam::aws:policy/AdministratorAccess")
-    _moto_api(endpoint, "/moto-api/reset-auth", b"0")  # from here on, every call is authorised like real AWS
+    if enforce_auth:
+        _moto_api(endpoint, "/moto-api/reset-auth", b"0")  # from here on, every call is authorised like real AWS
     return Fleet(endpoint, key["AccessKeyId"], key["SecretAccessKey"], dict(accounts))
+
+
+def seed_organization(endpoint: str, members: int) -> list[str]:
+    """Reset the moto server and create an AWS Organization in the home account with `members` member accounts.
+
+    moto picks the member account ids; seed_fleet(..., reset=False) then gives each its audit role and users."""
+    _moto_api(endpoint, "/moto-api/reset")
+    _moto_api(endpoint, "/moto-api/reset-auth", b"inf")
+    org = boto3.client(
+        "organizations", endpoint_url=endpoint, region_name="us-east-1", aws_access_key_id="seed", aws_secret_access_key="seed"
+    )
+    org.create_organization(FeatureSet="ALL")
+    ids = []
+    for n in range(members):
+        status = org.create_account(Email=f"aws-root+{n}@example.com", AccountName=f"member-{n:05d}")["CreateAccountStatus"]
+        ids.append(status["AccountId"])
+    return ids
 
 
 THROTTLED = (
@@ -117,6 +153,7 @@ class FaultyAws:
         # action -> calls to let through first; then every call of it gets an HTML 500 until another action comes
         self.garble_after: dict[str, int] = {}
         self.garble_status = 500  # the garbled answers' HTTP status (200: a success AWS never sends, unparseable)
+        self.latency = 0.0  # seconds every call waits before it is forwarded (AWS's round trip, for benchmarks)
         self._garbling = ""
 
     def action_of(self, body: bytes) -> str:
@@ -152,6 +189,8 @@ class FaultyAws:
             handler.end_headers()
             handler.wfile.write(THROTTLED)
             return
+        if self.latency:
+            time.sleep(self.latency)
         if action in self.hold:
             self.held.set()
             self.hold[action].wait(timeout=120)

@@ -108,9 +108,10 @@ def redis() -> Iterator[str]:
 
 
 @contextlib.contextmanager
-def moto_server(*, load_managed_policies: bool = True) -> Iterator[str]:
-    """moto's AWS fake on 127.0.0.1 and a free port (with AWS managed policies such as AdministratorAccess); yields its URL."""
-    port = free_port()
+def moto_server(*, load_managed_policies: bool = True, port: int = 0) -> Iterator[str]:
+    """moto's AWS fake on 127.0.0.1 and `port` (default: a free one), with AWS managed policies such as
+    AdministratorAccess; yields its URL."""
+    port = port or free_port()
     binary = Path(sys.executable).parent / "moto_server"
     env = {**os.environ, "MOTO_IAM_LOAD_MANAGED_POLICIES": "true" if load_managed_policies else "false"}
     process = subprocess.Popen(

@@ -288,3 +288,13 @@ def test_connection_refused_is_transient_then_fails_the_run_with_the_last_error(
     assert run.status == RunStatus.PENDING and "retrying after" in run.error
     last = run_execute(run_id=run.pk, final_attempt=True)
     assert last is not None and last.status == RunStatus.FAILED and "EndpointConnectionError" in last.error and last.report is None
+
+
+def test_a_transient_failure_is_retried_after_a_doubling_delay_with_jitter(settings) -> None:  # type: ignore[no-untyped-def]
+    from audits.runs import retry_delay
+
+    settings.IAMWATCH_RETRY_BASE_SECONDS = 10
+    for retries, centre in [(0, 10), (1, 20), (2, 40)]:
+        delays = {retry_delay(retries) for _ in range(200)}
+        assert all(0.8 * centre <= d <= 1.2 * centre for d in delays)
+        assert len(delays) > 100 and max(delays) - min(delays) > 0.2 * centre  # spread, not one second for the fleet

@@ -325,3 +325,86 @@ def test_a_role_with_the_report_permissions_alone_gives_a_partial_run_not_a_lost
     assert "user.direct_admin" in not_run and "account.password_policy_weak" in not_run
     checks = set(Finding.objects.filter(account=account).values_list("check_id", flat=True))
     assert "user.console_without_mfa" in checks and not checks & {"user.direct_admin", "account.password_policy_weak"}
+
+
+@pytest.mark.parametrize("hold_seconds", [1, None], ids=["finishes-within-the-grace", "interrupted-after-the-grace"])
+def test_sigterm_to_a_worker_lets_a_run_finish_for_the_grace_then_marks_it_failed_interrupted(
+    fleet: Fleet, process_env: dict[str, str], broker: str, hold_seconds: float | None
+) -> None:
+    """`docker stop`, systemd, Ctrl-C: a warm shutdown waits IAMWATCH_WORKER_SHUTDOWN_GRACE seconds, no longer."""
+    allowed, other, _ = register(fleet)
+    env = {**process_env, **fleet.env(), "IAMWATCH_WORKER_SHUTDOWN_GRACE": "3"}
+    with faulty_proxy(fleet.endpoint) as (faults, endpoint):
+        release = threading.Event()
+        faults.hold["GetCredentialReport"] = release  # the run waits inside AWS
+        held = run_request(account=allowed, requested_by="alice")
+        queued = run_request(account=other, requested_by="alice")  # waits in the queue behind it (one slot)
+        with servers.celery_worker({**env, "AWS_ENDPOINT_URL": endpoint}) as worker:
+            fetch_account.apply_async(args=[held.pk])
+            wait_for(faults.held.is_set, "the worker to be inside the run")
+            fetch_account.apply_async(args=[queued.pk])
+            if hold_seconds is not None:
+                threading.Timer(hold_seconds, release.set).start()
+            os.kill(worker.pid, signal.SIGTERM)  # to the worker (the main process) only, as `docker stop` does
+            started = time.monotonic()
+            worker.wait(timeout=60)
+            stopped_in = time.monotonic() - started
+        release.set()
+        held.refresh_from_db()
+        assert (PrincipalState.objects.filter(account=other).count(), AuditRun.objects.get(pk=queued.pk).status) == (
+            0,
+            RunStatus.PENDING,
+        )  # the queued run was not started; its message went back to the queue
+        if hold_seconds is None:
+            assert 3 <= stopped_in < 30
+            assert held.status == RunStatus.FAILED, held.error
+            assert held.error == "interrupted (Interrupted: SIGTERM to the worker process); nothing stored"
+            assert not PrincipalState.objects.filter(account=allowed).exists() and held.report is None  # no half-run
+        else:
+            assert held.status == RunStatus.SUCCEEDED, held.error
+            assert PrincipalState.objects.filter(account=allowed).count() == 3
+        # The next worker runs the rest of the fleet; the interrupted run's message comes back and changes nothing.
+        faults.hold.clear()
+        with servers.celery_worker({**env, "AWS_ENDPOINT_URL": endpoint}, name="w2"):
+            wait_for(lambda: AuditRun.objects.get(pk=queued.pk).status == RunStatus.SUCCEEDED, "the queued run")
+    final = AuditRun.objects.get(pk=held.pk)
+    assert (final.status, final.error, final.attempts) == (held.status, held.error, 1)
+
+
+def test_moto_killed_mid_run_then_restarted_the_runs_retry_and_succeed(process_env: dict[str, str], broker: str) -> None:
+    """The AWS endpoint dies under two runs: each goes back to pending with the connection error, nothing
+    half-stored; once the endpoint is back, the worker's retry stores both."""
+    port = servers.free_port()
+    accounts = {"121212121212": True, "343434343434": True}
+    env = {
+        **process_env,
+        "IAMWATCH_REPORT_FIRST_POLL": "3",  # the runs wait between generating the report and fetching it
+        "IAMWATCH_AWS_MAX_ATTEMPTS": "2",
+        "IAMWATCH_RETRY_BASE_SECONDS": "4",
+    }
+    moto = servers.moto_server(load_managed_policies=False, port=port)
+    endpoint = moto.__enter__()
+    try:
+        fleet = seed_fleet(endpoint, accounts, admin_policy=False, enforce_auth=False)
+        runs = [run_request(account=a, requested_by="alice") for a in register(fleet)]
+        with servers.celery_worker({**env, **fleet.env()}, concurrency=2):
+            for run in runs:
+                fetch_account.apply_async(args=[run.pk])
+            wait_for(lambda: AuditRun.objects.filter(status=RunStatus.RUNNING).count() == 2, "both runs under way")
+            moto.__exit__(None, None, None)  # the endpoint goes away mid-run
+            moto = None
+            wait_for(
+                lambda: AuditRun.objects.filter(status=RunStatus.PENDING, error__startswith="retrying after").count() == 2,
+                "both runs back to pending with the error",
+            )
+            errors = set(AuditRun.objects.values_list("error", flat=True))
+            assert all("Could not connect to the endpoint URL" in e or "Connection" in e for e in errors), errors
+            assert not PrincipalState.objects.exists() and not StoredReport.objects.exists()  # nothing half-stored
+            moto = servers.moto_server(load_managed_policies=False, port=port)
+            seed_fleet(moto.__enter__(), accounts, admin_policy=False, enforce_auth=False)
+            wait_for(lambda: AuditRun.objects.filter(status=RunStatus.SUCCEEDED).count() == 2, "both runs stored", timeout=90)
+    finally:
+        if moto is not None:
+            moto.__exit__(None, None, None)
+    assert sorted(AuditRun.objects.values_list("attempts", flat=True)) == [2, 2]
+    assert PrincipalState.objects.count() == 6 and StoredReport.objects.count() == 2
