@@ -108,8 +108,12 @@ def main() -> None:
             }
             print(f"latency proxy: every AWS call waits {LATENCY_MS} ms; slots are prefork processes")
 
+            fan_out: list[float] = []
+
             def measure(label: str, workers: list[int], batch: list[AwsAccount]) -> float:
+                began = time.perf_counter()
                 runs = fleet_request(requested_by="bench", force=True, accounts=batch).runs
+                fan_out.append((time.perf_counter() - began) / len(runs))
                 run_ids = [r.pk for r in runs]
                 calls = len(proxy.seen)
                 with contextlib.ExitStack() as stack:
@@ -147,6 +151,7 @@ def main() -> None:
                 two = measure(f"2 workers x {half} slots", [half, half], accounts[BASELINE + ACCOUNTS :])
                 print(f"two workers sharing the queue: {two / one:.1f}x one slot")
             print("[target: peak RSS <= 200 MB per worker process]")
+            print(f"fan-out (a pending run per account, one transaction each): {max(fan_out) * 1000:.1f} ms per account")
 
 
 if __name__ == "__main__":

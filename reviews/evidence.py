@@ -22,7 +22,7 @@ from staff.export import csv_lines
 
 DISPOSITIONS_HEADER = (
     "finding_id", "account_id", "check_id", "principal", "disposition", "justification", "owner", "expires_on",
-    "ticket", "due_on", "decided_by",
+    "ticket", "due_on", "decided_by", "decided_at",
 )  # fmt: skip
 SIGNOFFS_HEADER = ("signoff_id", "review_id", "signed_by", "prepared_by", "signed_at", "comment", "corrects", "snapshot_sha256")
 RUNS_HEADER = ("run_id", "account_id", "source", "report_generated_at", "report_sha256", "report_file")
@@ -69,7 +69,8 @@ def evidence_files(review: Review) -> Iterator[tuple[str, bytes]]:
         _csv(
             DISPOSITIONS_HEADER,
             (
-                (*(f[k] for k in DISPOSITIONS_HEADER[:4]), *(d[k] for k in DISPOSITIONS_HEADER[4:]))
+                # Sign-offs made before decided_at was kept (format 2) leave its cell empty.
+                (*(f[k] for k in DISPOSITIONS_HEADER[:4]), *(d.get(k) for k in DISPOSITIONS_HEADER[4:]))
                 for f in latest["findings"]
                 if (d := f["disposition"]) is not None
             ),

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 
@@ -11,6 +12,7 @@ from django.db.models import Count, Exists, OuterRef, Q, QuerySet
 
 from accounts.models import AwsAccount
 from accounts.selectors import every_account
+from audits.export import finding_row
 from audits.models import Finding, FindingStatus
 from reviews.models import Disposition, Review, SignOff
 
@@ -45,6 +47,19 @@ def review_findings(review: Review) -> QuerySet[Finding]:
         .select_related("account")
         .order_by("account__name", "account__account_id", "check_id", "principal")
     )
+
+
+def review_finding_rows(review: Review) -> Iterator[tuple[object, ...]]:
+    """The review's findings as the findings CSV shows them, each followed by its decision in this review (if any)."""
+    decided = {d.finding_id: d for d in Disposition.objects.filter(review=review)}
+    for f in review_findings(review).select_related("last_run", "resolved_run").iterator(chunk_size=2000):
+        d = decided.get(f.pk)
+        decision = (
+            (d.kind, d.justification, d.owner, d.expires_on, d.ticket, d.due_on, d.decided_by, d.decided_at)
+            if d is not None
+            else ("",) * 8
+        )
+        yield (f.pk, *finding_row(f), *decision)
 
 
 def review_progress(review: Review) -> dict[int, tuple[int, int]]:

@@ -14,6 +14,7 @@ from django.db import transaction
 
 import iamwatch
 from accounts.models import AwsAccount
+from audits.export import FINDINGS_HEADER, finding_row
 from audits.models import STORED, AuditRun, Finding, FindingEvent, FindingStatus
 from audits.services import thresholds_from_settings
 from reviews.models import Disposition, Review, SignOff
@@ -137,6 +138,7 @@ def _disposition_values(d: Disposition) -> dict[str, Any]:
         "ticket": d.ticket,
         "due_on": d.due_on.isoformat() if d.due_on else None,
         "decided_by": d.decided_by,
+        "decided_at": _iso(d.decided_at),
     }
 
 
@@ -170,9 +172,9 @@ def _person(user_id: int | None, name: str) -> dict[str, Any]:
 def _snapshot(review: Review, *, signed_by: Any, signed_at: datetime, comment: str, corrects: SignOff | None) -> dict[str, Any]:
     accounts = list(review.accounts.order_by("account_id"))
     dispositions = {d.finding_id: d for d in Disposition.objects.filter(review=review)}
-    findings = list(review_findings(review).select_related("last_run"))
+    findings = list(review_findings(review).select_related("last_run", "resolved_run"))
     return {
-        "format": "iamwatch-signoff/2",
+        "format": "iamwatch-signoff/3",
         "iamwatch_version": iamwatch.__version__,
         "review": {
             "id": review.pk,
@@ -200,22 +202,11 @@ def _snapshot(review: Review, *, signed_by: Any, signed_at: datetime, comment: s
             }
             for r in _latest_runs(accounts)
         ],
+        # Each finding as the findings CSV shows it (the same columns and values, times in ISO UTC), at sign-off.
         "findings": [
             {
                 "finding_id": f.pk,
-                "account_id": f.account.account_id,
-                "account_name": f.account.name,
-                "check_id": f.check_id,
-                "severity": f.severity,
-                "status": f.status,
-                "principal": f.principal,
-                "arn": f.arn,
-                "detail": f.detail,
-                "first_seen": _iso(f.first_seen),
-                "last_seen": _iso(f.last_seen),
-                "resolved_at": _iso(f.resolved_at),
-                "run_id": f.last_run_id,
-                "report_generated_at": _iso(f.last_run.generated_at),
+                **{k: _iso(v) if isinstance(v, datetime) else v for k, v in zip(FINDINGS_HEADER, finding_row(f), strict=True)},
                 "disposition": _disposition_values(dispositions[f.pk]) if f.pk in dispositions else None,
             }
             for f in findings
@@ -240,6 +231,9 @@ def review_sign(*, review: Review, actor: Any, comment: str, now: datetime) -> S
     if missing:
         raise ReviewError(f"{missing} open finding{'s' if missing != 1 else ''} still without a decision")
     corrects = review.signoffs.order_by("-signed_at", "-pk").first()
+    # The decisions take effect first, so that the snapshot (and the evidence pack) shows each finding as the pages
+    # and the web CSV show it from the sign-off on: accepted, not "open".
+    _apply_decisions(review, now)
     snapshot = _snapshot(review, signed_by=actor, signed_at=now, comment=comment.strip(), corrects=corrects)
     signoff = SignOff.objects.create(
         review=review,
@@ -252,7 +246,6 @@ def review_sign(*, review: Review, actor: Any, comment: str, now: datetime) -> S
         snapshot=snapshot,
         snapshot_sha256=hashlib.sha256(canonical_json(snapshot)).hexdigest(),
     )
-    _apply_decisions(review, now)
     review.status = Review.Status.SIGNED
     review.save(update_fields=["status"])
     record_change(

@@ -17,15 +17,17 @@ from django.utils import timezone
 from icalendar import Calendar, Event
 
 from accounts.selectors import in_accounts, visible_accounts
+from audits.export import FINDINGS_HEADER
 from audits.models import Finding
 from reviews.calendar import calendar_feed_exists, calendar_feed_issue, calendar_feed_revoke, calendar_feed_user
-from reviews.evidence import EvidenceUnavailable, evidence_pack
+from reviews.evidence import DISPOSITIONS_HEADER, EvidenceUnavailable, evidence_pack
 from reviews.forms import CorrectionForm, DispositionForm, ReviewForm, SignOffForm
 from reviews.models import Disposition, Review
 from reviews.selectors import (
     meeting_at,
     preparers,
     review_cadence,
+    review_finding_rows,
     review_findings,
     review_progress,
     upcoming_meetings,
@@ -48,6 +50,10 @@ REVIEWS_HEADER = (
     "signed_at",
     "snapshot_sha256",
 )
+
+
+# The findings CSV's columns, then the decision's (the evidence pack's findings.csv and dispositions.csv in one).
+REVIEW_FINDINGS_HEADER = ("finding_id", *FINDINGS_HEADER, *DISPOSITIONS_HEADER[4:])
 
 
 def _reviews(user: Any) -> QuerySet[Review]:
@@ -92,9 +98,13 @@ def review_new(request: HttpRequest) -> HttpResponse:
 
 
 @policy(get=READ_PERMISSION)
-def review_detail(request: HttpRequest, review_id: int) -> HttpResponse:
-    """The review, one account at a time (?account=), each open finding with its decision."""
+def review_detail(request: HttpRequest, review_id: int) -> HttpResponseBase:
+    """The review, one account at a time (?account=), each open finding with its decision; ?format=csv: all of them."""
     review = get_object_or_404(_reviews(request.user), pk=review_id)
+    if request.GET.get("format") == "csv":
+        return csv_response(
+            REVIEW_FINDINGS_HEADER, review_finding_rows(review), f"iamwatch-review-{review.pk}-findings.csv"
+        )
     accounts = list(review.accounts.order_by("name", "account_id"))
     counts = review_progress(review)
     progress = [(a, *counts.get(a.pk, (0, 0))) for a in accounts]

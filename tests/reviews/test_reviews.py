@@ -369,6 +369,61 @@ def test_the_evidence_pack_verifies_offline_and_fails_after_one_changed_byte(rev
     assert result.returncode != 0 and f"reports/111122223333-run{run.pk}.csv: FAILED" in result.stdout
 
 
+def _csv_rows(data: bytes) -> list[dict[str, str]]:
+    import csv
+    import io
+
+    return list(csv.DictReader(io.StringIO(data.decode())))
+
+
+def test_the_evidence_pack_shows_every_finding_and_decision_as_the_web_csv_does(
+    account: AwsAccount, personas: dict[str, Client], tmp_path: Path
+) -> None:
+    """Open (remediation planned), accepted (risk), accepted (false positive), resolved: the pack says what the pages say."""
+    reviewer = staff_user("preparer")
+    with time_machine.travel(NOW, tick=False):
+        review = review_open(period_start=date(2026, 11, 1), period_end=date(2026, 11, 30), accounts=[account], actor=reviewer)
+        risk = Finding.objects.get(check_id="user.console_without_mfa", principal="networkAdmin")
+        disposition_set(
+            review=review,
+            finding=risk,
+            decision=Decision(kind="accepted_risk", justification="in the safe", owner="CISO", expires_on=TODAY + timedelta(days=30)),
+            actor=reviewer,
+            today=TODAY,
+        )
+        fp = undecided(review).exclude(principal="networkAdmin").first()
+        assert fp is not None
+        disposition_set(review=review, finding=fp, decision=FALSE_POSITIVE, actor=reviewer, today=TODAY)
+        decide_all(review, Decision(kind="remediation_planned", ticket="SEC-9", due_on=TODAY + timedelta(days=20)))
+        # A later report before the sign-off: every user but networkAdmin has gone, so their findings resolve.
+        later = build_report(root_row(), user_row("networkAdmin", password_enabled="true"))
+        report_import(account=account, content=later, generated_at=NOW - timedelta(hours=1))
+        decide_all(review, Decision(kind="remediation_planned", ticket="SEC-9", due_on=TODAY + timedelta(days=20)))  # new ones
+        review_sign(review=review, actor=staff_user("signer"), comment="ok", now=NOW)
+
+    root = unpack(evidence_zip(review), tmp_path / "pack")
+    pack_findings = {(r["check_id"], r["principal"]): r for r in _csv_rows((root / "findings.csv").read_bytes())}
+    pack_decisions = {(r["check_id"], r["principal"]): r for r in _csv_rows((root / "dispositions.csv").read_bytes())}
+    web = personas["viewer"].get(f"/reviews/{review.pk}/?format=csv")
+    assert web.status_code == 200
+    web_rows = {(r["check_id"], r["principal"]): r for r in _csv_rows(b"".join(web.streaming_content))}  # type: ignore[attr-defined]
+    everything = personas["viewer"].get("/findings.csv?status=all")
+    all_rows = {(r["check_id"], r["principal"]): r for r in _csv_rows(b"".join(everything.streaming_content))}  # type: ignore[attr-defined]
+
+    assert set(pack_findings) == set(web_rows) == set(pack_decisions)
+    assert {r["status"] for r in pack_findings.values()} == {"open", "accepted", "resolved"}
+    assert pack_findings[("user.console_without_mfa", "networkAdmin")]["status"] == "accepted"
+    assert pack_findings[(fp.check_id, fp.principal)]["status"] in {"accepted", "resolved"}
+    for key, row in pack_findings.items():
+        assert row == {k: web_rows[key][k] for k in row}, key  # the pack's findings.csv = the review's web CSV
+        assert row == all_rows[key], key  # = the findings page's CSV
+        decision = pack_decisions[key]
+        assert decision["decided_at"] == "2026-11-28T09:00:00Z"
+        assert {k: v for k, v in decision.items() if k not in ("finding_id", "account_id")} == {
+            k: web_rows[key][k] for k in decision if k not in ("finding_id", "account_id")
+        }, key
+
+
 def test_an_unsigned_review_has_no_evidence_pack(review: Review, personas: dict[str, Client]) -> None:
     response = personas["viewer"].get(f"/reviews/{review.pk}/evidence.zip")
     assert response.status_code == 409 and b"not signed off yet" in response.content
