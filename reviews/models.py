@@ -77,6 +77,14 @@ class Disposition(models.Model):
     decided_by = models.CharField(max_length=150)
     decided_by_user = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
     decided_at = models.DateTimeField(auto_now=True)
+    carried_from = models.ForeignKey(
+        "self",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        help_text="the signed decision of an earlier review this one confirmed unchanged",
+    )
 
     class Meta:
         db_table = "audits_disposition"

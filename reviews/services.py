@@ -94,8 +94,12 @@ def _decision_problem(decision: Decision, today: date) -> str:
 
 
 @transaction.atomic
-def disposition_set(*, review: Review, finding: Finding, decision: Decision, actor: Any, today: date) -> Disposition:
-    """Record (or change) the review's decision on a finding; the review must not be signed."""
+def disposition_set(
+    *, review: Review, finding: Finding, decision: Decision, actor: Any, today: date, carried_from: Disposition | None = None
+) -> Disposition:
+    """Record (or change) the review's decision on a finding; the review must not be signed.
+
+    `carried_from`: the earlier review's decision this one confirms unchanged (dispositions_carry)."""
     review = Review.objects.select_for_update().get(pk=review.pk)
     if not review.editable:
         raise ReviewError("this review is signed: start a correction to change a decision")
@@ -117,16 +121,100 @@ def disposition_set(*, review: Review, finding: Finding, decision: Decision, act
     existing = Disposition.objects.filter(review=review, finding=finding).first()
     before = _disposition_values(existing) if existing else None
     disposition, _ = Disposition.objects.update_or_create(
-        review=review, finding=finding, defaults={**fields, "decided_by": actor.get_username(), "decided_by_user": actor}
+        review=review,
+        finding=finding,
+        defaults={**fields, "decided_by": actor.get_username(), "decided_by_user": actor, "carried_from": carried_from},
     )
+    after = _disposition_values(disposition)
+    if carried_from is not None:
+        after["carried_from_review"] = carried_from.review_id
     record_change(
         actor=actor.get_username(),
-        action="finding.disposition_set",
+        action="finding.disposition_carried" if carried_from is not None else "finding.disposition_set",
         target=f"finding {finding.pk} ({finding.check_id} {finding.principal}) in review {review.pk}",
         before=before,
-        after=_disposition_values(disposition),
+        after=after,
     )
     return disposition
+
+
+@transaction.atomic
+def dispositions_bulk(*, review: Review, finding_ids: list[int], decision: Decision, actor: Any, today: date) -> int:
+    """One decision for many findings of the review, all or none; one trail entry per finding."""
+    if not finding_ids:
+        raise ReviewError("select at least one finding")
+    findings = list(review_findings(review).filter(pk__in=finding_ids))
+    if len(findings) != len(set(finding_ids)):
+        raise ReviewError("some selected findings are not in this review (or not visible to you): nothing was decided")
+    for finding in findings:
+        disposition_set(review=review, finding=finding, decision=decision, actor=actor, today=today)
+    return len(findings)
+
+
+@dataclass(frozen=True, slots=True)
+class Carried:
+    """A decision of an earlier signed review on a finding still open: proposed again, unless `problem` says why not."""
+
+    finding: Finding
+    previous: Disposition
+    problem: str  # "" when it can be confirmed as it stands
+
+    @property
+    def decision(self) -> Decision:
+        d = self.previous
+        return Decision(d.kind, d.justification, d.owner, d.expires_on, d.ticket, d.due_on)
+
+
+def _carry_problem(previous: Disposition, today: date) -> str:
+    """Why an earlier decision cannot simply be confirmed: a remediation overdue, an acceptance run out."""
+    if previous.kind == Disposition.Kind.REMEDIATION_PLANNED and previous.due_on is not None and previous.due_on < today:
+        return f"remediation overdue: ticket {previous.ticket} was due on {previous.due_on:%Y-%m-%d}"
+    if previous.kind == Disposition.Kind.ACCEPTED_RISK and previous.expires_on is not None and previous.expires_on <= today:
+        return f"acceptance expired on {previous.expires_on:%Y-%m-%d}: decide again"
+    if previous.kind == Disposition.Kind.FALSE_POSITIVE:
+        return "marked a false positive, yet it is still reported: look at it again"
+    problem = _decision_problem(
+        Decision(previous.kind, previous.justification, previous.owner, previous.expires_on, previous.ticket, previous.due_on),
+        today,
+    )
+    return f"cannot be carried as it stands: {problem}" if problem else ""
+
+
+def carried_decisions(*, review: Review, today: date, account: AwsAccount | None = None) -> list[Carried]:
+    """For each undecided finding of the review (of `account`), the latest decision on it in another signed review;
+    those that cannot be confirmed as they stand first."""
+    findings = {f.pk: f for f in (undecided(review).filter(account=account) if account else undecided(review))}
+    latest: dict[int, Disposition] = {}
+    earlier = (
+        Disposition.objects.filter(finding_id__in=findings, review__status=Review.Status.SIGNED)
+        .exclude(review=review)
+        .select_related("review")
+        .order_by("finding_id", "-review__period_end", "-review_id")
+    )
+    for d in earlier:
+        latest.setdefault(d.finding_id, d)
+    carried = [Carried(findings[pk], d, _carry_problem(d, today)) for pk, d in latest.items()]
+    return sorted(carried, key=lambda c: (c.problem == "", c.finding.check_id, c.finding.principal))
+
+
+@transaction.atomic
+def dispositions_carry(*, review: Review, finding_ids: list[int], actor: Any, today: date) -> int:
+    """Confirm earlier decisions unchanged for the given findings, all or none; one trail entry per finding.
+
+    Only decisions that can stand as they are: an overdue remediation or an expired acceptance is decided anew."""
+    if not finding_ids:
+        raise ReviewError("select at least one carried decision")
+    proposals = {c.finding.pk: c for c in carried_decisions(review=review, today=today) if c.finding.pk in set(finding_ids)}
+    missing = sorted(set(finding_ids) - set(proposals))
+    if missing:
+        raise ReviewError(f"finding {missing[0]} has no earlier decision to carry over (or is decided already): nothing was carried")
+    blocked = [c for c in proposals.values() if c.problem]
+    if blocked:
+        c = blocked[0]
+        raise ReviewError(f"{c.finding.check_id} {c.finding.principal or '(account)'}: {c.problem}; nothing was carried")
+    for c in proposals.values():
+        disposition_set(review=review, finding=c.finding, decision=c.decision, actor=actor, today=today, carried_from=c.previous)
+    return len(proposals)
 
 
 def _disposition_values(d: Disposition) -> dict[str, Any]:

@@ -3,6 +3,7 @@ meeting calendar and its private links."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -30,10 +31,22 @@ from reviews.selectors import (
     review_finding_rows,
     review_findings,
     review_progress,
+    undecided,
     upcoming_meetings,
     visible_reviews,
 )
-from reviews.services import Decision, ReviewError, disposition_set, review_correct, review_open, review_sign
+from reviews.services import (
+    Carried,
+    Decision,
+    ReviewError,
+    carried_decisions,
+    disposition_set,
+    dispositions_bulk,
+    dispositions_carry,
+    review_correct,
+    review_open,
+    review_sign,
+)
 from staff.export import csv_response
 from staff.forms import form_errors
 from staff.roles import ANYONE, READ_PERMISSION, actor_of, policy
@@ -105,10 +118,38 @@ def review_detail(request: HttpRequest, review_id: int) -> HttpResponseBase:
         return csv_response(
             REVIEW_FINDINGS_HEADER, review_finding_rows(review), f"iamwatch-review-{review.pk}-findings.csv"
         )
+    return _review_page(request, review, request.GET.get("account", ""))
+
+
+DECISION_FIELDS = ("justification", "owner", "expires_on", "ticket", "due_on")
+
+
+@dataclass
+class Kept:
+    """What a refused form held, to show it again beside the error: never a blank form after a refusal."""
+
+    error: str = ""
+    finding_id: int | None = None  # the row whose decision was refused; None: the bulk form
+    kind: str = ""
+    values: dict[str, str] = field(default_factory=dict)
+    selected: frozenset[int] = frozenset()
+
+
+def _posted_decision(request: HttpRequest) -> tuple[Decision | None, Kept]:
+    """The decision a form posted: `kind` (the button pressed) and its fields, named `<kind>-<field>` (or plain)."""
+    kind = request.POST.get("kind", "")
+    values = {f: request.POST.get(f"{kind}-{f}", request.POST.get(f, "")) for f in DECISION_FIELDS}
+    form = DispositionForm({"kind": kind, **values})
+    if not form.is_valid():
+        return None, Kept(form_errors(form), kind=kind, values=values)
+    return Decision(**form.cleaned_data), Kept(kind=kind, values=values)
+
+
+def _review_page(request: HttpRequest, review: Review, chosen: str, kept: Kept | None = None) -> HttpResponse:
+    """The review, one account at a time, each open finding with its decision; `kept`: a refused form to show again."""
     accounts = list(review.accounts.order_by("name", "account_id"))
     counts = review_progress(review)
     progress = [(a, *counts.get(a.pk, (0, 0))) for a in accounts]
-    chosen = request.GET.get("account")
     if chosen:
         current = next((a for a in accounts if a.account_id == chosen), None)
         if current is None:
@@ -117,8 +158,16 @@ def review_detail(request: HttpRequest, review_id: int) -> HttpResponseBase:
         current = next((a for a, total, done in progress if done < total), accounts[0] if accounts else None)
     index = accounts.index(current) if current else 0
     findings = list(review_findings(review).filter(account=current)) if current else []
-    decided = {d.finding_id: d for d in Disposition.objects.filter(review=review, finding__in=findings)}
-    rows = [(f, decided.get(f.pk)) for f in findings]
+    decided = {
+        d.finding_id: d
+        for d in Disposition.objects.filter(review=review, finding__in=findings).select_related("carried_from")
+    }
+    today = timezone.now().date()
+    carried = carried_decisions(review=review, today=today, account=current) if current and review.editable else []
+    proposals = {c.finding.pk: c for c in carried}
+    kept = kept or Kept()
+    rows = [_row(f, decided.get(f.pk), proposals.get(f.pk), kept) for f in findings]
+    rows.sort(key=lambda r: (r.decision is not None, not (r.carried and r.carried.problem)))  # undecided first, problems on top
     signoffs = list(review.signoffs.order_by("signed_at", "pk"))
     context = {
         "review": review,
@@ -127,6 +176,11 @@ def review_detail(request: HttpRequest, review_id: int) -> HttpResponseBase:
         "previous": accounts[index - 1] if current and index > 0 else None,
         "next": accounts[index + 1] if current and index + 1 < len(accounts) else None,
         "rows": rows,
+        "carryable": [c for c in carried if not c.problem],
+        "carry_problems": [c for c in carried if c.problem],
+        "kept": kept,
+        "bulk": kept if kept.finding_id is None else Kept(),
+        "checks": sorted({r.finding.check_id for r in rows if r.decision is None}),
         "kinds": Disposition.Kind.choices,
         "undecided": sum(total - done for total, done in counts.values()) if review.editable else 0,
         "total": sum(total for total, _ in counts.values()),
@@ -136,9 +190,44 @@ def review_detail(request: HttpRequest, review_id: int) -> HttpResponseBase:
         "four_eyes": settings.IAMWATCH_REVIEW_FOUR_EYES,
         "preparers": sorted(preparers(review)),
         "max_days": settings.IAMWATCH_ACCEPTANCE_MAX_DAYS,
-        "today": timezone.now().date(),
+        "today": today,
     }
-    return render(request, "reviews/review_detail.html", context)
+    return render(request, "reviews/review_detail.html", context, status=400 if kept and kept.error else 200)
+
+
+@dataclass(frozen=True, slots=True)
+class Row:
+    """A finding on the review page: its decision in this review, an earlier review's decision, the form's values."""
+
+    finding: Finding
+    decision: Disposition | None
+    carried: Carried | None
+    values: dict[str, str]  # what the decision form shows: the refused input, else the decision (this or the earlier)
+    kind: str  # the decision whose fields are shown open
+    error: str
+
+
+def _values(d: Disposition | None) -> dict[str, str]:
+    if d is None:
+        return {}
+    return {
+        "justification": d.justification,
+        "owner": d.owner,
+        "expires_on": d.expires_on.isoformat() if d.expires_on else "",
+        "ticket": d.ticket,
+        "due_on": d.due_on.isoformat() if d.due_on else "",
+    }
+
+
+def _row(f: Finding, d: Disposition | None, carried: Carried | None, kept: Kept) -> Row:
+    if kept.finding_id == f.pk:
+        return Row(f, d, carried, kept.values, kept.kind, kept.error)
+    shown = d or (carried.previous if carried else None)
+    return Row(f, d, carried, _values(shown), shown.kind if shown and not d else "", "")
+
+
+def _account_url(review: Review, account_id: str, anchor: str = "") -> str:
+    return f"{reverse('reviews:review-detail', args=[review.pk])}?account={account_id}{anchor}"
 
 
 @policy(post="reviews.add_disposition")
@@ -147,24 +236,62 @@ def disposition_save(request: HttpRequest, review_id: int, finding_id: int) -> H
     finding = get_object_or_404(
         in_accounts(Finding.objects.select_related("account"), visible_accounts(request.user)), pk=finding_id
     )
-    form = DispositionForm(request.POST)
-    if not form.is_valid():
-        messages.error(request, form_errors(form))
-    else:
+    decision, kept = _posted_decision(request)
+    kept.finding_id = finding.pk
+    if decision is not None:
         try:
-            disposition_set(
-                review=review,
-                finding=finding,
-                decision=Decision(**form.cleaned_data),
-                actor=request.user,
-                today=timezone.now().date(),
+            disposition_set(review=review, finding=finding, decision=decision, actor=request.user, today=timezone.now().date())
+        except ReviewError as exc:
+            kept.error = str(exc.message)
+    if kept.error:  # the page again, the error beside the row, the input kept
+        kept.error = f"{finding.check_id} {finding.principal or '(account)'}: {kept.error}"
+        return _review_page(request, review, finding.account.account_id, kept)
+    messages.success(request, f"Decided: {finding.check_id} {finding.principal or '(account)'}.")
+    return redirect(_account_url(review, finding.account.account_id, f"#finding-{finding.pk}"))
+
+
+def _selected(request: HttpRequest) -> list[int]:
+    return [int(v) for v in request.POST.getlist("finding") if v.isdigit()]
+
+
+@policy(post="reviews.add_disposition")
+def dispositions_decide(request: HttpRequest, review_id: int) -> HttpResponse:
+    """One decision for the findings ticked on the review page, or every undecided one of the account (of a check)."""
+    review = get_object_or_404(_reviews(request.user), pk=review_id)
+    account = request.POST.get("account", "")
+    ids = _selected(request)
+    scope = request.POST.get("scope", "ticked")
+    if scope in ("account", "check"):
+        pending = undecided(review).filter(account__account_id=account)
+        if scope == "check":
+            pending = pending.filter(check_id=request.POST.get("check", ""))
+        ids = list(pending.values_list("pk", flat=True))
+    decision, kept = _posted_decision(request)
+    kept.selected = frozenset(ids)
+    if decision is not None:
+        try:
+            n = dispositions_bulk(
+                review=review, finding_ids=ids, decision=decision, actor=request.user, today=timezone.now().date()
             )
         except ReviewError as exc:
-            messages.error(request, f"{finding.check_id} {finding.principal}: {exc.message}")
-        else:
-            messages.success(request, f"Decided: {finding.check_id} {finding.principal or '(account)'}.")
-    url = reverse("reviews:review-detail", args=[review.pk])
-    return redirect(f"{url}?account={finding.account.account_id}#finding-{finding.pk}")
+            kept.error = str(exc.message)
+    if kept.error:
+        return _review_page(request, review, account, kept)
+    messages.success(request, f"Decided {n} finding{'s' if n != 1 else ''}: {decision.kind.replace('_', ' ')}.")  # type: ignore[union-attr]
+    return redirect(_account_url(review, account))
+
+
+@policy(post="reviews.add_disposition")
+def dispositions_carry_over(request: HttpRequest, review_id: int) -> HttpResponse:
+    """Confirm the earlier reviews' decisions, unchanged, for the findings ticked (default: all that can stand)."""
+    review = get_object_or_404(_reviews(request.user), pk=review_id)
+    account = request.POST.get("account", "")
+    try:
+        n = dispositions_carry(review=review, finding_ids=_selected(request), actor=request.user, today=timezone.now().date())
+    except ReviewError as exc:
+        return _review_page(request, review, account, Kept(str(exc.message), selected=frozenset(_selected(request))))
+    messages.success(request, f"Carried over {n} decision{'s' if n != 1 else ''} from earlier reviews.")
+    return redirect(_account_url(review, account))
 
 
 @policy(post=REVIEW_PERMISSION)

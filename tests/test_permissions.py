@@ -63,6 +63,8 @@ FORMS: dict[str, dict[str, Any]] = {
     "audits:run-all": {},
     "reviews:review-new": {"period": "2026-12"},
     "reviews:disposition-save": {"kind": "false_positive", "justification": "not ours"},
+    "reviews:dispositions-decide": {"kind": "false_positive", "justification": "not ours", "scope": "account", "account": "111122223333"},
+    "reviews:dispositions-carry": {"account": "111122223333"},
     "reviews:review-sign": {"comment": "signed"},
     "reviews:review-correct": {"reason": "a mistake"},
     "reviews:calendar-link": {},

@@ -465,12 +465,12 @@ def test_a_reviewer_walks_the_review_and_signs_it_through_the_pages(account: Aws
     refused = second.post(f"/reviews/{review.pk}/sign", {"comment": "done"}, follow=True)
     assert "Not signed: 13 open findings still without a decision" in refused.content.decode()
     bad = reviewer.post(
-        f"/reviews/{review.pk}/findings/{page.context['rows'][0][0].pk}",
+        f"/reviews/{review.pk}/findings/{page.context['rows'][0].finding.pk}",
         {"kind": "accepted_risk", "justification": "x"},
         follow=True,
     )
     assert "needs a justification and an owner" in bad.content.decode()
-    for finding, _ in page.context["rows"]:
+    for finding in (r.finding for r in page.context["rows"]):
         reviewer.post(f"/reviews/{review.pk}/findings/{finding.pk}", {"kind": "false_positive", "justification": "known"})
     own = reviewer.post(f"/reviews/{review.pk}/sign", {"comment": "all decided by me"}, follow=True)
     assert "four-eyes" in own.content.decode() and not SignOff.objects.exists()
@@ -576,12 +576,116 @@ def test_a_findings_page_shows_its_acceptance_and_the_review_that_decided_it(rev
     assert f'href="/reviews/{review.pk}/"' in page and "accepted risk: break-glass; owner CISO; until 2026-12-18" in page
 
 
+def _row_html(page: str, finding_id: int) -> str:
+    start = page.index(f'<tr id="finding-{finding_id}"')
+    return page[start : page.index("</tr>", start)]
+
+
 def test_a_decision_must_be_chosen_not_defaulted(review: Review, personas: dict[str, Client]) -> None:
     finding = undecided(review).first()
     assert finding is not None
+    row = _row_html(personas["reviewer"].get(f"/reviews/{review.pk}/").content.decode(), finding.pk)
+    assert row.count('<details class="kind">') == 3 and "<details class=\"kind\" open>" not in row  # nothing preselected
+    response = personas["reviewer"].post(f"/reviews/{review.pk}/findings/{finding.pk}", {"kind": "", "justification": "x"})
+    assert response.status_code == 400 and not Disposition.objects.exists()
+    row = _row_html(response.content.decode(), finding.pk)
+    assert "kind: This field is required." in row and 'value="x"' in row
+
+
+def test_a_refused_decision_is_shown_beside_its_row_with_the_input_kept(review: Review, personas: dict[str, Client]) -> None:
+    finding = undecided(review).first()
+    assert finding is not None
+    too_far = (TODAY + timedelta(days=120)).isoformat()
+    with time_machine.travel(NOW, tick=False):
+        response = personas["reviewer"].post(
+            f"/reviews/{review.pk}/findings/{finding.pk}",
+            {"kind": "accepted_risk", "accepted_risk-justification": "legacy app", "accepted_risk-owner": "CISO",
+             "accepted_risk-expires_on": too_far},
+        )  # fmt: skip
+    assert response.status_code == 400 and not Disposition.objects.exists()
+    page = response.content.decode()
+    row = _row_html(page, finding.pk)
+    assert f'id="error-{finding.pk}"' in row and "at most 90 days ahead" in row and "autofocus" in row
+    assert page.count('role="alert"') == 1  # beside the row, not at the top of the page
+    assert '<details class="kind" open><summary>Accept the risk' in row
+    assert all(f'value="{v}"' in row for v in ("legacy app", "CISO", too_far))
+
+
+def test_one_decision_for_the_ticked_findings_for_a_check_or_for_the_whole_account(
+    review: Review, personas: dict[str, Client]
+) -> None:
+    reviewer = personas["reviewer"]
+    url = f"/reviews/{review.pk}/decide"
+    fix = {"account": "111122223333", "kind": "remediation_planned", "remediation_planned-ticket": "SEC-7",
+           "remediation_planned-due_on": (TODAY + timedelta(days=14)).isoformat()}  # fmt: skip
+    ids = list(undecided(review).values_list("pk", flat=True))
+    other = AwsAccount.objects.create(account_id="999988887777", name="other")
+    foreign = Finding.objects.create(
+        account=other, check_id="user.console_without_mfa", severity="high", principal="x", detail="x",
+        first_seen=NOW, last_seen=NOW, first_run=Finding.objects.get(pk=ids[0]).first_run,
+        last_run=Finding.objects.get(pk=ids[0]).last_run,
+    )  # fmt: skip
+    with time_machine.travel(NOW, tick=False):
+        nothing = reviewer.post(url, {**fix, "finding": []})
+        assert nothing.status_code == 400 and "select at least one finding" in nothing.content.decode()
+        mixed = reviewer.post(url, {**fix, "finding": [ids[0], foreign.pk]})
+        assert mixed.status_code == 400 and "nothing was decided" in mixed.content.decode()
+        assert not Disposition.objects.exists()  # all or none
+        kept = mixed.content.decode()
+        assert 'value="SEC-7"' in kept and f'value="{ids[0]}" form="bulk"' in kept  # the ticks and the input stay
+
+        assert reviewer.post(url, {**fix, "finding": ids[:2]}).status_code == 302
+        assert Disposition.objects.count() == 2
+        check = Finding.objects.get(pk=ids[2]).check_id
+        of_check = undecided(review).filter(check_id=check).count()
+        reviewer.post(url, {**fix, "scope": "check", "check": check})
+        assert Disposition.objects.count() == 2 + of_check
+        reviewer.post(url, {**fix, "scope": "account"})
+    assert not undecided(review).exists() and Disposition.objects.count() == len(ids)
+    assert set(Disposition.objects.values_list("ticket", flat=True)) == {"SEC-7"}
+    assert ChangeRecord.objects.filter(action="finding.disposition_set").count() == len(ids)  # one entry per finding
+
+
+def test_a_new_review_carries_the_last_signed_decisions_and_lists_overdue_and_expired_ones_first(
+    account: AwsAccount, personas: dict[str, Client]
+) -> None:
+    october = datetime(2026, 10, 28, 9, 0, tzinfo=UTC)
+    with time_machine.travel(october, tick=False):
+        previous = review_open(period_start=date(2026, 10, 1), period_end=date(2026, 10, 31), accounts=[account], actor=staff_user("preparer"))
+        findings = list(undecided(previous))
+        overdue, expired, *rest = findings
+        prep = staff_user("preparer")
+        disposition_set(review=previous, finding=overdue, decision=Decision(kind="remediation_planned", ticket="SEC-1",
+                        due_on=date(2026, 11, 10)), actor=prep, today=october.date())  # fmt: skip
+        disposition_set(review=previous, finding=expired, decision=Decision(kind="accepted_risk", justification="legacy",
+                        owner="CISO", expires_on=date(2026, 11, 20)), actor=prep, today=october.date())  # fmt: skip
+        for f in rest:
+            disposition_set(review=previous, finding=f, decision=Decision(kind="remediation_planned", ticket=f"SEC-{f.pk}",
+                            due_on=date(2026, 12, 31)), actor=prep, today=october.date())  # fmt: skip
+        review_sign(review=previous, actor=staff_user("signer"), comment="October", now=october)
+    acceptances_expire(now=NOW)  # the acceptance ran out on 11-20: open again
+    with time_machine.travel(NOW, tick=False):
+        review = review_open(period_start=date(2026, 11, 1), period_end=date(2026, 11, 30), accounts=[account], actor=staff_user("preparer"))
+        page = personas["reviewer"].get(f"/reviews/{review.pk}/")
+        html = page.content.decode()
+        assert [c.finding.pk for c in page.context["carry_problems"]] == sorted(
+            [overdue.pk, expired.pk], key=lambda pk: next((f.check_id, f.principal) for f in findings if f.pk == pk)
+        )
+        assert "remediation overdue: ticket SEC-1 was due on 2026-11-10" in html
+        assert "acceptance expired on 2026-11-20" in html
+        assert {c.finding.pk for c in page.context["carryable"]} == {f.pk for f in rest}
+        assert [r.finding.pk for r in page.context["rows"]][:2] == [c.finding.pk for c in page.context["carry_problems"]]
+        assert 'value="SEC-1"' in _row_html(html, overdue.pk)  # the earlier decision filled in, to decide again
+
+        refused = personas["reviewer"].post(f"/reviews/{review.pk}/carry", {"account": account.account_id, "finding": [overdue.pk, rest[0].pk]})
+        assert refused.status_code == 400 and "remediation overdue" in refused.content.decode()
+        assert not Disposition.objects.filter(review=review).exists()
+        done = personas["reviewer"].post(f"/reviews/{review.pk}/carry", {"account": account.account_id, "finding": [f.pk for f in rest]})
+        assert done.status_code == 302
+    carried = Disposition.objects.filter(review=review)
+    assert carried.count() == len(rest) and all(d.carried_from and d.carried_from.review == previous for d in carried)
+    assert {d.ticket for d in carried} == {f"SEC-{f.pk}" for f in rest}
+    assert ChangeRecord.objects.filter(action="finding.disposition_carried").count() == len(rest)
+    assert set(undecided(review)) == {overdue, expired}
     page = personas["reviewer"].get(f"/reviews/{review.pk}/").content.decode()
-    assert f'<select name="kind" id="kind-{finding.pk}" required><option value="">choose…</option>' in page
-    response = personas["reviewer"].post(
-        f"/reviews/{review.pk}/findings/{finding.pk}", {"kind": "", "justification": "x"}, follow=True
-    )
-    assert "kind: This field is required." in response.content.decode() and not Disposition.objects.exists()
+    assert f"carried from review {previous.pk}" in _row_html(page, rest[0].pk)
