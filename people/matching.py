@@ -84,7 +84,6 @@ class PeopleIndex:
 
     by_name: dict[str, tuple[Owner, ...]]
     links: dict[str, Owner]
-    example: str = ""  # a name that maps to a person under the standard, for messages
 
     def resolve(self, user_name: str) -> tuple[Owner, ...]:
         """() for nobody, (owner,) for one owner, more for a name that fits several people."""
@@ -104,13 +103,11 @@ def people_index(
 ) -> PeopleIndex:
     """Index a directory under one naming standard, plus the account's hand-made links (user name, person)."""
     found: defaultdict[str, dict[int, Owner]] = defaultdict(dict)
-    example = ""
     for person in people:
         name = standard_name(person, preset, company_initials)
         if name:
             found[name.casefold()][person.person_id] = person.owner("by naming standard")
-            example = example or name
         if person.email:
             found[person.email.casefold()].setdefault(person.person_id, person.owner("by e-mail"))
     linked = {user_name.casefold(): p.owner("linked by hand") for user_name, p in links}
-    return PeopleIndex(by_name={k: tuple(v.values()) for k, v in found.items()}, links=linked, example=example)
+    return PeopleIndex(by_name={k: tuple(v.values()) for k, v in found.items()}, links=linked)

@@ -168,7 +168,8 @@ def shared_account(report: CredentialReport, ctx: CheckContext, now: datetime) -
     The signals: role or team words in the name; a console password and an active access key on the same
     user (a person at a desk and a script sharing one identity); no owner in the people directory. The
     name alone is enough; the other two only together, since developers often hold both a password and
-    a key. The detail lists every signal that fired.
+    a key, and never on a name that fits the naming standard: a person-shaped name missing from the
+    directory is user.no_owner's to report, not a shared login. The detail lists every signal that fired.
     """
     for row in report.users:
         if ctx.naming.exemption(row.user) is not None:
@@ -179,7 +180,8 @@ def shared_account(report: CredentialReport, ctx: CheckContext, now: datetime) -
         both = row.password_enabled and (row.access_key_1.active or row.access_key_2.active)
         owners = _owners(ctx, row.user)
         unowned = owners is not None and len(owners) != 1
-        if not words and not (both and unowned):
+        person_shaped = ctx.naming.pattern is not None and ctx.naming.fits(row.user)
+        if not words and not (both and unowned and not person_shaped):
             continue
         signals = []
         if words:
@@ -206,17 +208,16 @@ def no_owner(report: CredentialReport, ctx: CheckContext, now: datetime) -> Iter
             continue
         owners = ctx.people.resolve(row.user)
         if not owners:
-            hint = (
-                f" (a name that maps to a person under the standard looks like {ctx.people.example})"
-                if ctx.people.example
-                else ""
-            )
-            yield Result(
-                "user.no_owner",
-                row.user,
-                row.arn,
-                f"maps to no person in the people directory{hint}; link it by hand or remove it",
-            )
+            rule = ctx.naming
+            if rule.pattern is not None and rule.fits(row.user):
+                why = f"fits {rule.label} but names nobody in the people directory (a leaver taken out of it, or a typo)"
+            elif rule.pattern is not None:
+                why = f"maps to no person in the people directory and does not fit {rule.label}" + (
+                    f" (e.g. {rule.example})" if rule.example else ""
+                )
+            else:
+                why = "maps to no person in the people directory"
+            yield Result("user.no_owner", row.user, row.arn, f"{why}; link it by hand or remove it")
         elif len(owners) > 1:
             who = ", ".join(o.describe() for o in sorted(owners, key=lambda o: o.employee_id))
             yield Result(

@@ -75,17 +75,23 @@ def test_access_key_at_setup_ignores_an_inactive_key(n: int, active: str, expect
 # --- user.shared_account with an owner the directory cannot tell ---------------------------------------------
 
 
-def test_a_console_and_key_user_whose_name_fits_two_people_is_shared() -> None:
+def test_a_console_and_key_user_whose_name_fits_two_people_is_shared_unless_the_name_fits_the_standard() -> None:
     twins = [PersonFacts(1, "1", "John", "Smith", "", True), PersonFacts(2, "2", "Jane", "Smith", "", True)]
-    context = CheckContext(naming=JSMITH.naming, people=people_index(twins, preset="initial_lastname"))
     both = user_row(
         "JSmith", password_enabled="true", mfa_active="true", password_last_used=ago(1),
         access_key_1_active="true", access_key_1_last_rotated=ago(3), access_key_1_last_used_date=ago(1),
     )  # fmt: skip
+    # The account's standard is First_Last, so "JSmith" is not person-shaped there; the directory matches by JSmith.
+    other_standard = compile_rule("first_underscore_last")
+    context = CheckContext(naming=other_standard, people=people_index(twins, preset="initial_lastname"))
     detail = results(root_row(), both, context=context)[("user.shared_account", "JSmith")]
     assert "console password and active access key" in detail and "no owner in the people directory" in detail
-    one = CheckContext(naming=JSMITH.naming, people=people_index(twins[:1], preset="initial_lastname"))
+    one = CheckContext(naming=other_standard, people=people_index(twins[:1], preset="initial_lastname"))
     assert ("user.shared_account", "JSmith") not in results(root_row(), both, context=one)
+    # Under a standard it fits, the name is a person's: two candidates is user.no_owner's to say, not a shared login.
+    fits = CheckContext(naming=JSMITH.naming, people=people_index(twins, preset="initial_lastname"))
+    found = results(root_row(), both, context=fits)
+    assert ("user.shared_account", "JSmith") not in found and "fits 2 people" in found[("user.no_owner", "JSmith")]
 
 
 # --- the naming presets' exact character classes --------------------------------------------------------------

@@ -105,10 +105,16 @@ def test_a_password_and_a_key_on_a_user_nobody_owns_is_a_shared_login_and_says_w
     report = build_report(root_row(), user_row("JSmith", **KEYED), user_row("deploy-bot", **KEYED), user_row("BJones", **KEYED))
     report_import(account=sandbox, content=report, generated_at=T1)
     shared = {f.principal: f.detail for f in Finding.objects.filter(check_id="user.shared_account")}
-    assert set(shared) == {"deploy-bot", "BJones"}  # JSmith has an owner: a developer with a password and a key
+    # JSmith has an owner: a developer with a password and a key. BJones fits the standard and has MFA: a person
+    # missing from the directory is user.no_owner's to report, not a shared login.
+    assert set(shared) == {"deploy-bot"}
     assert shared["deploy-bot"] == (
         "signals: console password and active access key on one user; no owner in the people directory"
     )
+    no_owner = {f.principal: f.detail for f in Finding.objects.filter(check_id="user.no_owner")}
+    assert set(no_owner) == {"deploy-bot", "BJones"}
+    assert no_owner["BJones"].startswith("fits ") and "but names nobody in the people directory" in no_owner["BJones"]
+    assert "does not fit" in no_owner["deploy-bot"] and "John" not in no_owner["deploy-bot"] + no_owner["BJones"]
 
 
 def test_a_role_word_is_a_shared_login_on_its_own_and_lists_every_signal(sandbox: AwsAccount) -> None:
