@@ -139,6 +139,10 @@ class ConnectionStep:
     detail: str
 
 
+NO_CREDENTIALS = (
+    "no AWS credentials: give the account a role ARN, or give the IAMWatch processes credentials of their own "
+    "(an instance or task role, or AWS_PROFILE; never a stored access key)"
+)
 # The read-only calls IAMWatch makes in a member account; the first two are required.
 CONNECTION_CALLS: tuple[tuple[str, str, dict[str, Any]], ...] = (
     ("iam:GenerateCredentialReport", "generate_credential_report", {}),
@@ -154,12 +158,21 @@ _ALLOWED_ANYWAY = {"NoSuchEntity", "ReportNotPresent", "ReportInProgress", "Repo
 
 def connection_test(account: AwsAccount) -> list[ConnectionStep]:
     """Try each call IAMWatch needs and say exactly which one fails and why."""
-    target = account.role_arn or "the default credential chain"
-    try:
-        session = account_session(account)
-    except AwsAccessError as exc:
-        return [ConnectionStep("sts:AssumeRole", False, str(exc))]
-    steps = [ConnectionStep("sts:AssumeRole" if account.role_arn else "credentials", True, f"acting through {target}")]
+    if account.role_arn:
+        try:
+            session = account_session(account)
+        except AwsAccessError as exc:
+            return [ConnectionStep("sts:AssumeRole", False, str(exc))]
+        steps = [ConnectionStep("sts:AssumeRole", True, f"acting through {account.role_arn}")]
+    else:  # the default chain: say so plainly when it has no credentials, or they do not work, before any IAM call
+        if _base_session().get_credentials() is None:
+            return [ConnectionStep("credentials", False, NO_CREDENTIALS)]
+        session = AccountAccess(None)
+        try:
+            who = session.client("sts").get_caller_identity()["Arn"]
+        except AWS_ERRORS as exc:
+            return [ConnectionStep("sts:GetCallerIdentity", False, describe_error(exc, call="sts:GetCallerIdentity"))]
+        steps = [ConnectionStep("credentials", True, f"acting as {who} (the default credential chain)")]
     client = iam_client(session)
     for call, method, kwargs in CONNECTION_CALLS:
         try:
@@ -171,6 +184,7 @@ def connection_test(account: AwsAccount) -> list[ConnectionStep]:
                 steps.append(ConnectionStep(call, True, f"allowed ({code})"))
             else:
                 steps.append(ConnectionStep(call, False, describe_error(exc, call=call)))
-        except (BotoCoreError, ResponseParserError) as exc:
-            steps.append(ConnectionStep(call, False, describe_error(exc, call=call)))
+        except (BotoCoreError, ResponseParserError) as exc:  # no usable answer: the next calls would say the same
+            steps.append(ConnectionStep(call, False, describe_error(exc, call=call) + "; the remaining calls were not tried"))
+            break
     return steps

@@ -13,6 +13,7 @@ from datetime import datetime, timedelta
 from django.conf import settings
 from django.contrib import messages
 from django.core.paginator import Paginator
+from django.db.models import Count, Max
 from django.http import Http404, HttpRequest, HttpResponse, StreamingHttpResponse
 from django.http.response import HttpResponseBase
 from django.shortcuts import get_object_or_404, redirect, render
@@ -373,7 +374,13 @@ def alert_list(request: HttpRequest) -> HttpResponseBase:
         )
         return csv_response(ALERT_HEADER, rows, "iamwatch-alerts.csv")
     page = Paginator(alerts, PAGE_SIZE).get_page(request.GET.get("page"))
-    return render(request, "audits/alert_list.html", {"page": page})
+    # Delivery errors, each said once with how many alerts it held back (not a wall of the same message).
+    problems = list(
+        alerts.exclude(error="").order_by().values("error").annotate(count=Count("pk"), last=Max("created_at")).order_by("-count", "-last")
+    )
+    numbers = {p["error"]: n for n, p in enumerate(problems, start=1)}
+    rows = [(a, numbers.get(a.error)) for a in page]
+    return render(request, "audits/alert_list.html", {"page": page, "rows": rows, "problems": problems})
 
 
 @policy(post=RUN_PERMISSION)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from typing import Any
 
 from django.core.paginator import Paginator
 from django.http import HttpRequest
@@ -42,4 +43,22 @@ def trail(request: HttpRequest) -> HttpResponseBase:
     page = Paginator(records, 100).get_page(request.GET.get("page"))
     query = request.GET.copy()
     query.pop("page", None)
-    return render(request, "staff/trail.html", {"form": form, "page": page, "query": query.urlencode()})
+    rows = [(r, _readable(r.before), _readable(r.after)) for r in page]
+    return render(request, "staff/trail.html", {"form": form, "page": page, "rows": rows, "query": query.urlencode()})
+
+
+def _readable(values: dict[str, Any] | None) -> list[tuple[str, str]]:
+    """A record's values as a reader wants them: no Python spellings (None, True, ['a']) on the page."""
+
+    def text(value: Any) -> str:
+        if value is None or value == "":
+            return "—"
+        if isinstance(value, bool):
+            return "yes" if value else "no"
+        if isinstance(value, list | tuple):
+            return ", ".join(text(v) for v in value) or "—"
+        if isinstance(value, dict):
+            return "; ".join(f"{k}: {text(v)}" for k, v in value.items()) or "—"
+        return str(value)
+
+    return [(key.replace("_", " "), text(value)) for key, value in (values or {}).items()]

@@ -75,3 +75,23 @@ def test_the_connection_test_names_the_refused_call(home: AwsAccount, operator: 
 def test_the_connection_test_passes_in_a_reachable_account(aws: None, home: AwsAccount, operator: Client) -> None:
     body = operator.post("/accounts/123456789012/test-connection").content.decode()
     assert "Every call IAMWatch needs is allowed." in body
+
+
+def test_without_any_credentials_the_connection_test_says_so_once_instead_of_allowed_then_refused(
+    home: AwsAccount, operator: Client, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    for name in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_PROFILE"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", "/nonexistent")
+    monkeypatch.setenv("AWS_CONFIG_FILE", "/nonexistent")
+    monkeypatch.setenv("AWS_EC2_METADATA_DISABLED", "true")
+    response = operator.post("/accounts/123456789012/test-connection")
+    steps = response.context["steps"]
+    assert [(s.call, s.ok) for s in steps] == [("credentials", False)]
+    assert steps[0].detail.startswith("no AWS credentials: give the account a role ARN")
+    assert "allowed" not in response.content.decode().split("<tbody>")[1]
+
+
+def test_the_connection_test_names_who_the_default_chain_acts_as(aws: None, home: AwsAccount, operator: Client) -> None:
+    steps = operator.post("/accounts/123456789012/test-connection").context["steps"]
+    assert steps[0].call == "credentials" and steps[0].ok and "acting as arn:aws:" in steps[0].detail

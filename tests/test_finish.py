@@ -1,0 +1,84 @@
+"""What every page shares: times with their zone, the current section marked, the trail and alerts readable."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from django.test import Client
+
+from accounts.models import AwsAccount
+from audits.models import Alert, AuditRun
+from audits.services import report_import
+from iamwatch.navigation import section_of
+from staff.trail import record_change
+from tests.conftest import ROOT, SAMPLE_T
+
+pytestmark = pytest.mark.django_db
+
+
+def test_every_time_of_day_on_a_page_says_its_zone() -> None:
+    """A time without its zone is a guess for a reader in another one: every template time says UTC."""
+    shown = re.compile(r'\|date:"[^"]*H:i[^"]*"\s*}}(.{0,4})')
+    missing = [
+        f"{path.relative_to(ROOT)}: {m.group(0)}"
+        for path in (ROOT / "templates").rglob("*.html")
+        for m in shown.finditer(path.read_text())
+        if not m.group(1).startswith(" UTC")
+    ]
+    assert missing == []
+
+
+@pytest.mark.parametrize(
+    ("path", "section"),
+    [
+        ("/", "Accounts"),
+        ("/accounts/111122223333/", "Accounts"),
+        ("/accounts/111122223333/users/JSmith/", "Accounts"),
+        ("/findings/", "Findings"),
+        ("/findings/12/", "Findings"),
+        ("/changes/", "Changes since review"),
+        ("/alerts/", "Alerts"),
+        ("/people/", "People"),
+        ("/people/1234/", "People"),
+        ("/standards/", "Naming"),
+        ("/standards/3/", "Naming"),
+        ("/reviews/", "Reviews"),
+        ("/reviews/4/", "Reviews"),
+        ("/trail/", "Trail"),
+        ("/admin/", ""),
+    ],
+)
+def test_each_path_belongs_to_one_navigation_section(path: str, section: str) -> None:
+    assert section_of(path) == section
+
+
+def test_the_navigation_marks_the_page_being_shown(alice_client: Client) -> None:
+    for path, label in [("/", "Accounts"), ("/findings/", "Findings"), ("/reviews/", "Reviews"), ("/trail/", "Trail")]:
+        nav = alice_client.get(path).content.decode().split('<nav aria-label="Main">')[1].split("</nav>")[0]
+        assert re.findall(r'aria-current="page">([^<]+)<', nav) == [label], path
+
+
+def test_the_trail_page_shows_values_as_words_not_python(alice_client: Client) -> None:
+    record_change(
+        actor="rita",
+        action="finding.disposition_set",
+        target="finding 1",
+        before=None,
+        after={"expires_on": None, "ticket": "", "four_eyes": True, "accounts": ["111122223333", "444455556666"]},
+    )
+    page = alice_client.get("/trail/").content.decode()
+    assert "expires on: —; ticket: —; four eyes: yes; accounts: 111122223333, 444455556666" in page
+    assert "None" not in page and "True" not in page and "['" not in page
+
+
+def test_identical_delivery_errors_are_said_once_with_their_count(sandbox: AwsAccount, sample_bytes: bytes, alice_client: Client) -> None:
+    run = report_import(account=sandbox, content=sample_bytes, generated_at=SAMPLE_T)
+    assert isinstance(run, AuditRun)
+    error = "SMTPRecipientsRefused: security@example.com refused"
+    for n in range(12):
+        Alert.objects.create(account=sandbox, run=run, kind="critical_finding", key=f"k{n}", subject=f"finding {n}", body="x", error=error)
+    Alert.objects.create(account=sandbox, run=run, kind="root_usage", key="other", subject="root", body="x", error="timeout")
+    page = alice_client.get("/alerts/").content.decode()
+    assert page.count(error) == 1 and "(12 alerts, the last" in page and page.count("not delivered (1)") == 12
+    assert page.count("timeout") == 1 and "not delivered (2)" in page
