@@ -14,7 +14,7 @@ class NamingStandardForm(forms.ModelForm):
     class Meta:
         model = NamingStandard
         fields = ["name", "preset", "company_initials", "custom_regex", "is_default"]
-        labels = {"is_default": "The organisation's standard (applies to every account that does not choose its own)"}
+        labels = {"is_default": "Organisation default"}  # the help text says what it means, once
 
     def _get_validation_exclusions(self) -> set[str]:
         # One default standard at a time: standard_save hands the default over in one transaction, so the

@@ -82,3 +82,15 @@ def test_identical_delivery_errors_are_said_once_with_their_count(sandbox: AwsAc
     page = alice_client.get("/alerts/").content.decode()
     assert page.count(error) == 1 and "(12 alerts, the last" in page and page.count("not delivered (1)") == 12
     assert page.count("timeout") == 1 and "not delivered (2)" in page
+
+
+def test_the_standard_form_says_what_the_default_checkbox_means_once(personas: dict[str, Client]) -> None:
+    page = personas["admin"].get("/standards/new/").content.decode()
+    assert page.count("applies to every account that does not choose its own") == 1
+    assert '<label for="id_is_default">Organisation default:</label>' in page
+
+
+def test_the_readme_says_how_to_serve_the_demo_on_another_port() -> None:
+    readme = (ROOT / "README.md").read_text()
+    makefile = (ROOT / "Makefile").read_text()
+    assert "make run PORT=8080" in readme and "PORT ?= 8000" in makefile and "$(HOST):$(PORT)" in makefile
