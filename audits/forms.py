@@ -49,3 +49,24 @@ class SinceForm(forms.Form):
     )
 
 
+
+
+MAX_REPORT_MB = 50  # a 10,000-user credential report is about 3 MB
+
+
+class ReportUploadForm(forms.Form):
+    """A credential report downloaded from the IAM console, imported from the account page."""
+
+    report = forms.FileField(label="Credential report (CSV from the IAM console)")
+    generated_at = forms.DateTimeField(
+        required=False,
+        label="Generated at (UTC)",
+        help_text="the report's time as the console gave it; empty: now",
+        widget=forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M"),
+    )
+
+    def clean_report(self) -> object:
+        upload = self.cleaned_data["report"]
+        if upload.size > MAX_REPORT_MB * 1024 * 1024:
+            raise forms.ValidationError(f"{upload.name} is larger than {MAX_REPORT_MB} MB: not a credential report")
+        return upload

@@ -20,6 +20,7 @@ urlpatterns = [
     path("accounts/<str:account_id>/runs.csv", views.runs_csv, name="runs-csv"),
     path("runs/<int:run_id>/report.csv", views.run_report, name="run-report"),
     path("accounts/<str:account_id>/run", views.run_now, name="run-now"),
+    path("accounts/<str:account_id>/import", views.report_upload, name="report-upload"),
     path("accounts/<str:account_id>/runs/", views.runs_partial, name="runs-partial"),
     path("run-all", views.run_all, name="run-all"),
     path("practice/", views.practice, name="practice"),

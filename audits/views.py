@@ -31,8 +31,9 @@ from accounts.selectors import (
 from audits.charts import root_usage_timeline
 from audits.checks import CHECKS_BY_ID
 from audits.export import FINDINGS_HEADER, ROOT_USAGE_HEADER, finding_row, root_usage_row
-from audits.forms import FindingFilterForm, OverviewForm, SinceForm
+from audits.forms import FindingFilterForm, OverviewForm, ReportUploadForm, SinceForm
 from audits.models import Alert, AuditRun, Finding, PrincipalState
+from audits.report import ReportError
 from audits.runs import ACTIVE, fleet_request, run_request
 from audits.selectors import (
     STATUS_FILTERS,
@@ -50,10 +51,11 @@ from audits.selectors import (
     overview_accounts,
     principal_states,
 )
+from audits.services import report_import
 from audits.tasks import QueueUnavailable, enqueue_run
 from reviews.selectors import review_cadence, review_since, visible_reviews
 from staff.export import csv_response
-from staff.forms import start_of_day
+from staff.forms import form_errors, start_of_day
 from staff.roles import READ_PERMISSION, RUN_PERMISSION, policy
 
 RUNS_HEADER = (
@@ -91,6 +93,7 @@ def account_detail(request: HttpRequest, account_id: str) -> HttpResponse:
     admin_findings = [f for _, checks, items in sections if "user.direct_admin" in checks for f in items]
     context = {
         "account": account,
+        "upload_form": ReportUploadForm(),
         "status": status,
         "statuses": STATUS_FILTERS,
         "findings": [(f, CHECKS_BY_ID.get(f.check_id)) for f in findings],
@@ -379,8 +382,8 @@ def alert_list(request: HttpRequest) -> HttpResponseBase:
         alerts.exclude(error="").order_by().values("error").annotate(count=Count("pk"), last=Max("created_at")).order_by("-count", "-last")
     )
     numbers = {p["error"]: n for n, p in enumerate(problems, start=1)}
-    rows = [(a, numbers.get(a.error)) for a in page]
-    return render(request, "audits/alert_list.html", {"page": page, "rows": rows, "problems": problems})
+    listed = [(a, numbers.get(a.error)) for a in page]
+    return render(request, "audits/alert_list.html", {"page": page, "rows": listed, "problems": problems})
 
 
 @policy(post=RUN_PERMISSION)
@@ -393,6 +396,34 @@ def run_now(request: HttpRequest, account_id: str) -> HttpResponse:
         messages.error(request, f"{exc}. The dashboard still works; try again when the broker is back.")
     else:
         messages.success(request, f"Run {run.pk} for {account.name} is queued.")
+    return redirect("audits:account-detail", account_id=account.account_id)
+
+
+@policy(post=RUN_PERMISSION)
+def report_upload(request: HttpRequest, account_id: str) -> HttpResponse:
+    """Import a credential report from the console, as `manage.py import_credential_report` does: one run, all or nothing."""
+    account = account_or_404(request, account_id)
+    form = ReportUploadForm(request.POST, request.FILES)
+    if not form.is_valid():
+        messages.error(request, f"Not imported: {form_errors(form)}")
+        return redirect("audits:account-detail", account_id=account.account_id)
+    upload = form.cleaned_data["report"]
+    try:
+        run = report_import(
+            account=account,
+            content=upload.read(),
+            generated_at=form.cleaned_data["generated_at"],
+            requested_by=request.user.get_username(),
+        )
+    except ReportError as exc:
+        messages.error(request, f"Not imported: {upload.name}: {exc}")
+    else:
+        messages.success(
+            request,
+            f"Imported {upload.name} as run {run.pk}: {run.principal_count} principals, {run.open_finding_count} open "
+            f"findings ({run.new_finding_count} new, {run.resolved_finding_count} resolved) as of "
+            f"{run.generated_at:%Y-%m-%d %H:%M} UTC." + "".join(f" Warning: {w}" for w in run.warnings),
+        )
     return redirect("audits:account-detail", account_id=account.account_id)
 
 
