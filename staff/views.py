@@ -43,8 +43,8 @@ def trail(request: HttpRequest) -> HttpResponseBase:
     page = Paginator(records, 100).get_page(request.GET.get("page"))
     query = request.GET.copy()
     query.pop("page", None)
-    rows = [(r, _readable(r.before), _readable(r.after)) for r in page]
-    return render(request, "staff/trail.html", {"form": form, "page": page, "rows": rows, "query": query.urlencode()})
+    listed = [(r, _readable(r.before), _readable(r.after)) for r in page]
+    return render(request, "staff/trail.html", {"form": form, "page": page, "rows": listed, "query": query.urlencode()})
 
 
 def _readable(values: dict[str, Any] | None) -> list[tuple[str, str]]:
