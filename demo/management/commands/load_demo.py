@@ -11,14 +11,14 @@ from django.utils import timezone
 
 from accounts.models import AwsAccount
 from accounts.services import account_create
-from audits.models import RunSource
+from audits.models import AuditRun, RunSource, RunStatus
 from audits.services import report_import
 from demo.simulator import daily_times, demo_directory, simulate_account, workforce
 from people.directory import directory_import
 from people.models import Person
 from reviews.models import Review
 from reviews.selectors import undecided
-from reviews.services import Decision, disposition_set, review_open, review_sign
+from reviews.services import Decision, acceptances_expire, disposition_set, review_open, review_sign
 from staff.roles import ADMIN, REVIEWER
 
 DEMO_ACCOUNTS = (
@@ -56,9 +56,14 @@ class Command(BaseCommand):
             )
             for seed, (account_id, _, _, people, shared, root_uses) in enumerate(DEMO_ACCOUNTS)
         ]
+        # The story of a meeting: last month's review was signed a month ago (at `cutoff`); since then findings
+        # came and went, root signed in, one account's last run failed, and the new review carries decisions over.
+        cutoff = max(times[0], end - timedelta(days=30))
+        sims[1].root_uses.append(end - timedelta(days=2, hours=5))  # a fresh root sign-in in web-prod
         if not Person.objects.exists():
             result = directory_import(content=demo_directory(sims, at=end, seed=7), actor="manage.py load_demo")
             self.stdout.write(f"people directory: {result.summary()}")
+        fresh = []
         for sim, (account_id, name, environment, *_) in zip(sims, DEMO_ACCOUNTS, strict=True):
             if AwsAccount.objects.filter(account_id=account_id).exists():
                 self.stdout.write(f"{name} ({account_id}) is already loaded")
@@ -70,48 +75,80 @@ class Command(BaseCommand):
                 naming_preset="initial_lastname",
                 actor="manage.py load_demo",
             )
-            for at in times:
-                report_import(
-                    account=account,
-                    content=sim.report(at),
-                    generated_at=at,
-                    received_at=at,
-                    source=RunSource.DEMO,
-                    requested_by="demo",
-                )
-            self.stdout.write(f"{name} ({account_id}): {days} daily reports loaded")
-        self._demo_review()
+            # The demo's security list: `make run` delivers its alerts to nowhere (EMAIL_URL=dummymail://).
+            AwsAccount.objects.filter(pk=account.pk).update(alert_email="security@example.com")
+            fresh.append((account, sim))
+        for account, sim in fresh:
+            self._load(account, sim, [t for t in times if t <= cutoff])
+        if fresh:
+            self._signed_review(at=cutoff)
+        for account, sim in fresh:
+            self._load(account, sim, [t for t in times if t > cutoff])
+            self.stdout.write(f"{account.name} ({account.account_id}): {days} daily reports loaded")
+        if fresh:
+            acceptances_expire(now=timezone.now())
+            self._failed_run(AwsAccount.objects.get(account_id=DEMO_ACCOUNTS[2][0]))
+            self._open_review()
         self._demo_login(options["username"])
 
-    def _demo_review(self) -> None:
-        """Last month's review, decided and signed, so that the reviews, the trail and the evidence pack show."""
+    @staticmethod
+    def _load(account: AwsAccount, sim: Any, times: list[Any]) -> None:
+        for at in times:
+            report_import(
+                account=account, content=sim.report(at), generated_at=at, received_at=at, source=RunSource.DEMO, requested_by="demo"
+            )
+
+    def _signed_review(self, *, at: Any) -> None:
+        """The review of `at`'s month, decided and signed at `at`: some remediation due before today (overdue now),
+        some later (carried over), low risks accepted for 25 days (run out by now)."""
         if Review.objects.exists():
             return
-        now = timezone.now()
-        start = (now.date().replace(day=1) - timedelta(days=1)).replace(day=1)
-        end = now.date().replace(day=1) - timedelta(days=1)
+        start = at.date().replace(day=1)
+        end = (start + timedelta(days=32)).replace(day=1) - timedelta(days=1)
         preparer, lead = self._demo_reviewer("demo-preparer"), self._demo_reviewer("demo-lead")
-        review = review_open(
-            period_start=start,
-            period_end=end,
-            accounts=list(AwsAccount.objects.filter(account_id__in=[a[0] for a in DEMO_ACCOUNTS])),
-            actor=preparer,
-        )
+        review = review_open(period_start=start, period_end=end, accounts=self._demo_accounts(), actor=preparer)
+        today = at.date()
         for n, finding in enumerate(undecided(review), start=1):
             if finding.severity == "low":
                 decision = Decision(
-                    kind="accepted_risk",
-                    justification="low risk, accepted until the next quarter",
-                    owner="Security lead",
-                    expires_on=now.date() + timedelta(days=60),
-                )
+                    kind="accepted_risk", justification="low risk, looked at again next month", owner="Security lead",
+                    expires_on=today + timedelta(days=25),
+                )  # fmt: skip
             else:
-                decision = Decision(kind="remediation_planned", ticket=f"SEC-{1000 + n}", due_on=now.date() + timedelta(days=30))
-            disposition_set(review=review, finding=finding, decision=decision, actor=preparer, today=now.date())
+                due = today + timedelta(days=20 if finding.severity == "medium" else 60)
+                decision = Decision(kind="remediation_planned", ticket=f"SEC-{1000 + n}", due_on=due)
+            disposition_set(review=review, finding=finding, decision=decision, actor=preparer, today=today)
         signoff = review_sign(
-            review=review, actor=lead, comment="Demo review: remediation tickets filed, low risks accepted.", now=now
+            review=review, actor=lead, comment="Demo review: remediation tickets filed, low risks accepted.", now=at
         )
-        self.stdout.write(f"review of {start:%B %Y} signed off (snapshot SHA-256 {signoff.snapshot_sha256[:16]}...)")
+        self.stdout.write(f"review of {start:%B %Y} signed off on {at:%Y-%m-%d} (snapshot SHA-256 {signoff.snapshot_sha256[:16]}...)")
+
+    def _open_review(self) -> None:
+        """This month's review, opened and not yet decided: the earlier decisions wait there to be carried over."""
+        today = timezone.now().date()
+        start = today.replace(day=1)
+        end = (start + timedelta(days=32)).replace(day=1) - timedelta(days=1)
+        review = review_open(
+            period_start=start, period_end=end, accounts=self._demo_accounts(), actor=self._demo_reviewer("demo-preparer")
+        )
+        self.stdout.write(f"review of {start:%B %Y} opened (review {review.pk}): decisions of the last one wait to be carried over")
+
+    @staticmethod
+    def _failed_run(account: AwsAccount) -> None:
+        """This morning's fetch of one account failed: the overview lists it first, its page says why."""
+        now = timezone.now()
+        AuditRun.objects.create(
+            account=account, source=RunSource.FETCH, status=RunStatus.FAILED, requested_by="schedule",
+            requested_at=now - timedelta(minutes=50), started_at=now - timedelta(minutes=50),
+            finished_at=now - timedelta(minutes=49), attempts=1,
+            error=f"sts:AssumeRole arn:aws:iam::{account.account_id}:role/IAMWatchAudit: AccessDenied: User is not "
+            "authorized to perform sts:AssumeRole (the role's trust policy does not let IAMWatch in: check its "
+            "principal and its sts:ExternalId condition)",
+        )  # fmt: skip
+
+    @staticmethod
+    def _demo_accounts() -> list[AwsAccount]:
+        return list(AwsAccount.objects.filter(account_id__in=[a[0] for a in DEMO_ACCOUNTS]))
 
     @staticmethod
     def _demo_reviewer(username: str) -> Any:
