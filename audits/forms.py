@@ -26,6 +26,7 @@ class FindingFilterForm(forms.Form):
     severity = forms.ChoiceField(required=False, choices=[("", "any severity"), *((s.value, s.value) for s in Severity)])
     status = forms.ChoiceField(required=False, choices=[(s, s) for s in STATUS_FILTERS])
     since = forms.DateField(required=False, label="New since", widget=forms.DateInput(attrs={"type": "date"}))
+    resolved_since = forms.DateField(required=False, label="Resolved since", widget=forms.DateInput(attrs={"type": "date"}))
     principal = forms.CharField(required=False, max_length=128, label="Principal contains")
     user = forms.CharField(required=False, max_length=128, widget=forms.HiddenInput)  # one principal, exactly
 
@@ -37,6 +38,7 @@ class FindingFilterForm(forms.Form):
             severity=data.get("severity") or "",
             status=data.get("status") or "open",
             since=start_of_day(data.get("since")),
+            resolved_since=start_of_day(data.get("resolved_since")),
             principal=data.get("principal") or "",
             user=data.get("user") or "",
         )

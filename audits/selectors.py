@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections import defaultdict
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -77,7 +78,15 @@ class OverviewRow:
     open_high: int
     open_medium: int
     open_low: int
-    new_since: int
+    new_since: int  # findings first seen since (any status): the findings page with status=all&since=
+    resolved_since: int = 0  # findings resolved since: status=resolved&resolved_since=
+    root_last_used: datetime | None = None  # root's last use since, if any
+    users: int = 0  # current IAM users (root not counted)
+    console_users: int = 0  # of them, with a console password
+    without_mfa: int = 0  # open user.console_without_mfa findings
+    naming_violations: int = 0  # open user.name_violation findings
+    review_total: int | None = None  # findings the open review decides in this account (None: not in it)
+    review_decided: int = 0
 
     @property
     def open_total(self) -> int:
@@ -98,13 +107,22 @@ def _worst_key(a: OverviewRow) -> tuple[object, ...]:
 
 
 def overview_accounts(
-    *, within: QuerySet[AwsAccount], since: datetime, environment: str = "", q: str = "", sort: str = "worst"
+    *,
+    within: QuerySet[AwsAccount],
+    since: datetime,
+    environment: str = "",
+    q: str = "",
+    sort: str = "worst",
+    review_progress: dict[int, tuple[int, int]] | None = None,
 ) -> list[OverviewRow]:
     """Every account of `within` (those the reader may see) with what the meeting needs (open findings by severity, new findings and root use
     since `since`, the last run's status), in three queries whatever the number of accounts."""
     last_run = AuditRun.objects.filter(account=OuterRef("pk")).order_by("-requested_at", "-pk")
     accounts = within.annotate(
         root_used_since=Exists(RootUsageEvent.objects.filter(account=OuterRef("pk"), used_at__gte=since)),
+        root_last_used=Subquery(
+            RootUsageEvent.objects.filter(account=OuterRef("pk"), used_at__gte=since).order_by("-used_at").values("used_at")[:1]
+        ),
         last_run_status=Subquery(last_run.values("status")[:1]),
         last_run_error=Subquery(last_run.values("error")[:1]),
     )
@@ -113,23 +131,36 @@ def overview_accounts(
     if q:
         accounts = accounts.filter(Q(name__icontains=q) | Q(account_id__startswith=q))
     # Aggregates apart from the account query: joined into it, they would multiply each other's rows.
-    open_counts: dict[tuple[int, str], int] = {
-        (a, sev): n
-        for a, sev, n in in_accounts(Finding.objects.filter(status=FindingStatus.OPEN), within)
-        .values_list("account", "severity")
+    open_counts: dict[tuple[int, str], int] = defaultdict(int)  # (account, severity)
+    agenda_checks: dict[tuple[int, str], int] = defaultdict(int)  # (account, check), for the agenda's two checks
+    for a, sev, check, n in (
+        in_accounts(Finding.objects.filter(status=FindingStatus.OPEN), within)
+        .values_list("account", "severity", "check_id")
         .annotate(n=Count("pk"))
+        .order_by()
+    ):
+        open_counts[(a, sev)] += n
+        agenda_checks[(a, check)] += n
+    since_counts = {
+        a: (new, gone)
+        for a, new, gone in in_accounts(
+            Finding.objects.filter(Q(first_seen__gte=since) | Q(status=FindingStatus.RESOLVED, resolved_at__gte=since)), within
+        )
+        .values_list("account")
+        .annotate(
+            new=Count("pk", filter=Q(first_seen__gte=since)),
+            gone=Count("pk", filter=Q(status=FindingStatus.RESOLVED, resolved_at__gte=since)),
+        )
         .order_by()
     }
-    new_counts = dict(
-        in_accounts(
-            FindingEvent.objects.filter(at__gte=since, kind__in=[FindingEvent.Kind.OPENED, FindingEvent.Kind.REOPENED]),
-            within,
-            "finding__account",
-        )
-        .values_list("finding__account")
-        .annotate(n=Count("pk"))
+    people = {
+        a: (users, console)
+        for a, users, console in in_accounts(PrincipalState.objects.filter(valid_to__isnull=True), within)
+        .exclude(name=ROOT_USER)
+        .values_list("account")
+        .annotate(users=Count("pk"), console=Count("pk", filter=Q(password_enabled=True)))
         .order_by()
-    )
+    }
     fields = (
         "pk",
         "account_id",
@@ -140,6 +171,7 @@ def overview_accounts(
         "last_run_status",
         "last_run_error",
         "root_used_since",
+        "root_last_used",
     )
     rows = []
     for values in accounts.values(*fields):
@@ -151,7 +183,14 @@ def overview_accounts(
                 open_high=open_counts.get((pk, Severity.HIGH.value), 0),
                 open_medium=open_counts.get((pk, Severity.MEDIUM.value), 0),
                 open_low=open_counts.get((pk, Severity.LOW.value), 0),
-                new_since=new_counts.get(pk, 0),
+                new_since=since_counts.get(pk, (0, 0))[0],
+                resolved_since=since_counts.get(pk, (0, 0))[1],
+                users=people.get(pk, (0, 0))[0],
+                console_users=people.get(pk, (0, 0))[1],
+                without_mfa=agenda_checks.get((pk, "user.console_without_mfa"), 0),
+                naming_violations=agenda_checks.get((pk, "user.name_violation"), 0),
+                review_total=(review_progress or {}).get(pk, (None, 0))[0],
+                review_decided=(review_progress or {}).get(pk, (None, 0))[1],
             )
         )
     if sort == "name":
@@ -176,6 +215,7 @@ def group_by_environment(accounts: list[OverviewRow]) -> list[EnvironmentGroup]:
 @dataclass(frozen=True, slots=True)
 class FindingFilters:
     account: str = ""
+    resolved_since: datetime | None = None
     checks: tuple[str, ...] = ()
     severity: str = ""
     status: str = "open"
@@ -198,6 +238,8 @@ def finding_search(filters: FindingFilters, *, within: QuerySet[AwsAccount]) -> 
         findings = findings.filter(status=filters.status)
     if filters.since is not None:
         findings = findings.filter(first_seen__gte=filters.since)
+    if filters.resolved_since is not None:
+        findings = findings.filter(resolved_at__gte=filters.resolved_since)
     if filters.principal:
         findings = findings.filter(principal__icontains=filters.principal)
     if filters.user:

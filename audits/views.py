@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import gzip
 from collections.abc import Iterable, Sequence
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, time, timedelta
 
 from django.conf import settings
 from django.contrib import messages
@@ -53,7 +53,7 @@ from audits.selectors import (
 )
 from audits.services import report_import
 from audits.tasks import QueueUnavailable, enqueue_run
-from reviews.selectors import review_cadence, review_since, visible_reviews
+from reviews.selectors import open_review_progress, review_cadence, review_since, visible_reviews
 from staff.export import csv_response
 from staff.forms import form_errors, start_of_day
 from staff.roles import READ_PERMISSION, RUN_PERMISSION, policy
@@ -168,6 +168,9 @@ PAGE_SIZE = 50
 OVERVIEW_HEADER = (
     "account_id", "account_name", "environment", "last_report_at", "last_run_status", "open_critical", "open_high",
     "open_medium", "open_low", "open_total", "new_since", "root_used_since", "since",
+    # the agenda's columns, added after the first ones so that older readers of this file keep working
+    "root_last_used", "resolved_since", "users", "console_users", "console_without_mfa", "naming_violations",
+    "review_decided", "review_to_decide",
 )  # fmt: skip
 
 
@@ -199,18 +202,23 @@ def _page(request: HttpRequest, template: str, partial: str, context: dict[str, 
 def overview(request: HttpRequest) -> HttpResponseBase:
     form = OverviewForm(request.GET)
     data = form.cleaned_data if form.is_valid() else {}
-    since = _since(request, data.get("since"))
+    # Whole days, as the links from each number to its rows filter by day: each number counts exactly its rows.
+    since = datetime.combine(_since(request, data.get("since")).date(), time.min, tzinfo=UTC)
+    review, progress = open_review_progress(visible_accounts(request.user))
     accounts = overview_accounts(
         within=visible_accounts(request.user),
         since=since,
         environment=data.get("environment", ""),
         q=data.get("q", ""),
         sort=data.get("sort") or "worst",
+        review_progress=progress,
     )
     if wants_csv(request):
         rows = (
             (a.account_id, a.name, a.environment, a.last_success_at, a.last_run_status or "", a.open_critical, a.open_high, a.open_medium,
-             a.open_low, a.open_total, a.new_since, "yes" if a.root_used_since else "no", since)
+             a.open_low, a.open_total, a.new_since, "yes" if a.root_used_since else "no", since, a.root_last_used,
+             a.resolved_since, a.users, a.console_users, a.without_mfa, a.naming_violations,
+             "" if a.review_total is None else a.review_decided, "" if a.review_total is None else a.review_total - a.review_decided)
             for a in accounts
         )  # fmt: skip
         return csv_response(OVERVIEW_HEADER, rows, "iamwatch-overview.csv")
@@ -218,6 +226,7 @@ def overview(request: HttpRequest) -> HttpResponseBase:
     context = {
         "form": form,
         "groups": group_by_environment(accounts),
+        "review": review,
         "since": since,
         "environments": environments,
         "count": len(accounts),

@@ -75,6 +75,12 @@ def review_progress(review: Review) -> dict[int, tuple[int, int]]:
     return {r["account_id"]: (r["total"], r["done"]) for r in rows}
 
 
+def open_review_progress(within: QuerySet[AwsAccount]) -> tuple[Review | None, dict[int, tuple[int, int]]]:
+    """The latest review not yet signed that the reader may see, and per account of it: (to decide, decided)."""
+    review = visible_reviews(within).exclude(status=Review.Status.SIGNED).order_by("-period_end", "-pk").first()
+    return (review, review_progress(review)) if review is not None else (None, {})
+
+
 def undecided(review: Review) -> QuerySet[Finding]:
     return review_findings(review).exclude(Exists(Disposition.objects.filter(review=review, finding=OuterRef("pk"))))
 

@@ -94,3 +94,8 @@ def test_the_readme_says_how_to_serve_the_demo_on_another_port() -> None:
     readme = (ROOT / "README.md").read_text()
     makefile = (ROOT / "Makefile").read_text()
     assert "make run PORT=8080" in readme and "PORT ?= 8000" in makefile and "$(HOST):$(PORT)" in makefile
+
+
+def test_a_filter_that_matches_nothing_says_so(alice_client: Client) -> None:
+    page = alice_client.get("/findings/?account=999999999999").content.decode()
+    assert "0 findings" in page and "No finding matches these filters." in page

@@ -243,3 +243,34 @@ def test_failed_and_never_read_accounts_come_first_and_never_read_is_not_clean(a
     page = alice_client.get("/accounts/800000000004/").content.decode()
     assert "never been read" in page and "Nothing open." not in page and "Not read yet" in page
     assert "Nothing open." in alice_client.get("/accounts/800000000002/").content.decode()
+
+
+def test_every_agenda_number_links_to_exactly_the_rows_it_counts(alice_client: Client) -> None:
+    """The agenda answers the mission's questions per account, in one table; each number opens the rows it counts."""
+    import re
+
+    from django.contrib.auth.models import User
+
+    from accounts.models import AwsAccount
+    from reviews.services import review_open
+
+    load_fleet(4, days=20)
+    review_open(
+        period_start=END.date().replace(day=1), period_end=END.date(), accounts=list(AwsAccount.objects.all()),
+        actor=User.objects.create(username="rita"),
+    )  # fmt: skip
+    since = (END - timedelta(days=10)).date().isoformat()
+    page = alice_client.get(f"/?since={since}").content.decode()
+    assert page.count("<table") == 1 and page.count('<th scope="rowgroup"') == 2  # one table, a group per environment
+    links = re.findall(r'<a data-count="(\d+)" href="([^"]+)">', page)
+    assert len(links) == 4 * 6
+    assert any(int(n) > 0 for n, url in links if "resolved_since" in url) and any(int(n) > 0 for n, url in links if "since=" in url)
+    for count, url in links:
+        listed = alice_client.get(url.replace("&amp;", "&"))
+        assert listed.status_code == 200 and listed.context["page"].paginator.count == int(count), url
+    decided = re.findall(r'\?account=(\d{12})">(\d+) / (\d+)</a>', page)
+    assert len(decided) == 4 and all(done == "0" and int(total) > 0 for _, done, total in decided)
+    assert re.search(r"<strong>yes</strong>, \d{4}-\d\d-\d\d \d\d:\d\d UTC", page)  # root used, with when
+    mfa = re.findall(r'check=user.console_without_mfa">(\d+)</a> / (\d+)', page)
+    users = {a.pk: PrincipalState.objects.filter(account=a, valid_to__isnull=True, password_enabled=True).count() for a in AwsAccount.objects.all()}
+    assert sorted(int(total) for _, total in mfa) == sorted(users.values())

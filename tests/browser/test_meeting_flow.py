@@ -83,15 +83,23 @@ def test_the_meeting_flow(browser: Browser, live_server, meeting: None, tmp_path
     page.get_by_label("Password").fill("correct horse battery")
     page.get_by_role("button", name="Log in").click()
 
-    # The agenda: every account, grouped by environment.
+    # The agenda: every account in one table, grouped by environment; each number opens exactly the rows it counts.
     expect(page.get_by_role("heading", name="Accounts")).to_be_visible()
-    expect(page.locator("table.overview caption")).to_have_count(3)
+    expect(page.locator("table.overview")).to_have_count(1)
+    expect(page.locator("table.overview tr.group")).to_have_count(3)
+    numbers = page.locator("table.overview a[data-count]")
+    targets = [(numbers.nth(i).get_attribute("data-count"), numbers.nth(i).get_attribute("href")) for i in range(numbers.count())]
+    assert len(targets) >= 6
+    for count, href in targets:
+        page.goto(live_server.url + str(href))
+        expect(page.locator("#finding-table p.actions")).to_contain_text(f"{count} finding")
+    page.goto(live_server.url + "/")
     expect(page.get_by_role("link", name="sandbox")).to_be_visible()
     shot(page, "02-overview")
 
     # Filtering with htmx: the table changes without a page load, and the URL follows.
     page.get_by_label("Environment").select_option("prod")
-    expect(page.locator("table.overview caption")).to_have_count(1)
+    expect(page.locator("table.overview tr.group")).to_have_count(1)
     expect(page).to_have_url(re.compile(r"environment=prod"))
     page.get_by_label("Environment").select_option("")
 
