@@ -18,6 +18,7 @@ import pytest
 from django.core.management import call_command
 from playwright.sync_api import Browser, Page, expect, sync_playwright
 
+from accounts.models import AwsAccount
 from accounts.services import account_create
 from audits.models import Finding
 from audits.services import report_import
@@ -260,4 +261,36 @@ def test_a_whole_review(browser: Browser, live_server, meeting: None, tmp_path: 
     (root,) = (tmp_path / "pack").iterdir()
     verified = subprocess.run(["sha256sum", "-c", "MANIFEST.sha256"], cwd=root, capture_output=True, text=True, check=False)
     assert verified.returncode == 0, verified.stdout + verified.stderr
+    context.close()
+
+
+def test_every_page_fits_a_phone_and_its_tables_scroll_inside(browser: Browser, live_server, meeting: None) -> None:  # type: ignore[no-untyped-def]
+    """At 390 x 844 no page scrolls sideways: a wide table scrolls within itself."""
+    from reviews.services import review_open
+
+    review = review_open(
+        period_start=datetime(2026, 11, 1).date(), period_end=datetime(2026, 11, 30).date(),
+        accounts=list(AwsAccount.objects.all()), actor=member_of("reviewer", "rita"),
+    )  # fmt: skip
+    finding = Finding.objects.filter(account__account_id="111122223333").first()
+    assert finding is not None
+    context = browser.new_context(viewport={"width": 390, "height": 844}, is_mobile=True)
+    page = context.new_page()
+    page.goto(live_server.url + "/")
+    page.get_by_label("User name").fill("alice")
+    page.get_by_label("Password").fill("correct horse battery")
+    page.get_by_role("button", name="Log in").click()
+    expect(page.get_by_role("heading", name="Accounts")).to_be_visible()
+    paths = [
+        "/", "/findings/", f"/findings/{finding.pk}/", "/changes/", "/alerts/", "/people/", "/standards/", "/reviews/",
+        f"/reviews/{review.pk}/", "/trail/", "/accounts/111122223333/", "/accounts/111122223333/users/networkAdmin/",
+        "/accounts/111122223333/owners/",
+    ]  # fmt: skip
+    wide = {}
+    for path in paths:
+        page.goto(live_server.url + path)
+        width = page.evaluate("document.documentElement.scrollWidth")
+        if width > 390:
+            wide[path] = width
+    assert wide == {}
     context.close()
