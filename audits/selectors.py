@@ -25,34 +25,9 @@ _M = TypeVar("_M", bound=Model)
 STATUS_FILTERS = ("open", "resolved", "accepted", "all")
 
 
-def account_findings(*, account: AwsAccount | None = None, status: str = "open") -> QuerySet[Finding]:
-    """Findings in a stable order (account, check, principal), filtered by account and status ('all' for every status)."""
-    if status not in STATUS_FILTERS:
-        raise ValueError(f"unknown status {status!r} (choose from {', '.join(STATUS_FILTERS)})")
-    findings = Finding.objects.all()
-    if account is not None:
-        findings = findings.filter(account=account)
-    if status != "all":
-        findings = findings.filter(status=status)
-    return findings.order_by("account__name", "account__account_id", "check_id", "principal")
-
-
-def account_overview() -> QuerySet[AwsAccount]:
-    """Every account with its open findings counted by severity, in one query."""
-    open_ = Q(findings__status=FindingStatus.OPEN)
-    counts = {f"open_{s.value}": Count("findings", filter=open_ & Q(findings__severity=s.value)) for s in Severity}
-    return AwsAccount.objects.annotate(open_total=Count("findings", filter=open_), **counts).order_by(
-        "-open_critical", "-open_high", "-open_total", "name"
-    )
-
-
 def latest_stored_run(*, account: AwsAccount) -> AuditRun | None:
     """The account's latest run whose report landed (succeeded or partial)."""
     return AuditRun.objects.filter(account=account, status__in=STORED).order_by("-generated_at", "-pk").first()
-
-
-def account_runs(*, account: AwsAccount, limit: int = 20) -> QuerySet[AuditRun]:
-    return AuditRun.objects.filter(account=account).select_related("report").order_by("-requested_at", "-id")[:limit]
 
 
 def account_root_usage(*, account: AwsAccount) -> QuerySet[RootUsageEvent]:

@@ -9,6 +9,7 @@ from __future__ import annotations
 import gzip
 from collections.abc import Iterable, Sequence
 from datetime import UTC, datetime, time, timedelta
+from typing import Any
 
 from django.conf import settings
 from django.contrib import messages
@@ -19,7 +20,7 @@ from django.http.response import HttpResponseBase
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 
-from accounts.models import NamingExemption
+from accounts.models import AwsAccount, NamingExemption
 from accounts.selectors import (
     account_or_404,
     account_scope,
@@ -38,9 +39,7 @@ from audits.runs import ACTIVE, fleet_request, run_request
 from audits.selectors import (
     STATUS_FILTERS,
     FindingFilters,
-    account_findings,
     account_root_usage,
-    account_runs,
     account_sections,
     admins_with_mfa,
     changes_since,
@@ -74,19 +73,12 @@ RUNS_HEADER = (
 )
 
 
-def _status(request: HttpRequest) -> str:
-    status = request.GET.get("status", "open")
-    if status not in STATUS_FILTERS:
-        raise Http404("unknown status filter")
-    return status
-
-
 @policy(get=READ_PERMISSION)
 def account_detail(request: HttpRequest, account_id: str) -> HttpResponse:
     account = account_or_404(request, account_id)
-    status = _status(request)
-    findings = account_findings(account=account, status=status).select_related("last_run")
     now = timezone.now()
+    since = datetime.combine(_since(request, None).date(), time.min, tzinfo=UTC)
+    agenda = next(iter(overview_accounts(within=AwsAccount.objects.filter(pk=account.pk), since=since)), None)
     root_usage = list(account_root_usage(account=account).filter(used_at__gte=now - timedelta(days=365)))
     standard = account_standard(account=account)
     sections = account_sections(account=account)
@@ -94,9 +86,9 @@ def account_detail(request: HttpRequest, account_id: str) -> HttpResponse:
     context = {
         "account": account,
         "upload_form": ReportUploadForm(),
-        "status": status,
-        "statuses": STATUS_FILTERS,
-        "findings": [(f, CHECKS_BY_ID.get(f.check_id)) for f in findings],
+        "agenda": agenda,
+        "since": since,
+        "statuses": _status_counts(account),
         "sections": sections,
         "standard": standard,
         "naming": standard_rule(standard),
@@ -104,7 +96,7 @@ def account_detail(request: HttpRequest, account_id: str) -> HttpResponse:
         "admins_with_mfa": admins_with_mfa(account=account, names=[f.principal for f in admin_findings]),
         "root_usage": root_usage,
         "timeline": root_usage_timeline([(e.used_at, e.credential) for e in root_usage], end=now),
-        "runs": account_runs(account=account),
+        "runs": _runs_page(request, account),
         "root_email_rule": settings.IAMWATCH_ROOT_EMAIL_RULE,
     }
     return render(request, "audits/account_detail.html", context)
@@ -458,6 +450,20 @@ def run_all(request: HttpRequest) -> HttpResponse:
 def runs_partial(request: HttpRequest, account_id: str) -> HttpResponse:
     """The run table alone, for htmx polling while a run is pending or running."""
     account = account_or_404(request, account_id)
-    runs = list(account_runs(account=account))
+    runs = _runs_page(request, account)
     active = any(r.status in ACTIVE for r in runs)
     return render(request, "audits/partials/runs.html", {"account": account, "runs": runs, "active": active})
+
+
+def _status_counts(account: AwsAccount) -> list[tuple[str, int]]:
+    counts = dict(Finding.objects.filter(account=account).values_list("status").annotate(n=Count("pk")).order_by())
+    return [(s, counts.get(s, 0)) for s in STATUS_FILTERS if s != "all"]
+
+
+RUNS_PER_PAGE = 10
+
+
+def _runs_page(request: HttpRequest, account: AwsAccount) -> Any:
+    """A page of the account's runs, newest first (?runs=N); every run is in the runs CSV."""
+    runs = AuditRun.objects.filter(account=account).select_related("report").order_by("-requested_at", "-id")
+    return Paginator(runs, RUNS_PER_PAGE).get_page(request.GET.get("runs"))

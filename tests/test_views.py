@@ -12,7 +12,7 @@ from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver
 
 from accounts.models import AwsAccount, NamingExemption, NamingStandard
-from audits.models import AuditRun
+from audits.models import AuditRun, Finding
 from audits.services import report_import
 from people.models import OwnerLink, Person
 from reviews.models import Review
@@ -172,15 +172,20 @@ def test_the_overview_lists_accounts_with_open_findings_by_severity(imported: Au
 def test_the_account_page_shows_findings_root_usage_and_runs(imported: AuditRun, alice_client: Client) -> None:
     response = alice_client.get("/accounts/111122223333/")
     assert response.status_code == 200
-    assert len(response.context["findings"]) == 13
     body = response.content.decode()
+    # Each open finding is listed once, in its section: no second "All findings" list below.
+    for finding in Finding.objects.filter(account__account_id="111122223333", status="open"):
+        assert body.count(f'href="/findings/{finding.pk}/"') == 1, finding
     assert "networkAdmin" in body and "2026-10-28 09:14:55" in body and imported.report.sha256[:16] in body  # type: ignore[union-attr]
     assert "not neutralised for spreadsheets" in body  # the raw reports are evidence, byte for byte
 
 
-def test_the_account_page_filters_by_status(imported: AuditRun, alice_client: Client) -> None:
-    assert alice_client.get("/accounts/111122223333/?status=resolved").context["findings"] == []
-    assert alice_client.get("/accounts/111122223333/?status=bogus").status_code == 404
+def test_the_account_page_counts_findings_by_status_and_links_each_to_its_rows(imported: AuditRun, alice_client: Client) -> None:
+    statuses = alice_client.get("/accounts/111122223333/").context["statuses"]
+    assert statuses == [("open", 13), ("resolved", 0), ("accepted", 0)]
+    for status, count in statuses:
+        listed = alice_client.get(f"/findings/?account=111122223333&status={status}")
+        assert listed.context["page"].paginator.count == count
 
 
 def test_an_unknown_account_is_a_404_and_filters_to_no_rows(alice_client: Client, db: None) -> None:
