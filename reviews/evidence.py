@@ -14,6 +14,8 @@ import zipfile
 from collections.abc import Iterable, Iterator, Sequence
 from typing import IO
 
+from django.template.loader import render_to_string
+
 from audits.export import FINDINGS_HEADER
 from audits.models import AuditRun
 from reviews.models import Review, SignOff
@@ -30,7 +32,7 @@ README = """IAMWatch evidence pack: review {review_id}, {title}
 
 Verify every file (Linux, macOS with coreutils):
     sha256sum -c MANIFEST.sha256
-Every line must end in OK. The credential reports under reports/ are the raw bytes AWS returned, byte
+Every line must end in OK. review.html is the review as a page to read or print. The credential reports under reports/ are the raw bytes AWS returned, byte
 for byte: they are evidence, so their cells are NOT neutralised for spreadsheets (a user name may start
 with = or @); open them in a text editor, or import them as text. The other CSV files here are
 neutralised (a cell that could run as a formula starts with '). Their SHA-256 also stand in runs.csv and in the sign-off snapshots (snapshot-*.json), whose own
@@ -63,6 +65,9 @@ def evidence_files(review: Review) -> Iterator[tuple[str, bytes]]:
         return path, data
 
     yield entry("README.txt", README.format(review_id=review.pk, title=review.title).encode())
+    # The same review as a page to print or read: from the latest snapshot, like every file here.
+    page = render_to_string("reviews/evidence_review.html", {"snapshot": latest, "signoffs": signoffs})
+    yield entry("review.html", page.encode())
     yield entry("findings.csv", _csv(FINDINGS_HEADER, (tuple(f[k] for k in FINDINGS_HEADER) for f in latest["findings"])))
     yield entry(
         "dispositions.csv",

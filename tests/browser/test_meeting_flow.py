@@ -207,6 +207,17 @@ def test_a_whole_review(browser: Browser, live_server, meeting: None, tmp_path: 
     review = Review.objects.get()
     shot(page, "12-review")
 
+    # The keyboard walks the accounts of the review: n next, p previous (not while typing).
+    first = page.url
+    page.keyboard.press("n")
+    expect(page).to_have_url(re.compile(r"\?account=\d{12}$"))
+    assert page.url != first
+    page.keyboard.press("p")
+    expect(page.get_by_role("link", name=re.compile("^Next account"))).to_be_visible()
+    page.get_by_label("Sign-off comment").press("n")  # typing stays typing
+    expect(page.get_by_label("Sign-off comment")).to_have_value("n")
+    page.get_by_label("Sign-off comment").fill("")
+
     # Walk account by account: the first finding is an accepted risk decided on its row, then one decision for
     # the rest of each account, in a few clicks.
     accounts = page.locator("nav.review-accounts a")

@@ -343,6 +343,7 @@ def test_the_evidence_pack_verifies_offline_and_fails_after_one_changed_byte(rev
             "README.txt",
             "dispositions.csv",
             "findings.csv",
+            "review.html",
             "runs.csv",
             "signoffs.csv",
             f"snapshot-{signoff.pk}.json",
@@ -414,6 +415,9 @@ def test_the_evidence_pack_shows_every_finding_and_decision_as_the_web_csv_does(
     assert {r["status"] for r in pack_findings.values()} == {"open", "accepted", "resolved"}
     assert pack_findings[("user.console_without_mfa", "networkAdmin")]["status"] == "accepted"
     assert pack_findings[(fp.check_id, fp.principal)]["status"] in {"accepted", "resolved"}
+    page = (root / "review.html").read_text()
+    assert page.count("<tr><td>") == len(pack_findings) + 1  # a row per finding, and the sign-off
+    assert "accepted_risk: in the safe; owner CISO" in page and "decided_at" not in page
     for key, row in pack_findings.items():
         assert row == {k: web_rows[key][k] for k in row}, key  # the pack's findings.csv = the review's web CSV
         assert row == all_rows[key], key  # = the findings page's CSV
