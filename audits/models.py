@@ -62,6 +62,9 @@ class AuditRun(models.Model):
     open_finding_count = models.PositiveIntegerField(default=0)
     new_finding_count = models.PositiveIntegerField(default=0)
     resolved_finding_count = models.PositiveIntegerField(default=0)
+    summary = models.JSONField(
+        default=dict, blank=True, help_text="after this run: open findings by severity, users, console users without MFA, naming"
+    )
 
     class Meta:
         ordering = ["-requested_at", "-id"]
@@ -245,3 +248,22 @@ class Alert(models.Model):
 
     def __str__(self) -> str:
         return self.subject
+
+
+class TrendMonth(models.Model):
+    """An account's month for the trend charts: the summary of the month's latest stored run.
+
+    Kept at ingest, so that a year of trends for a thousand accounts reads twelve rows each, never their runs."""
+
+    account = models.ForeignKey(AwsAccount, on_delete=models.CASCADE, related_name="trend_months")
+    month = models.DateField(help_text="the first day of the month (UTC)")
+    run = models.ForeignKey(AuditRun, on_delete=models.CASCADE, related_name="+")
+    generated_at = models.DateTimeField()
+    summary = models.JSONField(default=dict)
+
+    class Meta:
+        ordering = ["account", "month"]
+        constraints = [models.UniqueConstraint(fields=["account", "month"], name="one_trend_point_per_account_and_month")]
+
+    def __str__(self) -> str:
+        return f"{self.account} {self.month:%Y-%m}"

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from typing import TypeVar
 
 from django.db.models import Case, Count, Exists, Model, OuterRef, Q, QuerySet, Subquery, Value, When
@@ -15,7 +15,7 @@ from accounts.models import AwsAccount, NamingStandard
 from accounts.naming import NamingRule
 from accounts.selectors import default_standard, in_accounts
 from audits.checks import Severity
-from audits.models import STORED, AuditRun, Finding, FindingEvent, FindingStatus, PrincipalState, RootUsageEvent
+from audits.models import STORED, AuditRun, Finding, FindingEvent, FindingStatus, PrincipalState, RootUsageEvent, TrendMonth
 from audits.report import ROOT_USER
 from people.matching import Owner, PeopleIndex, PersonFacts, people_index, standard_name
 from people.models import OwnerLink, Person
@@ -62,6 +62,8 @@ class OverviewRow:
     naming_violations: int = 0  # open user.name_violation findings
     review_total: int | None = None  # findings the open review decides in this account (None: not in it)
     review_decided: int = 0
+    spark: str = ""  # open critical + high over 12 months, as sparkline points
+    trend: str = "same"  # the last month against the one before: worse, better, same
 
     @property
     def open_total(self) -> int:
@@ -89,6 +91,7 @@ def overview_accounts(
     q: str = "",
     sort: str = "worst",
     review_progress: dict[int, tuple[int, int]] | None = None,
+    trends: dict[int, tuple[str, str]] | None = None,
 ) -> list[OverviewRow]:
     """Every account of `within` (those the reader may see) with what the meeting needs (open findings by severity, new findings and root use
     since `since`, the last run's status), in three queries whatever the number of accounts."""
@@ -166,6 +169,8 @@ def overview_accounts(
                 naming_violations=agenda_checks.get((pk, "user.name_violation"), 0),
                 review_total=(review_progress or {}).get(pk, (None, 0))[0],
                 review_decided=(review_progress or {}).get(pk, (None, 0))[1],
+                spark=(trends or {}).get(pk, ("", "same"))[0],
+                trend=(trends or {}).get(pk, ("", "same"))[1],
             )
         )
     if sort == "name":
@@ -401,3 +406,26 @@ def person_access(*, person: Person, within: QuerySet[AwsAccount]) -> list[Acces
     indexes = _Indexes(directory_people(), standards)
     rows = [AccessRow(s, indexes.resolve(s.account_id, s.name)) for s in candidates]
     return [r for r in rows if r.owner is not None and r.owner.person_id == person.pk]
+
+
+# --- trends ---------------------------------------------------------------------------------------------------
+
+
+def trend_months(*, within: QuerySet[AwsAccount], months: list[date]) -> dict[int, dict[date, dict[str, int]]]:
+    """Per account (pk) of `within`, the summary of each month's latest run, for `months`: one query."""
+    points: dict[int, dict[date, dict[str, int]]] = defaultdict(dict)
+    rows = in_accounts(TrendMonth.objects.filter(month__gte=months[0], month__lte=months[-1]), within)
+    for account, month, summary in rows.values_list("account", "month", "summary"):
+        points[int(account)][month] = summary
+    return points
+
+
+def fleet_trend(points: dict[int, dict[date, dict[str, int]]], months: list[date]) -> dict[date, dict[str, int]]:
+    """The accounts' month points added up (months where no account has a point are left out)."""
+    fleet: dict[date, dict[str, int]] = {}
+    for by_month in points.values():
+        for month, summary in by_month.items():
+            total = fleet.setdefault(month, defaultdict(int))
+            for key, n in summary.items():
+                total[key] += n
+    return {m: dict(fleet[m]) for m in months if m in fleet}

@@ -15,14 +15,14 @@ from operator import attrgetter, itemgetter
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import Max
+from django.db.models import Count, Max
 from django.utils import timezone
 
 from accounts.models import AwsAccount
 from accounts.selectors import account_standard, standard_rule
 from audits.alerts import alerts_for_run
 from audits.bulk import insert_rows, paused_gc
-from audits.checks import CHECKS_BY_ID, ApiFacts, CheckContext, Result, Thresholds, checks_for, evaluate_report
+from audits.checks import CHECKS_BY_ID, ApiFacts, CheckContext, Result, Severity, Thresholds, checks_for, evaluate_report
 from audits.models import (
     STORED,
     AuditRun,
@@ -34,6 +34,7 @@ from audits.models import (
     RunSource,
     RunStatus,
     StoredReport,
+    TrendMonth,
 )
 from audits.report import ROOT_USER, CredentialReport, ReportError, ReportRow, parse_report
 from people.selectors import people_index_for
@@ -377,6 +378,36 @@ def report_ingest(
     run.open_finding_count = counts.open
     run.new_finding_count = counts.new
     run.resolved_finding_count = counts.resolved
+    run.summary = _run_summary(account=account, report=report)
     run.save()
+    _record_trend(run, at)
     AwsAccount.objects.filter(pk=account.pk).update(last_success_at=at)
     return run
+
+
+TREND_CHECKS = ("user.console_without_mfa", "user.name_violation")
+
+
+def _run_summary(*, account: AwsAccount, report: CredentialReport) -> dict[str, int]:
+    """What the trend charts plot, as the account stands after this run (two aggregate queries)."""
+    open_ = Finding.objects.filter(account=account, status=FindingStatus.OPEN)
+    summary = {s.value: 0 for s in Severity}
+    summary.update(open_.values_list("severity").annotate(n=Count("pk")).order_by())
+    checks = dict(open_.filter(check_id__in=TREND_CHECKS).values_list("check_id").annotate(n=Count("pk")).order_by())
+    summary.update(
+        users=len(report.users),
+        console_users=sum(1 for row in report.users if row.password_enabled),
+        without_mfa=checks.get("user.console_without_mfa", 0),
+        naming_violations=checks.get("user.name_violation", 0),
+    )
+    return summary
+
+
+def _record_trend(run: AuditRun, at: datetime) -> None:
+    """Make `run` (evaluated at `at`) its month's trend point unless a later report of that month is already one."""
+    month = at.date().replace(day=1)
+    point = TrendMonth.objects.select_for_update().filter(account=run.account, month=month).first()
+    if point is None:
+        TrendMonth.objects.create(account=run.account, month=month, run=run, generated_at=at, summary=run.summary)
+    elif point.generated_at <= at:
+        TrendMonth.objects.filter(pk=point.pk).update(run=run, generated_at=at, summary=run.summary)

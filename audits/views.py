@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import gzip
 from collections.abc import Iterable, Sequence
-from datetime import UTC, datetime, time, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
 from django.conf import settings
@@ -29,7 +29,7 @@ from accounts.selectors import (
     standard_rule,
     visible_accounts,
 )
-from audits.charts import root_usage_timeline
+from audits.charts import last_months, root_usage_timeline, sparkline, summary_charts, worse_or_better
 from audits.checks import CHECKS_BY_ID
 from audits.export import FINDINGS_HEADER, ROOT_USAGE_HEADER, finding_row, root_usage_row
 from audits.forms import FindingFilterForm, OverviewForm, ReportUploadForm, SinceForm
@@ -45,10 +45,12 @@ from audits.selectors import (
     changes_since,
     finding_history,
     finding_search,
+    fleet_trend,
     group_by_environment,
     latest_stored_run,
     overview_accounts,
     principal_states,
+    trend_months,
 )
 from audits.services import report_import
 from audits.tasks import QueueUnavailable, enqueue_run
@@ -78,7 +80,10 @@ def account_detail(request: HttpRequest, account_id: str) -> HttpResponse:
     account = account_or_404(request, account_id)
     now = timezone.now()
     since = datetime.combine(_since(request, None).date(), time.min, tzinfo=UTC)
-    agenda = next(iter(overview_accounts(within=AwsAccount.objects.filter(pk=account.pk), since=since)), None)
+    only = AwsAccount.objects.filter(pk=account.pk)
+    agenda = next(iter(overview_accounts(within=only, since=since)), None)
+    months = last_months(now.date())
+    trends = summary_charts(trend_months(within=only, months=months).get(account.pk, {}), months)
     root_usage = list(account_root_usage(account=account).filter(used_at__gte=now - timedelta(days=365)))
     standard = account_standard(account=account)
     sections = account_sections(account=account)
@@ -88,6 +93,7 @@ def account_detail(request: HttpRequest, account_id: str) -> HttpResponse:
         "upload_form": ReportUploadForm(),
         "agenda": agenda,
         "since": since,
+        "trends": trends,
         "statuses": _status_counts(account),
         "sections": sections,
         "standard": standard,
@@ -197,6 +203,8 @@ def overview(request: HttpRequest) -> HttpResponseBase:
     # Whole days, as the links from each number to its rows filter by day: each number counts exactly its rows.
     since = datetime.combine(_since(request, data.get("since")).date(), time.min, tzinfo=UTC)
     review, progress = open_review_progress(visible_accounts(request.user))
+    months = last_months(timezone.now().date())
+    points = trend_months(within=visible_accounts(request.user), months=months)
     accounts = overview_accounts(
         within=visible_accounts(request.user),
         since=since,
@@ -204,6 +212,7 @@ def overview(request: HttpRequest) -> HttpResponseBase:
         q=data.get("q", ""),
         sort=data.get("sort") or "worst",
         review_progress=progress,
+        trends={pk: _spark(by_month, months) for pk, by_month in points.items()},
     )
     if wants_csv(request):
         rows = (
@@ -219,6 +228,7 @@ def overview(request: HttpRequest) -> HttpResponseBase:
         "form": form,
         "groups": group_by_environment(accounts),
         "review": review,
+        "fleet_trends": summary_charts(fleet_trend(points, months), months),
         "since": since,
         "environments": environments,
         "count": len(accounts),
@@ -453,6 +463,11 @@ def runs_partial(request: HttpRequest, account_id: str) -> HttpResponse:
     runs = _runs_page(request, account)
     active = any(r.status in ACTIVE for r in runs)
     return render(request, "audits/partials/runs.html", {"account": account, "runs": runs, "active": active})
+
+
+def _spark(by_month: dict[date, dict[str, int]], months: list[date]) -> tuple[str, str]:
+    values, direction = worse_or_better(by_month, months)
+    return sparkline(values), direction
 
 
 def _status_counts(account: AwsAccount) -> list[tuple[str, int]]:
