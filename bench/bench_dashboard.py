@@ -15,7 +15,7 @@ import random
 import statistics
 import sys
 import time
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -27,13 +27,21 @@ END = datetime(2026, 11, 20, 2, tzinfo=UTC)
 CHANGE_EVERY = (7, 14, 30, 60, 120)  # days between state changes of a user (logins, rotations, MFA)
 
 
+def trend_summary(rng: random.Random) -> dict[str, int]:
+    return {
+        "critical": rng.randint(0, 5), "high": rng.randint(0, 40), "medium": rng.randint(0, 80), "low": rng.randint(0, 40),
+        "users": USERS, "console_users": USERS, "without_mfa": rng.randint(0, USERS // 4),
+        "naming_violations": rng.randint(0, USERS // 5),
+    }  # fmt: skip
+
+
 def generate() -> None:
     from django.db import transaction
 
     from accounts.models import AwsAccount
     from audits.bulk import insert_rows
     from audits.checks import CHECKS_BY_ID
-    from audits.models import AuditRun, Finding, FindingEvent, PrincipalState, RootUsageEvent
+    from audits.models import AuditRun, Finding, FindingEvent, PrincipalState, RootUsageEvent, TrendMonth
 
     rng = random.Random(1)
     checks = sorted(c for c in CHECKS_BY_ID if c.startswith("user."))
@@ -117,6 +125,14 @@ def generate() -> None:
                 RootUsageEvent,
                 ("account_id", "used_at", "credential", "first_seen_run_id"),
                 [(pk, t - timedelta(hours=5), "password", run_ids[t]) for t in uses],
+            )
+            # The trend: each month's latest run as its point (what ingest keeps), with a plausible summary.
+            latest: dict[date, datetime] = {}
+            for t in times:
+                latest[t.date().replace(day=1)] = t
+            TrendMonth.objects.bulk_create(
+                TrendMonth(account_id=pk, month=month, run_id=run_ids[t], generated_at=t, summary=trend_summary(rng))
+                for month, t in latest.items()
             )
         counts["runs"] += len(times)
         counts["states"] += len(states)
