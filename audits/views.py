@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import gzip
 from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
@@ -333,14 +334,55 @@ def principal_detail(request: HttpRequest, account_id: str, name: str) -> HttpRe
     findings = finding_search(
         FindingFilters(account=account.account_id, user=name, status="all"), within=visible_accounts(request.user)
     )
+    now = timezone.now()
+    uses = sorted(
+        {
+            (t, credential)
+            for state, _ in timeline
+            for t, credential in (
+                (state.password_last_used, "password"),
+                (state.key1_last_used, "access_key_1"),
+                (state.key2_last_used, "access_key_2"),
+            )
+            if t is not None
+        }
+    )
     context = {
         "account": account,
         "name": name,
-        "timeline": list(reversed(timeline)),
+        "timeline": list(reversed(folded_changes(timeline))),
+        "uses": root_usage_timeline(uses, end=now),
+        "use_count": len(uses),
         "current": timeline[-1][0],
         "findings": findings,
     }
     return render(request, "audits/principal_detail.html", context)
+
+
+USE_ONLY = ("console login ", "key 1 used ", "key 2 used ")
+
+
+@dataclass(frozen=True, slots=True)
+class Period:
+    """A stretch of a principal's history between two real changes; the credential uses in it are on the timeline."""
+
+    state: PrincipalState  # the state that began it
+    until: datetime | None
+    changes: list[str]
+    states: int  # how many recorded states it folds
+
+
+def folded_changes(timeline: list[tuple[PrincipalState, list[str]]]) -> list[Period]:
+    """The history with a row per real change (MFA, password, keys activated or rotated), not one per day of use."""
+    periods: list[Period] = []
+    for state, changes in timeline:
+        real = [c for c in changes if not c.startswith(USE_ONLY)]
+        if real or not periods:
+            periods.append(Period(state, state.valid_to, real or changes, 1))
+        else:
+            last = periods[-1]
+            periods[-1] = Period(last.state, state.valid_to, last.changes, last.states + 1)
+    return periods
 
 
 @policy(get=READ_PERMISSION)

@@ -7,6 +7,7 @@ import io
 from datetime import UTC, datetime, timedelta
 
 import pytest
+import time_machine
 from django.db import connection
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
@@ -151,10 +152,30 @@ def test_the_principal_page_tells_what_changed_when(alice_client: Client) -> Non
             account=account, content=build_report(root_row(), row), generated_at=datetime(2026, 11, day, 20, tzinfo=UTC)
         )
     response = alice_client.get("/accounts/111122223333/users/JSmith/")
-    changes = [c for _, c in response.context["timeline"]]
+    changes = [p.changes for p in response.context["timeline"]]
     assert changes == [["key 1 activated"], ["MFA enabled"], ["first seen"]]
     table = rows(alice_client.get("/accounts/111122223333/users/JSmith/?format=csv"))
     assert [r[-1] for r in table[1:]] == ["first seen", "MFA enabled", "key 1 activated"]
+
+
+def test_a_user_used_every_day_is_one_row_and_a_timeline_not_a_row_per_day(alice_client: Client) -> None:
+    from tests.reports import build_report, root_row, user_row
+
+    account = account_create(account_id="111122223333", name="sandbox")
+    for day in range(1, 31):
+        used = f"2026-10-{day:02d}T08:00:00+00:00"
+        row = user_row(
+            "JSmith", password_enabled="true", password_last_used=used, mfa_active="true" if day > 20 else "false",
+            access_key_1_active="true", access_key_1_last_rotated="2026-09-01T00:00:00+00:00", access_key_1_last_used_date=used,
+        )  # fmt: skip
+        report_import(account=account, content=build_report(root_row(), row), generated_at=datetime(2026, 10, day, 20, tzinfo=UTC))
+    with time_machine.travel(datetime(2026, 11, 1, tzinfo=UTC), tick=False):
+        response = alice_client.get("/accounts/111122223333/users/JSmith/")
+    periods = response.context["timeline"]
+    assert [p.changes for p in periods] == [["MFA enabled"], ["first seen"]]  # newest first
+    assert [p.states for p in periods] == [10, 20] and periods[1].until == periods[0].state.valid_from
+    assert response.context["use_count"] == 60 and len(response.context["uses"].marks) == 60  # 30 logins, 30 key uses
+    assert len(rows(alice_client.get("/accounts/111122223333/users/JSmith/?format=csv"))) == 1 + 30  # every state kept
 
 
 def test_changes_since_the_last_review(alice_client: Client) -> None:
