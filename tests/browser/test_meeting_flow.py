@@ -37,6 +37,10 @@ CHROMIUM_ARGS = [
 ]
 
 
+# A loaded 2-core CI machine renders slower than a laptop: wait up to 15 s for what a page should show.
+expect.set_options(timeout=15_000)
+
+
 @pytest.fixture(scope="module")
 def browser() -> Iterator[Browser]:
     if not Path(CHROMIUM).exists():
