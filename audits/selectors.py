@@ -92,6 +92,7 @@ def overview_accounts(
     sort: str = "worst",
     review_progress: dict[int, tuple[int, int]] | None = None,
     trends: dict[int, tuple[str, str]] | None = None,
+    people: dict[int, tuple[int, int]] | None = None,
 ) -> list[OverviewRow]:
     """Every account of `within` (those the reader may see) with what the meeting needs (open findings by severity, new findings and root use
     since `since`, the last run's status), in three queries whatever the number of accounts."""
@@ -131,14 +132,6 @@ def overview_accounts(
         )
         .order_by()
     }
-    people = {
-        a: (users, console)
-        for a, users, console in in_accounts(PrincipalState.objects.filter(valid_to__isnull=True), within)
-        .exclude(name=ROOT_USER)
-        .values_list("account")
-        .annotate(users=Count("pk"), console=Count("pk", filter=Q(password_enabled=True)))
-        .order_by()
-    }
     fields = (
         "pk",
         "account_id",
@@ -163,8 +156,8 @@ def overview_accounts(
                 open_low=open_counts.get((pk, Severity.LOW.value), 0),
                 new_since=since_counts.get(pk, (0, 0))[0],
                 resolved_since=since_counts.get(pk, (0, 0))[1],
-                users=people.get(pk, (0, 0))[0],
-                console_users=people.get(pk, (0, 0))[1],
+                users=(people or {}).get(pk, (0, 0))[0],
+                console_users=(people or {}).get(pk, (0, 0))[1],
                 without_mfa=agenda_checks.get((pk, "user.console_without_mfa"), 0),
                 naming_violations=agenda_checks.get((pk, "user.name_violation"), 0),
                 review_total=(review_progress or {}).get(pk, (None, 0))[0],
@@ -418,6 +411,12 @@ def trend_months(*, within: QuerySet[AwsAccount], months: list[date]) -> dict[in
     for account, month, summary in rows.values_list("account", "month", "summary"):
         points[int(account)][month] = summary
     return points
+
+
+def latest_people(points: dict[int, dict[date, dict[str, int]]]) -> dict[int, tuple[int, int]]:
+    """Per account: (IAM users, console users) as its latest trend point (its latest run) counted them."""
+    latest = {pk: by_month[max(by_month)] for pk, by_month in points.items() if by_month}
+    return {pk: (summary.get("users", 0), summary.get("console_users", 0)) for pk, summary in latest.items()}
 
 
 def fleet_trend(points: dict[int, dict[date, dict[str, int]]], months: list[date]) -> dict[date, dict[str, int]]:

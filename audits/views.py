@@ -48,6 +48,7 @@ from audits.selectors import (
     finding_search,
     fleet_trend,
     group_by_environment,
+    latest_people,
     latest_stored_run,
     overview_accounts,
     principal_states,
@@ -82,9 +83,10 @@ def account_detail(request: HttpRequest, account_id: str) -> HttpResponse:
     now = timezone.now()
     since = datetime.combine(_since(request, None).date(), time.min, tzinfo=UTC)
     only = AwsAccount.objects.filter(pk=account.pk)
-    agenda = next(iter(overview_accounts(within=only, since=since)), None)
     months = last_months(now.date())
-    trends = summary_charts(trend_months(within=only, months=months).get(account.pk, {}), months)
+    points = trend_months(within=only, months=months)
+    agenda = next(iter(overview_accounts(within=only, since=since, people=latest_people(points))), None)
+    trends = summary_charts(points.get(account.pk, {}), months)
     root_usage = list(account_root_usage(account=account).filter(used_at__gte=now - timedelta(days=365)))
     standard = account_standard(account=account)
     sections = account_sections(account=account)
@@ -214,6 +216,7 @@ def overview(request: HttpRequest) -> HttpResponseBase:
         sort=data.get("sort") or "worst",
         review_progress=progress,
         trends={pk: _spark(by_month, months) for pk, by_month in points.items()},
+        people=latest_people(points),
     )
     if wants_csv(request):
         rows = (
