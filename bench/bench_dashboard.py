@@ -210,6 +210,9 @@ def measure() -> None:
                 timings.append((time.perf_counter() - began) * 1000)
             assert response.status_code == 200
         print(f"{label:28} {statistics.median(timings):10.0f} {max(timings):8.0f} {len(captured):8d}")
+        if os.environ.get("BENCH_SLOW_QUERIES"):  # the three slowest queries of the page, to see where its time goes
+            for q in sorted(captured.captured_queries, key=lambda q: -float(q["time"]))[:3]:
+                print(f"    {float(q['time']) * 1000:6.0f} ms  {q['sql'][:220]}")
 
 
 def main() -> None:

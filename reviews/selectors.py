@@ -63,16 +63,28 @@ def review_finding_rows(review: Review) -> Iterator[tuple[object, ...]]:
 
 
 def review_progress(review: Review) -> dict[int, tuple[int, int]]:
-    """Per account (pk): how many findings the review decides, and how many it has decided; one query."""
-    decided = Disposition.objects.filter(review=review, finding=OuterRef("pk"))
-    rows = (
-        review_findings(review)
+    """Per account (pk): how many findings the review decides, and how many it has decided; two grouped queries.
+
+    The review decides every open finding of its accounts and those it has decided already (review_findings):
+    open ones counted by account, plus the decided ones no longer open."""
+    decided = {
+        a: (done, done_not_open)
+        for a, done, done_not_open in Disposition.objects.filter(review=review)
+        .values_list("finding__account")
+        .annotate(done=Count("pk"), done_not_open=Count("pk", filter=~Q(finding__status=FindingStatus.OPEN)))
         .order_by()
-        .annotate(decided=Exists(decided))
-        .values("account_id")
-        .annotate(total=Count("pk"), done=Count("pk", filter=Q(decided=True)))
+    }
+    open_ = dict(
+        Finding.objects.filter(account__in=review.accounts.all(), status=FindingStatus.OPEN)
+        .values_list("account")
+        .annotate(n=Count("pk"))
+        .order_by()
     )
-    return {r["account_id"]: (r["total"], r["done"]) for r in rows}
+    progress = {}
+    for account in set(open_) | set(decided):
+        done, done_not_open = decided.get(account, (0, 0))
+        progress[account] = (open_.get(account, 0) + done_not_open, done)
+    return progress
 
 
 def open_review_progress(within: QuerySet[AwsAccount]) -> tuple[Review | None, dict[int, tuple[int, int]]]:
