@@ -6,7 +6,7 @@ from collections import defaultdict
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
-from typing import TypeVar
+from typing import Any, TypeVar
 
 from django.db.models import Case, Count, Exists, Model, OuterRef, Q, QuerySet, Subquery, Value, When
 from django.db.models.functions import Lower
@@ -90,7 +90,7 @@ def overview_accounts(
     environment: str = "",
     q: str = "",
     sort: str = "worst",
-    review_progress: dict[int, tuple[int, int]] | None = None,
+    review: tuple[set[int], dict[int, tuple[int, int]]] | None = None,
     trends: dict[int, tuple[str, str]] | None = None,
     people: dict[int, tuple[int, int]] | None = None,
 ) -> list[OverviewRow]:
@@ -160,8 +160,7 @@ def overview_accounts(
                 console_users=(people or {}).get(pk, (0, 0))[1],
                 without_mfa=agenda_checks.get((pk, "user.console_without_mfa"), 0),
                 naming_violations=agenda_checks.get((pk, "user.name_violation"), 0),
-                review_total=(review_progress or {}).get(pk, (None, 0))[0],
-                review_decided=(review_progress or {}).get(pk, (None, 0))[1],
+                **_review_columns(pk, review, sum(open_counts[(pk, s.value)] for s in Severity)),
                 spark=(trends or {}).get(pk, ("", "same"))[0],
                 trend=(trends or {}).get(pk, ("", "same"))[1],
             )
@@ -175,6 +174,14 @@ def overview_accounts(
     else:
         rows.sort(key=_worst_key)
     return rows
+
+
+def _review_columns(pk: int, review: tuple[set[int], dict[int, tuple[int, int]]] | None, open_total: int) -> dict[str, Any]:
+    """What the open review decides in an account (its open findings and those it decided) and how many it decided."""
+    if review is None or pk not in review[0]:
+        return {}
+    done, done_not_open = review[1].get(pk, (0, 0))
+    return {"review_total": open_total + done_not_open, "review_decided": done}
 
 
 def group_by_environment(accounts: list[OverviewRow]) -> list[EnvironmentGroup]:

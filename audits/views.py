@@ -56,7 +56,7 @@ from audits.selectors import (
 )
 from audits.services import report_import
 from audits.tasks import QueueUnavailable, enqueue_run
-from reviews.selectors import open_review_progress, review_cadence, review_since, visible_reviews
+from reviews.selectors import open_review_decisions, review_cadence, review_since, visible_reviews
 from staff.export import csv_response
 from staff.forms import form_errors, start_of_day
 from staff.roles import READ_PERMISSION, RUN_PERMISSION, policy
@@ -205,7 +205,7 @@ def overview(request: HttpRequest) -> HttpResponseBase:
     data = form.cleaned_data if form.is_valid() else {}
     # Whole days, as the links from each number to its rows filter by day: each number counts exactly its rows.
     since = datetime.combine(_since(request, data.get("since")).date(), time.min, tzinfo=UTC)
-    review, progress = open_review_progress(visible_accounts(request.user))
+    review, covered, decisions = open_review_decisions(visible_accounts(request.user))
     months = last_months(timezone.now().date())
     points = trend_months(within=visible_accounts(request.user), months=months)
     accounts = overview_accounts(
@@ -214,7 +214,7 @@ def overview(request: HttpRequest) -> HttpResponseBase:
         environment=data.get("environment", ""),
         q=data.get("q", ""),
         sort=data.get("sort") or "worst",
-        review_progress=progress,
+        review=(covered, decisions) if review is not None else None,
         trends={pk: _spark(by_month, months) for pk, by_month in points.items()},
         people=latest_people(points),
     )

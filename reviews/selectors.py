@@ -67,13 +67,7 @@ def review_progress(review: Review) -> dict[int, tuple[int, int]]:
 
     The review decides every open finding of its accounts and those it has decided already (review_findings):
     open ones counted by account, plus the decided ones no longer open."""
-    decided = {
-        a: (done, done_not_open)
-        for a, done, done_not_open in Disposition.objects.filter(review=review)
-        .values_list("finding__account")
-        .annotate(done=Count("pk"), done_not_open=Count("pk", filter=~Q(finding__status=FindingStatus.OPEN)))
-        .order_by()
-    }
+    decided = review_decisions(review)
     open_ = dict(
         Finding.objects.filter(account__in=review.accounts.all(), status=FindingStatus.OPEN)
         .values_list("account")
@@ -87,10 +81,24 @@ def review_progress(review: Review) -> dict[int, tuple[int, int]]:
     return progress
 
 
-def open_review_progress(within: QuerySet[AwsAccount]) -> tuple[Review | None, dict[int, tuple[int, int]]]:
-    """The latest review not yet signed that the reader may see, and per account of it: (to decide, decided)."""
+def review_decisions(review: Review) -> dict[int, tuple[int, int]]:
+    """Per account (pk): the review's decisions, and how many of them are on findings no longer open."""
+    return {
+        a: (done, done_not_open)
+        for a, done, done_not_open in Disposition.objects.filter(review=review)
+        .values_list("finding__account")
+        .annotate(done=Count("pk"), done_not_open=Count("pk", filter=~Q(finding__status=FindingStatus.OPEN)))
+        .order_by()
+    }
+
+
+def open_review_decisions(within: QuerySet[AwsAccount]) -> tuple[Review | None, set[int], dict[int, tuple[int, int]]]:
+    """The latest review not yet signed that the reader may see, its accounts (pks) and review_decisions (the
+    overview adds the open findings it counts anyway: what the review decides is those and the decided ones)."""
     review = visible_reviews(within).exclude(status=Review.Status.SIGNED).order_by("-period_end", "-pk").first()
-    return (review, review_progress(review)) if review is not None else (None, {})
+    if review is None:
+        return None, set(), {}
+    return review, set(review.accounts.values_list("pk", flat=True)), review_decisions(review)
 
 
 def undecided(review: Review) -> QuerySet[Finding]:
