@@ -73,6 +73,14 @@ def downloaded_csv(page: Page, path: Path) -> list[list[str]]:
     return list(csv.reader(path.open(newline="")))
 
 
+def auditor_logs_in(page: Page, url: str) -> None:
+    """Alice, an auditor (a viewer: no second factor), logs in at `url`'s login page and lands on `url`."""
+    page.goto(url)
+    page.get_by_label("User name").fill("alice")
+    page.get_by_label("Password").fill("correct horse battery")
+    page.get_by_role("button", name="Log in").click()
+
+
 def shot(page: Page, name: str) -> None:
     SHOTS.mkdir(parents=True, exist_ok=True)
     page.screenshot(path=str(SHOTS / f"{name}.png"), full_page=True)
@@ -84,9 +92,7 @@ def test_the_meeting_flow(browser: Browser, live_server, meeting: None, tmp_path
     page.goto(live_server.url + "/")
     expect(page).to_have_url(f"{live_server.url}/login/?next=/")
     shot(page, "01-login")
-    page.get_by_label("User name").fill("alice")
-    page.get_by_label("Password").fill("correct horse battery")
-    page.get_by_role("button", name="Log in").click()
+    auditor_logs_in(page, live_server.url + "/")
 
     # The agenda: every account in one table, grouped by environment; each number opens exactly the rows it counts.
     expect(page.get_by_role("heading", name="Accounts")).to_be_visible()
@@ -114,6 +120,16 @@ def test_the_meeting_flow(browser: Browser, live_server, meeting: None, tmp_path
     expect(page.get_by_role("heading", name="Shared accounts")).to_be_visible()
     expect(page.get_by_text("a name that fits:")).to_be_visible()
     shot(page, "03-account")
+    # Printed for the auditors' file: no navigation, every collapsed section open, closed again after.
+    closed = page.evaluate("document.querySelectorAll('details:not([open])').length")
+    assert closed > 0
+    page.evaluate("window.dispatchEvent(new Event('beforeprint'))")
+    assert page.evaluate("document.querySelectorAll('details:not([open])').length") == 0
+    page.emulate_media(media="print")
+    expect(page.locator("header.top")).to_be_hidden()
+    page.emulate_media(media="screen")
+    page.evaluate("window.dispatchEvent(new Event('afterprint'))")
+    assert page.evaluate("document.querySelectorAll('details:not([open])').length") == closed
 
     # A finding and its history.
     page.locator("section.meeting-section", has=page.get_by_role("heading", name="Shared accounts")).get_by_role(
@@ -153,10 +169,7 @@ def test_who_has_access_where(browser: Browser, live_server, meeting: None, tmp_
     call_command("import_people", str(hr))
     context = browser.new_context(accept_downloads=True, viewport={"width": 1400, "height": 900})
     page = context.new_page()
-    page.goto(live_server.url + "/people/")
-    page.get_by_label("User name").fill("alice")
-    page.get_by_label("Password").fill("correct horse battery")
-    page.get_by_role("button", name="Log in").click()
+    auditor_logs_in(page, live_server.url + "/people/")
 
     expect(page.get_by_role("heading", name="People directory")).to_be_visible()
     page.get_by_label("Search").fill("white")
@@ -291,10 +304,7 @@ def test_every_page_fits_a_phone_and_its_tables_scroll_inside(browser: Browser, 
     assert finding is not None
     context = browser.new_context(viewport={"width": 390, "height": 844}, is_mobile=True)
     page = context.new_page()
-    page.goto(live_server.url + "/")
-    page.get_by_label("User name").fill("alice")
-    page.get_by_label("Password").fill("correct horse battery")
-    page.get_by_role("button", name="Log in").click()
+    auditor_logs_in(page, live_server.url + "/")
     expect(page.get_by_role("heading", name="Accounts")).to_be_visible()
     paths = [
         "/", "/findings/", f"/findings/{finding.pk}/", "/changes/", "/alerts/", "/people/", "/standards/", "/reviews/",
