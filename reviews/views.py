@@ -26,7 +26,6 @@ from reviews.forms import CorrectionForm, DispositionForm, ReviewForm, SignOffFo
 from reviews.models import Disposition, Review
 from reviews.selectors import (
     meeting_at,
-    preparers,
     review_cadence,
     review_finding_rows,
     review_findings,
@@ -188,7 +187,8 @@ def _review_page(request: HttpRequest, review: Review, chosen: str, kept: Kept |
         "sign_form": SignOffForm(),
         "correction_form": CorrectionForm(),
         "four_eyes": settings.IAMWATCH_REVIEW_FOUR_EYES,
-        "preparers": sorted(preparers(review)),
+        # By name for the reader (who opened it and who decided); four-eyes itself compares user ids (preparers()).
+        "preparers": sorted({review.created_by, *Disposition.objects.filter(review=review).values_list("decided_by", flat=True)}),
         "max_days": settings.IAMWATCH_ACCEPTANCE_MAX_DAYS,
         "today": today,
     }

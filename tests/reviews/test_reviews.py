@@ -693,3 +693,9 @@ def test_a_new_review_carries_the_last_signed_decisions_and_lists_overdue_and_ex
     assert set(undecided(review)) == {overdue, expired}
     page = personas["reviewer"].get(f"/reviews/{review.pk}/").content.decode()
     assert f"carried from review {previous.pk}" in _row_html(page, rest[0].pk)
+
+
+def test_the_review_page_names_who_prepared_it_not_their_ids(review: Review, personas: dict[str, Client]) -> None:
+    decide_all(review, actor="second-preparer")
+    page = personas["viewer"].get(f"/reviews/{review.pk}/").content.decode()
+    assert "<dt>Prepared by</dt><dd>preparer, second-preparer</dd>" in page

@@ -115,7 +115,7 @@ class Command(BaseCommand):
                     expires_on=today + timedelta(days=25),
                 )  # fmt: skip
             else:
-                due = today + timedelta(days=20 if finding.severity == "medium" else 60)
+                due = today + timedelta(days=20 if n % 6 == 0 else 60)  # one in six is overdue by today
                 decision = Decision(kind="remediation_planned", ticket=f"SEC-{1000 + n}", due_on=due)
             disposition_set(review=review, finding=finding, decision=decision, actor=preparer, today=today)
         signoff = review_sign(
