@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from typing import Any, TypeVar
 
-from django.db.models import Case, Count, Exists, Model, OuterRef, Q, QuerySet, Subquery, Value, When
+from django.db.models import Case, Count, Model, OuterRef, Q, QuerySet, Subquery, Value, When
 from django.db.models.functions import Lower
 
 from accounts.models import AwsAccount, NamingStandard
@@ -30,6 +30,11 @@ def latest_stored_run(*, account: AwsAccount) -> AuditRun | None:
     return AuditRun.objects.filter(account=account, status__in=STORED).order_by("-generated_at", "-pk").first()
 
 
+def account_runs(*, account: AwsAccount) -> QuerySet[AuditRun]:
+    """The account's runs, newest first, with their stored reports."""
+    return AuditRun.objects.filter(account=account).select_related("report").order_by("-requested_at", "-id")
+
+
 def account_root_usage(*, account: AwsAccount) -> QuerySet[RootUsageEvent]:
     return RootUsageEvent.objects.filter(account=account).select_related("first_seen_run").order_by("-used_at")
 
@@ -48,7 +53,6 @@ class OverviewRow:
     last_success_at: datetime | None
     last_run_status: str | None
     last_run_error: str | None
-    root_used_since: bool
     open_critical: int
     open_high: int
     open_medium: int
@@ -68,6 +72,10 @@ class OverviewRow:
     @property
     def open_total(self) -> int:
         return self.open_critical + self.open_high + self.open_medium + self.open_low
+
+    @property
+    def root_used_since(self) -> bool:
+        return self.root_last_used is not None
 
 
 @dataclass(frozen=True, slots=True)
@@ -98,7 +106,6 @@ def overview_accounts(
     since `since`, the last run's status), in three queries whatever the number of accounts."""
     last_run = AuditRun.objects.filter(account=OuterRef("pk")).order_by("-requested_at", "-pk")
     accounts = within.annotate(
-        root_used_since=Exists(RootUsageEvent.objects.filter(account=OuterRef("pk"), used_at__gte=since)),
         root_last_used=Subquery(
             RootUsageEvent.objects.filter(account=OuterRef("pk"), used_at__gte=since).order_by("-used_at").values("used_at")[:1]
         ),
@@ -141,28 +148,33 @@ def overview_accounts(
         "last_success_at",
         "last_run_status",
         "last_run_error",
-        "root_used_since",
         "root_last_used",
     )
     rows = []
     for values in accounts.values(*fields):
         pk = values.pop("pk")
+        critical, high, medium, low = (
+            open_counts.get((pk, s.value), 0) for s in (Severity.CRITICAL, Severity.HIGH, Severity.MEDIUM, Severity.LOW)
+        )
+        new, resolved = since_counts.get(pk, (0, 0))
+        users, console_users = (people or {}).get(pk, (0, 0))
+        spark, trend = (trends or {}).get(pk, ("", "same"))
         rows.append(
             OverviewRow(
                 **values,
-                open_critical=open_counts.get((pk, Severity.CRITICAL.value), 0),
-                open_high=open_counts.get((pk, Severity.HIGH.value), 0),
-                open_medium=open_counts.get((pk, Severity.MEDIUM.value), 0),
-                open_low=open_counts.get((pk, Severity.LOW.value), 0),
-                new_since=since_counts.get(pk, (0, 0))[0],
-                resolved_since=since_counts.get(pk, (0, 0))[1],
-                users=(people or {}).get(pk, (0, 0))[0],
-                console_users=(people or {}).get(pk, (0, 0))[1],
+                open_critical=critical,
+                open_high=high,
+                open_medium=medium,
+                open_low=low,
+                new_since=new,
+                resolved_since=resolved,
+                users=users,
+                console_users=console_users,
                 without_mfa=agenda_checks.get((pk, "user.console_without_mfa"), 0),
                 naming_violations=agenda_checks.get((pk, "user.name_violation"), 0),
-                **_review_columns(pk, review, sum(open_counts[(pk, s.value)] for s in Severity)),
-                spark=(trends or {}).get(pk, ("", "same"))[0],
-                trend=(trends or {}).get(pk, ("", "same"))[1],
+                **_review_columns(pk, review, critical + high + medium + low),
+                spark=spark,
+                trend=trend,
             )
         )
     if sort == "name":

@@ -41,6 +41,7 @@ from audits.selectors import (
     STATUS_FILTERS,
     FindingFilters,
     account_root_usage,
+    account_runs,
     account_sections,
     admins_with_mfa,
     changes_since,
@@ -81,7 +82,7 @@ RUNS_HEADER = (
 def account_detail(request: HttpRequest, account_id: str) -> HttpResponse:
     account = account_or_404(request, account_id)
     now = timezone.now()
-    since = datetime.combine(_since(request, None).date(), time.min, tzinfo=UTC)
+    since = _since_day(request, None)
     only = AwsAccount.objects.filter(pk=account.pk)
     months = last_months(now.date())
     points = trend_months(within=only, months=months)
@@ -121,7 +122,7 @@ def root_usage_csv(request: HttpRequest, account_id: str) -> StreamingHttpRespon
 @policy(get=READ_PERMISSION)
 def runs_csv(request: HttpRequest, account_id: str) -> StreamingHttpResponse:
     account = account_or_404(request, account_id)
-    runs = AuditRun.objects.filter(account=account).select_related("report").order_by("-requested_at", "-id")
+    runs = account_runs(account=account)
     rows = (
         (
             r.pk,
@@ -195,6 +196,11 @@ def _since(request: HttpRequest, value: object) -> datetime:
     return start_of_day(value) or review_since(now=timezone.now(), within=visible_accounts(request.user))
 
 
+def _since_day(request: HttpRequest, value: object) -> datetime:
+    """_since at the start of its day (UTC): the agenda's numbers link to rows filtered by day, so they count by day."""
+    return datetime.combine(_since(request, value).date(), time.min, tzinfo=UTC)
+
+
 def _page(request: HttpRequest, template: str, partial: str, context: dict[str, object]) -> HttpResponse:
     return render(request, partial if request.headers.get("HX-Request") else template, context)
 
@@ -203,8 +209,7 @@ def _page(request: HttpRequest, template: str, partial: str, context: dict[str, 
 def overview(request: HttpRequest) -> HttpResponseBase:
     form = OverviewForm(request.GET)
     data = form.cleaned_data if form.is_valid() else {}
-    # Whole days, as the links from each number to its rows filter by day: each number counts exactly its rows.
-    since = datetime.combine(_since(request, data.get("since")).date(), time.min, tzinfo=UTC)
+    since = _since_day(request, data.get("since"))
     review, covered, decisions = open_review_decisions(visible_accounts(request.user))
     months = last_months(timezone.now().date())
     points = trend_months(within=visible_accounts(request.user), months=months)
@@ -525,5 +530,4 @@ RUNS_PER_PAGE = 10
 
 def _runs_page(request: HttpRequest, account: AwsAccount) -> Any:
     """A page of the account's runs, newest first (?runs=N); every run is in the runs CSV."""
-    runs = AuditRun.objects.filter(account=account).select_related("report").order_by("-requested_at", "-id")
-    return Paginator(runs, RUNS_PER_PAGE).get_page(request.GET.get("runs"))
+    return Paginator(account_runs(account=account), RUNS_PER_PAGE).get_page(request.GET.get("runs"))

@@ -18,11 +18,14 @@ SECTIONS = (
 )
 
 
-def section_of(path: str) -> str:
+def _links() -> list[tuple[str, str, tuple[str, ...]]]:
+    return [(label, reverse(name), prefixes) for label, name, prefixes in SECTIONS]
+
+
+def section_of(path: str, links: list[tuple[str, str, tuple[str, ...]]] | None = None) -> str:
     """The label of the navigation section `path` belongs to ("" for none); the longest matching prefix wins."""
     best, length = "", 0
-    for label, name, prefixes in SECTIONS:
-        url = reverse(name)
+    for label, url, prefixes in links if links is not None else _links():
         for prefix in (url, *prefixes):
             hit = path == prefix if prefix == "/" else path.startswith(prefix)
             if hit and len(prefix) > length:
@@ -33,5 +36,6 @@ def section_of(path: str) -> str:
 def navigation(request: HttpRequest) -> dict[str, object]:
     if not request.user.is_authenticated:
         return {}
-    current = section_of(request.path)
-    return {"nav": [(label, reverse(name), label == current) for label, name, _ in SECTIONS]}
+    links = _links()  # each URL reversed once per page
+    current = section_of(request.path, links)
+    return {"nav": [(label, url, label == current) for label, url, _ in links]}

@@ -161,8 +161,11 @@ class Carried:
 
     @property
     def decision(self) -> Decision:
-        d = self.previous
-        return Decision(d.kind, d.justification, d.owner, d.expires_on, d.ticket, d.due_on)
+        return _decision_of(self.previous)
+
+
+def _decision_of(d: Disposition) -> Decision:
+    return Decision(d.kind, d.justification, d.owner, d.expires_on, d.ticket, d.due_on)
 
 
 def _carry_problem(previous: Disposition, today: date) -> str:
@@ -173,10 +176,7 @@ def _carry_problem(previous: Disposition, today: date) -> str:
         return f"acceptance expired on {previous.expires_on:%Y-%m-%d}: decide again"
     if previous.kind == Disposition.Kind.FALSE_POSITIVE:
         return "marked a false positive, yet it is still reported: look at it again"
-    problem = _decision_problem(
-        Decision(previous.kind, previous.justification, previous.owner, previous.expires_on, previous.ticket, previous.due_on),
-        today,
-    )
+    problem = _decision_problem(_decision_of(previous), today)
     return f"cannot be carried as it stands: {problem}" if problem else ""
 
 
