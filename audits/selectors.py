@@ -77,6 +77,12 @@ class OverviewRow:
     def root_used_since(self) -> bool:
         return self.root_last_used is not None
 
+    def as_dict(self) -> dict[str, Any]:
+        """The row with its properties, for a template: the template engine reads a dict's key at once, but tries
+        row[name] before getattr(row, name) on an object, one caught exception per cell (a third of the agenda's
+        time at 500 accounts)."""
+        return {name: getattr(self, name) for name in (*self.__slots__, "open_total", "root_used_since")}
+
 
 @dataclass(frozen=True, slots=True)
 class EnvironmentGroup:

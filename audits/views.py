@@ -19,6 +19,7 @@ from django.db.models import Count, Max
 from django.http import Http404, HttpRequest, HttpResponse, StreamingHttpResponse
 from django.http.response import HttpResponseBase
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.utils import timezone
 
 from accounts.models import AwsAccount, NamingExemption
@@ -39,6 +40,7 @@ from audits.report import ReportError
 from audits.runs import ACTIVE, fleet_request, run_request
 from audits.selectors import (
     STATUS_FILTERS,
+    EnvironmentGroup,
     FindingFilters,
     account_root_usage,
     account_runs,
@@ -235,7 +237,7 @@ def overview(request: HttpRequest) -> HttpResponseBase:
     environments = sorted({a.environment for a in accounts if a.environment})
     context = {
         "form": form,
-        "groups": group_by_environment(accounts),
+        "groups": _agenda_groups(group_by_environment(accounts)),
         "review": review,
         "fleet_trends": summary_charts(fleet_trend(points, months), months),
         "since": since,
@@ -513,6 +515,25 @@ def runs_partial(request: HttpRequest, account_id: str) -> HttpResponse:
     runs = _runs_page(request, account)
     active = any(r.status in ACTIVE for r in runs)
     return render(request, "audits/partials/runs.html", {"account": account, "runs": runs, "active": active})
+
+
+def _agenda_groups(groups: list[EnvironmentGroup]) -> list[dict[str, Any]]:
+    """The agenda's groups of rows as dicts (see OverviewRow.as_dict), each row with its links."""
+    findings = reverse("audits:finding-list")
+    return [
+        {
+            "environment": group.environment,
+            "accounts": [
+                {
+                    **row.as_dict(),
+                    "url": reverse("audits:account-detail", args=[row.account_id]),
+                    "findings": f"{findings}?account={row.account_id}",
+                }
+                for row in group.accounts
+            ],
+        }
+        for group in groups
+    ]
 
 
 def _spark(by_month: dict[date, dict[str, int]], months: list[date]) -> tuple[str, str]:

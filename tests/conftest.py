@@ -99,17 +99,22 @@ def report_for() -> Callable[..., bytes]:
 
 
 @pytest.fixture
-def aws(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
-    """AWS faked in-process by moto: test credentials, no endpoint override, AWS managed policies loaded."""
+def aws(monkeypatch: pytest.MonkeyPatch, request: pytest.FixtureRequest) -> Iterator[None]:
+    """AWS faked in-process by moto: test credentials, no endpoint override.
+
+    AWS managed policies (AdministratorAccess, ...) only for tests marked `aws_managed_policies`: moto loads all
+    1,300 of them into every account it touches, at start and again at reset, over a second per test.
+    """
     from moto import mock_aws
 
     for name in ("AWS_ENDPOINT_URL", "AWS_PROFILE"):
         monkeypatch.delenv(name, raising=False)
+    managed = request.node.get_closest_marker("aws_managed_policies") is not None
     for name, value in {
         "AWS_ACCESS_KEY_ID": "testing",
         "AWS_SECRET_ACCESS_KEY": "testing",
         "AWS_DEFAULT_REGION": "us-east-1",
-        "MOTO_IAM_LOAD_MANAGED_POLICIES": "true",
+        "MOTO_IAM_LOAD_MANAGED_POLICIES": "true" if managed else "false",
     }.items():
         monkeypatch.setenv(name, value)
     with mock_aws():

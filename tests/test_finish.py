@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import re
+from datetime import UTC, date, datetime, timedelta, timezone
 
 import pytest
+from django.template import engines
 from django.test import Client
 
 from accounts.models import AwsAccount
@@ -17,16 +19,35 @@ from tests.conftest import ROOT, SAMPLE_T
 pytestmark = pytest.mark.django_db
 
 
-def test_every_time_of_day_on_a_page_says_its_zone() -> None:
-    """A time without its zone is a guess for a reader in another one: every template time says UTC."""
-    shown = re.compile(r'\|date:"[^"]*H:i[^"]*"\s*}}(.{0,4})')
-    missing = [
-        f"{path.relative_to(ROOT)}: {m.group(0)}"
-        for path in (ROOT / "templates").rglob("*.html")
-        for m in shown.finditer(path.read_text())
-        if not m.group(1).startswith(" UTC")
-    ]
-    assert missing == []
+def test_every_date_and_time_on_a_page_goes_through_day_or_moment() -> None:
+    """`|day` and `|moment` (staff/templatetags/timestamps.py) write a <time> that never wraps, times with "UTC".
+    A raw `|date:` is left only inside a tag (a link's query, an attribute) or an SVG <title> (text only)."""
+    raw = re.compile(r"\|date:")
+    shown = []
+    for path in (ROOT / "templates").rglob("*.html"):
+        text = re.sub(r"<title[^>]*>.*?</title>", "", path.read_text(), flags=re.S)
+        for m in raw.finditer(text):
+            before = text[: m.start()]
+            if before.rfind("<") < before.rfind(">") and "{% with" not in before[before.rfind("{%") :]:
+                shown.append(f"{path.relative_to(ROOT)}: {text[m.start() - 40 : m.end() + 12]}")
+    assert shown == []
+
+
+@pytest.mark.parametrize(
+    ("value", "filter_", "shown"),
+    [
+        (datetime(2026, 11, 28, 23, 30, 9, tzinfo=UTC), "moment", '<time datetime="2026-11-28T23:30:09+00:00">2026-11-28 23:30 UTC</time>'),
+        (datetime(2026, 11, 29, 0, 30, 9, tzinfo=timezone(timedelta(hours=1))), "moment", ">2026-11-28 23:30 UTC</time>"),
+        (datetime(2026, 11, 28, 23, 30, 9, tzinfo=UTC), 'moment:"seconds"', ">2026-11-28 23:30:09 UTC</time>"),
+        (datetime(2026, 11, 29, 0, 30, tzinfo=timezone(timedelta(hours=1))), "day", '<time datetime="2026-11-28">2026-11-28</time>'),
+        (date(2026, 2, 3), "day", '<time datetime="2026-02-03">2026-02-03</time>'),
+        (None, 'day|default:"never"', "never"),
+        (None, "moment", ""),
+    ],
+)
+def test_day_and_moment_show_utc_in_a_time_element(value: object, filter_: str, shown: str) -> None:
+    rendered = engines["django"].from_string("{% load timestamps %}{{ value|" + filter_ + " }}").render({"value": value})
+    assert rendered.endswith(shown) and (rendered == shown or shown.startswith(">"))
 
 
 @pytest.mark.parametrize(

@@ -158,8 +158,8 @@ def test_a_wrong_password_is_refused(alice: User) -> None:
 def test_the_overview_lists_accounts_with_open_findings_by_severity(imported: AuditRun, alice_client: Client) -> None:
     response = alice_client.get("/")
     assert response.status_code == 200
-    account = response.context["groups"][0].accounts[0]
-    assert (account.open_critical, account.open_high, account.open_medium, account.open_low, account.open_total) == (
+    account = response.context["groups"][0]["accounts"][0]
+    assert (account["open_critical"], account["open_high"], account["open_medium"], account["open_low"], account["open_total"]) == (
         0,
         5,
         6,

@@ -16,6 +16,9 @@ from audits.models import AuditRun, Finding, RunStatus
 from audits.policies import grants_admin
 from audits.runs import fleet_request, run_execute, run_request
 
+# The member account's JSmith has the AWS managed AdministratorAccess attached, as in most real accounts.
+pytestmark = pytest.mark.aws_managed_policies
+
 MEMBER = "111111111111"
 ROLE = f"arn:aws:iam::{MEMBER}:role/IAMWatchAudit"
 EVERYTHING = json.dumps({"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "*", "Resource": "*"}]})
