@@ -25,6 +25,12 @@ class RunSource(models.TextChoices):
     IMPORT = "import", "imported file"
     FETCH = "fetch", "fetched from AWS"
     DEMO = "demo", "demo generator"
+    CLOUDTRAIL = "cloudtrail", "CloudTrail files"
+
+
+# Runs that read a credential report (a fetch also reads CloudTrail); a CloudTrail file import reads no report, so
+# it never stands for "the latest report" of an account.
+REPORT_SOURCES = (RunSource.IMPORT, RunSource.FETCH, RunSource.DEMO)
 
 
 class StoredReport(models.Model):
@@ -38,8 +44,15 @@ class StoredReport(models.Model):
         return self.sha256
 
 
+class AuditRunQuerySet(models.QuerySet["AuditRun"]):
+    def stored_reports(self) -> AuditRunQuerySet:
+        """Runs whose credential report landed (succeeded or partial): the history of an account's reports."""
+        return self.filter(status__in=STORED, source__in=REPORT_SOURCES)
+
+
 class AuditRun(models.Model):
-    """One fetch or import of one account's credential report. All-or-nothing: data only lands with `succeeded`."""
+    """One fetch or import of one account's credential report (a fetch also reads CloudTrail), or one import of
+    CloudTrail files (source cloudtrail, no report). All-or-nothing: data only lands with `succeeded` or `partial`."""
 
     account = models.ForeignKey(AwsAccount, on_delete=models.CASCADE, related_name="runs")
     source = models.CharField(max_length=10, choices=RunSource.choices)
@@ -65,6 +78,8 @@ class AuditRun(models.Model):
     summary = models.JSONField(
         default=dict, blank=True, help_text="after this run: open findings by severity, users, console users without MFA, naming"
     )
+
+    objects = AuditRunQuerySet.as_manager()
 
     class Meta:
         ordering = ["-requested_at", "-id"]
@@ -174,6 +189,10 @@ class Finding(models.Model):
     account = models.ForeignKey(AwsAccount, on_delete=models.CASCADE, related_name="findings", db_index=False)  # see constraints
     check_id = models.CharField(max_length=64)
     principal = models.CharField(max_length=128, blank=True, help_text="IAM user name, <root_account>, or empty for the account")
+    subject = models.CharField(
+        max_length=200, blank=True, default="", db_default="",
+        help_text="an event finding's subject (CloudTrail event id, UTC day, day and address); empty for a state's finding",
+    )  # fmt: skip
     arn = models.CharField(max_length=2048, blank=True)
     severity = models.CharField(max_length=10)
     detail = models.TextField()
@@ -190,9 +209,11 @@ class Finding(models.Model):
     )
 
     class Meta:
-        ordering = ["account", "check_id", "principal"]
+        ordering = ["account", "check_id", "principal", "subject"]
         constraints = [
-            models.UniqueConstraint(fields=["account", "check_id", "principal"], name="one_finding_per_check_and_principal")
+            models.UniqueConstraint(
+                fields=["account", "check_id", "principal", "subject"], name="one_finding_per_check_principal_and_subject"
+            )
         ]
         indexes = [models.Index(fields=["status", "severity"]), models.Index(fields=["account", "status"])]
 

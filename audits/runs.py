@@ -116,7 +116,7 @@ def run_execute(*, run_id: int, final_attempt: bool = True) -> AuditRun | None:
         when = evaluation_time(report=report, stated=fetched.aws_generated_at, received_at=fetched.received_at)
         with transaction.atomic():
             latest = (
-                AuditRun.objects.filter(account=account, status__in=STORED, generated_at__gte=when.at)
+                AuditRun.objects.stored_reports().filter(account=account, generated_at__gte=when.at)
                 .order_by("-generated_at")
                 .first()
             )

@@ -15,7 +15,16 @@ from accounts.models import AwsAccount, NamingStandard
 from accounts.naming import NamingRule
 from accounts.selectors import default_standard, in_accounts
 from audits.checks import Severity
-from audits.models import STORED, AuditRun, Finding, FindingEvent, FindingStatus, PrincipalState, RootUsageEvent, TrendMonth
+from audits.models import (
+    REPORT_SOURCES,
+    AuditRun,
+    Finding,
+    FindingEvent,
+    FindingStatus,
+    PrincipalState,
+    RootUsageEvent,
+    TrendMonth,
+)
 from audits.report import ROOT_USER
 from people.matching import Owner, PeopleIndex, PersonFacts, people_index, standard_name
 from people.models import OwnerLink, Person
@@ -27,7 +36,7 @@ STATUS_FILTERS = ("open", "resolved", "accepted", "all")
 
 def latest_stored_run(*, account: AwsAccount) -> AuditRun | None:
     """The account's latest run whose report landed (succeeded or partial)."""
-    return AuditRun.objects.filter(account=account, status__in=STORED).order_by("-generated_at", "-pk").first()
+    return AuditRun.objects.stored_reports().filter(account=account).order_by("-generated_at", "-pk").first()
 
 
 def account_runs(*, account: AwsAccount) -> QuerySet[AuditRun]:
@@ -110,7 +119,7 @@ def overview_accounts(
 ) -> list[OverviewRow]:
     """Every account of `within` (those the reader may see) with what the meeting needs (open findings by severity, new findings and root use
     since `since`, the last run's status), in three queries whatever the number of accounts."""
-    last_run = AuditRun.objects.filter(account=OuterRef("pk")).order_by("-requested_at", "-pk")
+    last_run = AuditRun.objects.filter(account=OuterRef("pk"), source__in=REPORT_SOURCES).order_by("-requested_at", "-pk")
     accounts = within.annotate(
         root_last_used=Subquery(
             RootUsageEvent.objects.filter(account=OuterRef("pk"), used_at__gte=since).order_by("-used_at").values("used_at")[:1]

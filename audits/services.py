@@ -24,7 +24,6 @@ from audits.alerts import alerts_for_run
 from audits.bulk import insert_rows, paused_gc
 from audits.checks import CHECKS_BY_ID, ApiFacts, CheckContext, Result, Severity, Thresholds, checks_for, evaluate_report
 from audits.models import (
-    STORED,
     AuditRun,
     Finding,
     FindingEvent,
@@ -70,7 +69,7 @@ STATE_FIELDS: tuple[str, ...] = (
 
 
 FINDING_COLUMNS = (
-    "account_id", "check_id", "principal", "arn", "severity", "detail", "status",
+    "account_id", "check_id", "principal", "subject", "arn", "severity", "detail", "status",
     "first_seen", "last_seen", "resolved_at", "first_run_id", "last_run_id", "resolved_run_id", "reopened_count",
 )  # fmt: skip
 
@@ -121,7 +120,7 @@ def ensure_report_belongs(*, report: CredentialReport, account: AwsAccount) -> N
 
 
 def _check_newer(*, account: AwsAccount, at: datetime) -> None:
-    latest = AuditRun.objects.filter(account=account, status__in=STORED).aggregate(latest=Max("generated_at"))["latest"]
+    latest = AuditRun.objects.stored_reports().filter(account=account).aggregate(latest=Max("generated_at"))["latest"]
     if latest is not None and at <= latest:
         if at == latest:
             raise ReportError(f"a report generated at {at.isoformat()} was already stored for account {account.account_id}")
@@ -288,6 +287,7 @@ def _record_findings(*, run: AuditRun, results: list[Result], evaluated: frozens
                 account.pk,
                 r.check_id,
                 r.principal,
+                r.subject,
                 r.arn,
                 severity[r.check_id],
                 r.detail,
@@ -300,7 +300,7 @@ def _record_findings(*, run: AuditRun, results: list[Result], evaluated: frozens
                 None,
                 0,
             )
-            for r in sorted(raised.values(), key=attrgetter("check_id", "principal"))  # the unique index's order
+            for r in sorted(raised.values(), key=attrgetter("check_id", "principal", "subject"))  # the unique index's order
         ),
     )
     opened = Finding.objects.filter(account=account, first_run=run).values_list("pk", flat=True)
@@ -314,6 +314,41 @@ def _record_findings(*, run: AuditRun, results: list[Result], evaluated: frozens
         ],
     )
     return FindingCounts(open=carried + len(raised), new=len(raised), resolved=len(to_resolve))
+
+
+def event_findings_record(*, run: AuditRun, results: list[Result]) -> FindingCounts:
+    """Record the findings that events raise (root activity from CloudTrail), as of the run's time.
+
+    A new (check, principal, subject) opens a finding; one already there is seen again by this run and takes the
+    new detail (a day's failed sign-ins grow as more records arrive). No run ever resolves one: events are facts,
+    and a review decides each (accepted, remediated, false positive)."""
+    account, at = run.account, run.generated_at
+    assert at is not None, "an events run has its time"
+    severity = {c.id: c.severity.value for c in CHECKS_BY_ID.values()}
+    raised = {(r.check_id, r.principal, r.subject): r for r in results}
+    seen: list[Finding] = []
+    for finding in Finding.objects.filter(
+        account=account, check_id__in={r.check_id for r in results}, subject__in={r.subject for r in results}
+    ).only("pk", "check_id", "principal", "subject", "detail"):
+        result = raised.pop((finding.check_id, finding.principal, finding.subject), None)
+        if result is not None:
+            finding.detail, finding.last_seen, finding.last_run = result.detail, at, run
+            seen.append(finding)
+    Finding.objects.bulk_update(seen, ["detail", "last_seen", "last_run"], batch_size=500)
+    new = sorted(raised.values(), key=attrgetter("check_id", "principal", "subject"))
+    insert_rows(
+        Finding,
+        FINDING_COLUMNS,
+        [
+            # first_seen, last_seen, resolved_at, first_run, last_run, resolved_run, reopened_count
+            (account.pk, r.check_id, r.principal, r.subject, r.arn, severity[r.check_id], r.detail, FindingStatus.OPEN.value,
+             at, at, None, run.pk, run.pk, None, 0)
+            for r in new
+        ],
+    )
+    opened = Finding.objects.filter(account=account, first_run=run).values_list("pk", flat=True)
+    insert_rows(FindingEvent, ("finding_id", "run_id", "at", "kind"), [(pk, run.pk, at, FindingEvent.Kind.OPENED.value) for pk in opened])
+    return FindingCounts(open=len(seen) + len(new), new=len(new), resolved=0)
 
 
 def report_ingest(

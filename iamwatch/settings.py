@@ -5,6 +5,7 @@ Bad values fail loudly at start-up (ImproperlyConfigured) instead of being guess
 
 from __future__ import annotations
 
+import ipaddress
 import re
 from pathlib import Path
 
@@ -50,6 +51,7 @@ INSTALLED_APPS = [
     "accounts",
     "people",
     "audits",
+    "cloudtrail",
     "reviews",
     "demo",
 ]
@@ -255,7 +257,14 @@ IAMWATCH_ROOT_RECENT_USE_DAYS = _positive_days("IAMWATCH_ROOT_RECENT_USE_DAYS", 
 IAMWATCH_PASSWORD_UNUSED_DAYS = _positive_days("IAMWATCH_PASSWORD_UNUSED_DAYS", 45)
 IAMWATCH_ACCESS_KEY_UNUSED_DAYS = _positive_days("IAMWATCH_ACCESS_KEY_UNUSED_DAYS", 45)
 IAMWATCH_ACCESS_KEY_ROTATION_DAYS = _positive_days("IAMWATCH_ACCESS_KEY_ROTATION_DAYS", 90)
-# The company's initials for the company_employee_id naming preset (SF1234).
+# Root activity (CloudTrail): the company's networks as CIDRs, comma-separated; a root event from outside any of
+# them raises root.unknown_network. Unset: that check is off.
+IAMWATCH_KNOWN_NETWORKS = env.list("IAMWATCH_KNOWN_NETWORKS", default=[])
+for _cidr in IAMWATCH_KNOWN_NETWORKS:
+    try:
+        ipaddress.ip_network(_cidr.strip(), strict=False)
+    except ValueError:
+        raise ImproperlyConfigured(f"IAMWATCH_KNOWN_NETWORKS: not a network (CIDR): {_cidr!r}") from None
 # Review sign-off: accepted risks expire at most this many days ahead; four-eyes needs a second reviewer.
 IAMWATCH_ACCEPTANCE_MAX_DAYS = _positive_days("IAMWATCH_ACCEPTANCE_MAX_DAYS", 90)
 IAMWATCH_REVIEW_FOUR_EYES = env.bool("IAMWATCH_REVIEW_FOUR_EYES", default=True)
@@ -268,6 +277,7 @@ if not re.fullmatch(r"(?:[01][0-9]|2[0-3]):[0-5][0-9]", IAMWATCH_REVIEW_MEETING_
     raise ImproperlyConfigured("IAMWATCH_REVIEW_MEETING_TIME must be HH:MM (UTC), e.g. 10:00")
 IAMWATCH_REVIEW_MEETING_MINUTES = _positive("IAMWATCH_REVIEW_MEETING_MINUTES", 60, "minutes")
 
+# The company's initials for the company_employee_id naming preset (SF1234).
 IAMWATCH_COMPANY_INITIALS = env.str("IAMWATCH_COMPANY_INITIALS", default="")
 if IAMWATCH_COMPANY_INITIALS and not IAMWATCH_COMPANY_INITIALS.isalpha():
     raise ImproperlyConfigured("IAMWATCH_COMPANY_INITIALS must be letters only, e.g. SF")

@@ -15,7 +15,7 @@ from django.db import transaction
 import iamwatch
 from accounts.models import AwsAccount
 from audits.export import FINDINGS_HEADER, finding_row
-from audits.models import STORED, AuditRun, Finding, FindingEvent, FindingStatus
+from audits.models import AuditRun, Finding, FindingEvent, FindingStatus
 from audits.services import thresholds_from_settings
 from reviews.models import Disposition, Review, SignOff
 from reviews.selectors import preparers, review_findings, undecided
@@ -243,7 +243,7 @@ def _latest_runs(accounts: list[AwsAccount]) -> list[AuditRun]:
     runs = []
     for account in accounts:
         run = (
-            AuditRun.objects.filter(account=account, status__in=STORED)
+            AuditRun.objects.stored_reports().filter(account=account)
             .select_related("report")
             .order_by("-generated_at", "-pk")
             .first()

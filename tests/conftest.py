@@ -1,6 +1,8 @@
 from __future__ import annotations
 
 import os
+import subprocess
+import sys
 from collections.abc import Callable, Iterator
 from datetime import datetime
 from pathlib import Path
@@ -31,6 +33,24 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
 @pytest.fixture
 def sample_bytes() -> bytes:
     return SAMPLE_REPORT.read_bytes()
+
+
+def manage(*args: str, db_url: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "manage.py", *args],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        env={"DATABASE_URL": db_url, "PATH": "/usr/bin:/bin"},
+    )
+
+
+@pytest.fixture
+def cli_db(tmp_path: Path) -> str:
+    """A migrated throwaway SQLite database for commands run in a real process."""
+    url = f"sqlite:///{tmp_path / 'cli.sqlite3'}"
+    assert manage("migrate", "--noinput", db_url=url).returncode == 0
+    return url
 
 
 @pytest.fixture

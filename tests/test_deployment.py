@@ -66,6 +66,7 @@ def test_every_compose_command_exists_in_the_project(service: str) -> None:
         ("IAMWATCH_ROOT_RECENT_USE_DAYS", "0", "must be a positive number of days"),
         ("IAMWATCH_ACCESS_KEY_ROTATION_DAYS", "ninety", "invalid literal"),
         ("IAMWATCH_COMPANY_INITIALS", "S-F", "letters only"),
+        ("IAMWATCH_KNOWN_NETWORKS", "10.0.0.0/8,10.0.0.0/33", "IAMWATCH_KNOWN_NETWORKS: not a network (CIDR): '10.0.0.0/33'"),
         ("DATABASE_URL", "nosuchdb://x", "nosuchdb"),
     ],
 )

@@ -8,6 +8,7 @@ from audits.report import CredentialReport
 
 from .api import ApiFacts, direct_admin, password_policy_weak, root_hardware_mfa
 from .base import ACCOUNT_PRINCIPAL, SEVERITY_ORDER, Check, CheckContext, Result, Severity, Thresholds
+from .events import EVENT_CHECKS
 from .root import (
     account_report_missing_root,
     account_root_email_not_alias,
@@ -48,7 +49,9 @@ REPORT_CHECKS: tuple[Check, ...] = (
 )
 # Checks that also need read-only IAM API facts: they run on fetched reports only.
 API_CHECKS: tuple[Check, ...] = (root_hardware_mfa, password_policy_weak, direct_admin)
-CHECKS_BY_ID: dict[str, Check] = {c.id: c for c in (*REPORT_CHECKS, *API_CHECKS)}
+# Checks that CloudTrail records decide (root activity): in the catalog, never evaluated on a report.
+CHECKS_BY_ID: dict[str, Check] = {c.id: c for c in (*REPORT_CHECKS, *API_CHECKS, *EVENT_CHECKS)}
+EVENT_CHECK_IDS: frozenset[str] = frozenset(c.id for c in EVENT_CHECKS)
 
 
 def checks_for(context: CheckContext, report: CredentialReport | None = None) -> tuple[Check, ...]:
@@ -72,6 +75,8 @@ __all__ = [
     "ACCOUNT_PRINCIPAL",
     "API_CHECKS",
     "CHECKS_BY_ID",
+    "EVENT_CHECKS",
+    "EVENT_CHECK_IDS",
     "REPORT_CHECKS",
     "SEVERITY_ORDER",
     "ApiFacts",

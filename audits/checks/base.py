@@ -55,6 +55,9 @@ class Result:
     principal: str
     arn: str
     detail: str
+    # What an event finding is about (a CloudTrail event id, a UTC day, a day and an address): several findings of
+    # one check and principal. Empty for the checks of a state (one finding per check and principal).
+    subject: str = ""
 
 
 CheckFunction = Callable[[CredentialReport, CheckContext, datetime], Iterator[Result]]

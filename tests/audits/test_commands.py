@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import csv
 import io
-import subprocess
-import sys
 from datetime import datetime
 from pathlib import Path
 
@@ -17,28 +15,10 @@ from django.test import Client
 from accounts.models import AwsAccount
 from audits.export import FINDINGS_HEADER
 from audits.models import AuditRun, Finding, PrincipalState, StoredReport
-from tests.conftest import ROOT, SAMPLE_ACCOUNT, SAMPLE_REPORT, SAMPLES
+from tests.conftest import SAMPLE_ACCOUNT, SAMPLE_REPORT, SAMPLES, manage
 from tests.reports import build_report, root_row, user_row
 
 pytestmark = pytest.mark.django_db
-
-
-def manage(*args: str, db_url: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "manage.py", *args],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        env={"DATABASE_URL": db_url, "PATH": "/usr/bin:/bin"},
-    )
-
-
-@pytest.fixture
-def cli_db(tmp_path: Path) -> str:
-    """A migrated throwaway SQLite database for commands run in a real process."""
-    url = f"sqlite:///{tmp_path / 'cli.sqlite3'}"
-    assert manage("migrate", "--noinput", db_url=url).returncode == 0
-    return url
 
 
 def test_every_bad_sample_exits_non_zero_with_one_line_and_stores_nothing(cli_db: str) -> None:
