@@ -99,8 +99,11 @@ class AccountAccess:
 
     credentials: dict[str, str] | None
 
-    def client(self, service: str) -> Any:
-        keys = {} if self.credentials is None else self.credentials
+    def client(self, service: str, region: str | None = None) -> Any:
+        """A client of `service` in `region` (default: the process's region)."""
+        keys: dict[str, Any] = {} if self.credentials is None else dict(self.credentials)
+        if region is not None:
+            keys["region_name"] = region
         return _base_session().client(service, config=boto_config(), **keys)
 
 

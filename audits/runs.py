@@ -8,15 +8,16 @@ from __future__ import annotations
 
 import logging
 import random
-from dataclasses import dataclass
-from datetime import timedelta
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any, Protocol
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.db.models import F, Q
 from django.utils import timezone
 
-from accounts.aws import AwsAccessError, account_session, iam_client
+from accounts.aws import AccountAccess, AwsAccessError, account_session, iam_client
 from accounts.models import AwsAccount
 from audits.alerts import alerts_for_run
 from audits.fetch import FetchError, fetch_api_facts, fetch_credential_report
@@ -26,6 +27,43 @@ from audits.services import ensure_report_belongs, evaluation_time, report_inges
 
 ACTIVE = (RunStatus.PENDING, RunStatus.RUNNING)
 log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True, slots=True)
+class StepOutcome:
+    """What a run step stored: notes for the run, and the checks it could not decide, with why (a partial run)."""
+
+    notes: list[str] = field(default_factory=list)
+    not_evaluated: dict[str, str] = field(default_factory=dict)
+
+
+class RunStep(Protocol):
+    """Evidence an app above audits reads in the same fetch run as the report (cloudtrail: root events from
+    LookupEvents). `read` calls AWS before the run's transaction; `store` writes inside it, after the report."""
+
+    def read(self, access: AccountAccess, account: AwsAccount, now: datetime) -> Any: ...
+
+    def store(self, run: AuditRun, data: Any) -> StepOutcome: ...
+
+
+RUN_STEPS: list[RunStep] = []
+
+
+def register_run_step(step: RunStep) -> None:
+    """Called from an app's ready(): its step runs in every fetch run from then on."""
+    if not any(type(s) is type(step) for s in RUN_STEPS):
+        RUN_STEPS.append(step)
+
+
+def _store_steps(run: AuditRun, read: list[tuple[RunStep, Any]]) -> None:
+    for step, data in read:
+        outcome = step.store(run, data)
+        run.warnings = [*run.warnings, *outcome.notes]
+        if outcome.not_evaluated:
+            run.not_evaluated = {**run.not_evaluated, **outcome.not_evaluated}
+            run.status = RunStatus.PARTIAL
+    if read:
+        run.save(update_fields=["warnings", "not_evaluated", "status"])
 # The task is killed this long after its soft time limit; a run running longer than both has no live worker.
 HARD_LIMIT_MARGIN = 10
 
@@ -106,11 +144,13 @@ def run_execute(*, run_id: int, final_attempt: bool = True) -> AuditRun | None:
     run = AuditRun.objects.select_related("account").get(pk=run_id)
     account = run.account
     try:
-        client = iam_client(account_session(account))
+        access = account_session(account)
+        client = iam_client(access)
         fetched = fetch_credential_report(
             client, max_wait=settings.IAMWATCH_REPORT_MAX_WAIT, first_wait=settings.IAMWATCH_REPORT_FIRST_POLL
         )
         facts = fetch_api_facts(client)
+        read = [(step, step.read(access, account, timezone.now())) for step in RUN_STEPS]
         report = parse_report(fetched.content)
         ensure_report_belongs(report=report, account=account)
         when = evaluation_time(report=report, stated=fetched.aws_generated_at, received_at=fetched.received_at)
@@ -130,6 +170,7 @@ def run_execute(*, run_id: int, final_attempt: bool = True) -> AuditRun | None:
                 return run
             run.aws_generated_at = fetched.aws_generated_at
             report_ingest(run=run, report=report, content=fetched.content, at=when.at, warnings=when.warnings, api_facts=facts)
+            _store_steps(run, read)
             AwsAccount.objects.filter(pk=account.pk).update(alias=facts.alias)
             transaction.on_commit(lambda: alerts_for_run(run_id=run.pk))
     except (FetchError, AwsAccessError) as exc:

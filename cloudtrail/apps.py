@@ -16,3 +16,9 @@ from django.apps import AppConfig
 class CloudTrailConfig(AppConfig):
     name = "cloudtrail"
     verbose_name = "Root activity (CloudTrail)"
+
+    def ready(self) -> None:
+        from audits.runs import register_run_step
+        from cloudtrail.services import LookupStep
+
+        register_run_step(LookupStep())

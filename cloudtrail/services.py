@@ -6,15 +6,22 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
+from typing import Any
 
+from botocore.exceptions import BotoCoreError, ClientError
 from django.conf import settings
 from django.db import transaction
+from django.db.models import Max
 from django.utils import timezone
 
+from accounts.aws import AccountAccess, describe_error
 from accounts.models import AwsAccount
+from audits.checks import EVENT_CHECK_IDS
 from audits.models import AuditRun, RunSource, RunStatus
+from audits.runs import StepOutcome
 from audits.services import FindingCounts, event_findings_record
 from cloudtrail.checks import evaluate_events, known_networks
+from cloudtrail.fetch import Lookup, enabled_regions, lookup_root_events
 from cloudtrail.models import RootEvent
 from cloudtrail.records import RootRecord, Sorted, TrailFileError, records_in, sort_records, unique
 
@@ -109,3 +116,44 @@ def cloudtrail_import(*, account: AwsAccount, files: Sequence[tuple[str, bytes]]
         run.warnings = [result.summary()]
         run.save(update_fields=["open_finding_count", "new_finding_count", "warnings"])
     return result
+
+
+class LookupStep:
+    """Root events from LookupEvents in every fetch run (audits.runs.RunStep), unless IAMWATCH_CLOUDTRAIL_LOOKUP is off."""
+
+    def read(self, access: AccountAccess, account: AwsAccount, now: datetime) -> Lookup | str | None:
+        """The lookup, or why nothing could be read (a string), or None when switched off."""
+        if not settings.IAMWATCH_CLOUDTRAIL_LOOKUP:
+            return None
+        regions = list(settings.IAMWATCH_CLOUDTRAIL_REGIONS)
+        if not regions:
+            try:
+                regions = enabled_regions(access.client("ec2"))
+            except (ClientError, BotoCoreError) as exc:
+                return describe_error(exc, call="ec2:DescribeRegions") + " (or set IAMWATCH_CLOUDTRAIL_REGIONS)"
+        newest = dict(
+            RootEvent.objects.filter(account=account, origin=RootEvent.Origin.LOOKUP)
+            .values_list("region")
+            .annotate(newest=Max("at"))
+            .order_by()
+        )
+        return lookup_root_events(
+            lambda region: access.client("cloudtrail", region), regions=regions, account_id=account.account_id, newest=newest, now=now
+        )
+
+    def store(self, run: AuditRun, data: Any) -> StepOutcome:
+        if data is None:
+            return StepOutcome()
+        if isinstance(data, str):
+            return StepOutcome([f"CloudTrail not read: {data}"], dict.fromkeys(sorted(EVENT_CHECK_IDS), f"CloudTrail not read: {data}"))
+        lookup: Lookup = data
+        stored = store_root_events(run=run, records=lookup.records, origin=RootEvent.Origin.LOOKUP)
+        read = [r.region for r in lookup.regions if not r.problem]
+        notes = [
+            f"CloudTrail LookupEvents: {stored.events} root event{'s' if stored.events != 1 else ''} ({stored.new} new) "
+            f"in {len(read)} region{'s' if len(read) != 1 else ''}; findings: {stored.findings.new} new"
+        ]
+        if not lookup.problems:
+            return StepOutcome(notes)
+        why = "CloudTrail not read in " + "; ".join(lookup.problems)
+        return StepOutcome([*notes, why], dict.fromkeys(sorted(EVENT_CHECK_IDS), why))

@@ -265,6 +265,10 @@ for _cidr in IAMWATCH_KNOWN_NETWORKS:
         ipaddress.ip_network(_cidr.strip(), strict=False)
     except ValueError:
         raise ImproperlyConfigured(f"IAMWATCH_KNOWN_NETWORKS: not a network (CIDR): {_cidr!r}") from None
+# Root events from CloudTrail's LookupEvents in every fetch run (the role needs cloudtrail:LookupEvents and
+# ec2:DescribeRegions); the regions to read, comma-separated (empty: every region the account has enabled).
+IAMWATCH_CLOUDTRAIL_LOOKUP = env.bool("IAMWATCH_CLOUDTRAIL_LOOKUP", default=True)
+IAMWATCH_CLOUDTRAIL_REGIONS = env.list("IAMWATCH_CLOUDTRAIL_REGIONS", default=[])
 # Review sign-off: accepted risks expire at most this many days ahead; four-eyes needs a second reviewer.
 IAMWATCH_ACCEPTANCE_MAX_DAYS = _positive_days("IAMWATCH_ACCEPTANCE_MAX_DAYS", 90)
 IAMWATCH_REVIEW_FOUR_EYES = env.bool("IAMWATCH_REVIEW_FOUR_EYES", default=True)

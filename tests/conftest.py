@@ -147,6 +147,13 @@ def aws(monkeypatch: pytest.MonkeyPatch, request: pytest.FixtureRequest) -> Iter
 
 
 @pytest.fixture(autouse=True)
+def no_cloudtrail_lookup(settings) -> None:  # type: ignore[no-untyped-def]
+    """moto does not implement CloudTrail's LookupEvents: fetch runs read no CloudTrail, except in the tests of
+    tests/cloudtrail that switch it on and answer it with botocore's Stubber."""
+    settings.IAMWATCH_CLOUDTRAIL_LOOKUP = False
+
+
+@pytest.fixture(autouse=True)
 def fresh_aws_session() -> None:
     """IAMWatch keeps one boto3 session per process; tests change AWS credentials and endpoints between them."""
     from accounts.aws import _base_session

@@ -63,6 +63,7 @@ class Fleet:
             "AWS_ACCESS_KEY_ID": self.access_key_id,
             "AWS_SECRET_ACCESS_KEY": self.secret_access_key,
             "AWS_DEFAULT_REGION": "us-east-1",
+            "IAMWATCH_CLOUDTRAIL_LOOKUP": "false",  # moto does not implement CloudTrail's LookupEvents
         }
 
     def role_arn(self, account_id: str) -> str:

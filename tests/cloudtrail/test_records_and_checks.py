@@ -75,7 +75,7 @@ def test_what_is_kept_of_a_refused_call_and_a_failed_sign_in() -> None:
     assert call.raw["eventName"] == "DeleteTrail"  # the whole record is kept
 
 
-def found(*records: dict, networks: tuple[str, ...] = ()) -> list[tuple[str, str, str]]:  # type: ignore[type-arg]
+def found(*records: dict, networks: tuple[str, ...] = ()) -> list[tuple[str, str, str]]:
     return [(r.check_id, r.subject, r.detail) for r in evaluate_events(root_of(*records), known_networks(networks))]
 
 

@@ -1,0 +1,134 @@
+"""Root events from CloudTrail's LookupEvents, in every region the account has enabled, through the account's
+read-only role (`cloudtrail:LookupEvents`, `ec2:DescribeRegions`).
+
+The first read of a region goes back 90 days (all LookupEvents keeps); later reads start at the newest event
+stored for that region less an overlap, since CloudTrail delivers events up to about 15 minutes late. LookupEvents
+allows 2 requests per second per account and region: calls to one region are paced at least 0.5 s apart, and
+botocore's adaptive retries back off on ThrottlingException. A region that stays throttled, or that the role may
+not read, is reported as not read, with why; the rest of the run still lands.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
+
+from botocore.exceptions import BotoCoreError, ClientError
+
+from accounts.aws import describe_error, is_transient
+
+from .records import RootRecord, TrailFileError, root_record
+
+LOOKUP_DAYS = 90
+OVERLAP = timedelta(minutes=30)
+MIN_INTERVAL = 0.5  # seconds between two calls to one region: LookupEvents allows 2 per second per account and region
+
+
+@dataclass(frozen=True, slots=True)
+class RegionRead:
+    region: str
+    start: datetime
+    end: datetime
+    events: int = 0
+    problem: str = ""  # why the region was not read (throttled, denied): empty when it was
+
+
+@dataclass(slots=True)
+class Lookup:
+    """What a run read from CloudTrail: the root events, and each region's window and outcome."""
+
+    records: list[RootRecord] = field(default_factory=list)
+    regions: list[RegionRead] = field(default_factory=list)
+    skipped_not_root: int = 0
+
+    @property
+    def problems(self) -> list[str]:
+        return [f"{r.region}: {r.problem}" for r in self.regions if r.problem]
+
+
+class Pacer:
+    """At least `interval` seconds between two calls (one pacer per region)."""
+
+    def __init__(self, interval: float = MIN_INTERVAL, clock: Callable[[], float] = time.monotonic,
+                 sleep: Callable[[float], None] = time.sleep) -> None:  # fmt: skip
+        self.interval, self.clock, self.sleep = interval, clock, sleep
+        self.last: float | None = None
+
+    def wait(self) -> None:
+        if self.last is not None:
+            left = self.interval - (self.clock() - self.last)
+            if left > 0:
+                self.sleep(left)
+        self.last = self.clock()
+
+
+def enabled_regions(ec2: Any) -> list[str]:
+    """The regions the account has enabled (opted-in or not needing it)."""
+    return sorted(r["RegionName"] for r in ec2.describe_regions(AllRegions=False)["Regions"])
+
+
+def window_start(now: datetime, newest: datetime | None) -> datetime:
+    """Where a region's read starts: 90 days back, or the newest stored event less the overlap if later."""
+    earliest = now - timedelta(days=LOOKUP_DAYS)
+    return earliest if newest is None else max(earliest, newest - OVERLAP)
+
+
+def lookup_region(client: Any, *, region: str, account_id: str, start: datetime, end: datetime, pacer: Pacer) -> tuple[list[RootRecord], int, str]:
+    """The root events of one region in [start, end]: (records, records not by root, problem). A region that fails
+    part-way gives no records at all: LookupEvents answers newest first, so keeping the first pages would move the
+    region's next start past the events never read."""
+    records: list[RootRecord] = []
+    not_root = 0
+    params: dict[str, Any] = {
+        # Root's events carry the user name "root": the filter keeps the read small; the identity type decides.
+        "LookupAttributes": [{"AttributeKey": "Username", "AttributeValue": "root"}],
+        "StartTime": start,
+        "EndTime": end,
+        "MaxResults": 50,
+    }
+    while True:
+        pacer.wait()
+        try:
+            page = client.lookup_events(**params)
+        except (ClientError, BotoCoreError) as exc:
+            said = describe_error(exc, call="cloudtrail:LookupEvents")
+            return [], not_root, f"{said} (read again by the next run)" if is_transient(exc) else said
+        for n, event in enumerate(page.get("Events", []), 1):
+            try:
+                record = json.loads(event["CloudTrailEvent"])
+            except (KeyError, TypeError, json.JSONDecodeError):
+                return [], not_root, f"unreadable: event {event.get('EventId', n)} has no CloudTrailEvent record"
+            identity = record.get("userIdentity") or {}
+            account = record.get("recipientAccountId") or identity.get("accountId")
+            if identity.get("type") != "Root" or account != account_id:
+                not_root += 1
+                continue
+            try:
+                records.append(root_record(f"LookupEvents in {region}", n, record))
+            except (TrailFileError, KeyError) as exc:
+                return [], not_root, f"unreadable: {exc}"
+        token = page.get("NextToken")
+        if not token:
+            return records, not_root, ""
+        params["NextToken"] = token
+
+
+def lookup_root_events(
+    client_for: Callable[[str], Any], *, regions: Sequence[str], account_id: str, newest: dict[str, datetime], now: datetime,
+    sleep: Callable[[float], None] = time.sleep,
+) -> Lookup:  # fmt: skip
+    """Read every region, each from its own start (see window_start) to `now`."""
+    lookup = Lookup()
+    for region in regions:
+        start = window_start(now, newest.get(region))
+        records, not_root, problem = lookup_region(
+            client_for(region), region=region, account_id=account_id, start=start, end=now, pacer=Pacer(sleep=sleep)
+        )
+        lookup.records.extend(records)
+        lookup.skipped_not_root += not_root
+        lookup.regions.append(RegionRead(region, start, now, len(records), problem))
+    return lookup

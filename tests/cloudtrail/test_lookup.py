@@ -1,0 +1,148 @@
+"""LookupEvents through botocore's Stubber on real boto3 clients (moto does not implement it): every request and
+response is checked against CloudTrail's service model."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import boto3
+import pytest
+from botocore.stub import ANY, Stubber
+
+from accounts.aws import AccountAccess
+from accounts.models import AwsAccount
+from audits.models import AuditRun, Finding, RunSource, RunStatus
+from audits.runs import run_execute, run_request
+from cloudtrail.fetch import LOOKUP_DAYS, OVERLAP, Pacer, lookup_region, lookup_root_events, window_start
+from cloudtrail.models import RootEvent
+from tests.cloudtrail.trail import ACCOUNT, api_call, iam_user_call, sign_in
+
+NOW = datetime(2026, 11, 28, 12, 0, tzinfo=UTC)
+T = datetime(2026, 11, 22, 9, 14, 3, tzinfo=UTC)
+
+
+def page(*records: dict[str, Any], token: str | None = None) -> dict[str, Any]:
+    """A LookupEvents answer as CloudTrail gives it: each record a JSON string in CloudTrailEvent."""
+    answer: dict[str, Any] = {
+        "Events": [
+            {
+                "EventId": r["eventID"], "EventName": r["eventName"], "ReadOnly": "false", "AccessKeyId": r["userIdentity"].get("accessKeyId", ""),
+                "EventTime": datetime.fromisoformat(r["eventTime"].replace("Z", "+00:00")), "EventSource": r["eventSource"],
+                "Username": "root", "Resources": [], "CloudTrailEvent": json.dumps(r),
+            }
+            for r in records
+        ]
+    }
+    if token:
+        answer["NextToken"] = token
+    return answer
+
+
+def expected(start: datetime, end: datetime = NOW, token: str | None = None) -> dict[str, Any]:
+    params: dict[str, Any] = {
+        "LookupAttributes": [{"AttributeKey": "Username", "AttributeValue": "root"}],
+        "StartTime": start, "EndTime": end, "MaxResults": 50,
+    }  # fmt: skip
+    if token:
+        params["NextToken"] = token
+    return params
+
+
+class Clock:
+    """A fake monotonic clock whose sleep moves it on, to see the pacing without waiting."""
+
+    def __init__(self) -> None:
+        self.now, self.slept = 100.0, []  # type: ignore[var-annotated]
+
+    def __call__(self) -> float:
+        return self.now
+
+    def sleep(self, seconds: float) -> None:
+        self.slept.append(round(seconds, 3))
+        self.now += seconds
+
+
+@pytest.fixture
+def stubbed() -> Iterator[dict[str, Stubber]]:
+    """A real CloudTrail client per region, each behind a Stubber; every queued answer must be used."""
+    stubs: dict[str, Stubber] = {}
+    for region in ("us-east-1", "eu-west-1"):
+        client = boto3.client("cloudtrail", region_name=region, aws_access_key_id="k", aws_secret_access_key="s")
+        stubs[region] = Stubber(client)
+        stubs[region].activate()
+    yield stubs
+    for stub in stubs.values():
+        stub.assert_no_pending_responses()
+        stub.deactivate()
+
+
+def test_pages_are_followed_paced_at_two_per_second_and_only_root_is_kept(stubbed: dict[str, Stubber]) -> None:
+    stub, start = stubbed["us-east-1"], NOW - timedelta(days=1)
+    stub.add_response("lookup_events", page(sign_in(T, event_id="a"), iam_user_call(T), token="t2"), expected(start))
+    stub.add_response("lookup_events", page(api_call(T, event_id="b"), sign_in(T, account="999988887777")), expected(start, token="t2"))
+    clock = Clock()
+    records, not_root, problem = lookup_region(
+        stub.client, region="us-east-1", account_id=ACCOUNT, start=start, end=NOW, pacer=Pacer(clock=clock, sleep=clock.sleep)
+    )
+    assert ([r.event_id for r in records], not_root, problem) == (["a", "b"], 2, "")
+    assert clock.slept == [0.5]  # the second call waited for the first one's half second
+
+
+def test_the_first_read_goes_back_90_days_later_ones_from_the_newest_event_less_the_overlap() -> None:
+    assert window_start(NOW, None) == NOW - timedelta(days=LOOKUP_DAYS)
+    assert window_start(NOW, T) == T - OVERLAP
+    assert window_start(NOW, NOW - timedelta(days=200)) == NOW - timedelta(days=LOOKUP_DAYS)
+
+
+def test_a_throttled_region_and_a_denied_one_are_not_read_and_say_why(stubbed: dict[str, Stubber]) -> None:
+    east, west = stubbed["us-east-1"], stubbed["eu-west-1"]
+    # us-east-1 answers a first page, then stays throttled: the region gives nothing (its next read starts as early).
+    east.add_response("lookup_events", page(sign_in(T), token="t2"), expected(NOW - timedelta(days=90)))
+    east.add_client_error("lookup_events", service_error_code="ThrottlingException", service_message="Rate exceeded", http_status_code=400)
+    west.add_client_error("lookup_events", service_error_code="AccessDeniedException", service_message="not allowed", http_status_code=400)
+    lookup = lookup_root_events(
+        lambda region: stubbed[region].client, regions=["eu-west-1", "us-east-1"], account_id=ACCOUNT, newest={}, now=NOW,
+        sleep=lambda s: None,
+    )  # fmt: skip
+    assert lookup.records == []
+    assert lookup.problems == [
+        "eu-west-1: cloudtrail:LookupEvents: AccessDeniedException: not allowed"
+        " (the role lacks this permission (README, Registering a real AWS account))",
+        "us-east-1: cloudtrail:LookupEvents: ThrottlingException: Rate exceeded (read again by the next run)",
+    ]
+
+
+@pytest.mark.django_db
+@pytest.mark.aws_managed_policies
+def test_a_fetch_run_reads_cloudtrail_beside_the_report_and_a_denied_region_makes_it_partial(
+    aws: None, sandbox: AwsAccount, stubbed: dict[str, Stubber], settings, monkeypatch: pytest.MonkeyPatch  # type: ignore[no-untyped-def]
+) -> None:
+    """moto answers IAM (the report), the Stubbers answer CloudTrail: the report lands, the root events and their
+    findings land with it, and eu-west-1's refusal makes the run partial with the reason."""
+    settings.IAMWATCH_CLOUDTRAIL_LOOKUP = True
+    settings.IAMWATCH_CLOUDTRAIL_REGIONS = ["us-east-1", "eu-west-1"]
+    sandbox.account_id = boto3.client("sts").get_caller_identity()["Account"]
+    sandbox.save()
+    real_client = AccountAccess.client
+
+    def client(self: AccountAccess, service: str, region: str | None = None) -> Any:
+        return stubbed[region or "us-east-1"].client if service == "cloudtrail" else real_client(self, service, region)
+
+    monkeypatch.setattr(AccountAccess, "client", client)
+    login = sign_in(T, mfa="No", event_id="e-1", account=sandbox.account_id)
+    stubbed["us-east-1"].add_response("lookup_events", page(login), {**expected(ANY, ANY)})
+    stubbed["eu-west-1"].add_client_error("lookup_events", service_error_code="AccessDeniedException", service_message="denied", http_status_code=400)
+    run = run_execute(run_id=run_request(account=sandbox, source=RunSource.FETCH, requested_by="t").pk)
+    assert run is not None and run.status == RunStatus.PARTIAL and run.report_id is not None
+    assert run.not_evaluated["root.console_login"].startswith(
+        "CloudTrail not read in eu-west-1: cloudtrail:LookupEvents: AccessDeniedException: denied (the role lacks this permission"
+    )
+    assert list(RootEvent.objects.values_list("event_id", "origin", "run")) == [("e-1", "lookup", run.pk)]
+    assert {(f.check_id, f.subject) for f in Finding.objects.filter(check_id__startswith="root.") if f.subject} == {
+        ("root.console_login", "e-1"), ("root.login_without_mfa", "e-1"),
+    }  # fmt: skip
+    assert any(w.startswith("CloudTrail LookupEvents: 1 root event (1 new) in 1 region") for w in run.warnings)
+    assert AuditRun.objects.count() == 1
