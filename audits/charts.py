@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
-WIDTH, HEIGHT, LEFT, RIGHT, TOP = 720, 120, 30, 10, 20
-# Lane heights (y) of the timeline, per credential.
-LANES = {"password": 45, "access_key_1": 70, "access_key_2": 95}  # nosec B105
+WIDTH, HEIGHT, LEFT, RIGHT, TOP = 720, 145, 30, 10, 20
+# Lane heights (y) of the timeline: per credential as the report saw it, then CloudTrail's exact events.
+LANES = {"password": 45, "access_key_1": 70, "access_key_2": 95, "cloudtrail": 120}  # nosec B105
 
 
 @dataclass(frozen=True, slots=True)
@@ -35,8 +36,11 @@ class Timeline:
     end: datetime
 
 
-def root_usage_timeline(events: list[tuple[datetime, str]], *, end: datetime, days: int = 365) -> Timeline:
-    """Place each (used_at, credential) of the last `days` days on a time axis, one lane per credential."""
+def root_usage_timeline(
+    events: list[tuple[datetime, str]], *, end: datetime, days: int = 365, trail: Sequence[tuple[datetime, str]] = ()
+) -> Timeline:
+    """Place each (used_at, credential) of the last `days` days on a time axis, one lane per credential, and each
+    CloudTrail event (time, what to say of it) on the lane below."""
     start = end - timedelta(days=days)
     span = (end - start).total_seconds()
     usable = WIDTH - LEFT - RIGHT
@@ -48,7 +52,7 @@ def root_usage_timeline(events: list[tuple[datetime, str]], *, end: datetime, da
         Mark(x(t), LANES.get(credential, 45), f"{credential.replace('_', ' ')} {t:%Y-%m-%d %H:%M} UTC", credential)
         for t, credential in events
         if start <= t <= end
-    ]
+    ] + [Mark(x(t), LANES["cloudtrail"], said, "cloudtrail") for t, said in trail if start <= t <= end]
     ticks = []
     month = datetime(start.year, start.month, 1, tzinfo=start.tzinfo)
     while month <= end:

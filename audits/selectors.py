@@ -116,9 +116,11 @@ def overview_accounts(
     review: tuple[set[int], dict[int, tuple[int, int]]] | None = None,
     trends: dict[int, tuple[str, str]] | None = None,
     people: dict[int, tuple[int, int]] | None = None,
+    root_events: dict[int, datetime] | None = None,
 ) -> list[OverviewRow]:
     """Every account of `within` (those the reader may see) with what the meeting needs (open findings by severity, new findings and root use
-    since `since`, the last run's status), in three queries whatever the number of accounts."""
+    since `since`, the last run's status), in three queries whatever the number of accounts. `root_events`: each
+    account's latest root event in CloudTrail since `since` (cloudtrail.selectors.root_last_event)."""
     last_run = AuditRun.objects.filter(account=OuterRef("pk"), source__in=REPORT_SOURCES).order_by("-requested_at", "-pk")
     accounts = within.annotate(
         root_last_used=Subquery(
@@ -168,6 +170,9 @@ def overview_accounts(
     rows = []
     for values in accounts.values(*fields):
         pk = values.pop("pk")
+        # Root's last use since: the credential report's, or CloudTrail's exact event if later (root_events).
+        seen = [t for t in (values["root_last_used"], (root_events or {}).get(pk)) if t is not None]
+        values["root_last_used"] = max(seen) if seen else None
         critical, high, medium, low = (
             open_counts.get((pk, s.value), 0) for s in (Severity.CRITICAL, Severity.HIGH, Severity.MEDIUM, Severity.LOW)
         )

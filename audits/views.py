@@ -59,6 +59,7 @@ from audits.selectors import (
 )
 from audits.services import report_import
 from audits.tasks import QueueUnavailable, enqueue_run
+from cloudtrail.selectors import account_root_events, root_last_event, trail_gaps
 from reviews.selectors import open_review_decisions, review_cadence, review_since, visible_reviews
 from staff.export import csv_response
 from staff.forms import form_errors, start_of_day
@@ -88,9 +89,14 @@ def account_detail(request: HttpRequest, account_id: str) -> HttpResponse:
     only = AwsAccount.objects.filter(pk=account.pk)
     months = last_months(now.date())
     points = trend_months(within=only, months=months)
-    agenda = next(iter(overview_accounts(within=only, since=since, people=latest_people(points))), None)
+    agenda = next(
+        iter(overview_accounts(within=only, since=since, people=latest_people(points), root_events=root_last_event(within=only, since=since))),
+        None,
+    )
     trends = summary_charts(points.get(account.pk, {}), months)
     root_usage = list(account_root_usage(account=account).filter(used_at__gte=now - timedelta(days=365)))
+    trail = list(account_root_events(account=account).filter(at__gte=now - timedelta(days=365, hours=4)))
+    gaps = trail_gaps(account=account, uses=[(e.used_at, e.credential) for e in root_usage], events=trail)
     standard = account_standard(account=account)
     sections = account_sections(account=account)
     admin_findings = [f for _, checks, items in sections if "user.direct_admin" in checks for f in items]
@@ -106,8 +112,11 @@ def account_detail(request: HttpRequest, account_id: str) -> HttpResponse:
         "naming": standard_rule(standard),
         "exemptions": NamingExemption.objects.filter(standard=standard).order_by("user_name") if standard else [],
         "admins_with_mfa": admins_with_mfa(account=account, names=[f.principal for f in admin_findings]),
-        "root_usage": root_usage,
-        "timeline": root_usage_timeline([(e.used_at, e.credential) for e in root_usage], end=now),
+        "root_usage": list(zip(root_usage, gaps, strict=True)),
+        "trail_events": trail,
+        "timeline": root_usage_timeline(
+            [(e.used_at, e.credential) for e in root_usage], end=now, trail=[(e.at, _trail_mark(e)) for e in trail]
+        ),
         "runs": _runs_page(request, account),
         "root_email_rule": settings.IAMWATCH_ROOT_EMAIL_RULE,
     }
@@ -224,6 +233,7 @@ def overview(request: HttpRequest) -> HttpResponseBase:
         review=(covered, decisions) if review is not None else None,
         trends={pk: _spark(by_month, months) for pk, by_month in points.items()},
         people=latest_people(points),
+        root_events=root_last_event(within=visible_accounts(request.user), since=since),
     )
     if wants_csv(request):
         rows = (
@@ -515,6 +525,13 @@ def runs_partial(request: HttpRequest, account_id: str) -> HttpResponse:
     runs = _runs_page(request, account)
     active = any(r.status in ACTIVE for r in runs)
     return render(request, "audits/partials/runs.html", {"account": account, "runs": runs, "active": active})
+
+
+def _trail_mark(e: Any) -> str:
+    what = "console sign-in" if e.is_sign_in else f"{e.event_source.split('.')[0]}:{e.name}"
+    mfa = {True: "MFA used", False: "no MFA", None: "MFA not recorded"}[e.mfa_used]
+    outcome = "" if e.success else f", {e.error or 'failed'}"
+    return f"{what} {e.at:%Y-%m-%d %H:%M:%S} UTC from {e.source_ip}, {mfa}{outcome}"
 
 
 def _agenda_groups(groups: list[EnvironmentGroup]) -> list[dict[str, Any]]:

@@ -42,3 +42,23 @@ class RootEvent(models.Model):
     @property
     def is_sign_in(self) -> bool:
         return self.name == "ConsoleLogin"
+
+
+class TrailRead(models.Model):
+    """One region's LookupEvents window in one run: what CloudTrail was read for, so that a root use the credential
+    report saw and CloudTrail did not is told apart from a time that was never read."""
+
+    account = models.ForeignKey(AwsAccount, on_delete=models.CASCADE, related_name="trail_reads")
+    run = models.ForeignKey(AuditRun, on_delete=models.CASCADE, related_name="trail_reads")
+    region = models.CharField(max_length=32)
+    start = models.DateTimeField()
+    end = models.DateTimeField()
+    events = models.PositiveIntegerField(default=0)
+    problem = models.TextField(blank=True, help_text="why the region was not read; empty when it was")
+
+    class Meta:
+        ordering = ["-end", "region"]
+        indexes = [models.Index(fields=["account", "end"])]
+
+    def __str__(self) -> str:
+        return f"{self.region} {self.start:%Y-%m-%d %H:%M} to {self.end:%Y-%m-%d %H:%M} UTC"

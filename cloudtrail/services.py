@@ -22,7 +22,7 @@ from audits.runs import StepOutcome
 from audits.services import FindingCounts, event_findings_record
 from cloudtrail.checks import evaluate_events, known_networks
 from cloudtrail.fetch import Lookup, enabled_regions, lookup_root_events
-from cloudtrail.models import RootEvent
+from cloudtrail.models import RootEvent, TrailRead
 from cloudtrail.records import RootRecord, Sorted, TrailFileError, records_in, sort_records, unique
 
 
@@ -148,6 +148,10 @@ class LookupStep:
             return StepOutcome([f"CloudTrail not read: {data}"], dict.fromkeys(sorted(EVENT_CHECK_IDS), f"CloudTrail not read: {data}"))
         lookup: Lookup = data
         stored = store_root_events(run=run, records=lookup.records, origin=RootEvent.Origin.LOOKUP)
+        TrailRead.objects.bulk_create(
+            TrailRead(account=run.account, run=run, region=r.region, start=r.start, end=r.end, events=r.events, problem=r.problem)
+            for r in lookup.regions
+        )
         read = [r.region for r in lookup.regions if not r.problem]
         notes = [
             f"CloudTrail LookupEvents: {stored.events} root event{'s' if stored.events != 1 else ''} ({stored.new} new) "

@@ -10,6 +10,7 @@ SECTIONS = (
     ("Accounts", "audits:overview", ("/accounts/", "/runs/")),
     ("Findings", "audits:finding-list", ("/findings",)),
     ("Changes since review", "audits:changes", ()),
+    ("Root activity", "cloudtrail:root-activity", ()),
     ("Alerts", "audits:alert-list", ()),
     ("People", "people:people-list", ("/access.csv",)),
     ("Naming", "accounts:standard-list", ("/exemptions/",)),

@@ -40,5 +40,6 @@ urlpatterns = [
     path("", include("accounts.urls")),
     path("", include("people.urls")),
     path("", include("audits.urls")),
+    path("", include("cloudtrail.urls")),
     path("", include("reviews.urls")),
 ]

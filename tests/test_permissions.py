@@ -66,6 +66,7 @@ FORMS: dict[str, dict[str, Any]] = {
     "reviews:dispositions-decide": {"kind": "false_positive", "justification": "not ours", "scope": "account", "account": "111122223333"},
     "reviews:dispositions-carry": {"account": "111122223333"},
     "audits:report-upload": {"generated_at": "2026-11-20T10:00"},
+    "cloudtrail:trail-upload": {},
     "reviews:review-sign": {"comment": "signed"},
     "reviews:review-correct": {"reason": "a mistake"},
     "reviews:calendar-link": {},

@@ -1,0 +1,21 @@
+"""Root events as CSV rows: the Root activity page's download and the evidence pack's root_events.csv."""
+
+from __future__ import annotations
+
+from cloudtrail.models import RootEvent
+
+ROOT_EVENTS_HEADER = (
+    "account_id", "account_name", "event_time", "event_name", "event_source", "region", "source_ip", "mfa_used",
+    "success", "error", "user_agent", "access_key_id", "event_id",
+)  # fmt: skip
+
+
+def _yes_no(value: bool | None) -> str:
+    return {True: "yes", False: "no", None: ""}[value]
+
+
+def root_event_row(e: RootEvent) -> tuple[object, ...]:
+    return (
+        e.account.account_id, e.account.name, e.at, e.name, e.event_source, e.region, e.source_ip, _yes_no(e.mfa_used),
+        _yes_no(e.success), e.error, e.user_agent, e.access_key_id, e.event_id,
+    )  # fmt: skip

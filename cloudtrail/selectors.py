@@ -1,0 +1,110 @@
+"""Reads of root events for the pages, each limited to the accounts the reader may see."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, time, timedelta
+
+from django.db.models import Max, QuerySet
+
+from accounts.models import AwsAccount
+from accounts.selectors import in_accounts
+from cloudtrail.models import RootEvent, TrailRead
+
+SIGN_IN = "ConsoleLogin"
+KINDS = {"sign_in": "sign-in", "failed_sign_in": "failed sign-in", "call": "call"}
+
+
+@dataclass(frozen=True, slots=True)
+class RootEventFilters:
+    account: str = ""
+    kind: str = ""  # sign_in, failed_sign_in, call
+    mfa: str = ""  # yes, no, unknown
+    address: str = ""  # a prefix: 203.0.113. or 2001:db8:
+    since: date | None = None
+    until: date | None = None
+
+
+def _day(d: date) -> datetime:
+    return datetime.combine(d, time.min, tzinfo=UTC)
+
+
+def root_event_search(filters: RootEventFilters, *, within: QuerySet[AwsAccount]) -> QuerySet[RootEvent]:
+    """Root events of the visible accounts, newest first, filtered."""
+    events = in_accounts(RootEvent.objects.all(), within).select_related("account")
+    if filters.account:
+        events = events.filter(account__account_id=filters.account)
+    if filters.kind == "sign_in":
+        events = events.filter(name=SIGN_IN, success=True)
+    elif filters.kind == "failed_sign_in":
+        events = events.filter(name=SIGN_IN, success=False)
+    elif filters.kind == "call":
+        events = events.exclude(name=SIGN_IN)
+    if filters.mfa:
+        events = events.filter(mfa_used={"yes": True, "no": False, "unknown": None}[filters.mfa])
+    if filters.address:
+        events = events.filter(source_ip__startswith=filters.address)
+    if filters.since:
+        events = events.filter(at__gte=_day(filters.since))
+    if filters.until:
+        events = events.filter(at__lt=_day(filters.until) + timedelta(days=1))
+    return events.order_by("-at", "-pk")
+
+
+def account_root_events(*, account: AwsAccount) -> QuerySet[RootEvent]:
+    return RootEvent.objects.filter(account=account).order_by("-at", "-pk")
+
+
+def root_last_event(*, within: QuerySet[AwsAccount], since: datetime) -> dict[int, datetime]:
+    """Each visible account's latest root event since `since`, by account pk (one grouped query)."""
+    return dict(
+        in_accounts(RootEvent.objects.filter(at__gte=since), within)
+        .values_list("account")
+        .annotate(last=Max("at"))
+        .order_by()
+    )
+
+
+def accounts_with_trail(*, within: QuerySet[AwsAccount]) -> set[int]:
+    """The accounts whose root events CloudTrail has given at all (by pk): elsewhere, no event is no evidence."""
+    return set(in_accounts(RootEvent.objects.all(), within).values_list("account_id", flat=True).distinct())
+
+
+# How far a CloudTrail event may be from the credential report's last-used time and still be that use: a sign-in
+# is stamped to the second in both; an access key's last use is tracked by AWS within about four hours.
+MATCH = {"password": timedelta(minutes=5), "access_key_1": timedelta(hours=4), "access_key_2": timedelta(hours=4)}
+
+
+def _merged(windows: list[tuple[datetime, datetime]]) -> list[tuple[datetime, datetime]]:
+    merged: list[tuple[datetime, datetime]] = []
+    for start, end in sorted(windows):
+        if merged and start <= merged[-1][1]:
+            merged[-1] = (merged[-1][0], max(merged[-1][1], end))
+        else:
+            merged.append((start, end))
+    return merged
+
+
+def trail_gaps(*, account: AwsAccount, uses: list[tuple[datetime, str]], events: list[RootEvent]) -> list[str]:
+    """For each root use the credential report saw ((time, credential)), "" when CloudTrail has it among `events`
+    (the account's root events over the same time), else why not: a time CloudTrail was never read for is a gap in
+    the evidence, not silence. One query."""
+    if not uses:
+        return []
+    windows = _merged(list(TrailRead.objects.filter(account=account, problem="").values_list("start", "end")))
+    anything_read = bool(windows) or bool(events)
+    said = []
+    for t, credential in uses:
+        near = MATCH.get(credential, timedelta(hours=4))
+        sign_in = credential == "password"
+        if any(abs(e.at - t) <= near and e.is_sign_in == sign_in and (e.success or not sign_in) for e in events):
+            said.append("")
+        elif any(start <= t <= end for start, end in windows):
+            said.append("not in CloudTrail, though it was read for this time: look in the trail's log files")
+        elif not anything_read:
+            said.append("CloudTrail not read for this account (no LookupEvents run, no file imported)")
+        elif windows and t < windows[0][0]:
+            said.append("before the first 90 days CloudTrail was read for: import the trail's log files to see it")
+        else:
+            said.append("CloudTrail not read for this time (a region not read, a run that failed): no event is no evidence")
+    return said

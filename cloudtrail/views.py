@@ -1,0 +1,54 @@
+"""The fleet's Root activity page (every root event of every visible account, filtered, as CSV too) and the
+account page's CloudTrail upload."""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.core.paginator import Paginator
+from django.http import HttpRequest, HttpResponse
+from django.http.response import HttpResponseBase
+from django.shortcuts import redirect, render
+
+from accounts.selectors import account_or_404, visible_accounts
+from cloudtrail.export import ROOT_EVENTS_HEADER, root_event_row
+from cloudtrail.forms import RootActivityForm, TrailUploadForm
+from cloudtrail.records import TrailFileError
+from cloudtrail.selectors import root_event_search
+from cloudtrail.services import cloudtrail_import
+from staff.export import csv_response
+from staff.forms import form_errors
+from staff.roles import READ_PERMISSION, RUN_PERMISSION, policy
+
+PAGE_SIZE = 100
+
+
+@policy(get=READ_PERMISSION)
+def root_activity(request: HttpRequest) -> HttpResponseBase:
+    form = RootActivityForm(request.GET)
+    if not form.is_valid():
+        return render(request, "cloudtrail/root_activity.html", {"form": form, "page": None}, status=400)
+    events = root_event_search(form.filters(), within=visible_accounts(request.user))
+    if request.GET.get("format") == "csv":
+        return csv_response(ROOT_EVENTS_HEADER, (root_event_row(e) for e in events.iterator(chunk_size=2000)), "iamwatch-root-activity.csv")
+    page = Paginator(events, PAGE_SIZE).get_page(request.GET.get("page"))
+    query = request.GET.copy()
+    query.pop("page", None)
+    return render(request, "cloudtrail/root_activity.html", {"form": form, "page": page, "query": query.urlencode()})
+
+
+@policy(post=RUN_PERMISSION)
+def trail_upload(request: HttpRequest, account_id: str) -> HttpResponse:
+    """Import CloudTrail files from the account page, as `manage.py import_cloudtrail` does: one run, all or nothing."""
+    account = account_or_404(request, account_id)
+    form = TrailUploadForm(request.POST, request.FILES)
+    if not form.is_valid():
+        messages.error(request, f"Not imported: {form_errors(form)}")
+        return redirect("audits:account-detail", account_id=account.account_id)
+    files = [(f.name, f.read()) for f in form.cleaned_data["trail_files"]]
+    try:
+        result = cloudtrail_import(account=account, files=files, actor=request.user.get_username())
+    except TrailFileError as exc:
+        messages.error(request, f"Not imported: {exc}; nothing stored.")
+    else:
+        messages.success(request, f"Imported as run {result.run.pk}: {result.summary()}.")
+    return redirect("audits:account-detail", account_id=account.account_id)
