@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import logging
 import urllib.request
+from collections.abc import Callable
 
 from django.conf import settings
 from django.core.mail import send_mail
@@ -17,10 +18,18 @@ from django.db import IntegrityError, transaction
 from django.db.models import Q
 from django.utils import timezone
 
-from audits.checks import Severity
+from audits.checks import EVENT_CHECK_IDS, Severity
 from audits.models import Alert, AuditRun, FindingEvent, RootUsageEvent
 
 log = logging.getLogger(__name__)
+
+# Alerts that apps above audits draft for a run (cloudtrail: each new root event), registered from their ready().
+ALERT_SOURCES: list[Callable[[AuditRun], list[Alert]]] = []
+
+
+def register_alert_source(source: Callable[[AuditRun], list[Alert]]) -> None:
+    if source not in ALERT_SOURCES:
+        ALERT_SOURCES.append(source)
 
 
 def _recipients(run: AuditRun) -> list[str]:
@@ -43,12 +52,17 @@ def _drafts(run: AuditRun) -> list[Alert]:
         )
         for e in RootUsageEvent.objects.filter(first_seen_run=run)
     ]
-    # Only root keys and critical findings alert: ask the database for those events, not all of the run's.
-    opened = FindingEvent.objects.filter(
-        Q(finding__check_id="root.access_key_exists") | Q(finding__severity=Severity.CRITICAL),
-        run=run,
-        kind__in=[FindingEvent.Kind.OPENED, FindingEvent.Kind.REOPENED],
-    ).select_related("finding")
+    # Only root keys and critical findings alert: ask the database for those events, not all of the run's. The
+    # findings of root events are left out: the event's own alert (ALERT_SOURCES) says it all, once per event.
+    opened = (
+        FindingEvent.objects.filter(
+            Q(finding__check_id="root.access_key_exists") | Q(finding__severity=Severity.CRITICAL),
+            run=run,
+            kind__in=[FindingEvent.Kind.OPENED, FindingEvent.Kind.REOPENED],
+        )
+        .exclude(finding__check_id__in=EVENT_CHECK_IDS)
+        .select_related("finding")
+    )
     for event in opened:
         finding = event.finding
         if finding.check_id == "root.access_key_exists":
@@ -67,6 +81,8 @@ def _drafts(run: AuditRun) -> list[Alert]:
                 body=f"{finding.check_id} ({finding.principal or 'the account'}): {finding.detail}\nSeen in the report of {event.at:%Y-%m-%d %H:%M} UTC.",
             )
         )
+    for source in ALERT_SOURCES:
+        drafts.extend(source(run))
     return drafts
 
 

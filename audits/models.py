@@ -251,6 +251,7 @@ class Alert(models.Model):
         ROOT_USAGE = "root_usage", "root used"
         ROOT_ACCESS_KEY = "root_access_key", "root access key"
         CRITICAL_FINDING = "critical_finding", "new critical finding"
+        ROOT_EVENT = "root_event", "root event in CloudTrail"
 
     account = models.ForeignKey(AwsAccount, on_delete=models.CASCADE, related_name="alerts")
     run = models.ForeignKey(AuditRun, on_delete=models.CASCADE, related_name="alerts")

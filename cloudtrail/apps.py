@@ -18,7 +18,10 @@ class CloudTrailConfig(AppConfig):
     verbose_name = "Root activity (CloudTrail)"
 
     def ready(self) -> None:
+        from audits.alerts import register_alert_source
         from audits.runs import register_run_step
+        from cloudtrail.alerts import root_event_alerts
         from cloudtrail.services import LookupStep
 
         register_run_step(LookupStep())
+        register_alert_source(root_event_alerts)

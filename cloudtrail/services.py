@@ -16,6 +16,7 @@ from django.utils import timezone
 
 from accounts.aws import AccountAccess, describe_error
 from accounts.models import AwsAccount
+from audits.alerts import alerts_for_run
 from audits.checks import EVENT_CHECK_IDS
 from audits.models import AuditRun, RunSource, RunStatus
 from audits.runs import StepOutcome
@@ -115,6 +116,7 @@ def cloudtrail_import(*, account: AwsAccount, files: Sequence[tuple[str, bytes]]
         run.open_finding_count, run.new_finding_count = stored.findings.open, stored.findings.new
         run.warnings = [result.summary()]
         run.save(update_fields=["open_finding_count", "new_finding_count", "warnings"])
+        transaction.on_commit(lambda: alerts_for_run(run_id=run.pk))
     return result
 
 

@@ -1,0 +1,39 @@
+"""An alert for each new root event: time, address, MFA and user agent, to the security distribution list at once
+(audits.alerts sends it, once per event id)."""
+
+from __future__ import annotations
+
+from django.conf import settings
+
+from audits.models import Alert, AuditRun
+from cloudtrail.checks import known_networks, outside
+from cloudtrail.models import RootEvent
+
+
+def root_event_alerts(run: AuditRun) -> list[Alert]:
+    """The alerts of the root events `run` stored first."""
+    account = run.account
+    where = f"{account.name} ({account.account_id})"
+    known = known_networks(settings.IAMWATCH_KNOWN_NETWORKS)
+    drafts = []
+    for e in RootEvent.objects.filter(run=run).order_by("at", "pk"):
+        what = ("root signed in" if e.success else "a root sign-in failed") if e.is_sign_in else f"root called {e.event_source.split('.')[0]}:{e.name}"
+        mfa = {True: "yes", False: "NO", None: "not recorded"}[e.mfa_used]
+        flags = [] if not known or not outside(e.source_ip, known) else ["from OUTSIDE the known networks"]
+        drafts.append(
+            Alert(
+                account=account,
+                run=run,
+                kind=Alert.Kind.ROOT_EVENT,
+                key=f"root-event:{e.event_id}",
+                subject=f"[IAMWatch] {what} in {where}" + (f" {flags[0]}" if flags else ""),
+                body=(
+                    f"{what[0].upper()}{what[1:]} in {where}.\n"
+                    f"Time: {e.at:%Y-%m-%d %H:%M:%S} UTC\nAddress: {e.source_ip}{' (' + flags[0] + ')' if flags else ''}\n"
+                    f"MFA: {mfa}\nUser agent: {e.user_agent}\nOutcome: {'success' if e.success else e.error or 'failed'}\n"
+                    f"Region: {e.region}\nCloudTrail event id: {e.event_id}\n"
+                    "Root is for break-glass only: find out who used it and why, and record it for the review."
+                ),
+            )
+        )
+    return drafts

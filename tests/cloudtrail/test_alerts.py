@@ -1,0 +1,33 @@
+"""A new root event alerts the security distribution list at once: one alert per event id, with time, address,
+MFA and user agent; its findings do not alert a second time."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from django.core import mail
+
+from accounts.models import AwsAccount
+from audits.models import Alert
+from cloudtrail.services import cloudtrail_import
+from tests.cloudtrail.trail import BROWSER, api_call, log_file, sign_in
+
+T = datetime(2026, 11, 22, 9, 14, 3, tzinfo=UTC)
+
+
+@pytest.mark.django_db(transaction=True)  # alerts go out when the run's transaction commits
+def test_each_new_root_event_alerts_once_with_time_address_mfa_and_user_agent(sandbox: AwsAccount, settings) -> None:  # type: ignore[no-untyped-def]
+    settings.IAMWATCH_ALERT_EMAIL = "security@example.com"
+    settings.IAMWATCH_KNOWN_NETWORKS = ["203.0.113.0/24"]
+    records = [sign_in(T, mfa="No", ip="198.51.100.5", event_id="e-1"), api_call(T + timedelta(minutes=3), "CreateUser", event_id="e-2")]
+    cloudtrail_import(account=sandbox, files=[("a.json", log_file(*records))], actor="t")
+    alerts = list(Alert.objects.order_by("pk"))
+    assert [(a.kind, a.key) for a in alerts] == [("root_event", "root-event:e-1"), ("root_event", "root-event:e-2")]
+    assert alerts[0].subject == "[IAMWatch] root signed in in sandbox (111122223333) from OUTSIDE the known networks"
+    assert "Time: 2026-11-22 09:14:03 UTC\nAddress: 198.51.100.5 (from OUTSIDE the known networks)\nMFA: NO\n" in alerts[0].body
+    assert f"User agent: {BROWSER}" in alerts[0].body and alerts[1].subject == "[IAMWatch] root called iam:CreateUser in sandbox (111122223333)"
+    assert [m.to for m in mail.outbox] == [["security@example.com"], ["security@example.com"]]
+    # The same events again (an overlapping file): no alert twice; and the critical findings sent no alert of their own.
+    cloudtrail_import(account=sandbox, files=[("b.json", log_file(*records))], actor="t")
+    assert Alert.objects.count() == 2 and len(mail.outbox) == 2
