@@ -18,6 +18,7 @@ from django.template.loader import render_to_string
 
 from audits.export import FINDINGS_HEADER
 from audits.models import AuditRun
+from cloudtrail.export import ROOT_EVENTS_HEADER
 from reviews.models import Review, SignOff
 from reviews.services import canonical_json
 from staff.export import csv_lines
@@ -32,7 +33,9 @@ README = """IAMWatch evidence pack: review {review_id}, {title}
 
 Verify every file (Linux, macOS with coreutils):
     sha256sum -c MANIFEST.sha256
-Every line must end in OK. review.html is the review as a page to read or print. The credential reports under reports/ are the raw bytes AWS returned, byte
+Every line must end in OK. review.html is the review as a page to read or print. root_events.csv lists
+root's CloudTrail events of the review's period, each with the findings (finding_ids, as in
+dispositions.csv) whose decisions cover it. The credential reports under reports/ are the raw bytes AWS returned, byte
 for byte: they are evidence, so their cells are NOT neutralised for spreadsheets (a user name may start
 with = or @); open them in a text editor, or import them as text. The other CSV files here are
 neutralised (a cell that could run as a formula starts with '). Their SHA-256 also stand in runs.csv and in the sign-off snapshots (snapshot-*.json), whose own
@@ -104,6 +107,13 @@ def evidence_files(review: Review) -> Iterator[tuple[str, bytes]]:
             yield entry(name, raw)
         run_rows.append((run.pk, item["account_id"], item["source"], item["report_generated_at"], item["report_sha256"], name))
     yield entry("runs.csv", _csv(RUNS_HEADER, run_rows))
+    yield entry(
+        "root_events.csv",
+        _csv(
+            (*ROOT_EVENTS_HEADER, "finding_ids"),
+            ((*(e[k] for k in ROOT_EVENTS_HEADER), " ".join(map(str, e["finding_ids"]))) for e in latest.get("root_events", [])),
+        ),
+    )
     yield "MANIFEST.sha256", "".join(manifest).encode()
 
 

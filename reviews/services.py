@@ -14,9 +14,12 @@ from django.db import transaction
 
 import iamwatch
 from accounts.models import AwsAccount
+from audits.checks import EVENT_CHECK_IDS
 from audits.export import FINDINGS_HEADER, finding_row
 from audits.models import AuditRun, Finding, FindingEvent, FindingStatus
 from audits.services import thresholds_from_settings
+from cloudtrail.export import ROOT_EVENTS_HEADER, root_event_row
+from cloudtrail.models import RootEvent
 from reviews.models import Disposition, Review, SignOff
 from reviews.selectors import preparers, review_findings, undecided
 from staff.trail import record_change
@@ -257,12 +260,33 @@ def _person(user_id: int | None, name: str) -> dict[str, Any]:
     return {"user_id": user_id, "name": name}
 
 
+def _root_events(review: Review, accounts: list[AwsAccount], findings: list[Finding]) -> list[dict[str, Any]]:
+    start = datetime.combine(review.period_start, time.min, tzinfo=UTC)
+    end = datetime.combine(review.period_end, time.min, tzinfo=UTC) + timedelta(days=1)
+    deciding: dict[tuple[str, str], list[int]] = {}  # (account id, subject): the review's root-event findings
+    for f in findings:
+        if f.check_id in EVENT_CHECK_IDS:
+            deciding.setdefault((f.account.account_id, f.subject), []).append(f.pk)
+    events = RootEvent.objects.filter(account__in=accounts, at__gte=start, at__lt=end).select_related("account").order_by("at", "pk")
+    return [
+        {
+            **{k: _iso(v) if isinstance(v, datetime) else v for k, v in zip(ROOT_EVENTS_HEADER, root_event_row(e), strict=True)},
+            "finding_ids": sorted(
+                pk
+                for subject in (e.event_id, f"{e.at:%Y-%m-%d}", f"{e.at:%Y-%m-%d} {e.source_ip}")
+                for pk in deciding.get((e.account.account_id, subject), [])
+            ),
+        }
+        for e in events
+    ]
+
+
 def _snapshot(review: Review, *, signed_by: Any, signed_at: datetime, comment: str, corrects: SignOff | None) -> dict[str, Any]:
     accounts = list(review.accounts.order_by("account_id"))
     dispositions = {d.finding_id: d for d in Disposition.objects.filter(review=review)}
     findings = list(review_findings(review).select_related("last_run", "resolved_run"))
     return {
-        "format": "iamwatch-signoff/3",
+        "format": "iamwatch-signoff/4",
         "iamwatch_version": iamwatch.__version__,
         "review": {
             "id": review.pk,
@@ -299,6 +323,8 @@ def _snapshot(review: Review, *, signed_by: Any, signed_at: datetime, comment: s
             }
             for f in findings
         ],
+        # Root's CloudTrail events in the review's period (format 4), each with the findings that decide it.
+        "root_events": _root_events(review, accounts, findings),
         "thresholds": asdict(thresholds_from_settings()),
         "acceptance_max_days": settings.IAMWATCH_ACCEPTANCE_MAX_DAYS,
         "four_eyes": settings.IAMWATCH_REVIEW_FOUR_EYES,

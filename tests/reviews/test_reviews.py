@@ -345,6 +345,7 @@ def test_the_evidence_pack_verifies_offline_and_fails_after_one_changed_byte(rev
             "dispositions.csv",
             "findings.csv",
             "review.html",
+            "root_events.csv",
             "runs.csv",
             "signoffs.csv",
             f"snapshot-{signoff.pk}.json",
