@@ -43,6 +43,7 @@ bench: install
 	$(PY) bench/bench_import.py
 	$(PY) bench/bench_fleet.py
 	$(PY) bench/bench_dashboard.py
+	$(PY) bench/bench_cloudtrail.py
 
 clean:
 	rm -rf $(VENV) staticfiles test-artifacts .pytest_cache .ruff_cache

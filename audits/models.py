@@ -85,10 +85,11 @@ class AuditRun(models.Model):
         ordering = ["-requested_at", "-id"]
         indexes = [models.Index(fields=["account", "status", "-generated_at"]), models.Index(fields=["account", "-requested_at"])]
         constraints = [
-            # One stored run per report time: a duplicate delivery cannot store the same report twice.
+            # One stored run per report time: a duplicate delivery cannot store the same report twice. CloudTrail file
+            # imports hold no report (their time is the import's).
             models.UniqueConstraint(
                 fields=["account", "generated_at"],
-                condition=models.Q(status__in=["succeeded", "partial"]),
+                condition=models.Q(status__in=["succeeded", "partial"]) & ~models.Q(source="cloudtrail"),
                 name="one_stored_run_per_report_time",
             )
         ]

@@ -3,20 +3,47 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 from django.conf import settings
+from django.db.models import Count, Max, Min
+from django.utils import timezone
 
 from audits.models import Alert, AuditRun
 from cloudtrail.checks import known_networks, outside
 from cloudtrail.models import RootEvent
 
+# An event older than this when first stored (history from imported files, or LookupEvents' first 90 days) is
+# news to nobody's incident response: such events go out as one summary per run, not one message each.
+ALERT_EACH_WITHIN = timedelta(days=7)
+
 
 def root_event_alerts(run: AuditRun) -> list[Alert]:
-    """The alerts of the root events `run` stored first."""
+    """The alerts of the root events `run` stored first: one per recent event, one summary for the older ones."""
     account = run.account
     where = f"{account.name} ({account.account_id})"
     known = known_networks(settings.IAMWATCH_KNOWN_NETWORKS)
+    stored = RootEvent.objects.filter(run=run)
+    cutoff = (run.generated_at or timezone.now()) - ALERT_EACH_WITHIN
     drafts = []
-    for e in RootEvent.objects.filter(run=run).order_by("at", "pk"):
+    older = stored.filter(at__lt=cutoff).aggregate(n=Count("pk"), first=Min("at"), last=Max("at"))
+    if older["n"]:
+        drafts.append(
+            Alert(
+                account=account,
+                run=run,
+                kind=Alert.Kind.ROOT_EVENT,
+                key=f"root-events-of-run:{run.pk}",
+                subject=f"[IAMWatch] {older['n']} earlier root event{'s' if older['n'] != 1 else ''} found in {where}",
+                body=(
+                    f"Run {run.pk} stored {older['n']} root event{'s' if older['n'] != 1 else ''} in {where} from "
+                    f"{older['first']:%Y-%m-%d %H:%M} to {older['last']:%Y-%m-%d %H:%M} UTC, each older than "
+                    f"{ALERT_EACH_WITHIN.days} days when found. They are listed on the Root activity page; each one's "
+                    "findings wait for the review."
+                ),
+            )
+        )
+    for e in stored.filter(at__gte=cutoff).order_by("at", "pk"):
         what = ("root signed in" if e.success else "a root sign-in failed") if e.is_sign_in else f"root called {e.event_source.split('.')[0]}:{e.name}"
         mfa = {True: "yes", False: "NO", None: "not recorded"}[e.mfa_used]
         flags = [] if not known or not outside(e.source_ip, known) else ["from OUTSIDE the known networks"]

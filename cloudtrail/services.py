@@ -55,7 +55,7 @@ def store_root_events(*, run: AuditRun, records: Sequence[RootRecord], origin: s
     if not days:
         return Stored(len(records), 0, FindingCounts(0, 0, 0))
     stored = RootEvent.objects.filter(account=account, at__gte=_start(min(days)), at__lt=_start(max(days)) + timedelta(days=1))
-    affected = [event_record(e) for e in stored if e.at.astimezone(UTC).date() in days]
+    affected = [event_record(e, account.account_id) for e in stored if e.at.astimezone(UTC).date() in days]
     results = evaluate_events(affected, known_networks(settings.IAMWATCH_KNOWN_NETWORKS))
     return Stored(len(records), len(new), event_findings_record(run=run, results=results))
 
@@ -64,12 +64,12 @@ def _start(day: date) -> datetime:
     return datetime.combine(day, time.min, tzinfo=UTC)
 
 
-def event_record(event: RootEvent) -> RootRecord:
-    """A stored event as the checks read it."""
+def event_record(event: RootEvent, account_id: str) -> RootRecord:
+    """A stored event (of the account `account_id`) as the checks read it."""
     return RootRecord(
         event_id=event.event_id, at=event.at, name=event.name, event_source=event.event_source, region=event.region,
         source_ip=event.source_ip, user_agent=event.user_agent, mfa_used=event.mfa_used, success=event.success,
-        error=event.error, access_key_id=event.access_key_id, account_id=event.account.account_id,
+        error=event.error, access_key_id=event.access_key_id, account_id=account_id,
         arn=str((event.raw.get("userIdentity") or {}).get("arn") or ""), raw=event.raw,
     )  # fmt: skip
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 import pytest
+import time_machine
 from django.core import mail
 
 from accounts.models import AwsAccount
@@ -17,6 +18,7 @@ T = datetime(2026, 11, 22, 9, 14, 3, tzinfo=UTC)
 
 
 @pytest.mark.django_db(transaction=True)  # alerts go out when the run's transaction commits
+@time_machine.travel(T + timedelta(hours=1), tick=False)
 def test_each_new_root_event_alerts_once_with_time_address_mfa_and_user_agent(sandbox: AwsAccount, settings) -> None:  # type: ignore[no-untyped-def]
     settings.IAMWATCH_ALERT_EMAIL = "security@example.com"
     settings.IAMWATCH_KNOWN_NETWORKS = ["203.0.113.0/24"]
@@ -31,3 +33,18 @@ def test_each_new_root_event_alerts_once_with_time_address_mfa_and_user_agent(sa
     # The same events again (an overlapping file): no alert twice; and the critical findings sent no alert of their own.
     cloudtrail_import(account=sandbox, files=[("b.json", log_file(*records))], actor="t")
     assert Alert.objects.count() == 2 and len(mail.outbox) == 2
+
+
+@pytest.mark.django_db(transaction=True)
+@time_machine.travel(T + timedelta(days=30), tick=False)
+def test_history_older_than_a_week_when_found_is_one_summary_not_a_message_per_event(sandbox: AwsAccount, settings) -> None:  # type: ignore[no-untyped-def]
+    settings.IAMWATCH_ALERT_EMAIL = "security@example.com"
+    old = [sign_in(T + timedelta(hours=n), event_id=f"old-{n}") for n in range(40)]
+    recent = sign_in(T + timedelta(days=27), event_id="recent")
+    cloudtrail_import(account=sandbox, files=[("a.json", log_file(*old, recent))], actor="t")
+    subjects = [a.subject for a in Alert.objects.order_by("pk")]
+    assert subjects == [
+        "[IAMWatch] 40 earlier root events found in sandbox (111122223333)",
+        "[IAMWatch] root signed in in sandbox (111122223333)",
+    ]
+    assert "from 2026-11-22 09:14 to 2026-11-24 00:14 UTC, each older than 7 days when found" in Alert.objects.order_by("pk").first().body  # type: ignore[union-attr]
