@@ -313,7 +313,14 @@ def changes_since(
 
 # The account page's sections, in meeting order: (title, checks).
 ACCOUNT_SECTIONS: tuple[tuple[str, tuple[str, ...]], ...] = (
-    ("Root user", ("root.access_key_exists", "root.recent_use", "account.root_email_not_alias", "account.report_missing_root")),
+    (
+        "Root user",
+        (
+            "root.access_key_exists", "root.recent_use", "account.root_email_not_alias", "account.report_missing_root",
+            # root's own events in CloudTrail
+            "root.console_login", "root.login_without_mfa", "root.failed_login", "root.api_activity", "root.unknown_network",
+        ),
+    ),  # fmt: skip
     ("MFA gaps", ("root.mfa_disabled", "root.hardware_mfa", "user.console_without_mfa")),
     ("Naming standard", ("user.name_violation",)),
     ("Shared accounts", ("user.shared_account",)),

@@ -103,7 +103,9 @@ def trail_gaps(*, account: AwsAccount, uses: list[tuple[datetime, str]], events:
             said.append("not in CloudTrail, though it was read for this time: look in the trail's log files")
         elif not anything_read:
             said.append("CloudTrail not read for this account (no LookupEvents run, no file imported)")
-        elif windows and t < windows[0][0]:
+        elif not windows:
+            said.append("no LookupEvents read covers this time, and no imported file has it: import that day's files")
+        elif t < windows[0][0]:
             said.append("before the first 90 days CloudTrail was read for: import the trail's log files to see it")
         else:
             said.append("CloudTrail not read for this time (a region not read, a run that failed): no event is no evidence")

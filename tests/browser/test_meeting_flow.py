@@ -327,3 +327,47 @@ def test_every_page_fits_a_phone_and_its_tables_scroll_inside(browser: Browser, 
     assert wrapped == {}
     assert times > 50  # the pages do show dates: the check above has something to check
     context.close()
+
+
+def test_root_activity_across_the_fleet_and_on_an_accounts_timeline(browser: Browser, live_server, meeting: None, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    """CloudTrail's root events on the fleet's Root activity page (filtered, downloaded) and on the account's
+    timeline, where a use the credential report saw and CloudTrail did not says why."""
+    from cloudtrail.services import cloudtrail_import
+    from tests.cloudtrail.trail import api_call, log_file, sign_in
+
+    sandbox = AwsAccount.objects.get(account_id="111122223333")
+    now = datetime.now(tz=UTC).replace(microsecond=0)
+    records = [
+        sign_in(now - timedelta(days=3), mfa="No", ip="198.51.100.5", event_id="in-nomfa"),
+        sign_in(now - timedelta(days=2), success=False, mfa=None, ip="192.0.2.9", event_id="failed"),
+        api_call(now - timedelta(days=1), "CreateUser", event_id="call"),
+    ]
+    cloudtrail_import(account=sandbox, files=[("trail.json", log_file(*records))], actor="test")
+    context = browser.new_context(accept_downloads=True, viewport={"width": 1400, "height": 900})
+    page = context.new_page()
+    auditor_logs_in(page, live_server.url + "/root-activity/")
+    expect(page.get_by_role("heading", name="Root activity")).to_be_visible()
+    expect(page.locator("table.root-events tbody tr")).to_have_count(3)
+    expect(page.get_by_role("link", name="Root activity")).to_have_attribute("aria-current", "page")
+    page.get_by_label("Kind").select_option("sign_in")
+    page.get_by_label("MFA").select_option("no")
+    page.get_by_role("button", name="Filter").click()
+    expect(page).to_have_url(re.compile(r"kind=sign_in&mfa=no"))
+    expect(page.locator("table.root-events tbody tr")).to_have_count(1)
+    expect(page.locator("table.root-events tbody tr").first).to_contain_text("198.51.100.5")
+    rows = downloaded_csv(page, tmp_path / "root.csv")
+    assert [r[-1] for r in rows[1:]] == ["in-nomfa"] and rows[0][0] == "account_id"
+    shot(page, "20-root-activity")
+
+    # The account's timeline: a CloudTrail lane with one mark per event, its time, address and MFA on hover.
+    page.locator("table.root-events tbody a").first.click()
+    expect(page).to_have_url(re.compile(r"/accounts/111122223333/#root-usage$"))
+    marks = page.locator("svg.timeline circle.mark-cloudtrail")
+    expect(marks).to_have_count(3)
+    titles = [marks.nth(i).locator("title").text_content() for i in range(3)]
+    assert any("console sign-in" in str(t) and "from 198.51.100.5, no MFA" in str(t) for t in titles), titles
+    expect(page.locator("#cloudtrail-events tbody tr")).to_have_count(3)
+    # The sample report's root use (2026) is older than anything CloudTrail was read for: it says so.
+    expect(page.locator("[data-gap]").first).to_contain_text("no:")
+    shot(page, "21-account-root-timeline")
+    context.close()

@@ -126,6 +126,8 @@ def test_the_account_page_says_for_each_report_use_whether_cloudtrail_has_it_and
     used = T
     _with_report_use(sandbox, used)
     assert "no: CloudTrail not read for this account" in gap_column(alice_client)
+    cloudtrail_import(account=sandbox, files=[("other-day.json", log_file(api_call(used + timedelta(days=3))))], actor="t")
+    assert "no: no LookupEvents read covers this time, and no imported file has it" in gap_column(alice_client)
     _read(sandbox, used + timedelta(days=1), used + timedelta(days=2))
     assert "no: before the first 90 days CloudTrail was read for" in gap_column(alice_client)
     _read(sandbox, used - timedelta(days=90), used + timedelta(days=1))
