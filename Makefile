@@ -25,10 +25,10 @@ $(STAMP): requirements.txt requirements-dev.txt
 run: install
 	$(PY) manage.py migrate --noinput
 	$(PY) manage.py collectstatic --noinput -v0
-	EMAIL_URL=dummymail:// $(PY) manage.py load_demo  # the demo's alerts go nowhere
+	EMAIL_URL=dummymail:// IAMWATCH_KNOWN_NETWORKS=203.0.113.0/24 $(PY) manage.py load_demo  # the demo's alerts go nowhere
 	@echo "IAMWatch on http://$(HOST):$(PORT)/ (Ctrl-C stops it)"
 	@echo "(demo only: two-factor login is off; production requires it for reviewers and admins)"
-	IAMWATCH_REQUIRE_2FA=false $(VENV)/bin/gunicorn --bind $(HOST):$(PORT) --workers 2 --access-logfile - iamwatch.wsgi
+	IAMWATCH_REQUIRE_2FA=false IAMWATCH_KNOWN_NETWORKS=203.0.113.0/24 $(VENV)/bin/gunicorn --bind $(HOST):$(PORT) --workers 2 --access-logfile - iamwatch.wsgi
 
 lint: install
 	$(VENV)/bin/ruff check .

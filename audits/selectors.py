@@ -320,7 +320,7 @@ ACCOUNT_SECTIONS: tuple[tuple[str, tuple[str, ...]], ...] = (
             # root's own events in CloudTrail
             "root.console_login", "root.login_without_mfa", "root.failed_login", "root.api_activity", "root.unknown_network",
         ),
-    ),  # fmt: skip
+    ),
     ("MFA gaps", ("root.mfa_disabled", "root.hardware_mfa", "user.console_without_mfa")),
     ("Naming standard", ("user.name_violation",)),
     ("Shared accounts", ("user.shared_account",)),

@@ -32,7 +32,7 @@ START = datetime(2026, 9, 1, tzinfo=UTC)
 def generate() -> list[tuple[str, bytes]]:
     """FILES gzipped log files of RECORDS records in all, 1% by root (sign-ins, failed ones, calls), the rest by IAM
     users, spread over 90 days."""
-    from tests.cloudtrail.trail import api_call, iam_user_call, sign_in
+    from demo.trail import api_call, iam_user_call, sign_in
 
     rng = random.Random(14)
     per_file = RECORDS // FILES

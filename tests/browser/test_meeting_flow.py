@@ -333,7 +333,7 @@ def test_root_activity_across_the_fleet_and_on_an_accounts_timeline(browser: Bro
     """CloudTrail's root events on the fleet's Root activity page (filtered, downloaded) and on the account's
     timeline, where a use the credential report saw and CloudTrail did not says why."""
     from cloudtrail.services import cloudtrail_import
-    from tests.cloudtrail.trail import api_call, log_file, sign_in
+    from demo.trail import api_call, log_file, sign_in
 
     sandbox = AwsAccount.objects.get(account_id="111122223333")
     now = datetime.now(tz=UTC).replace(microsecond=0)

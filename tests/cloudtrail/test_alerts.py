@@ -12,7 +12,7 @@ from django.core import mail
 from accounts.models import AwsAccount
 from audits.models import Alert
 from cloudtrail.services import cloudtrail_import
-from tests.cloudtrail.trail import BROWSER, api_call, log_file, sign_in
+from demo.trail import BROWSER, api_call, log_file, sign_in
 
 T = datetime(2026, 11, 22, 9, 14, 3, tzinfo=UTC)
 

@@ -12,9 +12,9 @@ import pytest
 from accounts.models import AwsAccount
 from audits.services import report_import
 from cloudtrail.services import cloudtrail_import
+from demo.trail import api_call, log_file, sign_in
 from reviews.evidence import evidence_zip
 from reviews.services import review_open
-from tests.cloudtrail.trail import api_call, log_file, sign_in
 from tests.conftest import SAMPLE_T, staff_user
 from tests.reviews.test_reviews import sha256sum_check, signed, unpack
 

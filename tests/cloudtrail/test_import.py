@@ -13,7 +13,7 @@ from accounts.models import AwsAccount
 from audits.models import AuditRun, Finding, FindingStatus, RunSource
 from audits.services import report_import
 from cloudtrail.models import RootEvent
-from tests.cloudtrail.trail import ACCOUNT, api_call, iam_user_call, log_file, lookup_events, sign_in
+from demo.trail import ACCOUNT, api_call, iam_user_call, log_file, lookup_events, sign_in
 from tests.conftest import manage
 from tests.reports import build_report, root_row
 

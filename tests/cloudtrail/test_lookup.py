@@ -18,7 +18,7 @@ from audits.models import AuditRun, Finding, RunSource, RunStatus
 from audits.runs import run_execute, run_request
 from cloudtrail.fetch import LOOKUP_DAYS, OVERLAP, Pacer, lookup_region, lookup_root_events, window_start
 from cloudtrail.models import RootEvent
-from tests.cloudtrail.trail import ACCOUNT, api_call, iam_user_call, sign_in
+from demo.trail import ACCOUNT, api_call, iam_user_call, sign_in
 
 NOW = datetime(2026, 11, 28, 12, 0, tzinfo=UTC)
 T = datetime(2026, 11, 22, 9, 14, 3, tzinfo=UTC)

@@ -18,8 +18,8 @@ from audits.models import AuditRun, RunSource, RunStatus
 from audits.services import report_import
 from cloudtrail.models import RootEvent, TrailRead
 from cloudtrail.services import cloudtrail_import
+from demo.trail import ACCOUNT, api_call, log_file, sign_in
 from tests.accounts.test_account_scope import scoped
-from tests.cloudtrail.trail import ACCOUNT, api_call, log_file, sign_in
 from tests.conftest import client_for, member_of
 from tests.reports import build_report, root_row
 

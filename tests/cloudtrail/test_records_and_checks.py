@@ -10,7 +10,7 @@ import pytest
 
 from cloudtrail.checks import evaluate_events, known_networks, outside
 from cloudtrail.records import TrailFileError, records_in, sort_records
-from tests.cloudtrail.trail import ACCOUNT, api_call, iam_user_call, log_file, lookup_events, sign_in
+from demo.trail import ACCOUNT, api_call, iam_user_call, log_file, lookup_events, sign_in
 
 T = datetime(2026, 11, 22, 9, 14, 3, tzinfo=UTC)
 

@@ -8,7 +8,7 @@ import pytest
 from django.core.management import call_command
 
 from accounts.models import AwsAccount
-from audits.models import AuditRun, Finding
+from audits.models import REPORT_SOURCES, AuditRun, Finding
 from people.models import Person
 from reviews.models import SignOff
 
@@ -16,9 +16,12 @@ from reviews.models import SignOff
 @pytest.mark.django_db
 def test_the_demo_loads_a_fleet_a_directory_and_a_signed_review_once(settings) -> None:  # type: ignore[no-untyped-def]
     settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+    settings.IAMWATCH_KNOWN_NETWORKS = ["203.0.113.0/24"]  # as make run sets it
     out = StringIO()
     call_command("load_demo", days=4, stdout=out)
-    assert AwsAccount.objects.count() == 4 and AuditRun.objects.count() == 16 + 1  # and one failed fetch
+    # 4 daily reports per account and one failed fetch; and one CloudTrail file of root's events per account
+    assert AwsAccount.objects.count() == 4 and AuditRun.objects.exclude(source="cloudtrail").count() == 16 + 1
+    assert AuditRun.objects.filter(source="cloudtrail").count() == 4
     assert Person.objects.filter(active=False).exists() and Person.objects.filter(active=True).exists()
     assert (
         Finding.objects.filter(check_id="user.owner_departed").exists()
@@ -45,6 +48,7 @@ def test_the_demo_tells_the_story_of_a_meeting(settings) -> None:  # type: ignor
     from reviews.services import carried_decisions
 
     settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+    settings.IAMWATCH_KNOWN_NETWORKS = ["203.0.113.0/24"]  # as make run sets it
     call_command("load_demo", days=40, stdout=StringIO())
     now = timezone.now()
     signed = SignOff.objects.get()
@@ -52,10 +56,25 @@ def test_the_demo_tells_the_story_of_a_meeting(settings) -> None:  # type: ignor
     assert Finding.objects.filter(first_seen__gt=signed.signed_at).exists()
     assert Finding.objects.filter(status="resolved", resolved_at__gt=signed.signed_at).exists()
     assert RootUsageEvent.objects.filter(used_at__gt=now - timedelta(days=7)).exists()
-    latest = AuditRun.objects.filter(account__name="data-staging").order_by("-requested_at").first()
+    latest = AuditRun.objects.filter(account__name="data-staging", source__in=REPORT_SOURCES).order_by("-requested_at").first()
     assert latest is not None and latest.status == "failed" and "AccessDenied" in latest.error
     review = Review.objects.get(status="open")
     carried = carried_decisions(review=review, today=now.date())
     assert any(c.problem.startswith("remediation overdue") for c in carried)
     assert any(c.problem.startswith("acceptance expired") for c in carried)
     assert any(not c.problem for c in carried)
+    # Root's CloudTrail events: each recent sign-in the reports saw is in CloudTrail too; web-prod's fresh one came
+    # from outside the known networks without MFA; the sandbox had a night of failed sign-ins.
+    from cloudtrail.models import RootEvent
+
+    web = AwsAccount.objects.get(name="web-prod")
+    fresh = RootEvent.objects.filter(account=web, name="ConsoleLogin").order_by("-at").first()
+    assert fresh is not None and fresh.mfa_used is False and fresh.source_ip == "198.51.100.23"
+    assert set(Finding.objects.filter(account=web, subject=fresh.event_id).values_list("check_id", flat=True)) == {
+        "root.console_login", "root.login_without_mfa", "root.unknown_network",
+    }  # fmt: skip
+    assert Finding.objects.filter(account__name="sandbox", check_id="root.failed_login", detail__startswith="6 failed").exists()
+    recent = RootUsageEvent.objects.filter(used_at__gt=now - timedelta(days=80), credential="password")
+    assert recent.exists() and all(
+        RootEvent.objects.filter(account=u.account, name="ConsoleLogin", at=u.used_at).exists() for u in recent
+    )

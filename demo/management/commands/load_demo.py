@@ -13,7 +13,9 @@ from accounts.models import AwsAccount
 from accounts.services import account_create
 from audits.models import AuditRun, RunSource, RunStatus
 from audits.services import report_import
+from cloudtrail.services import cloudtrail_import
 from demo.simulator import daily_times, demo_directory, simulate_account, workforce
+from demo.trail import api_call, log_file, sign_in
 from people.directory import directory_import
 from people.models import Person
 from reviews.models import Review
@@ -85,11 +87,31 @@ class Command(BaseCommand):
         for account, sim in fresh:
             self._load(account, sim, [t for t in times if t > cutoff])
             self.stdout.write(f"{account.name} ({account.account_id}): {days} daily reports loaded")
+        for account, sim in fresh:
+            self._root_activity(account, sim, end)
         if fresh:
             acceptances_expire(now=timezone.now())
             self._failed_run(AwsAccount.objects.get(account_id=DEMO_ACCOUNTS[2][0]))
             self._open_review()
         self._demo_login(options["username"])
+
+    @staticmethod
+    def _root_activity(account: AwsAccount, sim: Any, end: Any) -> None:
+        """Root's CloudTrail events of the last 90 days, as a trail's log file: each root sign-in the reports saw
+        (from the office, with MFA, except web-prod's fresh one: from elsewhere, without MFA), the calls made in
+        those sessions, and in the sandbox a night of failed sign-ins."""
+        office = "203.0.113.10"  # in the demo's IAMWATCH_KNOWN_NETWORKS (make run)
+        records = []
+        for n, used in enumerate(t for t in sim.root_uses if end - timedelta(days=90) <= t <= end):
+            fresh = account.account_id == DEMO_ACCOUNTS[1][0] and used == max(sim.root_uses)
+            ip = "198.51.100.23" if fresh else office
+            records.append(sign_in(used, mfa="No" if fresh else "Yes", ip=ip, account=account.account_id, event_id=f"demo-{account.account_id}-{n}"))
+            records.append(api_call(used + timedelta(minutes=4), "GetAccountSummary", ip=ip, mfa=not fresh, account=account.account_id))
+        if account.account_id == DEMO_ACCOUNTS[3][0]:
+            night = end - timedelta(days=5, hours=3)
+            records += [sign_in(night + timedelta(minutes=7 * n), success=False, mfa=None, ip="192.0.2.77", account=account.account_id) for n in range(6)]
+        if records:
+            cloudtrail_import(account=account, files=[("demo-trail.json", log_file(*records))], actor="demo")
 
     @staticmethod
     def _load(account: AwsAccount, sim: Any, times: list[Any]) -> None:

@@ -1,5 +1,5 @@
 """CloudTrail records shaped as CloudTrail writes them (AWS CloudTrail User Guide, record contents and sign-in
-events), for the tests and the demo."""
+events): the demo's root activity, and the tests' and the benchmark's."""
 
 from __future__ import annotations
 
