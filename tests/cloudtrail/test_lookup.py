@@ -10,6 +10,7 @@ from typing import Any
 
 import boto3
 import pytest
+import time_machine
 from botocore.stub import ANY, Stubber
 
 from accounts.aws import AccountAccess
@@ -146,3 +147,33 @@ def test_a_fetch_run_reads_cloudtrail_beside_the_report_and_a_denied_region_make
     }  # fmt: skip
     assert any(w.startswith("CloudTrail LookupEvents: 1 root event (1 new) in 1 region") for w in run.warnings)
     assert AuditRun.objects.count() == 1
+
+
+@pytest.mark.django_db
+def test_each_region_is_read_from_its_newest_stored_event_and_overlapping_reads_store_each_event_once(
+    sandbox: AwsAccount, stubbed: dict[str, Stubber], settings  # type: ignore[no-untyped-def]
+) -> None:
+    from cloudtrail.services import LookupStep
+
+    settings.IAMWATCH_CLOUDTRAIL_LOOKUP = True
+    settings.IAMWATCH_CLOUDTRAIL_REGIONS = ["us-east-1", "eu-west-1"]
+    access = type("Access", (), {"client": lambda self, service, region=None: stubbed[region].client})()
+    step = LookupStep()
+
+    def fetch(east: list[dict[str, Any]], east_start: datetime, west_start: datetime, now: datetime) -> AuditRun:
+        stubbed["us-east-1"].add_response("lookup_events", page(*east), expected(east_start, now))
+        stubbed["eu-west-1"].add_response("lookup_events", page(), expected(west_start, now))
+        run = AuditRun.objects.create(account=sandbox, source=RunSource.FETCH, status=RunStatus.SUCCEEDED, requested_at=now, generated_at=now)
+        with time_machine.travel(now, tick=False):
+            step.store(run, step.read(access, sandbox, now))  # type: ignore[arg-type]
+        return run
+
+    login = sign_in(T, event_id="e-1")
+    fetch([login], NOW - timedelta(days=LOOKUP_DAYS), NOW - timedelta(days=LOOKUP_DAYS), NOW)
+    # The next read: us-east-1 from its newest event less the overlap, eu-west-1 (nothing stored) 90 days back again;
+    # the overlap brings e-1 a second time, stored once.
+    later = api_call(T + timedelta(hours=2), event_id="e-2")
+    an_hour_later = NOW + timedelta(hours=1)
+    run = fetch([later, login], T - OVERLAP, an_hour_later - timedelta(days=LOOKUP_DAYS), an_hour_later)
+    assert sorted(RootEvent.objects.values_list("event_id", flat=True)) == ["e-1", "e-2"]
+    assert list(RootEvent.objects.filter(run=run).values_list("event_id", flat=True)) == ["e-2"]
