@@ -323,7 +323,8 @@ def event_findings_record(*, run: AuditRun, results: list[Result]) -> FindingCou
     new detail (a day's failed sign-ins grow as more records arrive). No run ever resolves one: events are facts,
     and a review decides each (accepted, remediated, false positive)."""
     account, at = run.account, run.generated_at
-    assert at is not None, "an events run has its time"
+    if at is None:
+        raise ValueError(f"run {run.pk} has no time to record its event findings at")
     severity = {c.id: c.severity.value for c in CHECKS_BY_ID.values()}
     raised = {(r.check_id, r.principal, r.subject): r for r in results}
     seen: list[Finding] = []
