@@ -4,7 +4,8 @@ Generates 500 accounts x 200 users x 365 daily runs straight into the tables (th
 its own benchmark), then prints each page's server-side render time (median of 5) and its number
 of SQL queries. Target (issue 4): every page at most 300 ms; query counts independent of the data.
 Also the pages of issues 6 and 7: a review over the whole fleet, the people directory, a person who
-owns a user in every account, one account's owners and the audit trail.
+owns a user in every account, one account's owners and the audit trail; and of issue 14, the Root activity page
+over root's CloudTrail events (four per root use, two regions read daily for 90 days).
 Sizes: BENCH_ACCOUNTS, BENCH_USERS, BENCH_DAYS.
 """
 
@@ -42,6 +43,7 @@ def generate() -> None:
     from audits.bulk import insert_rows
     from audits.checks import CHECKS_BY_ID
     from audits.models import AuditRun, Finding, FindingEvent, PrincipalState, RootUsageEvent, TrendMonth
+    from cloudtrail.models import RootEvent, TrailRead
 
     rng = random.Random(1)
     checks = sorted(c for c in CHECKS_BY_ID if c.startswith("user."))
@@ -126,6 +128,21 @@ def generate() -> None:
                 ("account_id", "used_at", "credential", "first_seen_run_id"),
                 [(pk, t - timedelta(hours=5), "password", run_ids[t]) for t in uses],
             )
+            # Root's CloudTrail events: each use's sign-in and a few calls, and the last 90 days' reads of two regions.
+            RootEvent.objects.bulk_create(
+                RootEvent(
+                    account_id=pk, event_id=f"{account_id}-{n}-{k}", at=t - timedelta(hours=5, minutes=-k), name="ConsoleLogin" if k == 0 else "ListBuckets",
+                    event_source="signin.amazonaws.com" if k == 0 else "s3.amazonaws.com", region="us-east-1", source_ip="203.0.113.10",
+                    user_agent="Mozilla/5.0", mfa_used=True, success=True, raw={}, origin="lookup", run_id=run_ids[t],
+                )
+                for n, t in enumerate(uses)
+                for k in range(4)
+            )  # fmt: skip
+            TrailRead.objects.bulk_create(
+                TrailRead(account_id=pk, run_id=run_ids[t], region=region, start=t - timedelta(days=1, minutes=30), end=t)
+                for t in times[-90:]
+                for region in ("us-east-1", "eu-west-1")
+            )
             # The trend: each month's latest run as its point (what ingest keeps), with a plausible summary.
             latest: dict[date, datetime] = {}
             for t in times:
@@ -198,6 +215,8 @@ def measure() -> None:
         "person with 500 users": "/people/10007/",
         "owners of one account": f"/accounts/{finding.account.account_id}/owners/",
         "audit trail": "/trail/",
+        "root activity (fleet)": "/root-activity/",
+        "root activity, one account": f"/root-activity/?account={finding.account.account_id}",
     }
     print(f"{'page':28} {'median ms':>10} {'max ms':>8} {'queries':>8}   [target <= 300 ms]")
     for label, url in pages.items():
