@@ -528,7 +528,7 @@ def runs_partial(request: HttpRequest, account_id: str) -> HttpResponse:
 
 
 def _trail_mark(e: Any) -> str:
-    what = "console sign-in" if e.is_sign_in else f"{e.event_source.split('.')[0]}:{e.name}"
+    what = "console sign-in" if e.is_sign_in else e.action
     mfa = {True: "MFA used", False: "no MFA", None: "MFA not recorded"}[e.mfa_used]
     outcome = "" if e.success else f", {e.error or 'failed'}"
     return f"{what} {e.at:%Y-%m-%d %H:%M:%S} UTC from {e.source_ip}, {mfa}{outcome}"

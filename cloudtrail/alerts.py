@@ -44,7 +44,7 @@ def root_event_alerts(run: AuditRun) -> list[Alert]:
             )
         )
     for e in stored.filter(at__gte=cutoff).order_by("at", "pk"):
-        what = ("root signed in" if e.success else "a root sign-in failed") if e.is_sign_in else f"root called {e.event_source.split('.')[0]}:{e.name}"
+        what = ("root signed in" if e.success else "a root sign-in failed") if e.is_sign_in else f"root called {e.action}"
         mfa = {True: "yes", False: "NO", None: "not recorded"}[e.mfa_used]
         flags = [] if not known or not outside(e.source_ip, known) else ["from OUTSIDE the known networks"]
         drafts.append(

@@ -69,7 +69,7 @@ def evaluate_events(records: Iterable[RootRecord], networks: Sequence[Network] =
         else:
             calls[(day(r.at), r.source_ip)].append(r)
         if networks and outside(r.source_ip, networks):
-            what = "sign-in" if r.is_sign_in else f"call {r.event_source.split('.')[0]}:{r.name}"
+            what = "sign-in" if r.is_sign_in else f"call {r.action}"
             said = f"root {what} at {_when(r.at)} from {r.source_ip}, outside the known networks"
             results.append(Result("root.unknown_network", ROOT_USER, r.arn, said, subject=r.event_id))
     for when, attempts in sorted(failed.items()):
@@ -77,7 +77,7 @@ def evaluate_events(records: Iterable[RootRecord], networks: Sequence[Network] =
         said = f"{len(attempts)} failed root sign-in{'s' if len(attempts) > 1 else ''} on {when} from {addresses}"
         results.append(Result("root.failed_login", ROOT_USER, attempts[0].arn, said, subject=when))
     for (when, address), made in sorted(calls.items()):
-        names = ", ".join(sorted({f"{c.event_source.split('.')[0]}:{c.name}" for c in made}))
+        names = ", ".join(sorted({c.action for c in made}))
         refused = sum(1 for c in made if not c.success)
         said = f"{len(made)} root call{'s' if len(made) > 1 else ''} on {when} from {address or 'an unknown address'}: {names}"
         if refused:

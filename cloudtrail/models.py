@@ -6,6 +6,7 @@ from django.db import models
 
 from accounts.models import AwsAccount
 from audits.models import AuditRun
+from cloudtrail.records import SIGN_IN, api_action
 
 
 class RootEvent(models.Model):
@@ -41,7 +42,11 @@ class RootEvent(models.Model):
 
     @property
     def is_sign_in(self) -> bool:
-        return self.name == "ConsoleLogin"
+        return self.name == SIGN_IN
+
+    @property
+    def action(self) -> str:
+        return api_action(self.event_source, self.name)
 
 
 class TrailRead(models.Model):

@@ -47,6 +47,15 @@ class RootRecord:
     def is_sign_in(self) -> bool:
         return self.name == SIGN_IN
 
+    @property
+    def action(self) -> str:
+        return api_action(self.event_source, self.name)
+
+
+def api_action(event_source: str, name: str) -> str:
+    """A call as IAM policies name it: iam:CreateUser for eventSource iam.amazonaws.com, eventName CreateUser."""
+    return f"{event_source.split('.')[0]}:{name}"
+
 
 @dataclass(frozen=True, slots=True)
 class Sorted:

@@ -10,8 +10,8 @@ from django.db.models import Max, QuerySet
 from accounts.models import AwsAccount
 from accounts.selectors import in_accounts
 from cloudtrail.models import RootEvent, TrailRead
+from cloudtrail.records import SIGN_IN
 
-SIGN_IN = "ConsoleLogin"
 KINDS = {"sign_in": "sign-in", "failed_sign_in": "failed sign-in", "call": "call"}
 
 
@@ -58,10 +58,7 @@ def account_root_events(*, account: AwsAccount) -> QuerySet[RootEvent]:
 def root_last_event(*, within: QuerySet[AwsAccount], since: datetime) -> dict[int, datetime]:
     """Each visible account's latest root event since `since`, by account pk (one grouped query)."""
     return dict(
-        in_accounts(RootEvent.objects.filter(at__gte=since), within)
-        .values_list("account")
-        .annotate(last=Max("at"))
-        .order_by()
+        in_accounts(RootEvent.objects.filter(at__gte=since), within).values_list("account").annotate(last=Max("at")).order_by()
     )
 
 
