@@ -52,6 +52,7 @@ INSTALLED_APPS = [
     "people",
     "audits",
     "cloudtrail",
+    "identitycenter",
     "reviews",
     "demo",
 ]

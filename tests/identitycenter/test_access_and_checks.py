@@ -1,0 +1,113 @@
+"""Identity Center's access model and checks, as pure functions: paths, admin from policies, people, the five checks."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from identitycenter.access import Assignment, Directory, PermissionSet, SsoGroup, SsoUser, owners_by_key, person_of
+from identitycenter.checks import evaluate_identity_center
+from people.matching import PersonFacts, people_index
+
+EVERYTHING = {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "*", "Resource": "*"}]}
+READ_ONLY = {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": ["s3:Get*", "ec2:Describe*"], "Resource": "*"}]}
+ADMIN_ARN = "arn:aws:iam::aws:policy/AdministratorAccess"
+READ_ONLY_ARN = "arn:aws:iam::aws:policy/ReadOnlyAccess"
+PROD, DEV = "210987654321", "410987654321"
+
+
+def pset(name: str, *, managed: tuple[str, ...] = (), inline: object = None, customer: tuple[object, ...] = ()) -> PermissionSet:
+    return PermissionSet(f"arn:aws:sso:::permissionSet/ssoins-1/ps-{name.lower()}", name, managed, inline, customer)
+
+
+@pytest.mark.parametrize(
+    ("permission_set", "admin"),
+    [
+        (pset("AdministratorAccess", managed=(ADMIN_ARN,)), True),
+        (pset("Admin", managed=(READ_ONLY_ARN,), inline=json.dumps(READ_ONLY)), False),  # named admin, grants read-only
+        (pset("ReadOnly", inline=EVERYTHING), True),  # named read-only, grants *:*
+        (pset("Deployer", customer=(READ_ONLY, {"Statement": [{"Effect": "Allow", "Action": "iam:*", "Resource": "*"}]})), True),
+        (pset("Empty"), False),
+    ],
+)
+def test_a_permission_set_is_admin_by_its_policies_never_its_name(permission_set: PermissionSet, admin: bool) -> None:
+    assert permission_set.is_admin is admin
+
+
+ALICE = SsoUser("u-1", "alice", "alice@example.com", "1001")
+BOB = SsoUser("u-2", "bob", "bob@example.com")
+CAROL = SsoUser("u-3", "CSmith")
+ADMINS = SsoGroup("g-1", "Admins", frozenset({"u-1", "u-2", "u-gone"}))
+EMPTY = SsoGroup("g-2", "Auditors")
+ADMIN, READ = pset("AdministratorAccess", managed=(ADMIN_ARN,)), pset("ReadOnly", managed=(READ_ONLY_ARN,))
+
+
+def directory(*assignments: Assignment, users: tuple[SsoUser, ...] = (ALICE, BOB, CAROL)) -> Directory:
+    return Directory(users=users, groups=(ADMINS, EMPTY), permission_sets=(ADMIN, READ), assignments=assignments)
+
+
+def test_paths_go_directly_or_through_a_group_to_each_account() -> None:
+    d = directory(
+        Assignment(PROD, ADMIN.arn, "GROUP", "g-1"), Assignment(PROD, READ.arn, "USER", "u-3"),
+        Assignment(DEV, "arn:aws:sso:::permissionSet/ssoins-1/ps-deleted", "USER", "u-3"),
+    )  # fmt: skip
+    assert [p.describe() for p in d.paths()] == [
+        f"CSmith directly with ReadOnly to {PROD}",
+        f"alice through group Admins with AdministratorAccess to {PROD}",
+        f"bob through group Admins with AdministratorAccess to {PROD}",
+    ]  # the member u-gone is no user any more, the deleted permission set opens nothing
+
+
+PEOPLE = [
+    PersonFacts(1, "1001", "Alice", "Jones", "alice.jones@example.com", True),
+    PersonFacts(2, "1002", "Bob", "Brown", "bob@example.com", False),
+    PersonFacts(3, "1003", "Carol", "Smith", "carol@example.com", True),
+]
+
+
+def resolver():  # type: ignore[no-untyped-def]
+    by_employee_id, by_email = owners_by_key((p.employee_id, p.email, p.owner("by directory")) for p in PEOPLE)
+    index = people_index(PEOPLE, preset="initial_lastname")
+    return lambda user: person_of(user, by_employee_id=by_employee_id, by_email=by_email, index=index)
+
+
+def test_a_user_maps_by_employee_id_then_e_mail_then_name_under_the_naming_rules() -> None:
+    resolve = resolver()
+    assert [o.employee_id for o in resolve(ALICE)] == ["1001"]  # employeeNumber, though the e-mail differs
+    assert [o.employee_id for o in resolve(BOB)] == ["1002"]  # by e-mail
+    assert [o.employee_id for o in resolve(CAROL)] == ["1003"]  # CSmith under initial_lastname
+    assert resolve(SsoUser("u-9", "contractor", "c@elsewhere.example")) == ()
+
+
+def checks(d: Directory, *, production: set[str] = {PROD}, max_admins: int = 5) -> list[tuple[str, str, str, str]]:  # noqa: B006
+    return [(a, r.check_id, r.principal, r.subject) for a, r in evaluate_identity_center(d, resolve=resolver(), production=production, max_admins_prod=max_admins)]
+
+
+def test_a_departed_person_and_a_user_of_nobody_are_flagged_in_each_account_they_reach() -> None:
+    stranger = SsoUser("u-9", "contractor")
+    d = directory(Assignment(PROD, READ.arn, "GROUP", "g-1"), Assignment(DEV, READ.arn, "USER", "u-9"), users=(ALICE, BOB, CAROL, stranger))
+    assert checks(d) == [
+        (PROD, "sso.user_departed", "sso-user:bob", ""),  # Bob Brown has left
+        (DEV, "sso.user_no_person", "sso-user:contractor", ""),
+    ]
+
+
+def test_an_admin_permission_set_assigned_to_a_user_directly_not_through_a_group() -> None:
+    d = directory(Assignment(DEV, ADMIN.arn, "USER", "u-1"), Assignment(DEV, READ.arn, "USER", "u-3"), Assignment(DEV, ADMIN.arn, "GROUP", "g-1"))
+    flagged = [c for c in checks(d) if c[1] == "sso.admin_direct_assignment"]
+    assert flagged == [(DEV, "sso.admin_direct_assignment", "sso-user:alice", "AdministratorAccess")]
+
+
+@pytest.mark.parametrize(("max_admins", "flagged"), [(2, False), (1, True)])
+def test_more_people_than_the_maximum_with_admin_on_a_production_account(max_admins: int, flagged: bool) -> None:
+    # alice reaches prod as admin twice (directly and through Admins): one person; bob is the second.
+    d = directory(Assignment(PROD, ADMIN.arn, "GROUP", "g-1"), Assignment(PROD, ADMIN.arn, "USER", "u-1"), Assignment(DEV, ADMIN.arn, "GROUP", "g-1"))
+    prod = [c for c in checks(d, max_admins=max_admins) if c[1] == "sso.admin_in_production"]
+    assert prod == ([(PROD, "sso.admin_in_production", "", "")] if flagged else [])  # never the dev account
+
+
+def test_an_assigned_group_without_members_but_not_an_unassigned_one() -> None:
+    d = directory(Assignment(DEV, READ.arn, "GROUP", "g-2"))
+    assert checks(d) == [(DEV, "sso.group_empty_assignment", "sso-group:Auditors", "")]
+    assert checks(directory()) == []
