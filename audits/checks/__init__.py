@@ -8,7 +8,7 @@ from audits.report import CredentialReport
 
 from .api import ApiFacts, direct_admin, password_policy_weak, root_hardware_mfa
 from .base import ACCOUNT_PRINCIPAL, SEVERITY_ORDER, Check, CheckContext, Result, Severity, Thresholds
-from .events import EVENT_CHECKS
+from .events import EVENT_CHECKS, IDENTITY_CENTER_CHECKS
 from .root import (
     account_report_missing_root,
     account_root_email_not_alias,
@@ -50,7 +50,7 @@ REPORT_CHECKS: tuple[Check, ...] = (
 # Checks that also need read-only IAM API facts: they run on fetched reports only.
 API_CHECKS: tuple[Check, ...] = (root_hardware_mfa, password_policy_weak, direct_admin)
 # Checks that CloudTrail records decide (root activity): in the catalog, never evaluated on a report.
-CHECKS_BY_ID: dict[str, Check] = {c.id: c for c in (*REPORT_CHECKS, *API_CHECKS, *EVENT_CHECKS)}
+CHECKS_BY_ID: dict[str, Check] = {c.id: c for c in (*REPORT_CHECKS, *API_CHECKS, *EVENT_CHECKS, *IDENTITY_CENTER_CHECKS)}
 EVENT_CHECK_IDS: frozenset[str] = frozenset(c.id for c in EVENT_CHECKS)
 
 
@@ -77,6 +77,7 @@ __all__ = [
     "CHECKS_BY_ID",
     "EVENT_CHECKS",
     "EVENT_CHECK_IDS",
+    "IDENTITY_CENTER_CHECKS",
     "REPORT_CHECKS",
     "SEVERITY_ORDER",
     "ApiFacts",
