@@ -26,6 +26,7 @@ class RunSource(models.TextChoices):
     FETCH = "fetch", "fetched from AWS"
     DEMO = "demo", "demo generator"
     CLOUDTRAIL = "cloudtrail", "CloudTrail files"
+    IDENTITY_CENTER = "sso", "IAM Identity Center"
 
 
 # Runs that read a credential report (a fetch also reads CloudTrail); a CloudTrail file import reads no report, so
@@ -85,11 +86,11 @@ class AuditRun(models.Model):
         ordering = ["-requested_at", "-id"]
         indexes = [models.Index(fields=["account", "status", "-generated_at"]), models.Index(fields=["account", "-requested_at"])]
         constraints = [
-            # One stored run per report time: a duplicate delivery cannot store the same report twice. CloudTrail file
-            # imports hold no report (their time is the import's).
+            # One stored run per report time: a duplicate delivery cannot store the same report twice. Runs of other
+            # evidence (CloudTrail files, Identity Center) hold no report: their time is their own.
             models.UniqueConstraint(
                 fields=["account", "generated_at"],
-                condition=models.Q(status__in=["succeeded", "partial"]) & ~models.Q(source="cloudtrail"),
+                condition=models.Q(status__in=["succeeded", "partial"], source__in=["import", "fetch", "demo"]),
                 name="one_stored_run_per_report_time",
             )
         ]

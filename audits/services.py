@@ -239,19 +239,22 @@ class FindingCounts:
     resolved: int
 
 
-def _record_findings(*, run: AuditRun, results: list[Result], evaluated: frozenset[str], at: datetime) -> FindingCounts:
-    """Carry each (check, principal) finding across runs: create, keep open, resolve, reopen."""
-    account = run.account
+def _record_findings(
+    *, run: AuditRun, results: list[Result], evaluated: frozenset[str], at: datetime, account: AwsAccount | None = None
+) -> FindingCounts:
+    """Carry each (check, principal, subject) finding of `account` (default: the run's) across runs: create, keep open,
+    resolve, reopen."""
+    account = account or run.account
     severity = {c.id: c.severity.value for c in CHECKS_BY_ID.values()}
-    raised = {(r.check_id, r.principal): r for r in results}
+    raised = {(r.check_id, r.principal, r.subject): r for r in results}
     to_resolve: list[int] = []
     to_update: list[Finding] = []
     reopened: list[int] = []
     existing = Finding.objects.filter(account=account, check_id__in=evaluated).only(
-        "pk", "check_id", "principal", "status", "severity", "detail", "arn", "reopened_count", "accepted_until"
+        "pk", "check_id", "principal", "subject", "status", "severity", "detail", "arn", "reopened_count", "accepted_until"
     )
     for finding in existing:
-        result = raised.pop((finding.check_id, finding.principal), None)
+        result = raised.pop((finding.check_id, finding.principal, finding.subject), None)
         if result is None:
             if finding.status != FindingStatus.RESOLVED:
                 to_resolve.append(finding.pk)
@@ -314,6 +317,22 @@ def _record_findings(*, run: AuditRun, results: list[Result], evaluated: frozens
         ],
     )
     return FindingCounts(open=carried + len(raised), new=len(raised), resolved=len(to_resolve))
+
+
+def state_findings_record(*, run: AuditRun, results: list[tuple[AwsAccount, Result]], accounts: list[AwsAccount], checks: frozenset[str]) -> FindingCounts:
+    """Findings of a state that evidence beside the reports decides for several accounts in one run (Identity Center):
+    in each of `accounts`, `checks` were evaluated, so a finding not raised again resolves, as a report run's does."""
+    at = run.generated_at
+    if at is None:
+        raise ValueError(f"run {run.pk} has no time to record its findings at")
+    by_account: dict[int, list[Result]] = {a.pk: [] for a in accounts}
+    for account, result in results:
+        by_account.setdefault(account.pk, []).append(result)
+    total = FindingCounts(0, 0, 0)
+    for account in accounts:
+        counts = _record_findings(run=run, results=by_account[account.pk], evaluated=checks, at=at, account=account)
+        total = FindingCounts(total.open + counts.open, total.new + counts.new, total.resolved + counts.resolved)
+    return total
 
 
 def event_findings_record(*, run: AuditRun, results: list[Result]) -> FindingCounts:

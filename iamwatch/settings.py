@@ -270,6 +270,14 @@ for _cidr in IAMWATCH_KNOWN_NETWORKS:
 # ec2:DescribeRegions); the regions to read, comma-separated (empty: every region the account has enabled).
 IAMWATCH_CLOUDTRAIL_LOOKUP = env.bool("IAMWATCH_CLOUDTRAIL_LOOKUP", default=True)
 IAMWATCH_CLOUDTRAIL_REGIONS = env.list("IAMWATCH_CLOUDTRAIL_REGIONS", default=[])
+# IAM Identity Center: the registered account (management or delegated administrator) and region that hold the
+# organisation's instance; empty: Identity Center is not read. Production accounts may have at most this many
+# people with administrator access through it.
+IAMWATCH_IDENTITY_CENTER_ACCOUNT = env.str("IAMWATCH_IDENTITY_CENTER_ACCOUNT", default="")
+if IAMWATCH_IDENTITY_CENTER_ACCOUNT and not re.fullmatch(r"[0-9]{12}", IAMWATCH_IDENTITY_CENTER_ACCOUNT):
+    raise ImproperlyConfigured("IAMWATCH_IDENTITY_CENTER_ACCOUNT must be a 12-digit account id")
+IAMWATCH_IDENTITY_CENTER_REGION = env.str("IAMWATCH_IDENTITY_CENTER_REGION", default="us-east-1")
+IAMWATCH_SSO_MAX_ADMINS_PROD = _positive("IAMWATCH_SSO_MAX_ADMINS_PROD", 5, "people")
 # Review sign-off: accepted risks expire at most this many days ahead; four-eyes needs a second reviewer.
 IAMWATCH_ACCEPTANCE_MAX_DAYS = _positive_days("IAMWATCH_ACCEPTANCE_MAX_DAYS", 90)
 IAMWATCH_REVIEW_FOUR_EYES = env.bool("IAMWATCH_REVIEW_FOUR_EYES", default=True)

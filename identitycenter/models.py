@@ -1,0 +1,43 @@
+"""Identity Center access as history: each path from a user to an account, while it lasted."""
+
+from __future__ import annotations
+
+from django.db import models
+
+from accounts.models import AwsAccount
+from audits.models import AuditRun
+
+
+class AccessPath(models.Model):
+    """One way an Identity Center user reaches an account: a permission set, directly or through a group; open
+    (valid_to empty) while Identity Center still grants it, closed by the first run that no longer sees it."""
+
+    account = models.ForeignKey(AwsAccount, on_delete=models.CASCADE, related_name="access_paths")
+    user_id = models.CharField(max_length=64)
+    user_name = models.CharField(max_length=128)
+    email = models.CharField(max_length=254, blank=True)
+    employee_number = models.CharField(max_length=64, blank=True)
+    permission_set_arn = models.CharField(max_length=256)
+    permission_set_name = models.CharField(max_length=64)
+    admin = models.BooleanField(help_text="the permission set grants administrator access (from its policies)")
+    group_id = models.CharField(max_length=64, blank=True, help_text="empty: assigned to the user directly")
+    group_name = models.CharField(max_length=128, blank=True)
+    valid_from = models.DateTimeField()
+    valid_to = models.DateTimeField(null=True, blank=True)
+    first_run = models.ForeignKey(AuditRun, on_delete=models.CASCADE, related_name="+")
+    last_run = models.ForeignKey(AuditRun, on_delete=models.CASCADE, related_name="+")
+
+    class Meta:
+        ordering = ["account", "user_name", "permission_set_name", "group_name"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["account", "user_id", "permission_set_arn", "group_id"],
+                condition=models.Q(valid_to__isnull=True),
+                name="one_open_access_path",
+            )
+        ]
+        indexes = [models.Index(fields=["user_name"]), models.Index(fields=["account", "valid_to"])]
+
+    def __str__(self) -> str:
+        via = "directly" if not self.group_id else f"through {self.group_name}"
+        return f"{self.user_name} {via} with {self.permission_set_name}"
