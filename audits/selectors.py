@@ -327,6 +327,10 @@ ACCOUNT_SECTIONS: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("Owners and leavers", ("user.owner_departed", "user.no_owner")),
     ("Administrator rights", ("user.direct_admin",)),
     (
+        "Identity Center",
+        ("sso.user_departed", "sso.user_no_person", "sso.admin_direct_assignment", "sso.admin_in_production", "sso.group_empty_assignment"),
+    ),
+    (
         "Stale credentials and keys",
         (
             "user.password_unused",

@@ -60,6 +60,7 @@ from audits.selectors import (
 from audits.services import report_import
 from audits.tasks import QueueUnavailable, enqueue_run
 from cloudtrail.selectors import account_root_events, root_last_event, trail_gaps
+from identitycenter.selectors import account_paths
 from reviews.selectors import open_review_decisions, review_cadence, review_since, visible_reviews
 from staff.export import csv_response
 from staff.forms import form_errors, start_of_day
@@ -118,6 +119,7 @@ def account_detail(request: HttpRequest, account_id: str) -> HttpResponse:
             [(e.used_at, e.credential) for e in root_usage], end=now, trail=[(e.at, _trail_mark(e)) for e in trail]
         ),
         "runs": _runs_page(request, account),
+        "access_paths": account_paths(account=account),
         "root_email_rule": settings.IAMWATCH_ROOT_EMAIL_RULE,
     }
     return render(request, "audits/account_detail.html", context)

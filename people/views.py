@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
+from django.conf import settings
 from django.contrib import messages
 from django.core.paginator import Paginator
 from django.db.models import Q
@@ -15,8 +16,10 @@ from accounts.forms import AccountStandardForm
 from accounts.models import AwsAccount
 from accounts.selectors import account_or_404, account_standard, in_accounts, visible_accounts
 from audits.selectors import AccessRow, access_rows, person_access
+from identitycenter.selectors import person_paths
 from people.directory import DirectoryError, directory_import
 from people.forms import DirectoryUploadForm, OwnerLinkForm
+from people.matching import PersonFacts
 from people.models import OwnerLink, Person
 from people.selectors import directory_loaded
 from people.services import owner_link, owner_unlink
@@ -87,7 +90,9 @@ def person_detail(request: HttpRequest, employee_id: str) -> HttpResponseBase:
     rows = person_access(person=person, within=visible_accounts(request.user))
     if request.GET.get("format") == "csv":
         return csv_response(ACCESS_HEADER, (_access_csv_row(r) for r in rows), f"iamwatch-access-{person.employee_id}.csv")
-    return render(request, "people/person_detail.html", {"person": person, "rows": rows})
+    facts = PersonFacts(person.pk, person.employee_id, person.first_name, person.last_name, person.email, person.active)
+    paths = person_paths(person=facts, within=visible_accounts(request.user), company_initials=settings.IAMWATCH_COMPANY_INITIALS)
+    return render(request, "people/person_detail.html", {"person": person, "rows": rows, "paths": paths})
 
 
 @policy(get=READ_PERMISSION)

@@ -6,6 +6,7 @@ from typing import Any
 
 import boto3
 import pytest
+from django.utils.html import strip_tags
 
 from accounts.models import AwsAccount
 from accounts.services import account_create
@@ -118,3 +119,19 @@ def test_without_the_setting_or_the_permission_nothing_is_stored_and_the_error_n
     with pytest.raises(IdentityCenterError, match="Identity Center is not configured"):
         identity_center_run(requested_by="t")
     assert AuditRun.objects.count() == 1 and AwsAccount.objects.count() == 3
+
+
+def test_the_account_page_and_the_person_page_show_each_identity_center_path(fleet: Org, alice_client) -> None:  # type: ignore[no-untyped-def]
+    alice, bob = fleet.user("alice", "alice@example.com"), fleet.user("bob", "bob@example.com")
+    admins = fleet.group("Admins", alice, bob)
+    fleet.assign(PROD, fleet.permission_set("AdministratorAccess", ADMIN_ARN), "GROUP", admins)
+    fleet.assign(DEV, fleet.permission_set("ReadOnly", "arn:aws:iam::aws:policy/ReadOnlyAccess"), "USER", alice)
+    assert identity_center_run(requested_by="t").status == RunStatus.SUCCEEDED
+    page = strip_tags(alice_client.get(f"/accounts/{PROD}/").content.decode())
+    assert "Access through IAM Identity Center 2" in " ".join(page.split())
+    assert "alice alice@example.com AdministratorAccess administrator through group Admins" in " ".join(page.split())
+    assert "sso-user:bob" in page and "Bob Brown (employee 1002) has left" in page  # the finding, in its section
+    person = " ".join(strip_tags(alice_client.get("/people/1001/").content.decode()).split())
+    assert "Access through IAM Identity Center: 2 paths" in person
+    assert f"payments {PROD} alice AdministratorAccess administrator through group Admins" in person
+    assert f"dev {DEV} alice ReadOnly assigned directly" in person

@@ -1,0 +1,34 @@
+"""Reads of Identity Center access for the pages, limited to the accounts the reader may see."""
+
+from __future__ import annotations
+
+from django.db.models import Q, QuerySet
+
+from accounts.models import AwsAccount
+from accounts.selectors import default_standard, in_accounts
+from identitycenter.models import AccessPath
+from people.matching import PersonFacts, standard_name
+
+
+def current_paths(*, within: QuerySet[AwsAccount]) -> QuerySet[AccessPath]:
+    """Every path Identity Center grants now, to the visible accounts."""
+    return in_accounts(AccessPath.objects.filter(valid_to__isnull=True), within).select_related("account").order_by(
+        "account__name", "user_name", "permission_set_name", "group_name"
+    )
+
+
+def account_paths(*, account: AwsAccount) -> QuerySet[AccessPath]:
+    return AccessPath.objects.filter(account=account, valid_to__isnull=True).order_by("-admin", "user_name", "permission_set_name", "group_name")
+
+
+def person_paths(*, person: PersonFacts, within: QuerySet[AwsAccount], company_initials: str = "") -> QuerySet[AccessPath]:
+    """The paths of the Identity Center users that are this person's: by employee id, e-mail, or name under the
+    organisation's default naming standard (as identitycenter.access.person_of maps them)."""
+    match = Q(employee_number=person.employee_id)
+    if person.email:
+        match |= Q(email__iexact=person.email)
+    standard = default_standard()
+    name = standard_name(person, standard.preset, company_initials) if standard else ""
+    if name:
+        match |= Q(user_name__iexact=name, employee_number="")
+    return current_paths(within=within).filter(match)
