@@ -135,3 +135,16 @@ def test_the_account_page_and_the_person_page_show_each_identity_center_path(fle
     assert "Access through IAM Identity Center: 2 paths" in person
     assert f"payments {PROD} alice AdministratorAccess administrator through group Admins" in person
     assert f"dev {DEV} alice ReadOnly assigned directly" in person
+
+
+def test_the_schedule_reads_identity_center_daily_when_it_is_configured(fleet: Org, settings) -> None:  # type: ignore[no-untyped-def]
+    from django_celery_beat.models import PeriodicTask
+
+    from identitycenter.tasks import read_identity_center
+
+    daily = PeriodicTask.objects.get(task="identitycenter.read")
+    assert (daily.crontab.hour, daily.crontab.minute, daily.enabled) == ("2", "0", True)  # type: ignore[union-attr]
+    run_id = read_identity_center()
+    assert run_id is not None and AuditRun.objects.get(pk=run_id).status == RunStatus.SUCCEEDED
+    settings.IAMWATCH_IDENTITY_CENTER_ACCOUNT = ""
+    assert read_identity_center() is None and AuditRun.objects.count() == 1
