@@ -60,7 +60,7 @@ from audits.selectors import (
 from audits.services import report_import
 from audits.tasks import QueueUnavailable, enqueue_run
 from cloudtrail.selectors import account_root_events, root_last_event, trail_gaps
-from identitycenter.selectors import account_paths
+from identitycenter.selectors import account_paths, paths_changed
 from reviews.selectors import open_review_decisions, review_cadence, review_since, visible_reviews
 from staff.export import csv_response
 from staff.forms import form_errors, start_of_day
@@ -414,6 +414,7 @@ def changes(request: HttpRequest) -> HttpResponseBase:
     since = _since(request, data.get("since"))
     account = account_or_404(request, data["account"]) if data.get("account") else None
     found = changes_since(since=since, account=account, within=visible_accounts(request.user))
+    added, removed = paths_changed(since=since, within=visible_accounts(request.user), account=account)
     table = request.GET.get("table", "")
     rows: Iterable[Sequence[object]]
     if wants_csv(request):
@@ -429,14 +430,22 @@ def changes(request: HttpRequest) -> HttpResponseBase:
             return csv_response(USER_HEADER, rows, f"iamwatch-changes-{table}.csv")
         if table == "root":
             return csv_response(ROOT_USAGE_HEADER, map(root_usage_row, found.root_events), "iamwatch-changes-root.csv")
+        if table in ("access_added", "access_removed"):
+            paths = added if table == "access_added" else removed
+            rows = (
+                (p.account.account_id, p.user_name, p.permission_set_name, "yes" if p.admin else "no", p.group_name, p.valid_from if table == "access_added" else p.valid_to)
+                for p in paths
+            )  # fmt: skip
+            return csv_response(ACCESS_CHANGE_HEADER, rows, f"iamwatch-changes-{table}.csv")
         raise Http404("unknown table")
     return render(
         request,
         "audits/changes.html",
-        {"form": form, "since": since, "changes": found, "account": account, "query": request.GET.urlencode()},
+        {"form": form, "since": since, "changes": found, "account": account, "query": request.GET.urlencode(), "access_added": added, "access_removed": removed},
     )
 
 
+ACCESS_CHANGE_HEADER = ("account_id", "user_name", "permission_set", "administrator", "through_group", "at")
 ALERT_HEADER = ("created_at", "account_id", "kind", "subject", "recipients", "sent_at", "error", "run_id")
 
 

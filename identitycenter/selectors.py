@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from django.db.models import Q, QuerySet
 
 from accounts.models import AwsAccount
@@ -15,6 +17,16 @@ def current_paths(*, within: QuerySet[AwsAccount]) -> QuerySet[AccessPath]:
     return in_accounts(AccessPath.objects.filter(valid_to__isnull=True), within).select_related("account").order_by(
         "account__name", "user_name", "permission_set_name", "group_name"
     )
+
+
+def paths_changed(*, since: datetime, within: QuerySet[AwsAccount], account: AwsAccount | None = None) -> tuple[list[AccessPath], list[AccessPath]]:
+    """Identity Center access granted and taken away since `since`: (added, removed), newest first, limited to 500 each."""
+    paths = in_accounts(AccessPath.objects.select_related("account"), within)
+    if account is not None:
+        paths = paths.filter(account=account)
+    added = list(paths.filter(valid_from__gte=since).order_by("-valid_from", "account__name", "user_name")[:500])
+    removed = list(paths.filter(valid_to__gte=since).order_by("-valid_to", "account__name", "user_name")[:500])
+    return added, removed
 
 
 def account_paths(*, account: AwsAccount) -> QuerySet[AccessPath]:

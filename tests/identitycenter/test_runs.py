@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 import boto3
 import pytest
-from django.utils.html import strip_tags
 
 from accounts.models import AwsAccount
 from accounts.services import account_create
@@ -14,10 +14,16 @@ from audits.models import AuditRun, Finding, RunStatus
 from identitycenter.models import AccessPath
 from identitycenter.services import IdentityCenterError, identity_center_run
 from people.models import Person
+from tests.conftest import client_for, member_of
 
 pytestmark = pytest.mark.django_db
 PROD, DEV = "210987654321", "410987654321"
 ADMIN_ARN = "arn:aws:iam::aws:policy/AdministratorAccess"
+
+
+def text(html: str) -> str:
+    """A page's words as a reader sees them: every tag a space, runs of space one."""
+    return " ".join(re.sub(r"<[^>]+>", " ", html).split())
 
 
 class Org:
@@ -94,6 +100,14 @@ def test_a_run_stores_each_path_and_the_findings_of_each_account(fleet: Org) -> 
     assert again.warnings[0].endswith("access paths: 1 added, 2 removed")
     assert Finding.objects.get(check_id="sso.user_departed").status == "resolved"
     assert list(AccessPath.objects.filter(valid_to__isnull=True, account__account_id=PROD).values_list("user_name", "group_name")) == [("alice", "")]
+    # The changes since the review list what was granted and what was taken away, on the page and as CSV.
+    client = client_for(member_of("viewer", "vera"))
+    page = text(client.get(f"/changes/?account={PROD}").content.decode())
+    assert "taken away payments alice AdministratorAccess administrator through Admins" in page
+    assert "taken away payments bob AdministratorAccess administrator through Admins" in page
+    assert "granted payments alice AdministratorAccess administrator directly" in page
+    body = b"".join(client.get(f"/changes/?account={PROD}&table=access_removed&format=csv").streaming_content).decode()  # type: ignore[attr-defined]
+    assert sorted(line.split(",")[1] for line in body.strip().splitlines()[1:]) == ["alice", "bob"]
 
 
 def test_without_the_setting_or_the_permission_nothing_is_stored_and_the_error_names_the_call(
@@ -127,11 +141,11 @@ def test_the_account_page_and_the_person_page_show_each_identity_center_path(fle
     fleet.assign(PROD, fleet.permission_set("AdministratorAccess", ADMIN_ARN), "GROUP", admins)
     fleet.assign(DEV, fleet.permission_set("ReadOnly", "arn:aws:iam::aws:policy/ReadOnlyAccess"), "USER", alice)
     assert identity_center_run(requested_by="t").status == RunStatus.SUCCEEDED
-    page = strip_tags(alice_client.get(f"/accounts/{PROD}/").content.decode())
-    assert "Access through IAM Identity Center 2" in " ".join(page.split())
-    assert "alice alice@example.com AdministratorAccess administrator through group Admins" in " ".join(page.split())
+    page = text(alice_client.get(f"/accounts/{PROD}/").content.decode())
+    assert "Access through IAM Identity Center 2" in page
+    assert "alice alice@example.com AdministratorAccess administrator through group Admins" in page
     assert "sso-user:bob" in page and "Bob Brown (employee 1002) has left" in page  # the finding, in its section
-    person = " ".join(strip_tags(alice_client.get("/people/1001/").content.decode()).split())
+    person = text(alice_client.get("/people/1001/").content.decode())
     assert "Access through IAM Identity Center: 2 paths" in person
     assert f"payments {PROD} alice AdministratorAccess administrator through group Admins" in person
     assert f"dev {DEV} alice ReadOnly assigned directly" in person
