@@ -11,6 +11,7 @@ SECTIONS = (
     ("Findings", "audits:finding-list", ("/findings",)),
     ("Changes since review", "audits:changes", ()),
     ("Root activity", "cloudtrail:root-activity", ()),
+    ("Identity Center", "identitycenter:identity-center", ()),
     ("Alerts", "audits:alert-list", ()),
     ("People", "people:people-list", ("/access.csv",)),
     ("Naming", "accounts:standard-list", ("/exemptions/",)),

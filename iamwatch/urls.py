@@ -41,5 +41,6 @@ urlpatterns = [
     path("", include("people.urls")),
     path("", include("audits.urls")),
     path("", include("cloudtrail.urls")),
+    path("", include("identitycenter.urls")),
     path("", include("reviews.urls")),
 ]

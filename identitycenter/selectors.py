@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from django.db.models import Q, QuerySet
+from django.db.models import Count, Q, QuerySet
 
 from accounts.models import AwsAccount
 from accounts.selectors import default_standard, in_accounts
@@ -44,3 +44,14 @@ def person_paths(*, person: PersonFacts, within: QuerySet[AwsAccount], company_i
     if name:
         match |= Q(user_name__iexact=name, employee_number="")
     return current_paths(within=within).filter(match)
+
+
+def permission_set_use(*, within: QuerySet[AwsAccount]) -> list[dict[str, object]]:
+    """Each permission set assigned now: administrator or not, and how many accounts and users it reaches."""
+    return list(
+        current_paths(within=within)
+        .order_by()
+        .values("permission_set_arn", "permission_set_name", "admin")
+        .annotate(accounts=Count("account", distinct=True), users=Count("user_id", distinct=True))
+        .order_by("-admin", "permission_set_name")
+    )

@@ -307,7 +307,7 @@ def test_every_page_fits_a_phone_and_its_tables_scroll_inside(browser: Browser, 
     auditor_logs_in(page, live_server.url + "/")
     expect(page.get_by_role("heading", name="Accounts")).to_be_visible()
     paths = [
-        "/", "/findings/", f"/findings/{finding.pk}/", "/changes/", "/root-activity/", "/alerts/", "/people/", "/standards/", "/reviews/",
+        "/", "/findings/", f"/findings/{finding.pk}/", "/changes/", "/root-activity/", "/identity-center/", "/alerts/", "/people/", "/standards/", "/reviews/",
         f"/reviews/{review.pk}/", "/trail/", "/accounts/111122223333/", "/accounts/111122223333/users/networkAdmin/",
         "/accounts/111122223333/owners/",
     ]  # fmt: skip

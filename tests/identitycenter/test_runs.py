@@ -162,3 +162,16 @@ def test_the_schedule_reads_identity_center_daily_when_it_is_configured(fleet: O
     assert run_id is not None and AuditRun.objects.get(pk=run_id).status == RunStatus.SUCCEEDED
     settings.IAMWATCH_IDENTITY_CENTER_ACCOUNT = ""
     assert read_identity_center() is None and AuditRun.objects.count() == 1
+
+
+def test_the_fleet_page_lists_each_permission_set_in_use_and_the_csv_every_path(fleet: Org, alice_client) -> None:  # type: ignore[no-untyped-def]
+    alice, bob = fleet.user("alice", "alice@example.com"), fleet.user("bob", "bob@example.com")
+    admin = fleet.permission_set("AdministratorAccess", ADMIN_ARN)
+    fleet.assign(PROD, admin, "GROUP", fleet.group("Admins", alice, bob))
+    fleet.assign(DEV, admin, "USER", alice)
+    fleet.assign(DEV, fleet.permission_set("ReadOnly", "arn:aws:iam::aws:policy/ReadOnlyAccess"), "USER", bob)
+    assert identity_center_run(requested_by="t").status == RunStatus.SUCCEEDED
+    page = text(alice_client.get("/identity-center/").content.decode())
+    assert f"AdministratorAccess {admin} yes 2 2" in page and "ReadOnly" in page and " no 1 1" in page
+    body = b"".join(alice_client.get("/identity-center/?format=csv").streaming_content).decode()  # type: ignore[attr-defined]
+    assert len(body.strip().splitlines()) == 1 + 4 and body.startswith("account_id,account_name,user_name,")

@@ -1,0 +1,27 @@
+"""The fleet's Identity Center page: each permission set in use, administrator or not, and where; CSV too."""
+
+from __future__ import annotations
+
+from django.http import HttpRequest
+from django.http.response import HttpResponseBase
+from django.shortcuts import render
+
+from accounts.selectors import visible_accounts
+from identitycenter.selectors import current_paths, permission_set_use
+from staff.export import csv_response
+from staff.roles import READ_PERMISSION, policy
+
+PATHS_HEADER = ("account_id", "account_name", "user_name", "email", "employee_number", "permission_set", "administrator", "through_group", "since")
+
+
+@policy(get=READ_PERMISSION)
+def identity_center(request: HttpRequest) -> HttpResponseBase:
+    within = visible_accounts(request.user)
+    if request.GET.get("format") == "csv":
+        rows = (
+            (p.account.account_id, p.account.name, p.user_name, p.email, p.employee_number, p.permission_set_name,
+             "yes" if p.admin else "no", p.group_name, p.valid_from)
+            for p in current_paths(within=within).iterator(chunk_size=2000)
+        )  # fmt: skip
+        return csv_response(PATHS_HEADER, rows, "iamwatch-identity-center-access.csv")
+    return render(request, "identitycenter/identity_center.html", {"sets": permission_set_use(within=within)})
