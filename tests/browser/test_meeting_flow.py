@@ -167,6 +167,24 @@ def test_who_has_access_where(browser: Browser, live_server, meeting: None, tmp_
     hr = tmp_path / "hr.csv"
     hr.write_text("employee_id,first_name,last_name,email,active\n1234,John,Smith,,true\n1402,Anna,White,,false\n")
     call_command("import_people", str(hr))
+    # Anna White also reaches the sandbox through IAM Identity Center: her user there carries her employee number.
+    from django.utils import timezone
+
+    from audits.models import AuditRun, RunSource, RunStatus
+    from identitycenter.access import Assignment, Directory, PermissionSet, SsoGroup, SsoUser
+    from identitycenter.services import identity_center_ingest
+
+    anna = SsoUser("u-1402", "anna.white", "anna.white@example.com", "1402")
+    admin = PermissionSet("arn:aws:sso:::permissionSet/ssoins-1/ps-1", "AdministratorAccess", ("arn:aws:iam::aws:policy/AdministratorAccess",))
+    now = timezone.now()
+    run = AuditRun.objects.create(
+        account=AwsAccount.objects.get(account_id="111122223333"), source=RunSource.IDENTITY_CENTER, status=RunStatus.RUNNING,
+        requested_at=now, generated_at=now,
+    )  # fmt: skip
+    identity_center_ingest(run=run, directory=Directory(
+        users=[anna], groups=[SsoGroup("g-1", "Admins", frozenset({"u-1402"}))], permission_sets=[admin],
+        assignments=[Assignment("111122223333", admin.arn, "GROUP", "g-1")],
+    ))  # fmt: skip
     context = browser.new_context(accept_downloads=True, viewport={"width": 1400, "height": 900})
     page = context.new_page()
     auditor_logs_in(page, live_server.url + "/people/")
@@ -180,7 +198,11 @@ def test_who_has_access_where(browser: Browser, live_server, meeting: None, tmp_
 
     page.get_by_role("link", name="1402").click()
     expect(page.get_by_role("heading", name=re.compile("Access: 1 IAM user"))).to_be_visible()
-    expect(page.locator("tbody")).to_contain_text("AWhite")
+    expect(page.locator("tbody").first).to_contain_text("AWhite")
+    # ...and her Identity Center path: the same person, another way in.
+    expect(page.get_by_role("heading", name="Access through IAM Identity Center: 1 path")).to_be_visible()
+    expect(page.locator("table.access-paths tbody tr")).to_contain_text("anna.white")
+    expect(page.locator("table.access-paths tbody tr")).to_contain_text("through group Admins")
     shot(page, "09-person")
     table = downloaded_csv(page, tmp_path / "access.csv")
     assert [(r[0], r[4], r[6]) for r in table[1:]] == [("1402", "111122223333", "AWhite")]
