@@ -155,6 +155,11 @@ CONNECTION_CALLS: tuple[tuple[str, str, dict[str, Any]], ...] = (
     ("iam:ListVirtualMFADevices", "list_virtual_mfa_devices", {"MaxItems": 1}),
     ("iam:ListAccountAliases", "list_account_aliases", {}),
 )
+# The calls of root activity from CloudTrail (cloudtrail.fetch), tried when IAMWATCH_CLOUDTRAIL_LOOKUP is on.
+TRAIL_CALLS: tuple[tuple[str, str, str, dict[str, Any]], ...] = (
+    ("ec2:DescribeRegions", "ec2", "describe_regions", {"AllRegions": False}),
+    ("cloudtrail:LookupEvents", "cloudtrail", "lookup_events", {"MaxResults": 1}),
+)
 # Error codes that prove the permission is there (the call itself was allowed).
 _ALLOWED_ANYWAY = {"NoSuchEntity", "ReportNotPresent", "ReportInProgress", "ReportExpired"}
 
@@ -189,5 +194,14 @@ def connection_test(account: AwsAccount) -> list[ConnectionStep]:
                 steps.append(ConnectionStep(call, False, describe_error(exc, call=call)))
         except (BotoCoreError, ResponseParserError) as exc:  # no usable answer: the next calls would say the same
             steps.append(ConnectionStep(call, False, describe_error(exc, call=call) + "; the remaining calls were not tried"))
-            break
+            return steps
+    if settings.IAMWATCH_CLOUDTRAIL_LOOKUP:  # root's CloudTrail events, read in every fetch run
+        for call, service, method, kwargs in TRAIL_CALLS:
+            try:
+                getattr(session.client(service), method)(**kwargs)
+                steps.append(ConnectionStep(call, True, "allowed"))
+            except ClientError as exc:
+                steps.append(ConnectionStep(call, False, describe_error(exc, call=call)))
+            except (BotoCoreError, ResponseParserError) as exc:
+                steps.append(ConnectionStep(call, False, describe_error(exc, call=call)))
     return steps

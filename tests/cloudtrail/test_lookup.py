@@ -177,3 +177,26 @@ def test_each_region_is_read_from_its_newest_stored_event_and_overlapping_reads_
     run = fetch([later, login], T - OVERLAP, an_hour_later - timedelta(days=LOOKUP_DAYS), an_hour_later)
     assert sorted(RootEvent.objects.values_list("event_id", flat=True)) == ["e-1", "e-2"]
     assert list(RootEvent.objects.filter(run=run).values_list("event_id", flat=True)) == ["e-2"]
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("allowed", [True, False])
+def test_the_connection_test_tries_the_cloudtrail_calls_when_lookup_is_on(
+    aws: None, sandbox: AwsAccount, stubbed: dict[str, Stubber], settings, monkeypatch: pytest.MonkeyPatch, allowed: bool  # type: ignore[no-untyped-def]
+) -> None:
+    from accounts.aws import connection_test
+
+    settings.IAMWATCH_CLOUDTRAIL_LOOKUP = True
+    real_client = AccountAccess.client
+    monkeypatch.setattr(
+        AccountAccess, "client", lambda self, service, region=None: stubbed["us-east-1"].client if service == "cloudtrail" else real_client(self, service, region)
+    )
+    if allowed:
+        stubbed["us-east-1"].add_response("lookup_events", {"Events": []}, {"MaxResults": 1})
+    else:
+        stubbed["us-east-1"].add_client_error("lookup_events", service_error_code="AccessDeniedException", service_message="no", http_status_code=400)
+    steps = {s.call: s for s in connection_test(sandbox)}
+    assert steps["ec2:DescribeRegions"].ok and steps["iam:GetCredentialReport"].ok
+    assert steps["cloudtrail:LookupEvents"].ok is allowed
+    if not allowed:
+        assert steps["cloudtrail:LookupEvents"].detail.startswith("cloudtrail:LookupEvents: AccessDeniedException: no (the role lacks this permission")
