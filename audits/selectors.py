@@ -73,6 +73,8 @@ class OverviewRow:
     console_users: int = 0  # of them, with a console password
     without_mfa: int = 0  # open user.console_without_mfa findings
     naming_violations: int = 0  # open user.name_violation findings
+    iam_admins: int = 0  # open user.direct_admin findings: IAM users with administrator rights
+    sso_admins: int = 0  # Identity Center users with an administrator permission set on the account
     review_total: int | None = None  # findings the open review decides in this account (None: not in it)
     review_decided: int = 0
     spark: str = ""  # open critical + high over 12 months, as sparkline points
@@ -117,10 +119,12 @@ def overview_accounts(
     trends: dict[int, tuple[str, str]] | None = None,
     people: dict[int, tuple[int, int]] | None = None,
     root_events: dict[int, datetime] | None = None,
+    sso_admins: dict[int, int] | None = None,
 ) -> list[OverviewRow]:
     """Every account of `within` (those the reader may see) with what the meeting needs (open findings by severity, new findings and root use
     since `since`, the last run's status), in three queries whatever the number of accounts. `root_events`: each
-    account's latest root event in CloudTrail since `since` (cloudtrail.selectors.root_last_event)."""
+    account's latest root event in CloudTrail since `since` (cloudtrail.selectors.root_last_event); `sso_admins`: each
+    account's Identity Center users with administrator access (identitycenter.selectors.admin_counts)."""
     last_run = AuditRun.objects.filter(account=OuterRef("pk"), source__in=REPORT_SOURCES).order_by("-requested_at", "-pk")
     accounts = within.annotate(
         root_last_used=Subquery(
@@ -192,6 +196,8 @@ def overview_accounts(
                 console_users=console_users,
                 without_mfa=agenda_checks.get((pk, "user.console_without_mfa"), 0),
                 naming_violations=agenda_checks.get((pk, "user.name_violation"), 0),
+                iam_admins=agenda_checks.get((pk, "user.direct_admin"), 0),
+                sso_admins=(sso_admins or {}).get(pk, 0),
                 **_review_columns(pk, review, critical + high + medium + low),
                 spark=spark,
                 trend=trend,

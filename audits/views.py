@@ -60,7 +60,7 @@ from audits.selectors import (
 from audits.services import report_import
 from audits.tasks import QueueUnavailable, enqueue_run
 from cloudtrail.selectors import account_root_events, root_last_event, trail_gaps
-from identitycenter.selectors import account_paths, paths_changed
+from identitycenter.selectors import account_paths, admin_counts, paths_changed
 from reviews.selectors import open_review_decisions, review_cadence, review_since, visible_reviews
 from staff.export import csv_response
 from staff.forms import form_errors, start_of_day
@@ -185,7 +185,7 @@ OVERVIEW_HEADER = (
     "open_medium", "open_low", "open_total", "new_since", "root_used_since", "since",
     # the agenda's columns, added after the first ones so that older readers of this file keep working
     "root_last_used", "resolved_since", "users", "console_users", "console_without_mfa", "naming_violations",
-    "review_decided", "review_to_decide",
+    "review_decided", "review_to_decide", "iam_admins", "identity_center_admins",
 )  # fmt: skip
 
 
@@ -236,13 +236,15 @@ def overview(request: HttpRequest) -> HttpResponseBase:
         trends={pk: _spark(by_month, months) for pk, by_month in points.items()},
         people=latest_people(points),
         root_events=root_last_event(within=visible_accounts(request.user), since=since),
+        sso_admins=admin_counts(within=visible_accounts(request.user)),
     )
     if wants_csv(request):
         rows = (
             (a.account_id, a.name, a.environment, a.last_success_at, a.last_run_status or "", a.open_critical, a.open_high, a.open_medium,
              a.open_low, a.open_total, a.new_since, "yes" if a.root_used_since else "no", since, a.root_last_used,
              a.resolved_since, a.users, a.console_users, a.without_mfa, a.naming_violations,
-             "" if a.review_total is None else a.review_decided, "" if a.review_total is None else a.review_total - a.review_decided)
+             "" if a.review_total is None else a.review_decided, "" if a.review_total is None else a.review_total - a.review_decided,
+             a.iam_admins, a.sso_admins)
             for a in accounts
         )  # fmt: skip
         return csv_response(OVERVIEW_HEADER, rows, "iamwatch-overview.csv")

@@ -55,3 +55,13 @@ def permission_set_use(*, within: QuerySet[AwsAccount]) -> list[dict[str, object
         .annotate(accounts=Count("account", distinct=True), users=Count("user_id", distinct=True))
         .order_by("-admin", "permission_set_name")
     )
+
+
+def admin_counts(*, within: QuerySet[AwsAccount]) -> dict[int, int]:
+    """Each visible account's Identity Center users with an administrator permission set now, by account pk."""
+    return dict(
+        in_accounts(AccessPath.objects.filter(valid_to__isnull=True, admin=True), within)
+        .values_list("account")
+        .annotate(n=Count("user_id", distinct=True))
+        .order_by()
+    )

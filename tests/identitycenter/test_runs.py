@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import csv
+import io
 import re
 from typing import Any
 
@@ -175,3 +177,8 @@ def test_the_fleet_page_lists_each_permission_set_in_use_and_the_csv_every_path(
     assert f"AdministratorAccess {admin} yes 2 2" in page and "ReadOnly" in page and " no 1 1" in page
     body = b"".join(alice_client.get("/identity-center/?format=csv").streaming_content).decode()  # type: ignore[attr-defined]
     assert len(body.strip().splitlines()) == 1 + 4 and body.startswith("account_id,account_name,user_name,")
+    # The agenda counts each account's administrators by path: IAM users, and Identity Center users.
+    overview = list(csv.DictReader(io.StringIO(b"".join(alice_client.get("/?format=csv").streaming_content).decode())))  # type: ignore[attr-defined]
+    assert {r["account_id"]: (r["iam_admins"], r["identity_center_admins"]) for r in overview if r["account_id"] in (PROD, DEV)} == {
+        PROD: ("0", "2"), DEV: ("0", "1"),
+    }
