@@ -200,8 +200,6 @@ def connection_test(account: AwsAccount) -> list[ConnectionStep]:
             try:
                 getattr(session.client(service), method)(**kwargs)
                 steps.append(ConnectionStep(call, True, "allowed"))
-            except ClientError as exc:
-                steps.append(ConnectionStep(call, False, describe_error(exc, call=call)))
-            except (BotoCoreError, ResponseParserError) as exc:
+            except (ClientError, BotoCoreError, ResponseParserError) as exc:
                 steps.append(ConnectionStep(call, False, describe_error(exc, call=call)))
     return steps

@@ -29,8 +29,8 @@ class RunSource(models.TextChoices):
     IDENTITY_CENTER = "sso", "IAM Identity Center"
 
 
-# Runs that read a credential report (a fetch also reads CloudTrail); a CloudTrail file import reads no report, so
-# it never stands for "the latest report" of an account.
+# Runs that read a credential report (a fetch also reads CloudTrail); a CloudTrail file import or an Identity Center
+# run reads no report, so it never stands for "the latest report" of an account.
 REPORT_SOURCES = (RunSource.IMPORT, RunSource.FETCH, RunSource.DEMO)
 
 
@@ -90,7 +90,7 @@ class AuditRun(models.Model):
             # evidence (CloudTrail files, Identity Center) hold no report: their time is their own.
             models.UniqueConstraint(
                 fields=["account", "generated_at"],
-                condition=models.Q(status__in=["succeeded", "partial"], source__in=["import", "fetch", "demo"]),
+                condition=models.Q(status__in=["succeeded", "partial"], source__in=[s.value for s in REPORT_SOURCES]),
                 name="one_stored_run_per_report_time",
             )
         ]

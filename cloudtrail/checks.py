@@ -35,6 +35,12 @@ def day(at: datetime) -> str:
     return at.strftime("%Y-%m-%d")
 
 
+def event_subjects(event_id: str, at: datetime, source_ip: str) -> tuple[str, str, str]:
+    """The subjects of the findings one event can raise: its own (sign-ins, unknown networks), its UTC day (failed
+    sign-ins), its day and address (calls). The evidence pack finds an event's findings by them."""
+    return event_id, day(at), f"{day(at)} {source_ip}"
+
+
 def _when(at: datetime) -> str:
     return at.strftime("%Y-%m-%d %H:%M:%S UTC")
 
@@ -75,12 +81,12 @@ def evaluate_events(records: Iterable[RootRecord], networks: Sequence[Network] =
     for when, attempts in sorted(failed.items()):
         addresses = ", ".join(sorted({a.source_ip for a in attempts}))
         said = f"{len(attempts)} failed root sign-in{'s' if len(attempts) > 1 else ''} on {when} from {addresses}"
-        results.append(Result("root.failed_login", ROOT_USER, attempts[0].arn, said, subject=when))
+        results.append(Result("root.failed_login", ROOT_USER, attempts[0].arn, said, subject=event_subjects("", attempts[0].at, "")[1]))
     for (when, address), made in sorted(calls.items()):
         names = ", ".join(sorted({c.action for c in made}))
         refused = sum(1 for c in made if not c.success)
         said = f"{len(made)} root call{'s' if len(made) > 1 else ''} on {when} from {address or 'an unknown address'}: {names}"
         if refused:
             said += f" ({refused} refused)"
-        results.append(Result("root.api_activity", ROOT_USER, made[0].arn, said, subject=f"{when} {address}"))
+        results.append(Result("root.api_activity", ROOT_USER, made[0].arn, said, subject=event_subjects("", made[0].at, address)[2]))
     return results

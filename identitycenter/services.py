@@ -22,7 +22,7 @@ from identitycenter.access import Directory, Path, owners_by_key, person_of
 from identitycenter.checks import evaluate_identity_center
 from identitycenter.fetch import Instance, instances, read_directory
 from identitycenter.models import AccessPath
-from people.matching import PeopleIndex, people_index
+from people.matching import PeopleIndex, PersonFacts, people_index
 from people.selectors import directory_people
 
 CHECK_IDS = frozenset(c.id for c in IDENTITY_CENTER_CHECKS)
@@ -65,8 +65,7 @@ def record_paths(*, run: AuditRun, directory: Directory, accounts: dict[str, Aws
     return Changes(added=len(new), removed=len(gone))
 
 
-def _resolver(index: PeopleIndex | None):  # type: ignore[no-untyped-def]
-    people = directory_people()
+def _resolver(people: list[PersonFacts], index: PeopleIndex | None):  # type: ignore[no-untyped-def]
     by_employee_id, by_email = owners_by_key((p.employee_id, p.email, p.owner("by the directory")) for p in people)
     return lambda user: person_of(user, by_employee_id=by_employee_id, by_email=by_email, index=index)
 
@@ -84,7 +83,7 @@ def identity_center_ingest(*, run: AuditRun, directory: Directory) -> AuditRun:
     index = people_index(people, preset=standard.preset, company_initials=settings.IAMWATCH_COMPANY_INITIALS) if standard and people else None
     results = evaluate_identity_center(
         directory,
-        resolve=_resolver(index),
+        resolve=_resolver(people, index),
         production={a.account_id for a in registered if a.environment == "prod"},
         max_admins_prod=settings.IAMWATCH_SSO_MAX_ADMINS_PROD,
     )

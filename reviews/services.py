@@ -18,6 +18,7 @@ from audits.checks import EVENT_CHECK_IDS
 from audits.export import FINDINGS_HEADER, finding_row
 from audits.models import AuditRun, Finding, FindingEvent, FindingStatus
 from audits.services import thresholds_from_settings
+from cloudtrail.checks import event_subjects
 from cloudtrail.export import ROOT_EVENTS_HEADER, root_event_row
 from cloudtrail.models import RootEvent
 from reviews.models import Disposition, Review, SignOff
@@ -273,7 +274,7 @@ def _root_events(review: Review, accounts: list[AwsAccount], findings: list[Find
             **{k: _iso(v) if isinstance(v, datetime) else v for k, v in zip(ROOT_EVENTS_HEADER, root_event_row(e), strict=True)},
             "finding_ids": sorted(
                 pk
-                for subject in (e.event_id, f"{e.at:%Y-%m-%d}", f"{e.at:%Y-%m-%d} {e.source_ip}")
+                for subject in event_subjects(e.event_id, e.at, e.source_ip)
                 for pk in deciding.get((e.account.account_id, subject), [])
             ),
         }

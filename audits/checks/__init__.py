@@ -49,7 +49,8 @@ REPORT_CHECKS: tuple[Check, ...] = (
 )
 # Checks that also need read-only IAM API facts: they run on fetched reports only.
 API_CHECKS: tuple[Check, ...] = (root_hardware_mfa, password_policy_weak, direct_admin)
-# Checks that CloudTrail records decide (root activity): in the catalog, never evaluated on a report.
+# Checks that other evidence decides (root activity from CloudTrail, Identity Center): in the catalog, never
+# evaluated on a report.
 CHECKS_BY_ID: dict[str, Check] = {c.id: c for c in (*REPORT_CHECKS, *API_CHECKS, *EVENT_CHECKS, *IDENTITY_CENTER_CHECKS)}
 EVENT_CHECK_IDS: frozenset[str] = frozenset(c.id for c in EVENT_CHECKS)
 

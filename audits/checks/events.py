@@ -16,66 +16,59 @@ from audits.report import CredentialReport
 from .base import Check, CheckContext, Result, Severity
 
 
-def _decided_by_cloudtrail(report: CredentialReport, ctx: CheckContext, now: datetime) -> Iterator[Result]:
+def _decided_elsewhere(report: CredentialReport, ctx: CheckContext, now: datetime) -> Iterator[Result]:
     return iter(())
 
 
-def _event_check(id: str, severity: Severity, title: str, reference: str, rationale: str) -> Check:
-    return Check(id=id, severity=severity, title=title, reference=reference, rationale=rationale, evaluate=_decided_by_cloudtrail)
+def _catalog_entry(id: str, severity: Severity, title: str, reference: str, rationale: str) -> Check:
+    """A check a report never raises: its metadata only (another app's pure checks decide it)."""
+    return Check(id=id, severity=severity, title=title, reference=reference, rationale=rationale, evaluate=_decided_elsewhere)
 
 
 EVENT_CHECKS: tuple[Check, ...] = (
-    _event_check(
+    _catalog_entry(
         "root.console_login", Severity.CRITICAL, "Root signed in to the console", "CIS 1.7",
         "Root is for break-glass only: every sign-in needs its ticket, or it is an incident.",
     ),
-    _event_check(
+    _catalog_entry(
         "root.login_without_mfa", Severity.CRITICAL, "Root signed in without MFA", "CIS 1.5",
         "A root sign-in without MFA means the password alone opened the account.",
     ),
-    _event_check(
+    _catalog_entry(
         "root.failed_login", Severity.HIGH, "Failed root sign-ins", "-",
         "Someone tried the root password: who, from where, and is it still tried?",
     ),
-    _event_check(
+    _catalog_entry(
         "root.api_activity", Severity.HIGH, "Root called AWS APIs", "CIS 1.7",
         "Root should make no calls at all; each day and address of calls needs an explanation.",
     ),
-    _event_check(
+    _catalog_entry(
         "root.unknown_network", Severity.CRITICAL, "Root used from an unknown network", "-",
         "A root event from outside the company's networks (IAMWATCH_KNOWN_NETWORKS) is an incident until shown otherwise.",
     ),
 )  # fmt: skip
 
 
-def _decided_by_identity_center(report: CredentialReport, ctx: CheckContext, now: datetime) -> Iterator[Result]:
-    return iter(())
-
-
-def _identity_center_check(id: str, severity: Severity, title: str, rationale: str) -> Check:
-    return Check(id=id, severity=severity, title=title, reference="practice", rationale=rationale, evaluate=_decided_by_identity_center)
-
-
 # IAM Identity Center (identitycenter.checks decides them from a run over the organisation's instance).
 IDENTITY_CENTER_CHECKS: tuple[Check, ...] = (
-    _identity_center_check(
-        "sso.user_departed", Severity.CRITICAL, "Identity Center user of a person who has left",
+    _catalog_entry(
+        "sso.user_departed", Severity.CRITICAL, "Identity Center user of a person who has left", "practice",
         "A leaver's Identity Center user still opens accounts: remove the user or its assignments today.",
     ),
-    _identity_center_check(
-        "sso.user_no_person", Severity.HIGH, "Identity Center user of nobody in the directory",
+    _catalog_entry(
+        "sso.user_no_person", Severity.HIGH, "Identity Center user of nobody in the directory", "practice",
         "Every identity must belong to one named person; an unknown user is shared, stale or an intruder.",
     ),
-    _identity_center_check(
-        "sso.admin_direct_assignment", Severity.MEDIUM, "Administrator permission set assigned to a user directly",
+    _catalog_entry(
+        "sso.admin_direct_assignment", Severity.MEDIUM, "Administrator permission set assigned to a user directly", "practice",
         "Administrator access goes through groups, so that joining and leaving is one membership, reviewed in one place.",
     ),
-    _identity_center_check(
-        "sso.admin_in_production", Severity.HIGH, "Too many administrators of a production account",
+    _catalog_entry(
+        "sso.admin_in_production", Severity.HIGH, "Too many administrators of a production account", "practice",
         "More people than IAMWATCH_SSO_MAX_ADMINS_PROD can administer this production account through Identity Center.",
     ),
-    _identity_center_check(
-        "sso.group_empty_assignment", Severity.LOW, "Assigned group with no members",
+    _catalog_entry(
+        "sso.group_empty_assignment", Severity.LOW, "Assigned group with no members", "practice",
         "An empty group still assigned is access waiting for whoever is added next: remove the assignment.",
     ),
 )  # fmt: skip
