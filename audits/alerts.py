@@ -18,8 +18,9 @@ from django.db import IntegrityError, transaction
 from django.db.models import Q
 from django.utils import timezone
 
+from accounts.models import AwsAccount
 from audits.checks import EVENT_CHECK_IDS, Severity
-from audits.models import Alert, AuditRun, FindingEvent, RootUsageEvent
+from audits.models import REPORT_SOURCES, Alert, AuditRun, FindingEvent, RootUsageEvent
 
 log = logging.getLogger(__name__)
 
@@ -32,8 +33,8 @@ def register_alert_source(source: Callable[[AuditRun], list[Alert]]) -> None:
         ALERT_SOURCES.append(source)
 
 
-def _recipients(run: AuditRun) -> list[str]:
-    address = run.account.alert_email or settings.IAMWATCH_ALERT_EMAIL
+def _recipients(account: AwsAccount) -> list[str]:
+    address = account.alert_email or settings.IAMWATCH_ALERT_EMAIL
     return [address] if address else []
 
 
@@ -61,10 +62,13 @@ def _drafts(run: AuditRun) -> list[Alert]:
             kind__in=[FindingEvent.Kind.OPENED, FindingEvent.Kind.REOPENED],
         )
         .exclude(finding__check_id__in=EVENT_CHECK_IDS)
-        .select_related("finding")
+        .select_related("finding__account")
     )
+    # A run of one account's report, or of Identity Center (whose findings are in every account it reaches).
+    seen = "the report" if run.source in REPORT_SOURCES else f"the {run.get_source_display()} read"
     for event in opened:
         finding = event.finding
+        where = f"{finding.account.name} ({finding.account.account_id})"
         if finding.check_id == "root.access_key_exists":
             kind = Alert.Kind.ROOT_ACCESS_KEY
         elif finding.severity == Severity.CRITICAL:
@@ -73,12 +77,12 @@ def _drafts(run: AuditRun) -> list[Alert]:
             continue
         drafts.append(
             Alert(
-                account=account,
+                account=finding.account,
                 run=run,
                 kind=kind,
                 key=f"finding-event:{event.pk}",
                 subject=f"[IAMWatch] critical: {finding.check_id} in {where}",
-                body=f"{finding.check_id} ({finding.principal or 'the account'}): {finding.detail}\nSeen in the report of {event.at:%Y-%m-%d %H:%M} UTC.",
+                body=f"{finding.check_id} ({finding.principal or 'the account'}): {finding.detail}\nSeen in {seen} of {event.at:%Y-%m-%d %H:%M} UTC.",
             )
         )
     for source in ALERT_SOURCES:
@@ -91,7 +95,7 @@ def alerts_for_run(*, run_id: int) -> list[Alert]:
     run = AuditRun.objects.select_related("account").get(pk=run_id)
     sent = []
     for draft in _drafts(run):
-        draft.recipients = ", ".join(_recipients(run))
+        draft.recipients = ", ".join(_recipients(draft.account))
         try:
             with transaction.atomic():
                 draft.save()

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import logging
 import random
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any, Protocol
@@ -48,6 +49,16 @@ class RunStep(Protocol):
 
 RUN_STEPS: list[RunStep] = []
 
+# The work of runs that are not a credential-report fetch (identitycenter: a read of Identity Center), by source.
+# It reads AWS, then stores in one transaction; it raises AwsAccessError (`transient` if it may pass) for AWS's
+# faults, and run_execute gives it the fetch's claim, retries, time limit and failure handling.
+RUN_WORK: dict[str, Callable[[AuditRun], None]] = {}
+
+
+def register_run_work(source: str, work: Callable[[AuditRun], None]) -> None:
+    """Called from an app's ready(): runs of `source` do `work` from then on."""
+    RUN_WORK[source] = work
+
 
 def register_run_step(step: RunStep) -> None:
     """Called from an app's ready(): its step runs in every fetch run from then on."""
@@ -64,6 +75,8 @@ def _store_steps(run: AuditRun, read: list[tuple[RunStep, Any]]) -> None:
             run.status = RunStatus.PARTIAL
     if read:
         run.save(update_fields=["warnings", "not_evaluated", "status"])
+
+
 # The task is killed this long after its soft time limit; a run running longer than both has no live worker.
 HARD_LIMIT_MARGIN = 10
 
@@ -99,10 +112,11 @@ def retry_delay(retries: int) -> float:
 
 
 def run_request(*, account: AwsAccount, requested_by: str, source: str = RunSource.FETCH) -> AuditRun:
-    """A pending fetch run for `account`, or the one already pending or running (a double click queues one run)."""
+    """A pending run of `source` for `account`, or the one of that source already pending or running (a double
+    click queues one run)."""
     with transaction.atomic():
         AwsAccount.objects.select_for_update().filter(pk=account.pk).first()  # serialise requests per account
-        existing = AuditRun.objects.filter(account=account, status__in=ACTIVE).order_by("-requested_at").first()
+        existing = AuditRun.objects.filter(account=account, source=source, status__in=ACTIVE).order_by("-requested_at").first()
         if existing is not None:
             return existing
         return AuditRun.objects.create(account=account, source=source, requested_at=timezone.now(), requested_by=requested_by)
@@ -133,7 +147,8 @@ def _finish(run: AuditRun, status: str, error: str) -> None:
 
 
 def run_execute(*, run_id: int, final_attempt: bool = True) -> AuditRun | None:
-    """Fetch and store one run. Returns None when the run was already finished (a duplicate delivery).
+    """Execute one run (a credential-report fetch, or the registered work of its source) and store it whole.
+    Returns None when the run was already finished (a duplicate delivery).
 
     Idempotent: a duplicate delivery finds the run finished and does nothing, or running and raises
     RunBusy; the data of a report lands in one transaction, and a unique constraint keeps one
@@ -144,35 +159,7 @@ def run_execute(*, run_id: int, final_attempt: bool = True) -> AuditRun | None:
     run = AuditRun.objects.select_related("account").get(pk=run_id)
     account = run.account
     try:
-        access = account_session(account)
-        client = iam_client(access)
-        fetched = fetch_credential_report(
-            client, max_wait=settings.IAMWATCH_REPORT_MAX_WAIT, first_wait=settings.IAMWATCH_REPORT_FIRST_POLL
-        )
-        facts = fetch_api_facts(client)
-        read = [(step, step.read(access, account, timezone.now())) for step in RUN_STEPS]
-        report = parse_report(fetched.content)
-        ensure_report_belongs(report=report, account=account)
-        when = evaluation_time(report=report, stated=fetched.aws_generated_at, received_at=fetched.received_at)
-        with transaction.atomic():
-            latest = (
-                AuditRun.objects.stored_reports().filter(account=account, generated_at__gte=when.at)
-                .order_by("-generated_at")
-                .first()
-            )
-            if latest is not None:
-                # AWS hands out the same report for up to 4 hours: nothing new to store.
-                _finish(
-                    run,
-                    RunStatus.UNCHANGED,
-                    f"AWS returned the report already stored by run {latest.pk} (generated {latest.generated_at:%Y-%m-%d %H:%M}Z)",
-                )
-                return run
-            run.aws_generated_at = fetched.aws_generated_at
-            report_ingest(run=run, report=report, content=fetched.content, at=when.at, warnings=when.warnings, api_facts=facts)
-            _store_steps(run, read)
-            AwsAccount.objects.filter(pk=account.pk).update(alias=facts.alias)
-            transaction.on_commit(lambda: alerts_for_run(run_id=run.pk))
+        RUN_WORK.get(run.source, _fetch_report)(run)
     except (FetchError, AwsAccessError) as exc:
         if exc.transient and not final_attempt:
             AuditRun.objects.filter(pk=run.pk).update(status=RunStatus.PENDING, error=f"retrying after: {exc}")
@@ -195,6 +182,38 @@ def run_execute(*, run_id: int, final_attempt: bool = True) -> AuditRun | None:
     return run
 
 
+def _fetch_report(run: AuditRun) -> None:
+    """A fetch run's work: the account's credential report, its API facts and the run steps, stored in one transaction."""
+    account = run.account
+    access = account_session(account)
+    client = iam_client(access)
+    fetched = fetch_credential_report(
+        client, max_wait=settings.IAMWATCH_REPORT_MAX_WAIT, first_wait=settings.IAMWATCH_REPORT_FIRST_POLL
+    )
+    facts = fetch_api_facts(client)
+    read = [(step, step.read(access, account, timezone.now())) for step in RUN_STEPS]
+    report = parse_report(fetched.content)
+    ensure_report_belongs(report=report, account=account)
+    when = evaluation_time(report=report, stated=fetched.aws_generated_at, received_at=fetched.received_at)
+    with transaction.atomic():
+        latest = (
+            AuditRun.objects.stored_reports().filter(account=account, generated_at__gte=when.at).order_by("-generated_at").first()
+        )
+        if latest is not None:
+            # AWS hands out the same report for up to 4 hours: nothing new to store.
+            _finish(
+                run,
+                RunStatus.UNCHANGED,
+                f"AWS returned the report already stored by run {latest.pk} (generated {latest.generated_at:%Y-%m-%d %H:%M}Z)",
+            )
+            return
+        run.aws_generated_at = fetched.aws_generated_at
+        report_ingest(run=run, report=report, content=fetched.content, at=when.at, warnings=when.warnings, api_facts=facts)
+        _store_steps(run, read)
+        AwsAccount.objects.filter(pk=account.pk).update(alias=facts.alias)
+        transaction.on_commit(lambda: alerts_for_run(run_id=run.pk))
+
+
 @dataclass(frozen=True, slots=True)
 class FleetRequest:
     runs: list[AuditRun]
@@ -207,9 +226,7 @@ def fleet_request(*, requested_by: str, force: bool = False, accounts: list[AwsA
     targets = accounts if accounts is not None else list(AwsAccount.objects.filter(is_active=True))
     runs, skipped = [], []
     for account in targets:
-        recent = AuditRun.objects.filter(
-            account=account, status__in=STORED, source=RunSource.FETCH, requested_at__gte=since
-        )
+        recent = AuditRun.objects.filter(account=account, status__in=STORED, source=RunSource.FETCH, requested_at__gte=since)
         if not force and recent.exists():
             skipped.append(account)
             continue

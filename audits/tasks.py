@@ -49,7 +49,7 @@ class QueueUnavailable(Exception):
     time_limit=settings.IAMWATCH_RUN_TIME_LIMIT + HARD_LIMIT_MARGIN,
 )
 def fetch_account(self, run_id: int) -> str:  # type: ignore[no-untyped-def]
-    """Fetch one account's credential report for a pending run."""
+    """Execute a pending run: one account's credential report, or a run of a registered source (Identity Center)."""
     # Run in the calling process (eager: `make run`, a small install), there is no later attempt to hand a
     # retry to: the first attempt is the last, and the run ends failed with its error rather than pending.
     eager = bool(self.request.is_eager)
@@ -106,5 +106,3 @@ def fetch_fleet(force: bool = False) -> int:
 def reap_stale_runs() -> int:
     """Fail runs abandoned by dead workers so that nobody waits on them."""
     return runs_reap_stale()
-
-

@@ -5,7 +5,7 @@ users, never from its name). No Django, no AWS.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
@@ -30,20 +30,67 @@ class SsoGroup:
 
 
 @dataclass(frozen=True, slots=True)
+class PolicyRef:
+    """A customer-managed policy a permission set names: IAM Identity Center expects a policy of that name and path
+    in every account it provisions the set to, and each account's copy may differ."""
+
+    name: str
+    path: str = "/"
+
+    def arn(self, account_id: str, partition: str = "aws") -> str:
+        return f"arn:{partition}:iam::{account_id}:policy{self.path}{self.name}"
+
+    def __str__(self) -> str:
+        return f"{self.path}{self.name}"
+
+
+@dataclass(frozen=True, slots=True)
+class Boundary:
+    """A permission set's permissions boundary: an AWS managed policy (by ARN) or a customer-managed one."""
+
+    managed_arn: str = ""
+    customer: PolicyRef | None = None
+
+
+# The customer-managed policy documents of one account, as read there (a policy not found there is absent).
+Documents = Mapping[PolicyRef, Any]
+
+
+@dataclass(frozen=True, slots=True)
 class PermissionSet:
     arn: str
     name: str
     managed_policy_arns: tuple[str, ...] = ()
     inline_policy: Any = None  # a policy document (dict or JSON text), or None
-    customer_policies: tuple[Any, ...] = ()  # the documents of its customer-managed policies, where read
+    customer_policies: tuple[PolicyRef, ...] = ()
+    boundary: Boundary | None = None
 
     @property
-    def is_admin(self) -> bool:
-        """AWS's AdministratorAccess by its exact ARN, or any of its documents granting everything (or all of IAM)."""
-        if any(is_aws_admin_policy(arn) for arn in self.managed_policy_arns):
-            return True
-        documents = [self.inline_policy, *self.customer_policies]
-        return any(doc is not None and grants_admin(doc) for doc in documents)
+    def customer_refs(self) -> tuple[PolicyRef, ...]:
+        """Every customer-managed policy whose document decides what the set grants: its policies and its boundary."""
+        boundary = (self.boundary.customer,) if self.boundary is not None and self.boundary.customer is not None else ()
+        return (*self.customer_policies, *boundary)
+
+    def admin_in(self, documents: Documents) -> bool:
+        """Whether the set grants administrator rights in an account whose customer-managed policies are `documents`.
+
+        Its policies must grant it (AWS's AdministratorAccess by its exact ARN, or any document granting everything
+        or all of IAM) and its boundary, if any, must let it through: AWS's AdministratorAccess, or a customer
+        policy that grants it too. A customer policy missing from the account grants nothing."""
+        granted = (
+            any(is_aws_admin_policy(arn) for arn in self.managed_policy_arns)
+            or (self.inline_policy is not None and grants_admin(self.inline_policy))
+            or any(_grants(documents.get(ref)) for ref in self.customer_policies)
+        )
+        if not granted or self.boundary is None:
+            return granted
+        if self.boundary.customer is not None:
+            return _grants(documents.get(self.boundary.customer))
+        return is_aws_admin_policy(self.boundary.managed_arn)
+
+
+def _grants(doc: Any) -> bool:
+    return doc is not None and grants_admin(doc)
 
 
 @dataclass(frozen=True, slots=True)
@@ -62,6 +109,7 @@ class Path:
     user: SsoUser
     permission_set: PermissionSet
     group: SsoGroup | None = None
+    admin: bool = False  # whether the permission set grants administrator rights in this account
 
     @property
     def direct(self) -> bool:
@@ -80,6 +128,7 @@ class Directory:
     groups: Sequence[SsoGroup] = ()
     permission_sets: Sequence[PermissionSet] = ()
     assignments: Sequence[Assignment] = ()
+    documents: Mapping[str, Documents] = field(default_factory=dict)  # account id: its customer-managed policies
     users_by_id: dict[str, SsoUser] = field(init=False, repr=False)
     groups_by_id: dict[str, SsoGroup] = field(init=False, repr=False)
     sets_by_arn: dict[str, PermissionSet] = field(init=False, repr=False)
@@ -97,22 +146,30 @@ class Directory:
             permission_set = self.sets_by_arn.get(a.permission_set_arn)
             if permission_set is None:
                 continue
+            admin = self.admin_in(permission_set, a.account_id)
             if a.principal_type == "USER":
                 user = self.users_by_id.get(a.principal_id)
                 if user is not None:
-                    found.append(Path(a.account_id, user, permission_set))
+                    found.append(Path(a.account_id, user, permission_set, admin=admin))
             else:
                 group = self.groups_by_id.get(a.principal_id)
                 if group is not None:
                     found += [
-                        Path(a.account_id, self.users_by_id[m], permission_set, group)
+                        Path(a.account_id, self.users_by_id[m], permission_set, group, admin)
                         for m in sorted(group.member_ids)
                         if m in self.users_by_id
                     ]
-        return sorted(found, key=lambda p: (p.account_id, p.user.user_name, p.permission_set.name, p.group.name if p.group else ""))
+        return sorted(
+            found, key=lambda p: (p.account_id, p.user.user_name, p.permission_set.name, p.group.name if p.group else "")
+        )
+
+    def admin_in(self, permission_set: PermissionSet, account_id: str) -> bool:
+        return permission_set.admin_in(self.documents.get(account_id, {}))
 
 
-def person_of(user: SsoUser, *, by_employee_id: dict[str, Owner], by_email: dict[str, Owner], index: PeopleIndex | None) -> tuple[Owner, ...]:
+def person_of(
+    user: SsoUser, *, by_employee_id: dict[str, Owner], by_email: dict[str, Owner], index: PeopleIndex | None
+) -> tuple[Owner, ...]:
     """The person an Identity Center user belongs to: by employee id (employeeNumber) where present, else by e-mail,
     else by user name under the naming rules (index). () for nobody; more than one for an ambiguous name."""
     if user.employee_number and user.employee_number in by_employee_id:

@@ -14,3 +14,12 @@ from django.apps import AppConfig
 class IdentityCenterConfig(AppConfig):
     name = "identitycenter"
     verbose_name = "IAM Identity Center"
+
+    def ready(self) -> None:
+        from audits.models import RunSource
+        from audits.runs import register_run_work
+        from identitycenter.services import identity_center_work
+
+        # Identity Center runs go through audits.runs.run_execute and its Celery task: the same claim, retries,
+        # time limit, interruption and stale-run reaping as a credential-report fetch.
+        register_run_work(RunSource.IDENTITY_CENTER, identity_center_work)

@@ -43,10 +43,10 @@ def evaluate_identity_center(directory: Directory, *, resolve: Resolve, producti
             said = f"{owners[0].describe()} has left; {user.user_name} still reaches {account_id} {_paths_said(paths)}"
             results.append((account_id, Result("sso.user_departed", principal, "", said)))
         for p in paths:
-            if p.permission_set.is_admin and p.direct:
+            if p.admin and p.direct:
                 said = f"administrator permission set {p.permission_set.name} assigned to {user.user_name} directly, not through a group"
                 results.append((account_id, Result("sso.admin_direct_assignment", principal, p.permission_set.arn, said, subject=p.permission_set.name)))
-        if any(p.permission_set.is_admin for p in paths):
+        if any(p.admin for p in paths):
             key = f"person:{owners[0].person_id}" if len(owners) == 1 else f"user:{user.user_id}"
             admins[account_id][key] = owners[0].name if len(owners) == 1 else user.user_name
     for account_id in sorted(production):

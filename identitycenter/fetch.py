@@ -3,19 +3,27 @@
 Which instance: the organisation's, in its management account or delegated administrator, in one region; the
 run's role needs sso:ListInstances, sso:ListPermissionSets, sso:DescribePermissionSet,
 sso:ListManagedPoliciesInPermissionSet, sso:GetInlinePolicyForPermissionSet,
-sso:ListCustomerManagedPolicyReferencesInPermissionSet, sso:ListAccountsForProvisionedPermissionSet,
-sso:ListAccountAssignments, identitystore:ListUsers, identitystore:ListGroups and
-identitystore:ListGroupMemberships.
+sso:ListCustomerManagedPolicyReferencesInPermissionSet, sso:GetPermissionsBoundaryForPermissionSet,
+sso:ListPermissionSetsProvisionedToAccount, sso:ListAccountAssignments, identitystore:ListUsers,
+identitystore:ListGroups and identitystore:ListGroupMemberships. A customer-managed policy lives in each account a
+set is provisioned to, and each account's copy may differ: it is read there (iam:GetPolicy, iam:GetPolicyVersion,
+through that account's audit role) by the `read_policy` the caller passes.
 """
 
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
+from collections import defaultdict
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
-from .access import Assignment, Directory, PermissionSet, SsoGroup, SsoUser
+from botocore.exceptions import ClientError
+
+from .access import Assignment, Boundary, Directory, PermissionSet, PolicyRef, SsoGroup, SsoUser
+
+# (account id, policy) -> the policy's document as that account holds it, or None where the account has no such policy
+PolicyReader = Callable[[str, PolicyRef], Any]
 
 
 @dataclass(frozen=True, slots=True)
@@ -25,7 +33,11 @@ class Instance:
 
 
 def instances(sso_admin: Any) -> list[Instance]:
-    return [Instance(i["InstanceArn"], i["IdentityStoreId"]) for page in sso_admin.get_paginator("list_instances").paginate() for i in page["Instances"]]
+    return [
+        Instance(i["InstanceArn"], i["IdentityStoreId"])
+        for page in sso_admin.get_paginator("list_instances").paginate()
+        for i in page["Instances"]
+    ]
 
 
 def _pages(client: Any, operation: str, key: str, **params: Any) -> Iterator[Any]:
@@ -44,32 +56,96 @@ def _user(u: dict[str, Any]) -> SsoUser:
     return SsoUser(u["UserId"], u["UserName"], primary, employee, u.get("DisplayName", ""))
 
 
-def read_directory(sso_admin: Any, identitystore: Any, instance: Instance, account_ids: list[str]) -> Directory:
-    """Users, groups and memberships, permission sets with their policies, and the assignments of every permission
-    set provisioned to each of `account_ids` (the registered accounts)."""
+def _ref(ref: dict[str, Any]) -> PolicyRef:
+    return PolicyRef(ref["Name"], ref.get("Path") or "/")
+
+
+def _boundary(sso_admin: Any, instance_arn: str, arn: str) -> Boundary | None:
+    try:
+        found = sso_admin.get_permissions_boundary_for_permission_set(InstanceArn=instance_arn, PermissionSetArn=arn)
+    except ClientError as exc:
+        if exc.response.get("Error", {}).get("Code") == "ResourceNotFoundException":  # AWS's answer for "none attached"
+            return None
+        raise
+    boundary = found.get("PermissionsBoundary") or {}
+    customer = boundary.get("CustomerManagedPolicyReference")
+    return Boundary(boundary.get("ManagedPolicyArn", ""), _ref(customer) if customer else None)
+
+
+def _permission_set(sso_admin: Any, instance_arn: str, arn: str) -> PermissionSet:
+    described = sso_admin.describe_permission_set(InstanceArn=instance_arn, PermissionSetArn=arn)["PermissionSet"]
+    ps = {"InstanceArn": instance_arn, "PermissionSetArn": arn}
+    managed = tuple(
+        p["Arn"] for p in _pages(sso_admin, "list_managed_policies_in_permission_set", "AttachedManagedPolicies", **ps)
+    )
+    customer = tuple(
+        _ref(r)
+        for r in _pages(
+            sso_admin, "list_customer_managed_policy_references_in_permission_set", "CustomerManagedPolicyReferences", **ps
+        )
+    )
+    inline = sso_admin.get_inline_policy_for_permission_set(**ps).get("InlinePolicy") or None
+    return PermissionSet(
+        arn, described["Name"], managed, json.loads(inline) if inline else None, customer, _boundary(sso_admin, instance_arn, arn)
+    )
+
+
+def read_directory(
+    sso_admin: Any, identitystore: Any, instance: Instance, account_ids: list[str], read_policy: PolicyReader | None = None
+) -> Directory:
+    """Users, groups and memberships, permission sets with their policies and boundary, and the assignments of every
+    permission set provisioned to each of `account_ids` (the registered accounts); with `read_policy`, the documents
+    of the customer-managed policies of every set assigned in each account (without it, they grant nothing)."""
     store = instance.identity_store_id
     users = [_user(u) for u in _pages(identitystore, "list_users", "Users", IdentityStoreId=store, Extensions=[ENTERPRISE])]
     groups = []
     for g in _pages(identitystore, "list_groups", "Groups", IdentityStoreId=store):
         members = frozenset(
             m["MemberId"]["UserId"]
-            for m in _pages(identitystore, "list_group_memberships", "GroupMemberships", IdentityStoreId=store, GroupId=g["GroupId"])
+            for m in _pages(
+                identitystore, "list_group_memberships", "GroupMemberships", IdentityStoreId=store, GroupId=g["GroupId"]
+            )
             if "UserId" in m.get("MemberId", {})
         )
         groups.append(SsoGroup(g["GroupId"], g["DisplayName"], members))
-    permission_sets, assignments = [], []
-    for arn in _pages(sso_admin, "list_permission_sets", "PermissionSets", InstanceArn=instance.instance_arn):
-        described = sso_admin.describe_permission_set(InstanceArn=instance.instance_arn, PermissionSetArn=arn)["PermissionSet"]
-        managed = tuple(
-            p["Arn"]
-            for p in _pages(sso_admin, "list_managed_policies_in_permission_set", "AttachedManagedPolicies", InstanceArn=instance.instance_arn, PermissionSetArn=arn)
-        )
-        inline = sso_admin.get_inline_policy_for_permission_set(InstanceArn=instance.instance_arn, PermissionSetArn=arn).get("InlinePolicy") or None
-        permission_sets.append(PermissionSet(arn, described["Name"], managed, json.loads(inline) if inline else None))
+    permission_sets = [
+        _permission_set(sso_admin, instance.instance_arn, arn)
+        for arn in _pages(sso_admin, "list_permission_sets", "PermissionSets", InstanceArn=instance.instance_arn)
+    ]
+    assignments = []
     known = {p.arn for p in permission_sets}
     for account_id in account_ids:
-        provisioned = _pages(sso_admin, "list_permission_sets_provisioned_to_account", "PermissionSets", InstanceArn=instance.instance_arn, AccountId=account_id)
+        provisioned = _pages(
+            sso_admin,
+            "list_permission_sets_provisioned_to_account",
+            "PermissionSets",
+            InstanceArn=instance.instance_arn,
+            AccountId=account_id,
+        )
         for arn in sorted(set(provisioned) & known):
-            for a in _pages(sso_admin, "list_account_assignments", "AccountAssignments", InstanceArn=instance.instance_arn, AccountId=account_id, PermissionSetArn=arn):
+            for a in _pages(
+                sso_admin,
+                "list_account_assignments",
+                "AccountAssignments",
+                InstanceArn=instance.instance_arn,
+                AccountId=account_id,
+                PermissionSetArn=arn,
+            ):
                 assignments.append(Assignment(a["AccountId"], a["PermissionSetArn"], a["PrincipalType"], a["PrincipalId"]))
-    return Directory(users=users, groups=groups, permission_sets=permission_sets, assignments=assignments)
+    documents = _customer_documents(permission_sets, assignments, read_policy) if read_policy is not None else {}
+    return Directory(users=users, groups=groups, permission_sets=permission_sets, assignments=assignments, documents=documents)
+
+
+def _customer_documents(
+    permission_sets: list[PermissionSet], assignments: list[Assignment], read_policy: PolicyReader
+) -> dict[str, dict[PolicyRef, Any]]:
+    """Each account's copy of the customer-managed policies its assigned permission sets name, each read once."""
+    refs = {p.arn: p.customer_refs for p in permission_sets}
+    needed: dict[str, set[PolicyRef]] = defaultdict(set)
+    for a in assignments:
+        needed[a.account_id].update(refs[a.permission_set_arn])
+    documents: dict[str, dict[PolicyRef, Any]] = {}
+    for account_id, wanted in sorted(needed.items()):
+        read = {ref: read_policy(account_id, ref) for ref in sorted(wanted, key=str)}
+        documents[account_id] = {ref: doc for ref, doc in read.items() if doc is not None}
+    return documents

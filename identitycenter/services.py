@@ -3,22 +3,24 @@ findings of every registered account, all or nothing."""
 
 from __future__ import annotations
 
-import logging
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
-from botocore.exceptions import BotoCoreError, ClientError
+from botocore.exceptions import ClientError
 from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
-from accounts.aws import AwsAccessError, account_session, describe_error
+from accounts.aws import AWS_ERRORS, AwsAccessError, account_session, describe_error, iam_client, is_transient
 from accounts.models import AwsAccount
 from accounts.selectors import default_standard
+from audits.alerts import alerts_for_run
 from audits.checks import IDENTITY_CENTER_CHECKS
 from audits.models import AuditRun, RunSource, RunStatus
+from audits.runs import run_execute, run_request
 from audits.services import state_findings_record
-from identitycenter.access import Directory, Path, owners_by_key, person_of
+from identitycenter.access import Directory, Path, PolicyRef, owners_by_key, person_of
 from identitycenter.checks import evaluate_identity_center
 from identitycenter.fetch import Instance, instances, read_directory
 from identitycenter.models import AccessPath
@@ -26,11 +28,10 @@ from people.matching import PeopleIndex, PersonFacts, people_index
 from people.selectors import directory_people
 
 CHECK_IDS = frozenset(c.id for c in IDENTITY_CENTER_CHECKS)
-log = logging.getLogger(__name__)
 
 
-class IdentityCenterError(Exception):
-    """Identity Center could not be read: one line, naming the call."""
+class IdentityCenterError(AwsAccessError):
+    """Identity Center is not configured, or not where it is said to be: one line, and the run (if any) fails."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -46,7 +47,10 @@ def _key(account_pk: int, p: Path) -> tuple[int, str, str, str]:
 def record_paths(*, run: AuditRun, directory: Directory, accounts: dict[str, AwsAccount], at: datetime) -> Changes:
     """Open the paths that are new, close those Identity Center no longer grants; inside the run's transaction."""
     current = {_key(accounts[p.account_id].pk, p): p for p in directory.paths() if p.account_id in accounts}
-    open_paths = {(a.account_id, a.user_id, a.permission_set_arn, a.group_id): a.pk for a in AccessPath.objects.filter(valid_to__isnull=True)}
+    open_paths = {
+        (a.account_id, a.user_id, a.permission_set_arn, a.group_id): a.pk
+        for a in AccessPath.objects.filter(valid_to__isnull=True)
+    }
     gone = [pk for key, pk in open_paths.items() if key not in current]
     AccessPath.objects.filter(pk__in=gone).update(valid_to=at)
     AccessPath.objects.filter(valid_to__isnull=True).update(last_run=run)
@@ -54,7 +58,7 @@ def record_paths(*, run: AuditRun, directory: Directory, accounts: dict[str, Aws
         AccessPath(
             account_id=key[0], user_id=p.user.user_id, user_name=p.user.user_name, email=p.user.email,
             employee_number=p.user.employee_number, permission_set_arn=p.permission_set.arn,
-            permission_set_name=p.permission_set.name, admin=p.permission_set.is_admin,
+            permission_set_name=p.permission_set.name, admin=p.admin,
             group_id=p.group.group_id if p.group else "", group_name=p.group.name if p.group else "",
             valid_from=at, first_run=run, last_run=run,
         )
@@ -70,7 +74,7 @@ def _resolver(people: list[PersonFacts], index: PeopleIndex | None):  # type: ig
     return lambda user: person_of(user, by_employee_id=by_employee_id, by_email=by_email, index=index)
 
 
-def identity_center_ingest(*, run: AuditRun, directory: Directory) -> AuditRun:
+def identity_center_ingest(*, run: AuditRun, directory: Directory, notes: list[str] | None = None) -> AuditRun:
     """Store one read of Identity Center for every registered account; call inside a transaction."""
     at = run.generated_at
     if at is None:
@@ -80,7 +84,11 @@ def identity_center_ingest(*, run: AuditRun, directory: Directory) -> AuditRun:
     changes = record_paths(run=run, directory=directory, accounts=accounts, at=at)
     standard = default_standard()
     people = directory_people()
-    index = people_index(people, preset=standard.preset, company_initials=settings.IAMWATCH_COMPANY_INITIALS) if standard and people else None
+    index = (
+        people_index(people, preset=standard.preset, company_initials=settings.IAMWATCH_COMPANY_INITIALS)
+        if standard and people
+        else None
+    )
     results = evaluate_identity_center(
         directory,
         resolve=_resolver(people, index),
@@ -95,44 +103,95 @@ def identity_center_ingest(*, run: AuditRun, directory: Directory) -> AuditRun:
     run.open_finding_count, run.new_finding_count, run.resolved_finding_count = counts.open, counts.new, counts.resolved
     run.warnings = [
         f"Identity Center: {len(directory.users)} users, {len(directory.groups)} groups, {len(directory.permission_sets)} "
-        f"permission sets, {len(directory.assignments)} assignments; access paths: {changes.added} added, {changes.removed} removed"
+        f"permission sets, {len(directory.assignments)} assignments; access paths: {changes.added} added, {changes.removed} removed",
+        *(notes or []),
     ]
     run.save()
     return run
 
 
-def identity_center_run(*, requested_by: str) -> AuditRun:
-    """Read Identity Center now (IAMWATCH_IDENTITY_CENTER_ACCOUNT and _REGION), one run: stored whole, or failed
-    with the call that failed and nothing stored."""
+IDENTITY_STORE_CALLS = frozenset({"ListUsers", "ListGroups", "ListGroupMemberships"})
+
+
+def _action(exc: Exception, region: str) -> str:
+    """The IAM action of the failed call, as the role's policy names it (sso:..., identitystore:...)."""
+    operation = getattr(exc, "operation_name", "")
+    if not operation:
+        return f"Identity Center in {region}"
+    return f"{'identitystore' if operation in IDENTITY_STORE_CALLS else 'sso'}:{operation}"
+
+
+class AccountPolicies:
+    """The customer-managed policies of each registered account, read there through its audit role (iam:GetPolicy,
+    iam:GetPolicyVersion); a policy the account does not hold is noted and grants nothing."""
+
+    def __init__(self, accounts: dict[str, AwsAccount], partition: str) -> None:
+        self.accounts, self.partition = accounts, partition
+        self.clients: dict[str, Any] = {}
+        self.missing: list[str] = []
+
+    def __call__(self, account_id: str, ref: PolicyRef) -> Any:
+        if account_id not in self.clients:
+            self.clients[account_id] = iam_client(account_session(self.accounts[account_id]))
+        iam, arn = self.clients[account_id], ref.arn(account_id, self.partition)
+        try:
+            version = iam.get_policy(PolicyArn=arn)["Policy"]["DefaultVersionId"]
+            return iam.get_policy_version(PolicyArn=arn, VersionId=version)["PolicyVersion"]["Document"]
+        except ClientError as exc:
+            if exc.response.get("Error", {}).get("Code") == "NoSuchEntity":
+                self.missing.append(f"{ref} not found in {account_id}")
+                return None
+            raise AwsAccessError(
+                describe_error(exc, call=f"iam:{exc.operation_name} {arn}"), transient=is_transient(exc)
+            ) from exc
+        except AWS_ERRORS as exc:
+            raise AwsAccessError(describe_error(exc, call=f"iam:GetPolicy {arn}"), transient=is_transient(exc)) from exc
+
+
+def identity_center_request(*, requested_by: str) -> AuditRun:
+    """A pending Identity Center run (on the account that holds it), or the one already pending or running."""
     holder = AwsAccount.objects.filter(account_id=settings.IAMWATCH_IDENTITY_CENTER_ACCOUNT).first()
     if holder is None:
         raise IdentityCenterError(
             "Identity Center is not configured: set IAMWATCH_IDENTITY_CENTER_ACCOUNT to the registered account that holds it"
         )
-    now = timezone.now()
-    run = AuditRun.objects.create(account=holder, source=RunSource.IDENTITY_CENTER, status=RunStatus.RUNNING, requested_at=now, requested_by=requested_by, started_at=now)
+    return run_request(account=holder, requested_by=requested_by, source=RunSource.IDENTITY_CENTER)
+
+
+def identity_center_work(run: AuditRun) -> None:
+    """The work of an Identity Center run (audits.runs.run_execute calls it): read the instance in
+    IAMWATCH_IDENTITY_CENTER_REGION, then store everything in one transaction. AWS's faults are AwsAccessError,
+    transient or not, naming the call; nothing is stored unless all of it was read."""
     region = settings.IAMWATCH_IDENTITY_CENTER_REGION
+    registered = {a.account_id: a for a in AwsAccount.objects.all()}
     try:
-        access = account_session(holder)
+        access = account_session(run.account)
         sso, store = access.client("sso-admin", region), access.client("identitystore", region)
         found = instances(sso)
         if not found:
-            raise IdentityCenterError(f"no Identity Center instance in account {holder.account_id}, region {region}")
-        directory = read_directory(sso, store, Instance(found[0].instance_arn, found[0].identity_store_id), list(AwsAccount.objects.values_list("account_id", flat=True)))
-        with transaction.atomic():
-            run.generated_at = timezone.now()
-            identity_center_ingest(run=run, directory=directory)
-    except (ClientError, BotoCoreError) as exc:
-        call = f"identitycenter:{getattr(exc, 'operation_name', type(exc).__name__)}"
-        _failed(run, f"{describe_error(exc, call=call)}; nothing stored")
-    except (AwsAccessError, IdentityCenterError) as exc:
-        _failed(run, f"{exc}; nothing stored")
-    except Exception as exc:
-        log.exception("Identity Center run %s failed", run.pk)
-        _failed(run, f"run {run.pk} stopped: {type(exc).__name__}: {exc}; nothing stored")
-    run.refresh_from_db()
+            raise IdentityCenterError(f"no Identity Center instance in account {run.account.account_id}, region {region}")
+        instance = Instance(found[0].instance_arn, found[0].identity_store_id)
+        policies = AccountPolicies(registered, partition=instance.instance_arn.split(":")[1])
+        directory = read_directory(sso, store, instance, sorted(registered), policies)
+    except AWS_ERRORS as exc:
+        raise AwsAccessError(
+            f"{describe_error(exc, call=_action(exc, region))}; nothing stored", transient=is_transient(exc)
+        ) from exc
+    except AwsAccessError as exc:
+        raise type(exc)(f"{exc}; nothing stored", transient=exc.transient) from exc
+    with transaction.atomic():
+        run.generated_at = timezone.now()
+        identity_center_ingest(
+            run=run,
+            directory=directory,
+            notes=[f"customer-managed policy {m}: it grants nothing there" for m in policies.missing],
+        )
+        transaction.on_commit(lambda: alerts_for_run(run_id=run.pk))
+
+
+def identity_center_run(*, requested_by: str) -> AuditRun:
+    """Read Identity Center now, in this process: one run, stored whole or failed with the call that failed."""
+    run = run_execute(run_id=identity_center_request(requested_by=requested_by).pk)
+    if run is None:  # finished between the request and the claim, by a worker
+        raise IdentityCenterError("the Identity Center run was finished by another process")
     return run
-
-
-def _failed(run: AuditRun, error: str) -> None:
-    AuditRun.objects.filter(pk=run.pk).update(status=RunStatus.FAILED, finished_at=timezone.now(), error=error[:4000])

@@ -7,18 +7,23 @@ import logging
 from celery import shared_task
 from django.conf import settings
 
-from identitycenter.services import IdentityCenterError, identity_center_run
+from audits.tasks import QueueUnavailable, enqueue_run
+from identitycenter.services import IdentityCenterError, identity_center_request
 
 log = logging.getLogger(__name__)
 
 
 @shared_task(name="identitycenter.read")
 def read_identity_center() -> int | None:
-    """One Identity Center run; nothing when IAMWATCH_IDENTITY_CENTER_ACCOUNT is not set. Returns the run's id."""
+    """Queue one Identity Center run for the workers (audits.fetch_account executes it like a fetch: retries on
+    AWS's transient faults, its time limit, a dead worker's run reaped); nothing when
+    IAMWATCH_IDENTITY_CENTER_ACCOUNT is not set. Returns the run's id."""
     if not settings.IAMWATCH_IDENTITY_CENTER_ACCOUNT:
         return None
     try:
-        return identity_center_run(requested_by="schedule").pk
-    except IdentityCenterError:
+        run = identity_center_request(requested_by="schedule")
+        enqueue_run(run)
+    except (IdentityCenterError, QueueUnavailable):
         log.exception("Identity Center not read")
         return None
+    return run.pk

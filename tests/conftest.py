@@ -13,6 +13,7 @@ from django.test import Client
 
 from accounts.models import AwsAccount
 from accounts.services import account_create
+from tests import motogaps  # before any boto3 client: it registers its handler as moto does
 
 ROOT = Path(__file__).resolve().parent.parent
 # A copy of ../shared/samples (real-format reports), so that the suite needs nothing outside the checkout.
@@ -137,13 +138,23 @@ def aws(monkeypatch: pytest.MonkeyPatch, request: pytest.FixtureRequest) -> Iter
         "MOTO_IAM_LOAD_MANAGED_POLICIES": "true" if managed else "false",
     }.items():
         monkeypatch.setenv(name, value)
+    motogaps.installed = motogaps.Boundaries()
     with mock_aws():
         # moto's report has no root row; an account without users would be a report with no row at all, which no
         # real account gives and IAMWatch refuses. One user, as every account the tests fetch has one.
         import boto3
 
         boto3.client("iam").create_user(UserName="JSmith")
-        yield
+        try:
+            yield
+        finally:
+            motogaps.installed = None
+
+
+@pytest.fixture
+def boundaries(aws: None) -> motogaps.Boundaries | None:
+    """The permissions boundaries moto cannot hold (tests.motogaps): attach one with `.attach(arn, ...)`."""
+    return motogaps.installed
 
 
 @pytest.fixture(autouse=True)

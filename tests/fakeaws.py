@@ -21,6 +21,9 @@ from urllib.parse import urlsplit
 
 import boto3
 
+from tests import motogaps
+from tests.motogaps import Boundaries
+
 HOME_ACCOUNT = "123456789012"  # moto's default: the account IAMWatch runs in
 ROLE_NAME = "IAMWatchAudit"
 READ_POLICY = {
@@ -142,10 +145,17 @@ THROTTLED = (
 )
 
 
-class FaultyAws:
-    """An HTTP proxy in front of moto that throttles or holds chosen IAM actions, then forwards faithfully."""
+JSON_THROTTLED = b'{"__type": "ThrottlingException", "message": "Rate exceeded"}'
 
-    def __init__(self, upstream: str) -> None:
+
+class FaultyAws:
+    """An HTTP proxy in front of moto that throttles or holds chosen actions, then forwards faithfully.
+
+    Actions of the query protocol (IAM, STS) are named by the body's Action=, those of the JSON protocol (sso-admin,
+    identitystore) by the X-Amz-Target header. The calls moto lacks (tests.motogaps) are answered by `gaps`."""
+
+    def __init__(self, upstream: str, gaps: Boundaries | None = None) -> None:
+        self.gaps = gaps
         self.upstream = urlsplit(upstream)
         self.throttle: dict[str, int] = {}  # action -> how many more calls to throttle
         self.hold: dict[str, threading.Event] = {}  # action -> released when set
@@ -157,7 +167,9 @@ class FaultyAws:
         self.latency = 0.0  # seconds every call waits before it is forwarded (AWS's round trip, for benchmarks)
         self._garbling = ""
 
-    def action_of(self, body: bytes) -> str:
+    def action_of(self, body: bytes, target: str = "") -> str:
+        if target:
+            return target.rpartition(".")[2]
         for part in body.decode(errors="replace").split("&"):
             if part.startswith("Action="):
                 return part.removeprefix("Action=")
@@ -165,8 +177,13 @@ class FaultyAws:
 
     def handle(self, handler: BaseHTTPRequestHandler) -> None:
         body = handler.rfile.read(int(handler.headers.get("Content-Length", 0) or 0))
-        action = self.action_of(body)
+        target = handler.headers.get("X-Amz-Target", "")
+        action = self.action_of(body, target)
         self.seen.append(action)
+        if self.gaps is not None and target in motogaps.TARGETS and not self.throttle.get(action, 0):
+            status, answer = self.gaps.answer(json.loads(body or b"{}"))
+            self._send(handler, status, json.dumps(answer).encode(), "application/x-amz-json-1.1")
+            return
         if self._garbling and action != self._garbling:
             self.garble_after.pop(self._garbling, None)
             self._garbling = ""
@@ -184,11 +201,10 @@ class FaultyAws:
                 return
         if self.throttle.get(action, 0) > 0:
             self.throttle[action] -= 1
-            handler.send_response(400)
-            handler.send_header("Content-Type", "text/xml")
-            handler.send_header("Content-Length", str(len(THROTTLED)))
-            handler.end_headers()
-            handler.wfile.write(THROTTLED)
+            if target:
+                self._send(handler, 400, JSON_THROTTLED, "application/x-amz-json-1.1")
+            else:
+                self._send(handler, 400, THROTTLED, "text/xml")
             return
         if self.latency:
             time.sleep(self.latency)
@@ -209,10 +225,19 @@ class FaultyAws:
         handler.wfile.write(payload)
 
 
+    @staticmethod
+    def _send(handler: BaseHTTPRequestHandler, status: int, payload: bytes, content_type: str) -> None:
+        handler.send_response(status)
+        handler.send_header("Content-Type", content_type)
+        handler.send_header("Content-Length", str(len(payload)))
+        handler.end_headers()
+        handler.wfile.write(payload)
+
+
 @contextmanager
-def faulty_proxy(upstream: str) -> Iterator[tuple[FaultyAws, str]]:
+def faulty_proxy(upstream: str, gaps: Boundaries | None = None) -> Iterator[tuple[FaultyAws, str]]:
     """Start a FaultyAws proxy on 127.0.0.1 and a free port; yields it and its endpoint URL."""
-    faults = FaultyAws(upstream)
+    faults = FaultyAws(upstream, gaps)
 
     class Handler(BaseHTTPRequestHandler):
         def do_POST(self) -> None:

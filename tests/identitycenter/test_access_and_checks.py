@@ -6,7 +6,17 @@ import json
 
 import pytest
 
-from identitycenter.access import Assignment, Directory, PermissionSet, SsoGroup, SsoUser, owners_by_key, person_of
+from identitycenter.access import (
+    Assignment,
+    Boundary,
+    Directory,
+    PermissionSet,
+    PolicyRef,
+    SsoGroup,
+    SsoUser,
+    owners_by_key,
+    person_of,
+)
 from identitycenter.checks import evaluate_identity_center
 from people.matching import PersonFacts, people_index
 
@@ -17,22 +27,56 @@ READ_ONLY_ARN = "arn:aws:iam::aws:policy/ReadOnlyAccess"
 PROD, DEV = "210987654321", "410987654321"
 
 
-def pset(name: str, *, managed: tuple[str, ...] = (), inline: object = None, customer: tuple[object, ...] = ()) -> PermissionSet:
-    return PermissionSet(f"arn:aws:sso:::permissionSet/ssoins-1/ps-{name.lower()}", name, managed, inline, customer)
+IAM_ALL = {"Statement": [{"Effect": "Allow", "Action": "iam:*", "Resource": "*"}]}
+DEPLOY, GUARD = PolicyRef("Deploy", "/ci/"), PolicyRef("Guard")
+
+
+def pset(
+    name: str,
+    *,
+    managed: tuple[str, ...] = (),
+    inline: object = None,
+    customer: tuple[PolicyRef, ...] = (),
+    boundary: Boundary | None = None,
+) -> PermissionSet:
+    return PermissionSet(f"arn:aws:sso:::permissionSet/ssoins-1/ps-{name.lower()}", name, managed, inline, customer, boundary)
 
 
 @pytest.mark.parametrize(
-    ("permission_set", "admin"),
+    ("permission_set", "documents", "admin"),
     [
-        (pset("AdministratorAccess", managed=(ADMIN_ARN,)), True),
-        (pset("Admin", managed=(READ_ONLY_ARN,), inline=json.dumps(READ_ONLY)), False),  # named admin, grants read-only
-        (pset("ReadOnly", inline=EVERYTHING), True),  # named read-only, grants *:*
-        (pset("Deployer", customer=(READ_ONLY, {"Statement": [{"Effect": "Allow", "Action": "iam:*", "Resource": "*"}]})), True),
-        (pset("Empty"), False),
+        (pset("AdministratorAccess", managed=(ADMIN_ARN,)), {}, True),
+        (pset("Admin", managed=(READ_ONLY_ARN,), inline=json.dumps(READ_ONLY)), {}, False),  # named admin, grants read-only
+        (pset("ReadOnly", inline=EVERYTHING), {}, True),  # named read-only, grants *:*
+        # A customer-managed policy grants what the account's own copy says; one the account lacks grants nothing.
+        (pset("Deployer", customer=(DEPLOY,)), {DEPLOY: IAM_ALL}, True),
+        (pset("Deployer", customer=(DEPLOY,)), {DEPLOY: READ_ONLY}, False),
+        (pset("Deployer", customer=(DEPLOY,)), {}, False),
+        # A boundary lets administrator rights through only if it grants them too.
+        (pset("Admins", managed=(ADMIN_ARN,), boundary=Boundary(managed_arn=READ_ONLY_ARN)), {}, False),
+        (pset("Admins", managed=(ADMIN_ARN,), boundary=Boundary(managed_arn=ADMIN_ARN)), {}, True),
+        (pset("Admins", inline=EVERYTHING, boundary=Boundary(customer=GUARD)), {GUARD: READ_ONLY}, False),
+        (pset("Admins", inline=EVERYTHING, boundary=Boundary(customer=GUARD)), {GUARD: EVERYTHING}, True),
+        (pset("Admins", inline=EVERYTHING, boundary=Boundary(customer=GUARD)), {}, False),  # the boundary is missing there
+        (pset("Viewer", inline=READ_ONLY, boundary=Boundary(managed_arn=ADMIN_ARN)), {}, False),  # a boundary grants nothing
+        (pset("Empty"), {}, False),
     ],
 )
-def test_a_permission_set_is_admin_by_its_policies_never_its_name(permission_set: PermissionSet, admin: bool) -> None:
-    assert permission_set.is_admin is admin
+def test_a_permission_set_is_admin_by_its_policies_and_boundary_never_its_name(
+    permission_set: PermissionSet, documents: dict[PolicyRef, object], admin: bool
+) -> None:
+    assert permission_set.admin_in(documents) is admin
+
+
+def test_the_same_permission_set_is_admin_in_the_account_whose_customer_policy_grants_it() -> None:
+    deployer = pset("Deployer", customer=(DEPLOY,))
+    d = Directory(
+        users=(SsoUser("u-1", "alice"),), permission_sets=(deployer,),
+        assignments=(Assignment(PROD, deployer.arn, "USER", "u-1"), Assignment(DEV, deployer.arn, "USER", "u-1")),
+        documents={PROD: {DEPLOY: READ_ONLY}, DEV: {DEPLOY: IAM_ALL}},
+    )  # fmt: skip
+    assert [(p.account_id, p.admin) for p in d.paths()] == [(PROD, False), (DEV, True)]
+    assert str(DEPLOY) == "/ci/Deploy" and DEPLOY.arn(DEV) == f"arn:aws:iam::{DEV}:policy/ci/Deploy"
 
 
 ALICE = SsoUser("u-1", "alice", "alice@example.com", "1001")
@@ -81,12 +125,17 @@ def test_a_user_maps_by_employee_id_then_e_mail_then_name_under_the_naming_rules
 
 
 def checks(d: Directory, *, production: set[str] = {PROD}, max_admins: int = 5) -> list[tuple[str, str, str, str]]:  # noqa: B006
-    return [(a, r.check_id, r.principal, r.subject) for a, r in evaluate_identity_center(d, resolve=resolver(), production=production, max_admins_prod=max_admins)]
+    return [
+        (a, r.check_id, r.principal, r.subject)
+        for a, r in evaluate_identity_center(d, resolve=resolver(), production=production, max_admins_prod=max_admins)
+    ]
 
 
 def test_a_departed_person_and_a_user_of_nobody_are_flagged_in_each_account_they_reach() -> None:
     stranger = SsoUser("u-9", "contractor")
-    d = directory(Assignment(PROD, READ.arn, "GROUP", "g-1"), Assignment(DEV, READ.arn, "USER", "u-9"), users=(ALICE, BOB, CAROL, stranger))
+    d = directory(
+        Assignment(PROD, READ.arn, "GROUP", "g-1"), Assignment(DEV, READ.arn, "USER", "u-9"), users=(ALICE, BOB, CAROL, stranger)
+    )
     assert checks(d) == [
         (PROD, "sso.user_departed", "sso-user:bob", ""),  # Bob Brown has left
         (DEV, "sso.user_no_person", "sso-user:contractor", ""),
@@ -94,7 +143,11 @@ def test_a_departed_person_and_a_user_of_nobody_are_flagged_in_each_account_they
 
 
 def test_an_admin_permission_set_assigned_to_a_user_directly_not_through_a_group() -> None:
-    d = directory(Assignment(DEV, ADMIN.arn, "USER", "u-1"), Assignment(DEV, READ.arn, "USER", "u-3"), Assignment(DEV, ADMIN.arn, "GROUP", "g-1"))
+    d = directory(
+        Assignment(DEV, ADMIN.arn, "USER", "u-1"),
+        Assignment(DEV, READ.arn, "USER", "u-3"),
+        Assignment(DEV, ADMIN.arn, "GROUP", "g-1"),
+    )
     flagged = [c for c in checks(d) if c[1] == "sso.admin_direct_assignment"]
     assert flagged == [(DEV, "sso.admin_direct_assignment", "sso-user:alice", "AdministratorAccess")]
 
@@ -102,7 +155,11 @@ def test_an_admin_permission_set_assigned_to_a_user_directly_not_through_a_group
 @pytest.mark.parametrize(("max_admins", "flagged"), [(2, False), (1, True)])
 def test_more_people_than_the_maximum_with_admin_on_a_production_account(max_admins: int, flagged: bool) -> None:
     # alice reaches prod as admin twice (directly and through Admins): one person; bob is the second.
-    d = directory(Assignment(PROD, ADMIN.arn, "GROUP", "g-1"), Assignment(PROD, ADMIN.arn, "USER", "u-1"), Assignment(DEV, ADMIN.arn, "GROUP", "g-1"))
+    d = directory(
+        Assignment(PROD, ADMIN.arn, "GROUP", "g-1"),
+        Assignment(PROD, ADMIN.arn, "USER", "u-1"),
+        Assignment(DEV, ADMIN.arn, "GROUP", "g-1"),
+    )
     prod = [c for c in checks(d, max_admins=max_admins) if c[1] == "sso.admin_in_production"]
     assert prod == ([(PROD, "sso.admin_in_production", "", "")] if flagged else [])  # never the dev account
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import io
+import json
 import re
 from typing import Any
 
@@ -17,6 +18,7 @@ from identitycenter.models import AccessPath
 from identitycenter.services import IdentityCenterError, identity_center_run
 from people.models import Person
 from tests.conftest import client_for, member_of
+from tests.motogaps import Boundaries
 
 pytestmark = pytest.mark.django_db
 PROD, DEV = "210987654321", "410987654321"
@@ -48,16 +50,28 @@ class Org:
             self.store.create_group_membership(IdentityStoreId=self.sid, GroupId=group, MemberId={"UserId": m})
         return group
 
-    def permission_set(self, name: str, managed: str = "") -> str:
+    def permission_set(self, name: str, managed: str = "", *, customer: str = "") -> str:
         arn = str(self.sso.create_permission_set(InstanceArn=self.arn, Name=name)["PermissionSet"]["PermissionSetArn"])
         if managed:
             self.sso.attach_managed_policy_to_permission_set(InstanceArn=self.arn, PermissionSetArn=arn, ManagedPolicyArn=managed)
+        if customer:
+            path, _, policy = customer.rpartition("/")
+            self.sso.attach_customer_managed_policy_reference_to_permission_set(
+                InstanceArn=self.arn, PermissionSetArn=arn, CustomerManagedPolicyReference={"Name": policy, "Path": path + "/"}
+            )
         self.sso.provision_permission_set(InstanceArn=self.arn, PermissionSetArn=arn, TargetType="ALL_PROVISIONED_ACCOUNTS")
         return arn
 
     def assign(self, account: str, permission_set: str, kind: str, principal: str, *, remove: bool = False) -> None:
         call = self.sso.delete_account_assignment if remove else self.sso.create_account_assignment
-        params: dict[str, Any] = {"InstanceArn": self.arn, "TargetId": account, "TargetType": "AWS_ACCOUNT", "PermissionSetArn": permission_set, "PrincipalType": kind, "PrincipalId": principal}
+        params: dict[str, Any] = {
+            "InstanceArn": self.arn,
+            "TargetId": account,
+            "TargetType": "AWS_ACCOUNT",
+            "PermissionSetArn": permission_set,
+            "PrincipalType": kind,
+            "PrincipalId": principal,
+        }
         call(**params)
 
 
@@ -101,7 +115,9 @@ def test_a_run_stores_each_path_and_the_findings_of_each_account(fleet: Org) -> 
     assert again.status == RunStatus.SUCCEEDED, again.error
     assert again.warnings[0].endswith("access paths: 1 added, 2 removed")
     assert Finding.objects.get(check_id="sso.user_departed").status == "resolved"
-    assert list(AccessPath.objects.filter(valid_to__isnull=True, account__account_id=PROD).values_list("user_name", "group_name")) == [("alice", "")]
+    assert list(
+        AccessPath.objects.filter(valid_to__isnull=True, account__account_id=PROD).values_list("user_name", "group_name")
+    ) == [("alice", "")]
     # The changes since the review list what was granted and what was taken away, on the page and as CSV.
     client = client_for(member_of("viewer", "vera"))
     page = text(client.get(f"/changes/?account={PROD}").content.decode())
@@ -113,7 +129,9 @@ def test_a_run_stores_each_path_and_the_findings_of_each_account(fleet: Org) -> 
 
 
 def test_without_the_setting_or_the_permission_nothing_is_stored_and_the_error_names_the_call(
-    fleet: Org, settings, monkeypatch: pytest.MonkeyPatch  # type: ignore[no-untyped-def]
+    fleet: Org,
+    settings,
+    monkeypatch: pytest.MonkeyPatch,  # type: ignore[no-untyped-def]
 ) -> None:
     """identitystore:ListUsers refused (a role without identitystore:*): the run fails naming the call; nothing lands."""
     from botocore.stub import Stubber
@@ -123,13 +141,21 @@ def test_without_the_setting_or_the_permission_nothing_is_stored_and_the_error_n
     fleet.assign(PROD, fleet.permission_set("AdministratorAccess", ADMIN_ARN), "USER", fleet.user("alice", "alice@example.com"))
     refused = boto3.client("identitystore")
     stub = Stubber(refused)
-    stub.add_client_error("list_users", service_error_code="AccessDeniedException", service_message="not allowed", http_status_code=400)
+    stub.add_client_error(
+        "list_users", service_error_code="AccessDeniedException", service_message="not allowed", http_status_code=400
+    )
     stub.activate()
     real = AccountAccess.client
-    monkeypatch.setattr(AccountAccess, "client", lambda self, service, region=None: refused if service == "identitystore" else real(self, service, region))
+    monkeypatch.setattr(
+        AccountAccess,
+        "client",
+        lambda self, service, region=None: refused if service == "identitystore" else real(self, service, region),
+    )
     run = identity_center_run(requested_by="t")
     assert run.status == RunStatus.FAILED
-    assert run.error.startswith("identitycenter:ListUsers: AccessDeniedException: not allowed") and run.error.endswith("; nothing stored")
+    assert run.error.startswith("identitystore:ListUsers: AccessDeniedException: not allowed") and run.error.endswith(
+        "; nothing stored"
+    )
     assert (AccessPath.objects.count(), Finding.objects.count()) == (0, 0)
     settings.IAMWATCH_IDENTITY_CENTER_ACCOUNT = "999999999999"
     with pytest.raises(IdentityCenterError, match="Identity Center is not configured"):
@@ -179,6 +205,113 @@ def test_the_fleet_page_lists_each_permission_set_in_use_and_the_csv_every_path(
     assert len(body.strip().splitlines()) == 1 + 4 and body.startswith("account_id,account_name,user_name,")
     # The agenda counts each account's administrators by path: IAM users, and Identity Center users.
     overview = list(csv.DictReader(io.StringIO(b"".join(alice_client.get("/?format=csv").streaming_content).decode())))  # type: ignore[attr-defined]
-    assert {r["account_id"]: (r["iam_admins"], r["identity_center_admins"]) for r in overview if r["account_id"] in (PROD, DEV)} == {
-        PROD: ("0", "2"), DEV: ("0", "1"),
+    assert {
+        r["account_id"]: (r["iam_admins"], r["identity_center_admins"]) for r in overview if r["account_id"] in (PROD, DEV)
+    } == {
+        PROD: ("0", "2"),
+        DEV: ("0", "1"),
     }
+
+
+def member_iam(account_id: str) -> Any:
+    """IAM in a member account of moto, as that account's audit role sees it."""
+    creds = boto3.client("sts").assume_role(RoleArn=f"arn:aws:iam::{account_id}:role/IAMWatchAudit", RoleSessionName="seed")[
+        "Credentials"
+    ]
+    return boto3.client(
+        "iam",
+        aws_access_key_id=creds["AccessKeyId"],
+        aws_secret_access_key=creds["SecretAccessKey"],
+        aws_session_token=creds["SessionToken"],
+    )
+
+
+def test_customer_policies_and_boundaries_are_read_in_each_account_where_the_set_is_assigned(
+    fleet: Org, boundaries: Boundaries
+) -> None:
+    """Deployer names the customer policy /ci/Deploy: prod's copy grants everything, dev's only reads, so alice is an
+    administrator in prod and not in dev. Bounded holds AdministratorAccess inside a read-only AWS boundary."""
+    for account_id in (PROD, DEV):
+        AwsAccount.objects.filter(account_id=account_id).update(role_arn=f"arn:aws:iam::{account_id}:role/IAMWatchAudit")
+    everything = {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "*", "Resource": "*"}]}
+    read_only = {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "s3:Get*", "Resource": "*"}]}
+    member_iam(PROD).create_policy(PolicyName="Deploy", Path="/ci/", PolicyDocument=json.dumps(everything))
+    member_iam(DEV).create_policy(PolicyName="Deploy", Path="/ci/", PolicyDocument=json.dumps(read_only))
+    alice = fleet.user("alice", "alice@example.com")
+    deployer = fleet.permission_set("Deployer", customer="/ci/Deploy")
+    bounded = fleet.permission_set("Bounded", ADMIN_ARN)
+    boundaries.attach(bounded, managed_arn="arn:aws:iam::aws:policy/ReadOnlyAccess")
+    guarded = fleet.permission_set("Guarded", ADMIN_ARN)
+    boundaries.attach(guarded, name="Guard")  # no account holds a policy named Guard: nothing gets through
+    ops = fleet.group("Ops", alice)
+    for account_id in (PROD, DEV):
+        for permission_set in (deployer, bounded, guarded):
+            fleet.assign(account_id, permission_set, "GROUP", ops)
+    run = identity_center_run(requested_by="t")
+    assert run.status == RunStatus.SUCCEEDED, run.error
+    assert sorted(AccessPath.objects.values_list("account__account_id", "permission_set_name", "admin")) == [
+        (PROD, "Bounded", False), (PROD, "Deployer", True), (PROD, "Guarded", False),
+        (DEV, "Bounded", False), (DEV, "Deployer", False), (DEV, "Guarded", False),
+    ]  # fmt: skip
+    assert run.warnings[1:] == [f"customer-managed policy /Guard not found in {a}: it grants nothing there" for a in (PROD, DEV)]
+
+
+def test_a_transient_fault_puts_the_run_back_to_pending_for_a_retry_and_the_last_attempt_fails_it(
+    fleet: Org, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Throttled on identitystore:ListUsers: the run goes back to pending for the worker's retry (the fetch's
+    failure model); the final attempt fails it with the call; nothing is stored either way. A refused call is not retried."""
+    from botocore.stub import Stubber
+
+    from accounts.aws import AccountAccess
+    from audits.runs import TransientRunError, run_execute
+    from identitycenter.services import identity_center_request
+
+    fleet.assign(PROD, fleet.permission_set("AdministratorAccess", ADMIN_ARN), "USER", fleet.user("alice", "alice@example.com"))
+    faulty = boto3.client("identitystore")
+    stub = Stubber(faulty)
+    for _ in range(2):
+        stub.add_client_error(
+            "list_users", service_error_code="ThrottlingException", service_message="Rate exceeded", http_status_code=400
+        )
+    stub.add_client_error("list_users", service_error_code="AccessDeniedException", service_message="no", http_status_code=400)
+    stub.activate()
+    real = AccountAccess.client
+    monkeypatch.setattr(
+        AccountAccess,
+        "client",
+        lambda self, service, region=None: faulty if service == "identitystore" else real(self, service, region),
+    )
+    run = identity_center_request(requested_by="schedule")
+    with pytest.raises(TransientRunError):
+        run_execute(run_id=run.pk, final_attempt=False)
+    run.refresh_from_db()
+    assert (run.status, run.attempts) == (RunStatus.PENDING, 1)
+    assert run.error == "retrying after: identitystore:ListUsers: ThrottlingException: Rate exceeded; nothing stored"
+    assert identity_center_request(requested_by="alice").pk == run.pk  # a second request joins the pending run
+    failed = run_execute(run_id=run.pk, final_attempt=True)
+    assert failed is not None and (failed.status, failed.attempts) == (RunStatus.FAILED, 2)
+    assert failed.error == "identitystore:ListUsers: ThrottlingException: Rate exceeded; nothing stored"
+    refused = run_execute(run_id=identity_center_request(requested_by="t").pk, final_attempt=False)  # no retry for a refusal
+    assert (
+        refused is not None
+        and refused.status == RunStatus.FAILED
+        and refused.error.startswith("identitystore:ListUsers: AccessDeniedException")
+    )
+    assert (AccessPath.objects.count(), Finding.objects.count()) == (0, 0)
+
+
+def test_a_departed_person_still_assigned_alerts_the_list_of_the_account_she_reaches(  # type: ignore[no-untyped-def]
+    fleet: Org, settings, mailoutbox, django_capture_on_commit_callbacks
+) -> None:
+    settings.IAMWATCH_ALERT_EMAIL = "security@example.com"
+    AwsAccount.objects.filter(account_id=PROD).update(alert_email="payments-sec@example.com")
+    bob = fleet.user("bob", "bob@example.com")  # Bob Brown has left
+    fleet.assign(PROD, fleet.permission_set("ReadOnly", "arn:aws:iam::aws:policy/ReadOnlyAccess"), "USER", bob)
+    for _ in range(2):  # alerted once per opening, not per run
+        with django_capture_on_commit_callbacks(execute=True):
+            assert identity_center_run(requested_by="t").status == RunStatus.SUCCEEDED
+    (mail,) = mailoutbox
+    assert mail.to == ["payments-sec@example.com"]
+    assert mail.subject == f"[IAMWatch] critical: sso.user_departed in payments ({PROD})"
+    assert "Seen in the IAM Identity Center read of" in mail.body
