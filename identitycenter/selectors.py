@@ -57,6 +57,18 @@ def permission_set_use(*, within: QuerySet[AwsAccount]) -> list[dict[str, object
     )
 
 
+def permission_set_reach(*, arn: str, within: QuerySet[AwsAccount]) -> list[dict[str, object]]:
+    """Where one permission set is assigned now: each visible account, administrator there or not, its users."""
+    return list(
+        current_paths(within=within)
+        .filter(permission_set_arn=arn)
+        .order_by()
+        .values("account__account_id", "account__name", "account__environment", "admin")
+        .annotate(users=Count("user_id", distinct=True), groups=Count("group_id", distinct=True, filter=~Q(group_id="")))
+        .order_by("account__name")
+    )
+
+
 def admin_counts(*, within: QuerySet[AwsAccount]) -> dict[int, int]:
     """Each visible account's Identity Center users with an administrator permission set now, by account pk."""
     return dict(

@@ -3,6 +3,7 @@ findings of every registered account, all or nothing."""
 
 from __future__ import annotations
 
+from collections import defaultdict
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -127,25 +128,32 @@ class AccountPolicies:
 
     def __init__(self, accounts: dict[str, AwsAccount], partition: str) -> None:
         self.accounts, self.partition = accounts, partition
-        self.clients: dict[str, Any] = {}
-        self.missing: list[str] = []
+        self.clients: dict[str, Any] = {}  # by role (accounts without one share the default credentials)
+        self.missing: dict[PolicyRef, list[str]] = defaultdict(list)  # policy: the accounts that lack it
 
     def __call__(self, account_id: str, ref: PolicyRef) -> Any:
-        if account_id not in self.clients:
-            self.clients[account_id] = iam_client(account_session(self.accounts[account_id]))
-        iam, arn = self.clients[account_id], ref.arn(account_id, self.partition)
+        account = self.accounts[account_id]
+        if account.role_arn not in self.clients:
+            self.clients[account.role_arn] = iam_client(account_session(account))
+        iam, arn = self.clients[account.role_arn], ref.arn(account_id, self.partition)
         try:
             version = iam.get_policy(PolicyArn=arn)["Policy"]["DefaultVersionId"]
             return iam.get_policy_version(PolicyArn=arn, VersionId=version)["PolicyVersion"]["Document"]
         except ClientError as exc:
             if exc.response.get("Error", {}).get("Code") == "NoSuchEntity":
-                self.missing.append(f"{ref} not found in {account_id}")
+                self.missing[ref].append(account_id)
                 return None
-            raise AwsAccessError(
-                describe_error(exc, call=f"iam:{exc.operation_name} {arn}"), transient=is_transient(exc)
-            ) from exc
+            raise AwsAccessError(describe_error(exc, call=f"iam:{exc.operation_name} {arn}"), transient=is_transient(exc)) from exc
         except AWS_ERRORS as exc:
             raise AwsAccessError(describe_error(exc, call=f"iam:GetPolicy {arn}"), transient=is_transient(exc)) from exc
+
+    def notes(self) -> list[str]:
+        """One line per policy some accounts lack, naming the first five of them."""
+        said = []
+        for ref, accounts in sorted(self.missing.items(), key=lambda item: str(item[0])):
+            more = f" and {len(accounts) - 5} more" if len(accounts) > 5 else ""
+            said.append(f"customer-managed policy {ref} not found in {len(accounts)} account(s) ({', '.join(accounts[:5])}{more}): it grants nothing there")
+        return said
 
 
 def identity_center_request(*, requested_by: str) -> AuditRun:
@@ -184,7 +192,7 @@ def identity_center_work(run: AuditRun) -> None:
         identity_center_ingest(
             run=run,
             directory=directory,
-            notes=[f"customer-managed policy {m}: it grants nothing there" for m in policies.missing],
+            notes=policies.notes(),
         )
         transaction.on_commit(lambda: alerts_for_run(run_id=run.pk))
 

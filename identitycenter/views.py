@@ -1,4 +1,5 @@
-"""The fleet's Identity Center page: each permission set in use, administrator or not, and where; CSV too."""
+"""The fleet's Identity Center page: each permission set in use, administrator or not, and where (?set=ARN: each
+account it reaches); CSV too."""
 
 from __future__ import annotations
 
@@ -7,7 +8,7 @@ from django.http.response import HttpResponseBase
 from django.shortcuts import render
 
 from accounts.selectors import visible_accounts
-from identitycenter.selectors import current_paths, permission_set_use
+from identitycenter.selectors import current_paths, permission_set_reach, permission_set_use
 from staff.export import csv_response
 from staff.roles import READ_PERMISSION, policy
 
@@ -24,4 +25,7 @@ def identity_center(request: HttpRequest) -> HttpResponseBase:
             for p in current_paths(within=within).iterator(chunk_size=2000)
         )  # fmt: skip
         return csv_response(PATHS_HEADER, rows, "iamwatch-identity-center-access.csv")
-    return render(request, "identitycenter/identity_center.html", {"sets": permission_set_use(within=within)})
+    sets = permission_set_use(within=within)
+    chosen = next((s for s in sets if s["permission_set_arn"] == request.GET.get("set")), None)
+    reach = permission_set_reach(arn=str(chosen["permission_set_arn"]), within=within) if chosen else []
+    return render(request, "identitycenter/identity_center.html", {"sets": sets, "chosen": chosen, "reach": reach})

@@ -201,6 +201,19 @@ def test_the_fleet_page_lists_each_permission_set_in_use_and_the_csv_every_path(
     assert identity_center_run(requested_by="t").status == RunStatus.SUCCEEDED
     page = text(alice_client.get("/identity-center/").content.decode())
     assert f"AdministratorAccess {admin} yes 2 2" in page and "ReadOnly" in page and " no 1 1" in page
+    # Where one set is assigned: each account, administrator there or not, its users and groups.
+    reach = text(alice_client.get("/identity-center/", {"set": admin}).content.decode())
+    assert f"Where AdministratorAccess is assigned Account Environment Administrator there Users Groups dev {DEV} dev yes 1 0 payments {PROD} prod yes 2 1" in reach
+    assert "is assigned" not in text(alice_client.get("/identity-center/", {"set": "arn:aws:sso:::permissionSet/unknown"}).content.decode())
+    # A viewer restricted to dev sees the set reach dev alone, and the CSV holds dev's paths alone.
+    from accounts.services import account_scope_set
+
+    dev_only = member_of("viewer", "dora")
+    account_scope_set(user=dev_only, accounts=[AwsAccount.objects.get(account_id=DEV)], reason="dev team", actor="t")
+    scoped = client_for(dev_only)
+    assert "payments" not in text(scoped.get("/identity-center/", {"set": admin}).content.decode())
+    rows = b"".join(scoped.get("/identity-center/?format=csv").streaming_content).decode().strip().splitlines()[1:]  # type: ignore[attr-defined]
+    assert sorted(r.split(",")[0] for r in rows) == [DEV, DEV]
     body = b"".join(alice_client.get("/identity-center/?format=csv").streaming_content).decode()  # type: ignore[attr-defined]
     assert len(body.strip().splitlines()) == 1 + 4 and body.startswith("account_id,account_name,user_name,")
     # The agenda counts each account's administrators by path: IAM users, and Identity Center users.
@@ -253,7 +266,7 @@ def test_customer_policies_and_boundaries_are_read_in_each_account_where_the_set
         (PROD, "Bounded", False), (PROD, "Deployer", True), (PROD, "Guarded", False),
         (DEV, "Bounded", False), (DEV, "Deployer", False), (DEV, "Guarded", False),
     ]  # fmt: skip
-    assert run.warnings[1:] == [f"customer-managed policy /Guard not found in {a}: it grants nothing there" for a in (PROD, DEV)]
+    assert run.warnings[1:] == [f"customer-managed policy /Guard not found in 2 account(s) ({PROD}, {DEV}): it grants nothing there"]
 
 
 def test_a_transient_fault_puts_the_run_back_to_pending_for_a_retry_and_the_last_attempt_fails_it(
