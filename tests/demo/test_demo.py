@@ -20,8 +20,9 @@ def test_the_demo_loads_a_fleet_a_directory_and_a_signed_review_once(settings) -
     out = StringIO()
     call_command("load_demo", days=4, stdout=out)
     # 4 daily reports per account and one failed fetch; and one CloudTrail file of root's events per account
-    assert AwsAccount.objects.count() == 4 and AuditRun.objects.exclude(source="cloudtrail").count() == 16 + 1
+    assert AwsAccount.objects.count() == 4 and AuditRun.objects.filter(source__in=REPORT_SOURCES).count() == 16 + 1
     assert AuditRun.objects.filter(source="cloudtrail").count() == 4
+    assert AuditRun.objects.filter(source="sso", status="succeeded").count() == 2  # two reads of Identity Center
     assert Person.objects.filter(active=False).exists() and Person.objects.filter(active=True).exists()
     assert (
         Finding.objects.filter(check_id="user.owner_departed").exists()
@@ -58,6 +59,14 @@ def test_the_demo_tells_the_story_of_a_meeting(settings) -> None:  # type: ignor
     assert RootUsageEvent.objects.filter(used_at__gt=now - timedelta(days=7)).exists()
     latest = AuditRun.objects.filter(account__name="data-staging", source__in=REPORT_SOURCES).order_by("-requested_at").first()
     assert latest is not None and latest.status == "failed" and "AccessDenied" in latest.error
+    # Identity Center: every sso.* check has something to show, and access was granted and taken away since the review.
+    from identitycenter.models import AccessPath
+
+    assert set(Finding.objects.filter(check_id__startswith="sso.").values_list("check_id", flat=True)) == {
+        "sso.user_departed", "sso.user_no_person", "sso.admin_direct_assignment", "sso.admin_in_production", "sso.group_empty_assignment",
+    }  # fmt: skip
+    assert AccessPath.objects.filter(valid_from__gt=signed.signed_at + timedelta(days=2)).exists()  # granted since
+    assert AccessPath.objects.filter(valid_to__gt=signed.signed_at).exists()  # taken away since
     review = Review.objects.get(status="open")
     carried = carried_decisions(review=review, today=now.date())
     assert any(c.problem.startswith("remediation overdue") for c in carried)

@@ -14,8 +14,10 @@ from accounts.services import account_create
 from audits.models import AuditRun, RunSource, RunStatus
 from audits.services import report_import
 from cloudtrail.services import cloudtrail_import
+from demo.access import DemoPerson, demo_identity_center
 from demo.simulator import daily_times, demo_directory, simulate_account, workforce
 from demo.trail import api_call, log_file, sign_in
+from identitycenter.services import identity_center_ingest
 from people.directory import directory_import
 from people.models import Person
 from reviews.models import Review
@@ -90,6 +92,7 @@ class Command(BaseCommand):
         for account, sim in fresh:
             self._root_activity(account, sim, end)
         if fresh:
+            self._identity_center(first=cutoff + timedelta(days=1), second=end - timedelta(hours=1))
             acceptances_expire(now=timezone.now())
             self._failed_run(AwsAccount.objects.get(account_id=DEMO_ACCOUNTS[2][0]))
             self._open_review()
@@ -112,6 +115,22 @@ class Command(BaseCommand):
             records += [sign_in(night + timedelta(minutes=7 * n), success=False, mfa=None, ip="192.0.2.77", account=account.account_id) for n in range(6)]
         if records:
             cloudtrail_import(account=account, files=[("demo-trail.json", log_file(*records))], actor="demo")
+
+    @staticmethod
+    def _identity_center(*, first: Any, second: Any) -> None:
+        """Two reads of the organisation's Identity Center (held by the first account), after the signed review and
+        an hour ago: the access paths of each account, and what was granted and taken away in between."""
+        people = [DemoPerson(p.employee_id, p.email, p.active) for p in Person.objects.exclude(email="").order_by("employee_id")]
+        if not any(not p.active for p in people):
+            return
+        holder = AwsAccount.objects.get(account_id=DEMO_ACCOUNTS[0][0])
+        accounts = [(a, environment) for a, _, environment, *_ in DEMO_ACCOUNTS]
+        for at, later in ((first, False), (second, True)):
+            run = AuditRun.objects.create(
+                account=holder, source=RunSource.IDENTITY_CENTER, status=RunStatus.RUNNING, requested_at=at, started_at=at,
+                generated_at=at, requested_by="demo",
+            )  # fmt: skip
+            identity_center_ingest(run=run, directory=demo_identity_center(people, accounts, later=later))
 
     @staticmethod
     def _load(account: AwsAccount, sim: Any, times: list[Any]) -> None:
