@@ -14,14 +14,17 @@ from __future__ import annotations
 
 import json
 from collections import defaultdict
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar
 
 from botocore.exceptions import ClientError
 
 from .access import Assignment, Boundary, Directory, PermissionSet, PolicyRef, SsoGroup, SsoUser
 
+T = TypeVar("T")
+R = TypeVar("R")
 # (account id, policy) -> the policy's document as that account holds it, or None where the account has no such policy
 PolicyReader = Callable[[str, PolicyRef], Any]
 
@@ -43,6 +46,20 @@ def instances(sso_admin: Any) -> list[Instance]:
 def _pages(client: Any, operation: str, key: str, **params: Any) -> Iterator[Any]:
     for page in client.get_paginator(operation).paginate(**params):
         yield from page[key]
+
+
+# Calls in flight at once: an organisation's read is thousands of small list calls (per group, per permission set and
+# account), each a round trip; botocore's adaptive retries slow all of them down together when AWS throttles.
+CONCURRENCY = 8
+
+
+def in_parallel(work: Callable[[T], R], items: Sequence[T]) -> list[R]:
+    """`work` on each item, CONCURRENCY at a time, results in the items' order; the first error stops the rest."""
+    pool = ThreadPoolExecutor(max_workers=CONCURRENCY, thread_name_prefix="identitycenter")
+    try:
+        return list(pool.map(work, items))
+    finally:
+        pool.shutdown(wait=True, cancel_futures=True)
 
 
 ENTERPRISE = "aws:identitystore:enterprise"  # the SCIM enterprise extension: employeeNumber, where the source fills it
@@ -96,42 +113,28 @@ def read_directory(
     """Users, groups and memberships, permission sets with their policies and boundary, and the assignments of every
     permission set provisioned to each of `account_ids` (the registered accounts); with `read_policy`, the documents
     of the customer-managed policies of every set assigned in each account (without it, they grant nothing)."""
-    store = instance.identity_store_id
+    store, instance_arn = instance.identity_store_id, instance.instance_arn
     users = [_user(u) for u in _pages(identitystore, "list_users", "Users", IdentityStoreId=store, Extensions=[ENTERPRISE])]
-    groups = []
-    for g in _pages(identitystore, "list_groups", "Groups", IdentityStoreId=store):
-        members = frozenset(
-            m["MemberId"]["UserId"]
-            for m in _pages(
-                identitystore, "list_group_memberships", "GroupMemberships", IdentityStoreId=store, GroupId=g["GroupId"]
-            )
-            if "UserId" in m.get("MemberId", {})
-        )
-        groups.append(SsoGroup(g["GroupId"], g["DisplayName"], members))
-    permission_sets = [
-        _permission_set(sso_admin, instance.instance_arn, arn)
-        for arn in _pages(sso_admin, "list_permission_sets", "PermissionSets", InstanceArn=instance.instance_arn)
-    ]
-    assignments = []
+
+    def group(g: dict[str, Any]) -> SsoGroup:
+        memberships = _pages(identitystore, "list_group_memberships", "GroupMemberships", IdentityStoreId=store, GroupId=g["GroupId"])
+        return SsoGroup(g["GroupId"], g["DisplayName"], frozenset(m["MemberId"]["UserId"] for m in memberships if "UserId" in m.get("MemberId", {})))
+
+    groups = in_parallel(group, list(_pages(identitystore, "list_groups", "Groups", IdentityStoreId=store)))
+    permission_sets = in_parallel(
+        lambda arn: _permission_set(sso_admin, instance_arn, arn), list(_pages(sso_admin, "list_permission_sets", "PermissionSets", InstanceArn=instance_arn))
+    )
     known = {p.arn for p in permission_sets}
-    for account_id in account_ids:
-        provisioned = _pages(
-            sso_admin,
-            "list_permission_sets_provisioned_to_account",
-            "PermissionSets",
-            InstanceArn=instance.instance_arn,
-            AccountId=account_id,
-        )
-        for arn in sorted(set(provisioned) & known):
-            for a in _pages(
-                sso_admin,
-                "list_account_assignments",
-                "AccountAssignments",
-                InstanceArn=instance.instance_arn,
-                AccountId=account_id,
-                PermissionSetArn=arn,
-            ):
-                assignments.append(Assignment(a["AccountId"], a["PermissionSetArn"], a["PrincipalType"], a["PrincipalId"]))
+
+    def assigned(account_id: str) -> list[Assignment]:
+        provisioned = _pages(sso_admin, "list_permission_sets_provisioned_to_account", "PermissionSets", InstanceArn=instance_arn, AccountId=account_id)
+        return [
+            Assignment(a["AccountId"], a["PermissionSetArn"], a["PrincipalType"], a["PrincipalId"])
+            for arn in sorted(set(provisioned) & known)
+            for a in _pages(sso_admin, "list_account_assignments", "AccountAssignments", InstanceArn=instance_arn, AccountId=account_id, PermissionSetArn=arn)
+        ]
+
+    assignments = [a for found in in_parallel(assigned, account_ids) for a in found]
     documents = _customer_documents(permission_sets, assignments, read_policy) if read_policy is not None else {}
     return Directory(users=users, groups=groups, permission_sets=permission_sets, assignments=assignments, documents=documents)
 

@@ -18,12 +18,14 @@ PATHS_HEADER = ("account_id", "account_name", "user_name", "email", "employee_nu
 @policy(get=READ_PERMISSION)
 def identity_center(request: HttpRequest) -> HttpResponseBase:
     within = visible_accounts(request.user)
+    if request.GET.get("account"):  # one account's Access section (an account the reader may not see gives nothing)
+        within = within.filter(account_id=request.GET["account"])
     if request.GET.get("format") == "csv":
+        fields = ("account__account_id", "account__name", "user_name", "email", "employee_number", "permission_set_name", "admin", "group_name", "valid_from")
         rows = (
-            (p.account.account_id, p.account.name, p.user_name, p.email, p.employee_number, p.permission_set_name,
-             "yes" if p.admin else "no", p.group_name, p.valid_from)
-            for p in current_paths(within=within).iterator(chunk_size=2000)
-        )  # fmt: skip
+            (*row[:6], "yes" if row[6] else "no", *row[7:])
+            for row in current_paths(within=within).values_list(*fields).iterator(chunk_size=5000)
+        )
         return csv_response(PATHS_HEADER, rows, "iamwatch-identity-center-access.csv")
     sets = permission_set_use(within=within)
     chosen = next((s for s in sets if s["permission_set_arn"] == request.GET.get("set")), None)

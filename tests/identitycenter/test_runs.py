@@ -177,6 +177,12 @@ def test_the_account_page_and_the_person_page_show_each_identity_center_path(fle
     assert "Access through IAM Identity Center: 2 paths" in person
     assert f"payments {PROD} alice AdministratorAccess administrator through group Admins" in person
     assert f"dev {DEV} alice ReadOnly assigned directly" in person
+    # The Access section's CSV: this account's paths alone.
+    assert f'href="/identity-center/?account={PROD}&amp;format=csv"' in alice_client.get(f"/accounts/{PROD}/").content.decode()
+    body = b"".join(alice_client.get("/identity-center/", {"account": PROD, "format": "csv"}).streaming_content).decode()  # type: ignore[attr-defined]
+    assert [(r["account_id"], r["user_name"], r["administrator"], r["through_group"]) for r in csv.DictReader(io.StringIO(body))] == [
+        (PROD, "alice", "yes", "Admins"), (PROD, "bob", "yes", "Admins"),
+    ]  # fmt: skip
 
 
 def test_the_schedule_reads_identity_center_daily_when_it_is_configured(fleet: Org, settings) -> None:  # type: ignore[no-untyped-def]
@@ -214,6 +220,8 @@ def test_the_fleet_page_lists_each_permission_set_in_use_and_the_csv_every_path(
     assert "payments" not in text(scoped.get("/identity-center/", {"set": admin}).content.decode())
     rows = b"".join(scoped.get("/identity-center/?format=csv").streaming_content).decode().strip().splitlines()[1:]  # type: ignore[attr-defined]
     assert sorted(r.split(",")[0] for r in rows) == [DEV, DEV]
+    hidden = b"".join(scoped.get("/identity-center/", {"account": PROD, "format": "csv"}).streaming_content).decode()  # type: ignore[attr-defined]
+    assert hidden.strip().splitlines()[1:] == []  # another account's paths are not hers to see
     body = b"".join(alice_client.get("/identity-center/?format=csv").streaming_content).decode()  # type: ignore[attr-defined]
     assert len(body.strip().splitlines()) == 1 + 4 and body.startswith("account_id,account_name,user_name,")
     # The agenda counts each account's administrators by path: IAM users, and Identity Center users.
