@@ -7,4 +7,7 @@ from django.urls import path
 from identitycenter import views
 
 app_name = "identitycenter"
-urlpatterns = [path("identity-center/", views.identity_center, name="identity-center")]
+urlpatterns = [
+    path("identity-center/", views.identity_center, name="identity-center"),
+    path("identity-center/read", views.identity_center_read, name="identity-center-read"),
+]

@@ -61,6 +61,7 @@ FORMS: dict[str, dict[str, Any]] = {
     "people:owner-link-delete": {},
     "audits:run-now": {},
     "audits:run-all": {},
+    "identitycenter:identity-center-read": {},
     "reviews:review-new": {"period": "2026-12"},
     "reviews:disposition-save": {"kind": "false_positive", "justification": "not ours"},
     "reviews:dispositions-decide": {"kind": "false_positive", "justification": "not ours", "scope": "account", "account": "111122223333"},

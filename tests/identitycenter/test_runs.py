@@ -336,3 +336,30 @@ def test_a_departed_person_still_assigned_alerts_the_list_of_the_account_she_rea
     assert mail.to == ["payments-sec@example.com"]
     assert mail.subject == f"[IAMWatch] critical: sso.user_departed in payments ({PROD})"
     assert "Seen in the IAM Identity Center read of" in mail.body
+
+
+def test_read_now_queues_a_run_for_those_who_may_run_and_see_the_account_holding_it(fleet: Org, settings) -> None:  # type: ignore[no-untyped-def]
+    from django.contrib.auth.models import Permission
+
+    from accounts.services import account_scope_set
+
+    fleet.assign(PROD, fleet.permission_set("ReadOnly", "arn:aws:iam::aws:policy/ReadOnlyAccess"), "USER", fleet.user("alice", "alice@example.com"))
+    viewer = client_for(member_of("viewer", "vera"))
+    assert "Read Identity Center now" not in viewer.get("/identity-center/").content.decode()
+    assert viewer.post("/identity-center/read").status_code == 403 and not AuditRun.objects.exists()
+    runner = member_of("viewer", "rita")
+    runner.user_permissions.add(Permission.objects.get(codename="add_auditrun"))
+    client = client_for(runner)
+    assert "Read Identity Center now" in client.get("/identity-center/").content.decode()
+    page = text(client.post("/identity-center/read", follow=True).content.decode())  # eager here: the run happens at once
+    run = AuditRun.objects.get()
+    assert f"Identity Center run {run.pk} is queued" in page and run.status == RunStatus.SUCCEEDED and run.requested_by == "rita"
+    assert f"{run.pk} " in page and "rita Succeeded Identity Center: 1 users, 0 groups" in page  # the reads, newest first
+    # Restricted to dev, she may not read the organisation through the account that holds it.
+    account_scope_set(user=runner, accounts=[AwsAccount.objects.get(account_id=DEV)], reason="dev team", actor="t")
+    refused = text(client.post("/identity-center/read", follow=True).content.decode())
+    assert "is not among yours" in refused and AuditRun.objects.count() == 1
+    assert "Reads of Identity Center" in refused and f"{run.pk} " not in refused.split("Reads of Identity Center")[1][:200]
+    settings.IAMWATCH_IDENTITY_CENTER_ACCOUNT = ""
+    unconfigured = text(client_for(member_of("admin", "ada")).post("/identity-center/read", follow=True).content.decode())
+    assert "Not queued: Identity Center is not configured" in unconfigured and AuditRun.objects.count() == 1

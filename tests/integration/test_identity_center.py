@@ -25,9 +25,10 @@ from identitycenter.models import AccessPath
 from identitycenter.tasks import read_identity_center
 from people.models import Person
 from tests import servers
-from tests.conftest import ROOT
+from tests.conftest import ROOT, client_for, member_of
 from tests.fakeaws import ROLE_NAME, Fleet, _moto_api, faulty_proxy, seed_fleet, seed_organization
 from tests.identitycenter.test_runs import text
+from tests.integration.conftest import sending_to
 from tests.motogaps import Boundaries
 
 ADMIN_ARN = "arn:aws:iam::aws:policy/AdministratorAccess"
@@ -218,3 +219,15 @@ def test_the_command_reads_again_and_the_changes_say_what_was_granted_and_taken_
     assert AuditRun.objects.filter(source=RunSource.IDENTITY_CENTER).values_list("status", flat=True).order_by("pk")[2] == RunStatus.FAILED
     assert AccessPath.objects.filter(valid_to__isnull=True).count() == 9  # the refused run changed nothing
     assert AwsAccount.objects.count() == 4
+
+
+def test_with_redis_down_read_now_says_so_and_the_run_is_failed_not_left_pending(transactional_db: None, settings) -> None:  # type: ignore[no-untyped-def]
+
+    account_create(account_id="123456789012", name="identity")
+    settings.IAMWATCH_IDENTITY_CENTER_ACCOUNT = "123456789012"
+    admin = client_for(member_of("admin", "ada"))
+    with sending_to(f"redis://127.0.0.1:{servers.free_port()}/0"):  # nothing listens there
+        page = text(admin.post("/identity-center/read", follow=True).content.decode())
+    assert "Not queued: runs cannot be queued right now: the task broker (Redis) is unreachable" in page
+    run = AuditRun.objects.get()
+    assert (run.source, run.status) == (RunSource.IDENTITY_CENTER, RunStatus.FAILED) and "could not be queued" in run.error
