@@ -75,6 +75,21 @@ class Org:
         call(**params)
 
 
+def list_users_fails(monkeypatch: pytest.MonkeyPatch, *errors: tuple[str, str]) -> None:
+    """identitystore:ListUsers answers each (code, message) in turn (botocore's Stubber); every other call goes to moto."""
+    from botocore.stub import Stubber
+
+    from accounts.aws import AccountAccess
+
+    faulty = boto3.client("identitystore")
+    stub = Stubber(faulty)
+    for code, message in errors:
+        stub.add_client_error("list_users", service_error_code=code, service_message=message, http_status_code=400)
+    stub.activate()
+    real = AccountAccess.client
+    monkeypatch.setattr(AccountAccess, "client", lambda self, service, region=None: faulty if service == "identitystore" else real(self, service, region))
+
+
 @pytest.fixture
 def fleet(aws: None, settings) -> Org:  # type: ignore[no-untyped-def]
     holder = boto3.client("sts").get_caller_identity()["Account"]
@@ -134,23 +149,10 @@ def test_without_the_setting_or_the_permission_nothing_is_stored_and_the_error_n
     monkeypatch: pytest.MonkeyPatch,  # type: ignore[no-untyped-def]
 ) -> None:
     """identitystore:ListUsers refused (a role without identitystore:*): the run fails naming the call; nothing lands."""
-    from botocore.stub import Stubber
 
-    from accounts.aws import AccountAccess
 
     fleet.assign(PROD, fleet.permission_set("AdministratorAccess", ADMIN_ARN), "USER", fleet.user("alice", "alice@example.com"))
-    refused = boto3.client("identitystore")
-    stub = Stubber(refused)
-    stub.add_client_error(
-        "list_users", service_error_code="AccessDeniedException", service_message="not allowed", http_status_code=400
-    )
-    stub.activate()
-    real = AccountAccess.client
-    monkeypatch.setattr(
-        AccountAccess,
-        "client",
-        lambda self, service, region=None: refused if service == "identitystore" else real(self, service, region),
-    )
+    list_users_fails(monkeypatch, ("AccessDeniedException", "not allowed"))
     run = identity_center_run(requested_by="t")
     assert run.status == RunStatus.FAILED
     assert run.error.startswith("identitystore:ListUsers: AccessDeniedException: not allowed") and run.error.endswith(
@@ -282,27 +284,12 @@ def test_a_transient_fault_puts_the_run_back_to_pending_for_a_retry_and_the_last
 ) -> None:
     """Throttled on identitystore:ListUsers: the run goes back to pending for the worker's retry (the fetch's
     failure model); the final attempt fails it with the call; nothing is stored either way. A refused call is not retried."""
-    from botocore.stub import Stubber
 
-    from accounts.aws import AccountAccess
     from audits.runs import TransientRunError, run_execute
     from identitycenter.services import identity_center_request
 
     fleet.assign(PROD, fleet.permission_set("AdministratorAccess", ADMIN_ARN), "USER", fleet.user("alice", "alice@example.com"))
-    faulty = boto3.client("identitystore")
-    stub = Stubber(faulty)
-    for _ in range(2):
-        stub.add_client_error(
-            "list_users", service_error_code="ThrottlingException", service_message="Rate exceeded", http_status_code=400
-        )
-    stub.add_client_error("list_users", service_error_code="AccessDeniedException", service_message="no", http_status_code=400)
-    stub.activate()
-    real = AccountAccess.client
-    monkeypatch.setattr(
-        AccountAccess,
-        "client",
-        lambda self, service, region=None: faulty if service == "identitystore" else real(self, service, region),
-    )
+    list_users_fails(monkeypatch, ("ThrottlingException", "Rate exceeded"), ("ThrottlingException", "Rate exceeded"), ("AccessDeniedException", "no"))
     run = identity_center_request(requested_by="schedule")
     with pytest.raises(TransientRunError):
         run_execute(run_id=run.pk, final_attempt=False)
