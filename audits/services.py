@@ -239,6 +239,26 @@ class FindingCounts:
     resolved: int
 
 
+def _insert_findings(*, account: AwsAccount, run: AuditRun, at: datetime, results: list[Result]) -> list[int]:
+    """Open a finding for each of `results` (none of them in the table yet), first seen by `run`; their ids."""
+    severity = {c.id: c.severity.value for c in CHECKS_BY_ID.values()}
+    insert_rows(
+        Finding,
+        FINDING_COLUMNS,
+        [
+            # first_seen, last_seen, resolved_at, first_run, last_run, resolved_run, reopened_count
+            (account.pk, r.check_id, r.principal, r.subject, r.arn, severity[r.check_id], r.detail, FindingStatus.OPEN.value,
+             at, at, None, run.pk, run.pk, None, 0)
+            for r in sorted(results, key=attrgetter("check_id", "principal", "subject"))  # the unique index's order
+        ],
+    )  # fmt: skip
+    if not results:
+        return []
+    # Only these checks' findings: a fetch run also records its CloudTrail events' findings, in the same run.
+    mine = Finding.objects.filter(account=account, first_run=run, check_id__in={r.check_id for r in results})
+    return list(mine.values_list("pk", flat=True))
+
+
 def _record_findings(
     *, run: AuditRun, results: list[Result], evaluated: frozenset[str], at: datetime, account: AwsAccount | None = None
 ) -> FindingCounts:
@@ -282,31 +302,7 @@ def _record_findings(
     carried = Finding.objects.filter(
         account=account, check_id__in=evaluated, status__in=[FindingStatus.OPEN, FindingStatus.ACCEPTED]
     ).update(last_seen=at, last_run=run)
-    insert_rows(
-        Finding,
-        FINDING_COLUMNS,
-        (
-            (
-                account.pk,
-                r.check_id,
-                r.principal,
-                r.subject,
-                r.arn,
-                severity[r.check_id],
-                r.detail,
-                FindingStatus.OPEN.value,
-                at,
-                at,
-                None,
-                run.pk,
-                run.pk,
-                None,
-                0,
-            )
-            for r in sorted(raised.values(), key=attrgetter("check_id", "principal", "subject"))  # the unique index's order
-        ),
-    )
-    opened = Finding.objects.filter(account=account, first_run=run).values_list("pk", flat=True)
+    opened = _insert_findings(account=account, run=run, at=at, results=list(raised.values()))
     insert_rows(
         FindingEvent,
         ("finding_id", "run_id", "at", "kind"),
@@ -344,7 +340,6 @@ def event_findings_record(*, run: AuditRun, results: list[Result]) -> FindingCou
     account, at = run.account, run.generated_at
     if at is None:
         raise ValueError(f"run {run.pk} has no time to record its event findings at")
-    severity = {c.id: c.severity.value for c in CHECKS_BY_ID.values()}
     raised = {(r.check_id, r.principal, r.subject): r for r in results}
     seen: list[Finding] = []
     for finding in Finding.objects.filter(
@@ -355,18 +350,8 @@ def event_findings_record(*, run: AuditRun, results: list[Result]) -> FindingCou
             finding.detail, finding.last_seen, finding.last_run = result.detail, at, run
             seen.append(finding)
     Finding.objects.bulk_update(seen, ["detail", "last_seen", "last_run"], batch_size=500)
-    new = sorted(raised.values(), key=attrgetter("check_id", "principal", "subject"))
-    insert_rows(
-        Finding,
-        FINDING_COLUMNS,
-        [
-            # first_seen, last_seen, resolved_at, first_run, last_run, resolved_run, reopened_count
-            (account.pk, r.check_id, r.principal, r.subject, r.arn, severity[r.check_id], r.detail, FindingStatus.OPEN.value,
-             at, at, None, run.pk, run.pk, None, 0)
-            for r in new
-        ],
-    )
-    opened = Finding.objects.filter(account=account, first_run=run).values_list("pk", flat=True)
+    new = list(raised.values())
+    opened = _insert_findings(account=account, run=run, at=at, results=new)
     insert_rows(FindingEvent, ("finding_id", "run_id", "at", "kind"), [(pk, run.pk, at, FindingEvent.Kind.OPENED.value) for pk in opened])
     return FindingCounts(open=len(seen) + len(new), new=len(new), resolved=0)
 

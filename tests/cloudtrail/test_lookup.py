@@ -147,6 +147,11 @@ def test_a_fetch_run_reads_cloudtrail_beside_the_report_and_a_denied_region_make
     }  # fmt: skip
     assert any(w.startswith("CloudTrail LookupEvents: 1 root event (1 new) in 1 region") for w in run.warnings)
     assert AuditRun.objects.count() == 1
+    # Each finding the run opened (the report's and the events') has its one "opened" event, not one per recording.
+    from audits.models import FindingEvent
+
+    opened = list(FindingEvent.objects.filter(run=run, kind="opened").values_list("finding_id", flat=True))
+    assert sorted(opened) == sorted(Finding.objects.filter(first_run=run).values_list("pk", flat=True)) and len(opened) > 2
 
 
 @pytest.mark.django_db
