@@ -241,6 +241,11 @@ class FindingEvent(models.Model):
     class Meta:
         ordering = ["at", "pk"]
         indexes = [models.Index(fields=["at", "kind"])]
+        constraints = [  # a run opens, resolves or reopens a finding once (a review may accept it again later)
+            models.UniqueConstraint(
+                fields=["finding", "run", "kind"], condition=models.Q(kind__in=["opened", "resolved", "reopened"]), name="one_run_event_per_finding"
+            )
+        ]
 
     def __str__(self) -> str:
         return f"{self.finding_id} {self.kind} at {self.at:%Y-%m-%d}"
