@@ -189,11 +189,16 @@ def main() -> None:
         os.environ.update({
             "DATABASE_URL": pg_url, "AWS_ENDPOINT_URL": moto_url, "AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing",
             "AWS_DEFAULT_REGION": "us-east-1", "IAMWATCH_CLOUDTRAIL_LOOKUP": "false",
+            # The leavers' critical findings alert the list, as in production; delivered nowhere here (as `make run`).
+            "EMAIL_URL": "dummymail://", "IAMWATCH_ALERT_EMAIL": "security@example.com",
         })  # fmt: skip
         os.environ.setdefault("DJANGO_SETTINGS_MODULE", "iamwatch.settings")
         import django
 
         django.setup()
+        import logging
+
+        logging.getLogger("botocore").setLevel(logging.WARNING)  # not a line per client about where its credentials came from
         from django.conf import settings
         from django.core.management import call_command
 
