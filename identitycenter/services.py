@@ -19,7 +19,7 @@ from accounts.selectors import default_standard
 from audits.alerts import alerts_for_run
 from audits.checks import IDENTITY_CENTER_CHECKS
 from audits.models import AuditRun, RunSource, RunStatus
-from audits.runs import run_execute, run_request
+from audits.runs import RunBusy, run_execute, run_request
 from audits.services import state_findings_record
 from identitycenter.access import Directory, Path, PolicyRef, owners_by_key, person_of
 from identitycenter.checks import evaluate_identity_center
@@ -199,7 +199,11 @@ def identity_center_work(run: AuditRun) -> None:
 
 def identity_center_run(*, requested_by: str) -> AuditRun:
     """Read Identity Center now, in this process: one run, stored whole or failed with the call that failed."""
-    run = run_execute(run_id=identity_center_request(requested_by=requested_by).pk)
+    requested = identity_center_request(requested_by=requested_by)
+    try:
+        run = run_execute(run_id=requested.pk)
+    except RunBusy as exc:
+        raise IdentityCenterError(f"Identity Center run {requested.pk} is under way in a worker; its result will be on the Identity Center page") from exc
     if run is None:  # finished between the request and the claim, by a worker
-        raise IdentityCenterError("the Identity Center run was finished by another process")
+        raise IdentityCenterError(f"Identity Center run {requested.pk} was finished by a worker meanwhile")
     return run

@@ -350,3 +350,16 @@ def test_read_now_queues_a_run_for_those_who_may_run_and_see_the_account_holding
     settings.IAMWATCH_IDENTITY_CENTER_ACCOUNT = ""
     unconfigured = text(client_for(member_of("admin", "ada")).post("/identity-center/read", follow=True).content.decode())
     assert "Not queued: Identity Center is not configured" in unconfigured and AuditRun.objects.count() == 1
+
+
+def test_the_command_says_so_when_a_worker_is_reading_identity_center_already(fleet: Org) -> None:
+    from django.core.management import CommandError, call_command
+    from django.utils import timezone
+
+    from identitycenter.services import identity_center_request
+
+    running = identity_center_request(requested_by="schedule")
+    AuditRun.objects.filter(pk=running.pk).update(status=RunStatus.RUNNING, started_at=timezone.now())
+    with pytest.raises(CommandError, match=rf"Identity Center run {running.pk} is under way in a worker"):
+        call_command("run_identity_center")
+    assert AuditRun.objects.get().status == RunStatus.RUNNING  # left to the worker that holds it
