@@ -363,3 +363,32 @@ def test_the_command_says_so_when_a_worker_is_reading_identity_center_already(fl
     with pytest.raises(CommandError, match=rf"Identity Center run {running.pk} is under way in a worker"):
         call_command("run_identity_center")
     assert AuditRun.objects.get().status == RunStatus.RUNNING  # left to the worker that holds it
+
+
+def test_a_member_role_that_may_not_read_a_customer_policy_fails_the_run_naming_the_policy(fleet: Org, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Who is an administrator cannot be decided without the policy: the run fails, naming the call and the policy's
+    ARN in that account, and stores nothing."""
+    from botocore.stub import Stubber
+
+    from accounts.aws import AccountAccess
+
+    fleet.assign(DEV, fleet.permission_set("Deployer", customer="/ci/Deploy"), "USER", fleet.user("alice", "alice@example.com"))
+    iam = boto3.client("iam")
+    stub = Stubber(iam)
+    stub.add_client_error("get_policy", service_error_code="AccessDenied", service_message="not authorized to perform: iam:GetPolicy", http_status_code=403)
+    stub.activate()
+    real = AccountAccess.client
+    monkeypatch.setattr(AccountAccess, "client", lambda self, service, region=None: iam if service == "iam" else real(self, service, region))
+    run = identity_center_run(requested_by="t")
+    assert run.status == RunStatus.FAILED
+    assert run.error.startswith(f"iam:GetPolicy arn:aws:iam::{DEV}:policy/ci/Deploy: AccessDenied: not authorized") and run.error.endswith("; nothing stored")
+    assert (AccessPath.objects.count(), Finding.objects.count()) == (0, 0)
+
+
+def test_an_account_without_an_identity_center_instance_fails_the_run_in_one_line(fleet: Org, monkeypatch: pytest.MonkeyPatch) -> None:
+    from identitycenter import services
+
+    monkeypatch.setattr(services, "instances", lambda sso: [])
+    run = identity_center_run(requested_by="t")
+    holder = AwsAccount.objects.get(name="management").account_id
+    assert (run.status, run.error) == (RunStatus.FAILED, f"no Identity Center instance in account {holder}, region us-east-1; nothing stored")
