@@ -6,6 +6,7 @@ from django.db import models
 
 from accounts.models import AwsAccount
 from audits.models import AuditRun
+from people.models import Person
 
 
 class AccessPath(models.Model):
@@ -22,6 +23,10 @@ class AccessPath(models.Model):
     admin = models.BooleanField(help_text="the permission set grants administrator access (from its policies)")
     group_id = models.CharField(max_length=64, blank=True, help_text="empty: assigned to the user directly")
     group_name = models.CharField(max_length=128, blank=True)
+    person = models.ForeignKey(
+        Person, null=True, blank=True, on_delete=models.SET_NULL, related_name="access_paths",
+        help_text="the person the user maps to (employee id, e-mail, or name under the naming rules), as of the last run",
+    )  # fmt: skip
     valid_from = models.DateTimeField()
     valid_to = models.DateTimeField(null=True, blank=True)
     first_run = models.ForeignKey(AuditRun, on_delete=models.CASCADE, related_name="+")

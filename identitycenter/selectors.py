@@ -7,9 +7,8 @@ from datetime import datetime
 from django.db.models import Count, Q, QuerySet
 
 from accounts.models import AwsAccount
-from accounts.selectors import default_standard, in_accounts
+from accounts.selectors import in_accounts
 from identitycenter.models import AccessPath
-from people.matching import PersonFacts, standard_name
 
 
 def current_paths(*, within: QuerySet[AwsAccount]) -> QuerySet[AccessPath]:
@@ -30,20 +29,13 @@ def paths_changed(*, since: datetime, within: QuerySet[AwsAccount], account: Aws
 
 
 def account_paths(*, account: AwsAccount) -> QuerySet[AccessPath]:
-    return AccessPath.objects.filter(account=account, valid_to__isnull=True).order_by("-admin", "user_name", "permission_set_name", "group_name")
+    return AccessPath.objects.filter(account=account, valid_to__isnull=True).select_related("person").order_by("-admin", "user_name", "permission_set_name", "group_name")
 
 
-def person_paths(*, person: PersonFacts, within: QuerySet[AwsAccount], company_initials: str = "") -> QuerySet[AccessPath]:
-    """The paths of the Identity Center users that are this person's: by employee id, e-mail, or name under the
-    organisation's default naming standard (as identitycenter.access.person_of maps them)."""
-    match = Q(employee_number=person.employee_id)
-    if person.email:
-        match |= Q(email__iexact=person.email)
-    standard = default_standard()
-    name = standard_name(person, standard.preset, company_initials) if standard else ""
-    if name:
-        match |= Q(user_name__iexact=name, employee_number="")
-    return current_paths(within=within).filter(match)
+def person_paths(*, person_id: int, within: QuerySet[AwsAccount]) -> QuerySet[AccessPath]:
+    """The paths of the Identity Center users that map to this person (by employee id, e-mail, or name under the
+    naming rules, as the last run mapped them: identitycenter.access.person_of)."""
+    return current_paths(within=within).filter(person_id=person_id)
 
 
 def permission_set_use(*, within: QuerySet[AwsAccount]) -> list[dict[str, object]]:

@@ -45,23 +45,33 @@ def _key(account_pk: int, p: Path) -> tuple[int, str, str, str]:
     return (account_pk, p.user.user_id, p.permission_set.arn, p.group.group_id if p.group else "")
 
 
-def record_paths(*, run: AuditRun, directory: Directory, accounts: dict[str, AwsAccount], at: datetime) -> Changes:
-    """Open the paths that are new, close those Identity Center no longer grants; inside the run's transaction."""
+def record_paths(
+    *, run: AuditRun, directory: Directory, accounts: dict[str, AwsAccount], at: datetime, persons: dict[str, int | None] | None = None
+) -> Changes:
+    """Open the paths that are new, close those Identity Center no longer grants; inside the run's transaction.
+    `persons`: the person each Identity Center user maps to now (by user id), kept on every open path."""
+    persons = persons or {}
     current = {_key(accounts[p.account_id].pk, p): p for p in directory.paths() if p.account_id in accounts}
-    open_paths = {
-        (a.account_id, a.user_id, a.permission_set_arn, a.group_id): a.pk
-        for a in AccessPath.objects.filter(valid_to__isnull=True)
-    }
+    open_paths: dict[tuple[int, str, str, str], int] = {}
+    remapped: dict[int | None, list[int]] = defaultdict(list)  # person: the open paths that map to them from now on
+    for pk, account_pk, user_id, arn, group_id, mapped in AccessPath.objects.filter(valid_to__isnull=True).values_list(
+        "pk", "account_id", "user_id", "permission_set_arn", "group_id", "person_id"
+    ):
+        open_paths[(account_pk, user_id, arn, group_id)] = pk
+        if persons.get(user_id) != mapped:
+            remapped[persons.get(user_id)].append(pk)
     gone = [pk for key, pk in open_paths.items() if key not in current]
     AccessPath.objects.filter(pk__in=gone).update(valid_to=at)
     AccessPath.objects.filter(valid_to__isnull=True).update(last_run=run)
+    for target, pks in remapped.items():  # the directory changed (a person imported, a name fixed): few, if any
+        AccessPath.objects.filter(pk__in=pks, valid_to__isnull=True).update(person_id=target)
     new = [
         AccessPath(
             account_id=key[0], user_id=p.user.user_id, user_name=p.user.user_name, email=p.user.email,
             employee_number=p.user.employee_number, permission_set_arn=p.permission_set.arn,
             permission_set_name=p.permission_set.name, admin=p.admin,
             group_id=p.group.group_id if p.group else "", group_name=p.group.name if p.group else "",
-            valid_from=at, first_run=run, last_run=run,
+            person_id=persons.get(p.user.user_id), valid_from=at, first_run=run, last_run=run,
         )
         for key, p in current.items()
         if key not in open_paths
@@ -82,7 +92,6 @@ def identity_center_ingest(*, run: AuditRun, directory: Directory, notes: list[s
         raise ValueError(f"run {run.pk} has no time")
     registered = list(AwsAccount.objects.all())
     accounts = {a.account_id: a for a in registered}
-    changes = record_paths(run=run, directory=directory, accounts=accounts, at=at)
     standard = default_standard()
     people = directory_people()
     index = (
@@ -90,9 +99,13 @@ def identity_center_ingest(*, run: AuditRun, directory: Directory, notes: list[s
         if standard and people
         else None
     )
+    resolve = _resolver(people, index)
+    owners = {u.user_id: resolve(u) for u in directory.users}
+    persons = {user_id: found[0].person_id if len(found) == 1 else None for user_id, found in owners.items()}
+    changes = record_paths(run=run, directory=directory, accounts=accounts, at=at, persons=persons)
     results = evaluate_identity_center(
         directory,
-        resolve=_resolver(people, index),
+        resolve=lambda user: owners[user.user_id],
         production={a.account_id for a in registered if a.environment == "prod"},
         max_admins_prod=settings.IAMWATCH_SSO_MAX_ADMINS_PROD,
     )

@@ -17,7 +17,10 @@ from identitycenter.services import IdentityCenterError, identity_center_request
 from staff.export import csv_response
 from staff.roles import READ_PERMISSION, RUN_PERMISSION, policy
 
-PATHS_HEADER = ("account_id", "account_name", "user_name", "email", "employee_number", "permission_set", "administrator", "through_group", "since")
+PATHS_HEADER = (
+    "account_id", "account_name", "user_name", "email", "employee_number", "permission_set", "administrator", "through_group",
+    "since", "person_employee_id", "person_has_left",
+)  # fmt: skip
 
 
 @policy(get=READ_PERMISSION)
@@ -26,9 +29,12 @@ def identity_center(request: HttpRequest) -> HttpResponseBase:
     if request.GET.get("account"):  # one account's Access section (an account the reader may not see gives nothing)
         within = within.filter(account_id=request.GET["account"])
     if request.GET.get("format") == "csv":
-        fields = ("account__account_id", "account__name", "user_name", "email", "employee_number", "permission_set_name", "admin", "group_name", "valid_from")
+        fields = (
+            "account__account_id", "account__name", "user_name", "email", "employee_number", "permission_set_name", "admin",
+            "group_name", "valid_from", "person__employee_id", "person__active",
+        )  # fmt: skip
         rows = (
-            (*row[:6], "yes" if row[6] else "no", *row[7:])
+            (*row[:6], "yes" if row[6] else "no", *row[7:9], row[9] or "", "" if row[10] is None else ("no" if row[10] else "yes"))
             for row in current_paths(within=within).values_list(*fields).iterator(chunk_size=5000)
         )
         return csv_response(PATHS_HEADER, rows, "iamwatch-identity-center-access.csv")

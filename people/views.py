@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from django.conf import settings
 from django.contrib import messages
 from django.core.paginator import Paginator
 from django.db.models import Q
@@ -91,7 +90,7 @@ def person_detail(request: HttpRequest, employee_id: str) -> HttpResponseBase:
     if request.GET.get("format") == "csv":
         return csv_response(ACCESS_HEADER, (_access_csv_row(r) for r in rows), f"iamwatch-access-{person.employee_id}.csv")
     facts = PersonFacts(person.pk, person.employee_id, person.first_name, person.last_name, person.email, person.active)
-    paths = person_paths(person=facts, within=visible_accounts(request.user), company_initials=settings.IAMWATCH_COMPANY_INITIALS)
+    paths = person_paths(person_id=facts.person_id, within=visible_accounts(request.user))
     return render(request, "people/person_detail.html", {"person": person, "rows": rows, "paths": paths})
 
 

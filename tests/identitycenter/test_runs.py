@@ -173,7 +173,8 @@ def test_the_account_page_and_the_person_page_show_each_identity_center_path(fle
     assert identity_center_run(requested_by="t").status == RunStatus.SUCCEEDED
     page = text(alice_client.get(f"/accounts/{PROD}/").content.decode())
     assert "Access through IAM Identity Center 2" in page
-    assert "alice alice@example.com AdministratorAccess administrator through group Admins" in page
+    assert "alice alice@example.com Alice Jones AdministratorAccess administrator through group Admins" in page
+    assert "bob bob@example.com Bob Brown (left) AdministratorAccess" in page
     assert "sso-user:bob" in page and "Bob Brown (employee 1002) has left" in page  # the finding, in its section
     person = text(alice_client.get("/people/1001/").content.decode())
     assert "Access through IAM Identity Center: 2 paths" in person
@@ -182,8 +183,8 @@ def test_the_account_page_and_the_person_page_show_each_identity_center_path(fle
     # The Access section's CSV: this account's paths alone.
     assert f'href="/identity-center/?account={PROD}&amp;format=csv"' in alice_client.get(f"/accounts/{PROD}/").content.decode()
     body = b"".join(alice_client.get("/identity-center/", {"account": PROD, "format": "csv"}).streaming_content).decode()  # type: ignore[attr-defined]
-    assert [(r["account_id"], r["user_name"], r["administrator"], r["through_group"]) for r in csv.DictReader(io.StringIO(body))] == [
-        (PROD, "alice", "yes", "Admins"), (PROD, "bob", "yes", "Admins"),
+    assert [(r["account_id"], r["user_name"], r["administrator"], r["through_group"], r["person_employee_id"], r["person_has_left"]) for r in csv.DictReader(io.StringIO(body))] == [
+        (PROD, "alice", "yes", "Admins", "1001", "no"), (PROD, "bob", "yes", "Admins", "1002", "yes"),
     ]  # fmt: skip
 
 
@@ -392,3 +393,15 @@ def test_an_account_without_an_identity_center_instance_fails_the_run_in_one_lin
     run = identity_center_run(requested_by="t")
     holder = AwsAccount.objects.get(name="management").account_id
     assert (run.status, run.error) == (RunStatus.FAILED, f"no Identity Center instance in account {holder}, region us-east-1; nothing stored")
+
+
+def test_a_person_added_to_the_directory_is_kept_on_her_open_paths_by_the_next_run(fleet: Org, alice_client) -> None:  # type: ignore[no-untyped-def]
+    fleet.assign(PROD, fleet.permission_set("ReadOnly", "arn:aws:iam::aws:policy/ReadOnlyAccess"), "USER", fleet.user("carol", "carol@example.com"))
+    assert identity_center_run(requested_by="t").status == RunStatus.SUCCEEDED
+    assert "carol carol@example.com nobody ReadOnly" in text(alice_client.get(f"/accounts/{PROD}/").content.decode())
+    carol = Person.objects.create(employee_id="1003", first_name="Carol", last_name="King", email="Carol@Example.com", active=True)
+    assert identity_center_run(requested_by="t").status == RunStatus.SUCCEEDED
+    path = AccessPath.objects.get()
+    assert (path.person_id, path.valid_to) == (carol.pk, None)  # the same path, now hers; nothing closed or opened
+    assert Finding.objects.get(check_id="sso.user_no_person").status == "resolved"
+    assert "Access through IAM Identity Center: 1 path" in text(alice_client.get("/people/1003/").content.decode())
