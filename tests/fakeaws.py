@@ -192,12 +192,7 @@ class FaultyAws:
                 self.garble_after[action] -= 1
             else:
                 self._garbling = action
-                page = b"<html><body><h1>502 Bad Gateway</h1></body></html>"
-                handler.send_response(self.garble_status)
-                handler.send_header("Content-Type", "text/html")
-                handler.send_header("Content-Length", str(len(page)))
-                handler.end_headers()
-                handler.wfile.write(page)
+                self._send(handler, self.garble_status, b"<html><body><h1>502 Bad Gateway</h1></body></html>", "text/html")
                 return
         if self.throttle.get(action, 0) > 0:
             self.throttle[action] -= 1
