@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import os
 import random
-import statistics
 import sys
 import time
 from datetime import UTC, date, datetime, timedelta
@@ -165,11 +164,10 @@ def generate() -> None:
 def measure() -> None:
     from django.conf import settings
     from django.contrib.auth.models import User
-    from django.db import connection
     from django.test import Client
-    from django.test.utils import CaptureQueriesContext
 
     from audits.models import Finding, PrincipalState
+    from bench.pagetimes import print_page_times
 
     settings.ALLOWED_HOSTS = [*settings.ALLOWED_HOSTS, "testserver"]
     client = Client()
@@ -218,20 +216,7 @@ def measure() -> None:
         "root activity (fleet)": "/root-activity/",
         "root activity, one account": f"/root-activity/?account={finding.account.account_id}",
     }
-    print(f"{'page':28} {'median ms':>10} {'max ms':>8} {'queries':>8}   [target <= 300 ms]")
-    for label, url in pages.items():
-        assert client.get(url).status_code == 200, url  # warm
-        timings = []
-        for _ in range(5):
-            with CaptureQueriesContext(connection) as captured:
-                began = time.perf_counter()
-                response = client.get(url)
-                timings.append((time.perf_counter() - began) * 1000)
-            assert response.status_code == 200
-        print(f"{label:28} {statistics.median(timings):10.0f} {max(timings):8.0f} {len(captured):8d}")
-        if os.environ.get("BENCH_SLOW_QUERIES"):  # the three slowest queries of the page, to see where its time goes
-            for q in sorted(captured.captured_queries, key=lambda q: -float(q["time"]))[:3]:
-                print(f"    {float(q['time']) * 1000:6.0f} ms  {q['sql'][:220]}")
+    print_page_times(client, pages)
 
 
 def main() -> None:

@@ -20,7 +20,6 @@ from __future__ import annotations
 import json
 import os
 import random
-import statistics
 import sys
 import time
 from pathlib import Path
@@ -145,10 +144,9 @@ def fetch_and_store() -> None:
 def measure() -> None:
     from django.conf import settings
     from django.contrib.auth.models import Group, User
-    from django.db import connection
     from django.test import Client
-    from django.test.utils import CaptureQueriesContext
 
+    from bench.pagetimes import print_page_times
     from identitycenter.models import AccessPath
 
     settings.ALLOWED_HOSTS = [*settings.ALLOWED_HOSTS, "testserver"]
@@ -157,8 +155,7 @@ def measure() -> None:
     viewer.groups.add(Group.objects.get(name="viewer"))
     client.force_login(viewer)
     busiest = AccessPath.objects.filter(account__environment="prod").values_list("account__account_id", flat=True).first()
-    person = AccessPath.objects.values_list("email", flat=True).first()
-    employee = f"{10000 + int(str(person)[4:8])}"
+    employee = AccessPath.objects.exclude(person=None).values_list("person__employee_id", flat=True).first()
     pages = {
         "Identity Center (fleet)": "/identity-center/",
         "account page, Access": f"/accounts/{busiest}/",
@@ -167,19 +164,7 @@ def measure() -> None:
         "overview, admins by path": "/",
         "CSV of every path": "/identity-center/?format=csv",
     }
-    print(f"{'page':28} {'median ms':>10} {'max ms':>8} {'queries':>8}   [target <= 300 ms]")
-    for label, url in pages.items():
-        response = client.get(url)  # warm
-        assert response.status_code == 200, url
-        timings = []
-        for _ in range(5):
-            with CaptureQueriesContext(connection) as captured:
-                began = time.perf_counter()
-                response = client.get(url)
-                body = b"".join(response.streaming_content) if response.streaming else response.content  # type: ignore[attr-defined]
-                timings.append((time.perf_counter() - began) * 1000)
-            assert response.status_code == 200 and body
-        print(f"{label:28} {statistics.median(timings):10.0f} {max(timings):8.0f} {len(captured):8d}")
+    print_page_times(client, pages)
 
 
 def main() -> None:

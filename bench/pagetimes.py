@@ -1,0 +1,31 @@
+"""The benchmarks' page timer: each page's server-side render time (median and max of 5, after one warm-up) and its
+SQL queries, as one table; a streamed response (CSV) is read to its end."""
+
+from __future__ import annotations
+
+import os
+import statistics
+import time
+
+
+def print_page_times(client, pages: dict[str, str]) -> None:  # type: ignore[no-untyped-def]
+    """`pages`: label -> URL, fetched with `client` (a logged-in django.test.Client). BENCH_SLOW_QUERIES=1 also
+    prints each page's three slowest queries, to see where its time goes."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    print(f"{'page':28} {'median ms':>10} {'max ms':>8} {'queries':>8}   [target <= 300 ms]")
+    for label, url in pages.items():
+        assert client.get(url).status_code == 200, url  # warm
+        timings = []
+        for _ in range(5):
+            with CaptureQueriesContext(connection) as captured:
+                began = time.perf_counter()
+                response = client.get(url)
+                body = b"".join(response.streaming_content) if response.streaming else response.content
+                timings.append((time.perf_counter() - began) * 1000)
+            assert response.status_code == 200 and body, url
+        print(f"{label:28} {statistics.median(timings):10.0f} {max(timings):8.0f} {len(captured):8d}")
+        if os.environ.get("BENCH_SLOW_QUERIES"):
+            for q in sorted(captured.captured_queries, key=lambda q: -float(q["time"]))[:3]:
+                print(f"    {float(q['time']) * 1000:6.0f} ms  {q['sql'][:220]}")
