@@ -6,6 +6,7 @@ import sys
 from collections.abc import Callable, Iterator
 from datetime import datetime
 from pathlib import Path
+from typing import Any
 
 import pytest
 from django.contrib.auth.models import User
@@ -149,6 +150,16 @@ def aws(monkeypatch: pytest.MonkeyPatch, request: pytest.FixtureRequest) -> Iter
             yield
         finally:
             motogaps.installed = None
+
+
+def migrated_to(targets: list[tuple[str, str]]) -> Any:
+    """Migrate the test database to `targets` ((app, migration) pairs); the historical models there (its apps)."""
+    from django.db import connection
+    from django.db.migrations.executor import MigrationExecutor
+
+    executor = MigrationExecutor(connection)
+    executor.migrate(targets)
+    return executor.loader.project_state(targets).apps
 
 
 @pytest.fixture

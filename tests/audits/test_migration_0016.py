@@ -5,8 +5,9 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 import pytest
-from django.db import IntegrityError, connection, transaction
-from django.db.migrations.executor import MigrationExecutor
+from django.db import IntegrityError, transaction
+
+from tests.conftest import migrated_to
 
 BEFORE, AFTER = [("audits", "0015_identity_center_runs")], [("audits", "0016_finding_event_once_per_run")]
 T = datetime(2026, 10, 1, tzinfo=UTC)
@@ -14,9 +15,7 @@ T = datetime(2026, 10, 1, tzinfo=UTC)
 
 @pytest.mark.django_db(transaction=True)
 def test_repeated_run_events_are_dropped_and_then_refused() -> None:
-    executor = MigrationExecutor(connection)
-    executor.migrate(BEFORE)
-    old = executor.loader.project_state(BEFORE).apps
+    old = migrated_to(BEFORE)
     account = old.get_model("accounts", "AwsAccount").objects.create(account_id="111122223333", name="sandbox")
     run = old.get_model("audits", "AuditRun").objects.create(account=account, source="fetch", status="succeeded", requested_at=T, generated_at=T)
     Finding = old.get_model("audits", "Finding")
@@ -30,8 +29,7 @@ def test_repeated_run_events_are_dropped_and_then_refused() -> None:
         Event.objects.create(finding=finding, run=run, at=T, kind=kind)
     kept = Event.objects.filter(finding=first, kind="opened").order_by("pk").first().pk
 
-    executor = MigrationExecutor(connection)
-    executor.migrate(AFTER)
+    migrated_to(AFTER)
     from audits.models import FindingEvent
 
     assert sorted(FindingEvent.objects.values_list("finding_id", "kind")) == sorted(
