@@ -23,7 +23,7 @@ from audits.runs import RunBusy, run_execute, run_request
 from audits.services import state_findings_record
 from identitycenter.access import Directory, Path, PolicyRef, owners_by_key, person_of
 from identitycenter.checks import evaluate_identity_center
-from identitycenter.fetch import Instance, instances, read_directory
+from identitycenter.fetch import instances, read_directory
 from identitycenter.models import AccessPath
 from people.matching import PeopleIndex, PersonFacts, people_index
 from people.selectors import directory_people
@@ -46,11 +46,10 @@ def _key(account_pk: int, p: Path) -> tuple[int, str, str, str]:
 
 
 def record_paths(
-    *, run: AuditRun, directory: Directory, accounts: dict[str, AwsAccount], at: datetime, persons: dict[str, int | None] | None = None
+    *, run: AuditRun, directory: Directory, accounts: dict[str, AwsAccount], at: datetime, persons: dict[str, int | None]
 ) -> Changes:
     """Open the paths that are new, close those Identity Center no longer grants; inside the run's transaction.
     `persons`: the person each Identity Center user maps to now (by user id), kept on every open path."""
-    persons = persons or {}
     current = {_key(accounts[p.account_id].pk, p): p for p in directory.paths() if p.account_id in accounts}
     open_paths: dict[tuple[int, str, str, str], int] = {}
     remapped: dict[int | None, list[int]] = defaultdict(list)  # person: the open paths that map to them from now on
@@ -191,7 +190,7 @@ def identity_center_work(run: AuditRun) -> None:
         found = instances(sso)
         if not found:
             raise IdentityCenterError(f"no Identity Center instance in account {run.account.account_id}, region {region}")
-        instance = Instance(found[0].instance_arn, found[0].identity_store_id)
+        instance = found[0]
         policies = AccountPolicies(registered, partition=instance.instance_arn.split(":")[1])
         directory = read_directory(sso, store, instance, sorted(registered), policies)
     except AWS_ERRORS as exc:
