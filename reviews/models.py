@@ -96,6 +96,7 @@ class Disposition(models.Model):
 
 class SignOff(AppendOnly):
     """A signed review, frozen: what it covered, decided and measured. Never edited or deleted; a correction is a new one.
+    The sign-offs form a hash chain (staff.chain), each holding the audit trail's head at its signing.
 
     The database refuses UPDATE (and DELETE, see migration 0005) on this table; the model and the admin refuse too.
     """
@@ -111,6 +112,11 @@ class SignOff(AppendOnly):
     corrects = models.ForeignKey("self", null=True, blank=True, on_delete=models.PROTECT, related_name="corrected_by")
     snapshot = models.JSONField(help_text="runs and report SHA-256, findings and dispositions, thresholds, version")
     snapshot_sha256 = models.CharField(max_length=64)
+    trail_sha256 = models.CharField(
+        max_length=64, blank=True, help_text="the audit trail's latest record at signing (empty: signed before it was kept)"
+    )
+    prev_sha256 = models.CharField(max_length=64, unique=True, help_text="the sha256 of the sign-off before (64 zeros: the first)")
+    sha256 = models.CharField(max_length=64, unique=True, help_text="SHA-256 of this sign-off's chain link (staff.chain)")
 
     class Meta:
         db_table = "audits_signoff"  # its triggers (audits migration 0005) name this table

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import hashlib
-import json
 from dataclasses import asdict, dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
@@ -23,7 +22,8 @@ from cloudtrail.export import ROOT_EVENTS_HEADER, root_event_row
 from cloudtrail.models import RootEvent
 from reviews.models import Disposition, Review, SignOff
 from reviews.selectors import preparers, review_findings, undecided
-from staff.trail import record_change
+from staff.chain import GENESIS, canonical_json, chain_lock, chain_time, link_sha256
+from staff.trail import record_change, trail_head
 
 
 class ReviewError(ValidationError):
@@ -123,13 +123,13 @@ def disposition_set(
     if decision.kind != Disposition.Kind.REMEDIATION_PLANNED:
         fields.update(ticket="", due_on=None)
     existing = Disposition.objects.filter(review=review, finding=finding).first()
-    before = _disposition_values(existing) if existing else None
+    before = disposition_values(existing) if existing else None
     disposition, _ = Disposition.objects.update_or_create(
         review=review,
         finding=finding,
         defaults={**fields, "decided_by": actor.get_username(), "decided_by_user": actor, "carried_from": carried_from},
     )
-    after = _disposition_values(disposition)
+    after = disposition_values(disposition)
     if carried_from is not None:
         after["carried_from_review"] = carried_from.review_id
     record_change(
@@ -221,7 +221,7 @@ def dispositions_carry(*, review: Review, finding_ids: list[int], actor: Any, to
     return len(proposals)
 
 
-def _disposition_values(d: Disposition) -> dict[str, Any]:
+def disposition_values(d: Disposition) -> dict[str, Any]:
     return {
         "disposition": d.kind,
         "justification": d.justification,
@@ -238,9 +238,16 @@ def _iso(t: datetime | None) -> str | None:
     return t.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ") if t is not None else None
 
 
-def canonical_json(value: Any) -> bytes:
-    """The exact bytes a snapshot is hashed and shipped as."""
-    return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode()
+SIGNOFF_TABLE = SignOff._meta.db_table
+
+
+def signoff_content(s: SignOff) -> dict[str, Any]:
+    """What a sign-off's chain link hashes: who signed what (the snapshot by its SHA-256), when, and the trail's head."""
+    return {
+        "review_id": s.review_id, "signed_by": s.signed_by, "signed_by_user_id": s.signed_by_user_id,
+        "prepared_by": s.prepared_by, "signed_at": chain_time(s.signed_at), "comment": s.comment,
+        "corrects_id": s.corrects_id, "snapshot_sha256": s.snapshot_sha256, "trail_sha256": s.trail_sha256,
+    }  # fmt: skip
 
 
 def _latest_runs(accounts: list[AwsAccount]) -> list[AuditRun]:
@@ -320,7 +327,7 @@ def _snapshot(review: Review, *, signed_by: Any, signed_at: datetime, comment: s
             {
                 "finding_id": f.pk,
                 **{k: _iso(v) if isinstance(v, datetime) else v for k, v in zip(FINDINGS_HEADER, finding_row(f), strict=True)},
-                "disposition": _disposition_values(dispositions[f.pk]) if f.pk in dispositions else None,
+                "disposition": disposition_values(dispositions[f.pk]) if f.pk in dispositions else None,
             }
             for f in findings
         ],
@@ -350,7 +357,8 @@ def review_sign(*, review: Review, actor: Any, comment: str, now: datetime) -> S
     # and the web CSV show it from the sign-off on: accepted, not "open".
     _apply_decisions(review, now)
     snapshot = _snapshot(review, signed_by=actor, signed_at=now, comment=comment.strip(), corrects=corrects)
-    signoff = SignOff.objects.create(
+    chain_lock(SIGNOFF_TABLE)
+    signoff = SignOff(
         review=review,
         signed_by=actor.get_username(),
         signed_by_user=actor,
@@ -360,7 +368,11 @@ def review_sign(*, review: Review, actor: Any, comment: str, now: datetime) -> S
         corrects=corrects,
         snapshot=snapshot,
         snapshot_sha256=hashlib.sha256(canonical_json(snapshot)).hexdigest(),
+        trail_sha256=trail_head(),
+        prev_sha256=SignOff.objects.order_by("-pk").values_list("sha256", flat=True).first() or GENESIS,
     )
+    signoff.sha256 = link_sha256(signoff_content(signoff), signoff.prev_sha256)
+    signoff.save(force_insert=True)
     review.status = Review.Status.SIGNED
     review.save(update_fields=["status"])
     record_change(

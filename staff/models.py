@@ -6,6 +6,7 @@ from typing import Any
 
 from django.core.exceptions import PermissionDenied
 from django.db import models
+from django.utils import timezone
 
 
 class AppendOnly(models.Model):
@@ -26,16 +27,19 @@ class AppendOnly(models.Model):
 
 
 class ChangeRecord(AppendOnly):
-    """The audit trail: who changed what, when, with the values before and after. Written once, never edited."""
+    """The audit trail: who changed what, when, with the values before and after. Written once, never edited, and
+    chained: each record keeps the SHA-256 of its content and of the record before it (staff.chain)."""
 
     refusal = "the audit trail is append-only"
 
-    at = models.DateTimeField(auto_now_add=True, db_index=True)
+    at = models.DateTimeField(default=timezone.now, db_index=True)
     actor = models.CharField(max_length=150, help_text="user name, or the command that made the change")
     action = models.CharField(max_length=64, help_text="e.g. naming_standard.changed")
     target = models.CharField(max_length=300)
     before = models.JSONField(null=True, blank=True)
     after = models.JSONField(null=True, blank=True)
+    prev_sha256 = models.CharField(max_length=64, unique=True, help_text="the sha256 of the record before (64 zeros: the first)")
+    sha256 = models.CharField(max_length=64, unique=True, help_text="SHA-256 of this record's chain link (staff.chain)")
 
     class Meta:
         db_table = "accounts_changerecord"  # made in the accounts app; moved here with its table (and its triggers)
