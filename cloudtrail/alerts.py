@@ -11,7 +11,7 @@ from django.utils import timezone
 
 from audits.models import Alert, AuditRun
 from cloudtrail.checks import known_networks, outside
-from cloudtrail.models import RootEvent
+from cloudtrail.models import EventConflict, RootEvent
 
 # An event older than this when first stored (history from imported files, or LookupEvents' first 90 days) is
 # news to nobody's incident response: such events go out as one summary per run, not one message each.
@@ -43,6 +43,22 @@ def root_event_alerts(run: AuditRun) -> list[Alert]:
                 ),
             )
         )
+    conflicts = {c.event_id: c for c in EventConflict.objects.filter(aws_run=run).select_related("file")}
+    for c in conflicts.values():
+        drafts.append(
+            Alert(
+                account=account,
+                run=run,
+                kind=Alert.Kind.ROOT_EVENT,
+                key=f"evidence-conflict:{c.event_id}:{c.file_id}",
+                subject=f"[IAMWatch] critical: a CloudTrail file contradicts AWS about a root event in {where}",
+                body=(
+                    f"CloudTrail event {c.event_id} in {where}: AWS's own record (LookupEvents, run {run.pk}) differs from "
+                    f"the one in {c.file} in: {', '.join(c.differences)}.\nAWS's record is stored and decided on; the "
+                    "file's version is kept as evidence. Ask whoever uploaded the file where it came from."
+                ),
+            )
+        )
     for e in stored.filter(at__gte=cutoff).order_by("at", "pk"):
         what = ("root signed in" if e.success else "a root sign-in failed") if e.is_sign_in else f"root called {e.action}"
         mfa = {True: "yes", False: "NO", None: "not recorded"}[e.mfa_used]
@@ -52,7 +68,7 @@ def root_event_alerts(run: AuditRun) -> list[Alert]:
                 account=account,
                 run=run,
                 kind=Alert.Kind.ROOT_EVENT,
-                key=f"root-event:{e.event_id}",
+                key=f"root-event:{e.event_id}" + (":aws-record" if e.event_id in conflicts else ""),
                 subject=f"[IAMWatch] {what} in {where}" + (f" {flags[0]}" if flags else ""),
                 body=(
                     f"{what[0].upper()}{what[1:]} in {where}.\n"

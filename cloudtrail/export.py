@@ -6,7 +6,7 @@ from cloudtrail.models import RootEvent
 
 ROOT_EVENTS_HEADER = (
     "account_id", "account_name", "event_time", "event_name", "event_source", "region", "source_ip", "mfa_used",
-    "success", "error", "user_agent", "access_key_id", "event_id",
+    "success", "error", "user_agent", "access_key_id", "event_id", "source",
 )  # fmt: skip
 
 
@@ -15,7 +15,8 @@ def _yes_no(value: bool | None) -> str:
 
 
 def root_event_row(e: RootEvent) -> tuple[object, ...]:
+    """One event's row; read the events with select_related("account", "file")."""
     return (
         e.account.account_id, e.account.name, e.at, e.name, e.event_source, e.region, e.source_ip, _yes_no(e.mfa_used),
-        _yes_no(e.success), e.error, e.user_agent, e.access_key_id, e.event_id,
+        _yes_no(e.success), e.error, e.user_agent, e.access_key_id, e.event_id, e.source,
     )  # fmt: skip

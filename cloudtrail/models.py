@@ -3,10 +3,30 @@
 from __future__ import annotations
 
 from django.db import models
+from django.utils import timezone
 
 from accounts.models import AwsAccount
 from audits.models import AuditRun
 from cloudtrail.records import SIGN_IN, api_action
+
+
+class TrailFile(models.Model):
+    """A CloudTrail file imported by someone (the page's upload or `import_cloudtrail`): where its root events came from,
+    by name, SHA-256 and who brought it when. A file is evidence a person supplied; AWS's own record wins over it."""
+
+    account = models.ForeignKey(AwsAccount, on_delete=models.CASCADE, related_name="trail_files")
+    run = models.ForeignKey(AuditRun, on_delete=models.CASCADE, related_name="trail_files")
+    name = models.CharField(max_length=255)
+    sha256 = models.CharField(max_length=64, help_text="of the file's bytes as uploaded")
+    size = models.PositiveBigIntegerField()
+    uploaded_by = models.CharField(max_length=150)
+    uploaded_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["-uploaded_at", "-pk"]
+
+    def __str__(self) -> str:
+        return f"file {self.name} (SHA-256 {self.sha256[:12]}…) uploaded by {self.uploaded_by} at {self.uploaded_at:%Y-%m-%d %H:%M:%S} UTC"
 
 
 class RootEvent(models.Model):
@@ -30,7 +50,11 @@ class RootEvent(models.Model):
     access_key_id = models.CharField(max_length=128, blank=True, help_text="the key id the call was signed with (never a secret)")
     raw = models.JSONField(help_text="the record as CloudTrail wrote it")
     origin = models.CharField(max_length=10, choices=Origin.choices)
-    run = models.ForeignKey(AuditRun, on_delete=models.CASCADE, related_name="root_events", help_text="the run that first stored it")
+    run = models.ForeignKey(AuditRun, on_delete=models.CASCADE, related_name="root_events", help_text="the run that stored this record")
+    file = models.ForeignKey(
+        TrailFile, null=True, blank=True, on_delete=models.PROTECT, related_name="root_events", help_text="the file it came from (origin file)"
+    )
+    recorded_at = models.DateTimeField(default=timezone.now, help_text="when IAMWatch stored this record: later than a sign-off, it is late evidence")
 
     class Meta:
         ordering = ["-at", "-pk"]
@@ -39,6 +63,13 @@ class RootEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.name} by root at {self.at:%Y-%m-%d %H:%M} UTC"
+
+    @property
+    def source(self) -> str:
+        """Where this record came from, for the pages and the evidence pack."""
+        if self.file is not None:
+            return str(self.file)
+        return f"{self.get_origin_display()} in run {self.run_id}"
 
     @property
     def is_sign_in(self) -> bool:
@@ -67,3 +98,22 @@ class TrailRead(models.Model):
 
     def __str__(self) -> str:
         return f"{self.region} {self.start:%Y-%m-%d %H:%M} to {self.end:%Y-%m-%d %H:%M} UTC"
+
+
+class EventConflict(models.Model):
+    """A file's record of an event that AWS's own record (LookupEvents) contradicts. AWS's record is the one stored; the
+    file's is kept here as evidence of its own, with the fields that differ."""
+
+    account = models.ForeignKey(AwsAccount, on_delete=models.CASCADE, related_name="event_conflicts")
+    event_id = models.CharField(max_length=64)
+    file = models.ForeignKey(TrailFile, on_delete=models.PROTECT, related_name="conflicts")
+    file_raw = models.JSONField(help_text="the record as the file gave it")
+    differences = models.JSONField(default=list, help_text="the fields the file got wrong")
+    aws_run = models.ForeignKey(AuditRun, on_delete=models.CASCADE, related_name="+", help_text="the run that read AWS's own record")
+    recorded_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["-recorded_at", "-pk"]
+
+    def __str__(self) -> str:
+        return f"event {self.event_id}: {self.file} disagrees with AWS on {', '.join(self.differences)}"

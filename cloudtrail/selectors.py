@@ -31,7 +31,7 @@ def _day(d: date) -> datetime:
 
 def root_event_search(filters: RootEventFilters, *, within: QuerySet[AwsAccount]) -> QuerySet[RootEvent]:
     """Root events of the visible accounts, newest first, filtered."""
-    events = in_accounts(RootEvent.objects.all(), within).select_related("account")
+    events = in_accounts(RootEvent.objects.all(), within).select_related("account", "file")
     if filters.account:
         events = events.filter(account__account_id=filters.account)
     if filters.kind == "sign_in":
@@ -52,7 +52,7 @@ def root_event_search(filters: RootEventFilters, *, within: QuerySet[AwsAccount]
 
 
 def account_root_events(*, account: AwsAccount) -> QuerySet[RootEvent]:
-    return RootEvent.objects.filter(account=account).order_by("-at", "-pk")
+    return RootEvent.objects.filter(account=account).select_related("file").order_by("-at", "-pk")
 
 
 def root_last_event(*, within: QuerySet[AwsAccount], since: datetime) -> dict[int, datetime]:

@@ -3,6 +3,7 @@ concerned."""
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
@@ -17,13 +18,14 @@ from django.utils import timezone
 from accounts.aws import AccountAccess, describe_error
 from accounts.models import AwsAccount
 from audits.alerts import alerts_for_run
-from audits.checks import EVENT_CHECK_IDS
+from audits.checks import EVENT_CHECK_IDS, Result
 from audits.models import AuditRun, RunSource, RunStatus
+from audits.report import ROOT_USER
 from audits.runs import StepOutcome
 from audits.services import FindingCounts, event_findings_record
 from cloudtrail.checks import evaluate_events, known_networks
 from cloudtrail.fetch import Lookup, enabled_regions, lookup_root_events
-from cloudtrail.models import RootEvent, TrailRead
+from cloudtrail.models import EventConflict, RootEvent, TrailFile, TrailRead
 from cloudtrail.records import RootRecord, Sorted, TrailFileError, records_in, sort_records, unique
 
 
@@ -34,30 +36,79 @@ class Stored:
     findings: FindingCounts
 
 
-def store_root_events(*, run: AuditRun, records: Sequence[RootRecord], origin: str) -> Stored:
+# What a record says that IAMWatch reads and decides on: a file that differs from AWS in any of these contradicts it.
+COMPARED = ("at", "name", "event_source", "region", "source_ip", "user_agent", "mfa_used", "success", "error", "access_key_id")
+CONFLICT_CHECK = "root.evidence_conflict"
+
+
+def _fields(r: RootRecord) -> dict[str, Any]:
+    return {
+        "account": None, "event_id": r.event_id, "at": r.at, "name": r.name, "event_source": r.event_source,
+        "region": r.region, "source_ip": r.source_ip, "user_agent": r.user_agent, "mfa_used": r.mfa_used,
+        "success": r.success, "error": r.error, "access_key_id": r.access_key_id, "raw": r.raw,
+    }  # fmt: skip
+
+
+def store_root_events(
+    *, run: AuditRun, records: Sequence[RootRecord], origin: str, files: dict[str, TrailFile] | None = None
+) -> Stored:
     """Store `records` (the run's account's root events) not stored before and raise their findings, inside the
-    caller's transaction."""
+    caller's transaction. `files`: the file each record came from, by eventID (origin file).
+
+    AWS's own record wins: when LookupEvents returns an event that a file supplied with other values, AWS's record
+    replaces the file's, the file's is kept as an EventConflict, and a critical root.evidence_conflict names the file
+    and who uploaded it."""
     account = run.account
     records = list(unique(records))
-    known = set(
-        RootEvent.objects.filter(account=account, event_id__in=[r.event_id for r in records]).values_list("event_id", flat=True)
-    )
+    known = {
+        e.event_id: e
+        for e in RootEvent.objects.filter(account=account, event_id__in=[r.event_id for r in records]).select_related("file")
+    }
     new = [r for r in records if r.event_id not in known]
+    now = timezone.now()
     RootEvent.objects.bulk_create(
-        RootEvent(
-            account=account, event_id=r.event_id, at=r.at, name=r.name, event_source=r.event_source, region=r.region,
-            source_ip=r.source_ip, user_agent=r.user_agent, mfa_used=r.mfa_used, success=r.success, error=r.error,
-            access_key_id=r.access_key_id, raw=r.raw, origin=origin, run=run,
-        )
+        RootEvent(**{**_fields(r), "account": account}, origin=origin, run=run, file=(files or {}).get(r.event_id), recorded_at=now)
         for r in new
-    )  # fmt: skip
-    days = {r.at.date() for r in new}
+    )
+    replaced: list[tuple[RootEvent, RootRecord, list[str]]] = []
+    if origin == RootEvent.Origin.LOOKUP:
+        for r in records:
+            stored_event = known.get(r.event_id)
+            if stored_event is None or stored_event.file is None:
+                continue
+            differences = [f for f in COMPARED if getattr(stored_event, f) != getattr(r, f)]
+            if differences:
+                replaced.append((stored_event, r, differences))
+    conflicts = []
+    for stored_event, r, differences in replaced:
+        assert stored_event.file is not None
+        conflict = EventConflict(
+            account=account, event_id=r.event_id, file=stored_event.file, file_raw=stored_event.raw, differences=differences,
+            aws_run=run, recorded_at=now,
+        )  # fmt: skip
+        conflicts.append(conflict)
+        RootEvent.objects.filter(pk=stored_event.pk).update(
+            **{k: v for k, v in _fields(r).items() if k not in ("account", "event_id")}, origin=origin, run=run, file=None, recorded_at=now
+        )
+    EventConflict.objects.bulk_create(conflicts)
+    days = {r.at.date() for r in new} | {r.at.date() for _, r, _ in replaced}
     if not days:
         return Stored(len(records), 0, FindingCounts(0, 0, 0))
     stored = RootEvent.objects.filter(account=account, at__gte=_start(min(days)), at__lt=_start(max(days)) + timedelta(days=1))
     affected = [event_record(e, account.account_id) for e in stored if e.at.astimezone(UTC).date() in days]
     results = evaluate_events(affected, known_networks(settings.IAMWATCH_KNOWN_NETWORKS))
+    results += [_conflict_result(c, r) for c, (_, r, _) in zip(conflicts, replaced, strict=True)]
     return Stored(len(records), len(new), event_findings_record(run=run, results=results))
+
+
+def _conflict_result(conflict: EventConflict, aws: RootRecord) -> Result:
+    file = conflict.file
+    said = (
+        f"CloudTrail file {file.name} (SHA-256 {file.sha256}), uploaded by {file.uploaded_by} at "
+        f"{file.uploaded_at:%Y-%m-%d %H:%M:%S} UTC, gave event {conflict.event_id} other values than AWS's own record "
+        f"(LookupEvents): {', '.join(conflict.differences)}. AWS's record is stored; the file's is kept as evidence."
+    )
+    return Result(CONFLICT_CHECK, ROOT_USER, aws.arn, said, subject=conflict.event_id)
 
 
 def _start(day: date) -> datetime:
@@ -108,7 +159,17 @@ def cloudtrail_import(*, account: AwsAccount, files: Sequence[tuple[str, bytes]]
             account=account, source=RunSource.CLOUDTRAIL, status=RunStatus.SUCCEEDED, requested_at=now, requested_by=actor,
             started_at=now, finished_at=now, generated_at=now,
         )  # fmt: skip
-        stored = store_root_events(run=run, records=[r for s in sorted_files for r in s.root], origin=RootEvent.Origin.FILE)
+        by_event: dict[str, TrailFile] = {}
+        for (name, content), found in zip(files, sorted_files, strict=True):
+            trail_file = TrailFile.objects.create(
+                account=account, run=run, name=name[:255], sha256=hashlib.sha256(content).hexdigest(), size=len(content),
+                uploaded_by=actor, uploaded_at=now,
+            )  # fmt: skip
+            for r in found.root:
+                by_event.setdefault(r.event_id, trail_file)
+        stored = store_root_events(
+            run=run, records=[r for s in sorted_files for r in s.root], origin=RootEvent.Origin.FILE, files=by_event
+        )
         result = FileImport(
             run=run, files=len(files), stored=stored,
             other_accounts=sum(s.other_accounts for s in sorted_files), not_root=sum(s.not_root for s in sorted_files),

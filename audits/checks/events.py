@@ -46,6 +46,11 @@ EVENT_CHECKS: tuple[Check, ...] = (
         "root.unknown_network", Severity.CRITICAL, "Root used from an unknown network", "-",
         "A root event from outside the company's networks (IAMWATCH_KNOWN_NETWORKS) is an incident until shown otherwise.",
     ),
+    _catalog_entry(
+        "root.evidence_conflict", Severity.CRITICAL, "A CloudTrail file contradicts AWS's own record", "-",
+        "A file someone uploaded gave a root event other values than AWS's LookupEvents: AWS's record stands, and whoever "
+        "supplied the file has to explain it; it may be an attempt to hide root activity.",
+    ),
 )  # fmt: skip
 
 

@@ -47,7 +47,7 @@ def trail(sandbox: AwsAccount) -> AwsAccount:
 def shown(client: Client, query: str = "") -> list[str]:
     response = client.get(f"/root-activity/?{query}&format=csv")
     assert response.status_code == 200
-    return [row[-1] for row in csv.reader(io.StringIO(b"".join(response.streaming_content).decode()))][1:]  # type: ignore[attr-defined]
+    return [row["event_id"] for row in csv.DictReader(io.StringIO(b"".join(response.streaming_content).decode()))]  # type: ignore[attr-defined]
 
 
 @pytest.mark.parametrize(
