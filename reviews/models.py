@@ -93,6 +93,11 @@ class Disposition(models.Model):
     def __str__(self) -> str:
         return f"{self.get_kind_display()}: {self.finding}"
 
+    @property
+    def carried_from_review(self) -> int | None:
+        """The review whose signed decision this one confirmed (read with select_related("carried_from"))."""
+        return self.carried_from.review_id if self.carried_from is not None else None
+
 
 class SignOff(AppendOnly):
     """A signed review, frozen: what it covered, decided and measured. Never edited or deleted; a correction is a new one.

@@ -51,13 +51,13 @@ def review_findings(review: Review) -> QuerySet[Finding]:
 
 def review_finding_rows(review: Review) -> Iterator[tuple[object, ...]]:
     """The review's findings as the findings CSV shows them, each followed by its decision in this review (if any)."""
-    decided = {d.finding_id: d for d in Disposition.objects.filter(review=review)}
+    decided = {d.finding_id: d for d in Disposition.objects.filter(review=review).select_related("carried_from")}
     for f in review_findings(review).select_related("last_run", "resolved_run").iterator(chunk_size=2000):
         d = decided.get(f.pk)
         decision = (
-            (d.kind, d.justification, d.owner, d.expires_on, d.ticket, d.due_on, d.decided_by, d.decided_at)
+            (d.kind, d.justification, d.owner, d.expires_on, d.ticket, d.due_on, d.decided_by, d.decided_at, d.carried_from_review)
             if d is not None
-            else ("",) * 8
+            else ("",) * 9
         )
         yield (f.pk, *finding_row(f), *decision)
 

@@ -17,10 +17,8 @@ from audits.checks import EVENT_CHECK_IDS
 from audits.export import FINDINGS_HEADER, finding_row
 from audits.models import AuditRun, Finding, FindingEvent, FindingStatus
 from audits.services import thresholds_from_settings
-from cloudtrail.checks import event_subjects
-from cloudtrail.export import ROOT_EVENTS_HEADER, root_event_row
-from cloudtrail.models import RootEvent
 from reviews.models import Disposition, Review, SignOff
+from reviews.period import period_evidence, review_period
 from reviews.selectors import preparers, review_findings, undecided
 from staff.chain import GENESIS, canonical_json, chain_lock, chain_time, link_sha256
 from staff.trail import record_change, trail_head
@@ -122,7 +120,7 @@ def disposition_set(
         fields.update(owner="", expires_on=None)
     if decision.kind != Disposition.Kind.REMEDIATION_PLANNED:
         fields.update(ticket="", due_on=None)
-    existing = Disposition.objects.filter(review=review, finding=finding).first()
+    existing = Disposition.objects.filter(review=review, finding=finding).select_related("carried_from").first()
     before = disposition_values(existing) if existing else None
     disposition, _ = Disposition.objects.update_or_create(
         review=review,
@@ -130,8 +128,6 @@ def disposition_set(
         defaults={**fields, "decided_by": actor.get_username(), "decided_by_user": actor, "carried_from": carried_from},
     )
     after = disposition_values(disposition)
-    if carried_from is not None:
-        after["carried_from_review"] = carried_from.review_id
     record_change(
         actor=actor.get_username(),
         action="finding.disposition_carried" if carried_from is not None else "finding.disposition_set",
@@ -231,6 +227,7 @@ def disposition_values(d: Disposition) -> dict[str, Any]:
         "due_on": d.due_on.isoformat() if d.due_on else None,
         "decided_by": d.decided_by,
         "decided_at": _iso(d.decided_at),
+        "carried_from_review": d.carried_from.review_id if d.carried_from is not None else None,
     }
 
 
@@ -268,33 +265,29 @@ def _person(user_id: int | None, name: str) -> dict[str, Any]:
     return {"user_id": user_id, "name": name}
 
 
-def _root_events(review: Review, accounts: list[AwsAccount], findings: list[Finding]) -> list[dict[str, Any]]:
-    start = datetime.combine(review.period_start, time.min, tzinfo=UTC)
-    end = datetime.combine(review.period_end, time.min, tzinfo=UTC) + timedelta(days=1)
-    deciding: dict[tuple[str, str], list[int]] = {}  # (account id, subject): the review's root-event findings
+def _deciding(findings: list[Finding]) -> dict[tuple[str, str], list[int]]:
+    """(account id, subject): the review's root-event findings, which decide the events of that subject."""
+    deciding: dict[tuple[str, str], list[int]] = {}
     for f in findings:
         if f.check_id in EVENT_CHECK_IDS:
             deciding.setdefault((f.account.account_id, f.subject), []).append(f.pk)
-    events = RootEvent.objects.filter(account__in=accounts, at__gte=start, at__lt=end).select_related("account").order_by("at", "pk")
-    return [
-        {
-            **{k: _iso(v) if isinstance(v, datetime) else v for k, v in zip(ROOT_EVENTS_HEADER, root_event_row(e), strict=True)},
-            "finding_ids": sorted(
-                pk
-                for subject in event_subjects(e.event_id, e.at, e.source_ip)
-                for pk in deciding.get((e.account.account_id, subject), [])
-            ),
-        }
-        for e in events
-    ]
+    return deciding
+
+
+def prepared_by(review: Review) -> str:
+    """Who prepared the review, for the sign-off line: who opened it, then who decided (by name, as they were named)."""
+    deciders = sorted(set(Disposition.objects.filter(review=review).values_list("decided_by", flat=True)) - {review.created_by})
+    said = review.created_by + (f"; decisions by {', '.join(deciders)}" if deciders else "")
+    return said if len(said) <= 150 else said[:140].rsplit(", ", 1)[0] + ", and others"
 
 
 def _snapshot(review: Review, *, signed_by: Any, signed_at: datetime, comment: str, corrects: SignOff | None) -> dict[str, Any]:
     accounts = list(review.accounts.order_by("account_id"))
-    dispositions = {d.finding_id: d for d in Disposition.objects.filter(review=review)}
+    dispositions = {d.finding_id: d for d in Disposition.objects.filter(review=review).select_related("carried_from")}
     findings = list(review_findings(review).select_related("last_run", "resolved_run"))
+    period = review_period(review, end=signed_at)
     return {
-        "format": "iamwatch-signoff/4",
+        "format": "iamwatch-signoff/5",
         "iamwatch_version": iamwatch.__version__,
         "review": {
             "id": review.pk,
@@ -331,8 +324,11 @@ def _snapshot(review: Review, *, signed_by: Any, signed_at: datetime, comment: s
             }
             for f in findings
         ],
-        # Root's CloudTrail events in the review's period (format 4), each with the findings that decide it.
-        "root_events": _root_events(review, accounts, findings),
+        # The period, exact to the second (format 5): from each account's previous review's sign-off to this one. Its
+        # evidence: root events from CloudTrail (with their source and the findings that decide each) and from the
+        # reports, Identity Center access granted and removed, runs, alerts, files that AWS contradicted; what
+        # happened before the period but was stored in it is marked late.
+        **period_evidence(period, accounts=accounts, deciding=_deciding(findings)),
         "thresholds": asdict(thresholds_from_settings()),
         "acceptance_max_days": settings.IAMWATCH_ACCEPTANCE_MAX_DAYS,
         "four_eyes": settings.IAMWATCH_REVIEW_FOUR_EYES,
@@ -362,7 +358,7 @@ def review_sign(*, review: Review, actor: Any, comment: str, now: datetime) -> S
         review=review,
         signed_by=actor.get_username(),
         signed_by_user=actor,
-        prepared_by=review.created_by,
+        prepared_by=prepared_by(review),
         signed_at=now,
         comment=comment.strip(),
         corrects=corrects,

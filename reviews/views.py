@@ -23,6 +23,15 @@ from audits.models import Finding
 from reviews.calendar import calendar_feed_exists, calendar_feed_issue, calendar_feed_revoke, calendar_feed_user
 from reviews.evidence import DISPOSITIONS_HEADER, EvidenceUnavailable, evidence_pack
 from reviews.forms import CorrectionForm, DispositionForm, ReviewForm, SignOffForm
+from reviews.frozen import (
+    Frozen,
+    FrozenDecision,
+    FrozenFinding,
+    frozen_finding_rows,
+    frozen_review,
+    late_for_open,
+    late_for_signed,
+)
 from reviews.models import Disposition, Review
 from reviews.selectors import (
     meeting_at,
@@ -113,11 +122,54 @@ def review_new(request: HttpRequest) -> HttpResponse:
 def review_detail(request: HttpRequest, review_id: int) -> HttpResponseBase:
     """The review, one account at a time (?account=), each open finding with its decision; ?format=csv: all of them."""
     review = get_object_or_404(_reviews(request.user), pk=review_id)
+    frozen = frozen_review(review)  # a signed review is shown as it was signed, never from live data
     if request.GET.get("format") == "csv":
-        return csv_response(
-            REVIEW_FINDINGS_HEADER, review_finding_rows(review), f"iamwatch-review-{review.pk}-findings.csv"
-        )
+        rows = frozen_finding_rows(frozen) if frozen else review_finding_rows(review)
+        return csv_response(REVIEW_FINDINGS_HEADER, rows, f"iamwatch-review-{review.pk}-findings.csv")
+    if frozen:
+        return _frozen_page(request, review, frozen, request.GET.get("account", ""))
     return _review_page(request, review, request.GET.get("account", ""))
+
+
+def _walk(accounts: list[Any], chosen: str, progress: list[tuple[Any, int, int]]) -> tuple[Any, Any, Any]:
+    """The account shown (?account=, else the first with an undecided finding, else the first), the one before, after."""
+    if chosen:
+        current = next((a for a in accounts if a.account_id == chosen), None)
+        if current is None:
+            raise Http404("this review does not cover that account")
+    else:
+        current = next((a for a, total, done in progress if done < total), accounts[0] if accounts else None)
+    index = accounts.index(current) if current else 0
+    previous = accounts[index - 1] if current and index > 0 else None
+    following = accounts[index + 1] if current and index + 1 < len(accounts) else None
+    return current, previous, following
+
+
+def _frozen_page(request: HttpRequest, review: Review, frozen: Frozen, chosen: str) -> HttpResponse:
+    """A signed review from its latest snapshot: the accounts, counts, findings and decisions as signed; what arrived
+    after the sign-off about its period listed apart, with links."""
+    counts = frozen.progress()
+    progress = [(a, *counts.get(a.account_id, (0, 0))) for a in frozen.accounts]
+    current, previous, following = _walk(frozen.accounts, chosen, progress)
+    rows = [Row(f, f.decision, None, {}, "", "") for f in frozen.findings if current and f.account_id == current.account_id]
+    context = {
+        "review": review,
+        "frozen": frozen,
+        "progress": progress,
+        "current": current,
+        "previous": previous,
+        "next": following,
+        "rows": rows,
+        "kept": Kept(),
+        "total": len(frozen.findings),
+        "undecided": 0,
+        "signoffs": list(review.signoffs.order_by("signed_at", "pk")),
+        "correction_form": CorrectionForm(),
+        "preparers": frozen.preparers,
+        "late": late_for_signed(review, frozen),
+        "max_days": frozen.signoff.snapshot.get("acceptance_max_days", settings.IAMWATCH_ACCEPTANCE_MAX_DAYS),
+    }
+    return render(request, "reviews/review_detail.html", context)
 
 
 DECISION_FIELDS = ("justification", "owner", "expires_on", "ticket", "due_on")
@@ -149,13 +201,7 @@ def _review_page(request: HttpRequest, review: Review, chosen: str, kept: Kept |
     accounts = list(review.accounts.order_by("name", "account_id"))
     counts = review_progress(review)
     progress = [(a, *counts.get(a.pk, (0, 0))) for a in accounts]
-    if chosen:
-        current = next((a for a in accounts if a.account_id == chosen), None)
-        if current is None:
-            raise Http404("this review does not cover that account")
-    else:  # the first account with an undecided finding, else the first
-        current = next((a for a, total, done in progress if done < total), accounts[0] if accounts else None)
-    index = accounts.index(current) if current else 0
+    current, previous, following = _walk(accounts, chosen, progress)
     findings = list(review_findings(review).filter(account=current)) if current else []
     decided = {
         d.finding_id: d
@@ -172,8 +218,9 @@ def _review_page(request: HttpRequest, review: Review, chosen: str, kept: Kept |
         "review": review,
         "progress": progress,
         "current": current,
-        "previous": accounts[index - 1] if current and index > 0 else None,
-        "next": accounts[index + 1] if current and index + 1 < len(accounts) else None,
+        "previous": previous,
+        "next": following,
+        "late": late_for_open(review, accounts=accounts, now=timezone.now()),
         "rows": rows,
         "carryable": [c for c in carried if not c.problem],
         "carry_problems": [c for c in carried if c.problem],
@@ -199,8 +246,8 @@ def _review_page(request: HttpRequest, review: Review, chosen: str, kept: Kept |
 class Row:
     """A finding on the review page: its decision in this review, an earlier review's decision, the form's values."""
 
-    finding: Finding
-    decision: Disposition | None
+    finding: Finding | FrozenFinding
+    decision: Disposition | FrozenDecision | None
     carried: Carried | None
     values: dict[str, str]  # what the decision form shows: the refused input, else the decision (this or the earlier)
     kind: str  # the decision whose fields are shown open

@@ -153,13 +153,25 @@ def aws(monkeypatch: pytest.MonkeyPatch, request: pytest.FixtureRequest) -> Iter
 
 
 def migrated_to(targets: list[tuple[str, str]]) -> Any:
-    """Migrate the test database to `targets` ((app, migration) pairs); the historical models there (its apps)."""
+    """Migrate the test database to `targets` ((app, migration) pairs); the historical models there (its apps).
+    Use it through the `migrator` fixture, which migrates every app forward again after the test."""
     from django.db import connection
     from django.db.migrations.executor import MigrationExecutor
 
     executor = MigrationExecutor(connection)
     executor.migrate(targets)
     return executor.loader.project_state(targets).apps
+
+
+@pytest.fixture
+def migrator(transactional_db: None) -> Iterator[Callable[[list[tuple[str, str]]], Any]]:
+    """migrated_to; afterwards every app at its latest migration again (going back unapplies what depends on it)."""
+    from django.db import connection
+    from django.db.migrations.executor import MigrationExecutor
+
+    yield migrated_to
+    executor = MigrationExecutor(connection)
+    executor.migrate(executor.loader.graph.leaf_nodes())
 
 
 @pytest.fixture

@@ -3,19 +3,17 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from typing import Any
 
 import pytest
 from django.db import IntegrityError, transaction
-
-from tests.conftest import migrated_to
 
 BEFORE, AFTER = [("audits", "0015_identity_center_runs")], [("audits", "0016_finding_event_once_per_run")]
 T = datetime(2026, 10, 1, tzinfo=UTC)
 
 
-@pytest.mark.django_db(transaction=True)
-def test_repeated_run_events_are_dropped_and_then_refused() -> None:
-    old = migrated_to(BEFORE)
+def test_repeated_run_events_are_dropped_and_then_refused(migrator: Any) -> None:
+    old = migrator(BEFORE)
     account = old.get_model("accounts", "AwsAccount").objects.create(account_id="111122223333", name="sandbox")
     run = old.get_model("audits", "AuditRun").objects.create(account=account, source="fetch", status="succeeded", requested_at=T, generated_at=T)
     Finding = old.get_model("audits", "Finding")
@@ -29,7 +27,7 @@ def test_repeated_run_events_are_dropped_and_then_refused() -> None:
         Event.objects.create(finding=finding, run=run, at=T, kind=kind)
     kept = Event.objects.filter(finding=first, kind="opened").order_by("pk").first().pk
 
-    migrated_to(AFTER)
+    migrator(AFTER)
     from audits.models import FindingEvent
 
     assert sorted(FindingEvent.objects.values_list("finding_id", "kind")) == sorted(

@@ -3,18 +3,14 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
-
-import pytest
-
-from tests.conftest import migrated_to
+from typing import Any
 
 BEFORE, AFTER = [("identitycenter", "0002_daily_schedule")], [("identitycenter", "0003_access_path_person")]
 T = datetime(2026, 10, 1, tzinfo=UTC)
 
 
-@pytest.mark.django_db(transaction=True)
-def test_open_paths_are_mapped_by_employee_id_then_e_mail_and_closed_ones_are_left() -> None:
-    old = migrated_to(BEFORE)
+def test_open_paths_are_mapped_by_employee_id_then_e_mail_and_closed_ones_are_left(migrator: Any) -> None:
+    old = migrator(BEFORE)
     account = old.get_model("accounts", "AwsAccount").objects.create(account_id="111122223333", name="sandbox")
     run = old.get_model("audits", "AuditRun").objects.create(account=account, source="sso", status="succeeded", requested_at=T, generated_at=T)
     Person = old.get_model("people", "Person")
@@ -30,7 +26,7 @@ def test_open_paths_are_mapped_by_employee_id_then_e_mail_and_closed_ones_are_le
         ).pk)  # fmt: skip
 
     ids = [path("anna", "1402", "other@example.com"), path("bo", "", "bo.li@EXAMPLE.com"), path("temp", "", ""), path("old", "1402", "", closed=True)]
-    migrated_to(AFTER)
+    migrator(AFTER)
     from identitycenter.models import AccessPath
 
     assert [AccessPath.objects.get(pk=pk).person_id for pk in ids] == [ann.pk, bo.pk, None, None]

@@ -3,18 +3,24 @@ record that a raw SQL edit changed, removed or slipped in; the database refuses 
 
 from __future__ import annotations
 
+import hashlib
 import itertools
+import json
+import subprocess
 from collections.abc import Iterator
 from contextlib import contextmanager
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from io import StringIO
+from pathlib import Path
 
 import pytest
+import time_machine
 from django.core.management import call_command
 from django.db import DatabaseError, connection, transaction
 
 from accounts.models import AwsAccount
 from audits.services import report_import
+from reviews.evidence import evidence_zip
 from reviews.models import Disposition, Review, SignOff
 from reviews.services import review_correct, review_open, review_sign, signoff_content
 from reviews.verify import evidence_verify
@@ -175,3 +181,52 @@ def test_a_sign_off_rewritten_or_removed_past_the_triggers_is_named(signed_revie
     with unguarded("audits_signoff"):  # the forger recomputes the link: the snapshot and the trail still disagree
         raw("UPDATE audits_signoff SET sha256 = %s, snapshot = '{}' WHERE id = %s", [link_sha256(content, signoff.prev_sha256), signoff.pk])
     assert any(p == f"sign-off {signoff.pk} (review {signed_review.pk}): its snapshot no longer matches its SHA-256" for p in problems())
+
+
+def test_the_packs_chains_verify_with_the_commands_its_verify_md_gives(signed_review: Review, tmp_path: Path) -> None:
+    from tests.reviews.test_reviews import unpack
+
+    root = unpack(evidence_zip(signed_review), tmp_path / "pack")
+    guide = (root / "VERIFY.md").read_text()
+    script = guide[guide.index("python3 -c '") + len("python3 -c '") : guide.index("' trail.jsonl")]
+    script = "\n".join(line.removeprefix("    ") for line in script.splitlines())
+    signoff = SignOff.objects.get()
+    for name in ("trail.jsonl", "signoffs.jsonl"):
+        result = subprocess.run(["python3", "-c", script, name], cwd=root, capture_output=True, text=True)
+        assert result.returncode == 0 and result.stdout.startswith("OK"), result.stderr
+    assert result.stdout.split()[-1] == signoff.sha256  # the sign-off chain's last link is the sign-off's own hash
+    lines = (root / "trail.jsonl").read_bytes().splitlines()
+    assert not any(b'"redacted"' in line for line in lines)  # every change of the period was about this review's account
+    hashes = [hashlib.sha256(line).hexdigest() for line in lines]
+    assert signoff.trail_sha256 in hashes  # the trail as it stood at signing is in the pack
+    signed_line = json.loads(lines[hashes.index(signoff.trail_sha256) + 1])
+    assert signed_line["action"] == "review.signed" and signed_line["after"]["snapshot_sha256"] == signoff.snapshot_sha256
+    shell = subprocess.run(
+        ["bash", "-c", "while IFS= read -r line; do printf '%s' \"$line\" | sha256sum | cut -d' ' -f1; done < trail.jsonl"],
+        cwd=root, capture_output=True, text=True, check=True,
+    )  # fmt: skip
+    assert shell.stdout.split() == hashes
+    with (root / "trail.jsonl").open("r+b") as f:  # one changed byte in a record breaks the chain after it
+        data = bytearray(f.read())
+        data[data.index(b'"actor":"') + 9] ^= 0x01
+        f.seek(0)
+        f.write(data)
+    result = subprocess.run(["python3", "-c", script, "trail.jsonl"], cwd=root, capture_output=True, text=True)
+    assert result.returncode != 0 and "does not follow" in result.stderr
+
+
+def test_changes_about_other_accounts_stay_out_of_the_pack_yet_the_chain_holds(signed_review: Review, tmp_path: Path) -> None:
+    from tests.reviews.test_reviews import unpack
+
+    record_change(actor="admin", action="account.added", target="account 444455556666", after={"name": "Hidden Payments"})
+    review_correct(review=signed_review, actor=staff_user("signer"), reason="one decision was wrong")
+    with time_machine.travel(NOW + timedelta(hours=1), tick=False):
+        review_sign(review=signed_review, actor=staff_user("second"), comment="corrected", now=NOW + timedelta(hours=1))
+    root = unpack(evidence_zip(signed_review), tmp_path / "pack")
+    trail = (root / "trail.jsonl").read_bytes()
+    assert b"444455556666" not in trail and b"Hidden Payments" not in trail and trail.count(b'"redacted":true') >= 1
+    guide = (root / "VERIFY.md").read_text()
+    script = guide[guide.index("python3 -c '") + len("python3 -c '") : guide.index("' trail.jsonl")]
+    script = "\n".join(line.removeprefix("    ") for line in script.splitlines())
+    result = subprocess.run(["python3", "-c", script, "trail.jsonl"], cwd=root, capture_output=True, text=True)
+    assert result.returncode == 0, result.stderr

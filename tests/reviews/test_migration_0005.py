@@ -4,20 +4,18 @@ were written, the triggers hold afterwards on both databases, and the result ver
 from __future__ import annotations
 
 from datetime import UTC, date, datetime, timedelta
+from typing import Any
 
 import pytest
 from django.db import DatabaseError, connection, transaction
-
-from tests.conftest import migrated_to
 
 BEFORE = [("staff", "0002_trail_no_delete_on_sqlite"), ("reviews", "0004_decisions_carried_over")]
 AFTER = [("staff", "0003_trail_hash_chain"), ("reviews", "0005_signoff_hash_chain")]
 T = datetime(2026, 10, 1, 12, 30, 15, 123456, tzinfo=UTC)
 
 
-@pytest.mark.django_db(transaction=True)
-def test_the_trail_and_the_sign_offs_written_before_are_chained_and_verify() -> None:
-    old = migrated_to(BEFORE)
+def test_the_trail_and_the_sign_offs_written_before_are_chained_and_verify(migrator: Any) -> None:
+    old = migrator(BEFORE)
     Record = old.get_model("staff", "ChangeRecord")
     for n in range(3):
         Record.objects.create(actor="admin", action="account.added", target=f"account {n}", after={"n": n, "names": ["a", "b"]})
@@ -34,7 +32,7 @@ def test_the_trail_and_the_sign_offs_written_before_are_chained_and_verify() -> 
                                    snapshot_sha256=hashlib.sha256(canonical_json(snapshot)).hexdigest())  # fmt: skip
     Record.objects.create(actor="s", action="review.signed", target=f"review {review.pk}", after={"signoff": first.pk, "snapshot_sha256": first.snapshot_sha256})
 
-    migrated_to(AFTER)
+    migrator(AFTER)
     from reviews.verify import evidence_verify
     from staff.models import ChangeRecord
 
