@@ -6,14 +6,14 @@ from django import forms
 
 from audits.checks import CHECKS_BY_ID, Severity
 from audits.selectors import SORTS, STATUS_FILTERS, FindingFilters
-from staff.forms import start_of_day
+from staff.forms import MomentField, start_of_day
 
 
 class OverviewForm(forms.Form):
     q = forms.CharField(required=False, max_length=100, label="Account")
     environment = forms.CharField(required=False, max_length=50)
     sort = forms.ChoiceField(required=False, choices=[(s, s) for s in SORTS])
-    since = forms.DateField(required=False, label="Since (last review)", widget=forms.DateInput(attrs={"type": "date"}))
+    since = MomentField(required=False, label="Since (last review)")
 
 
 class FindingFilterForm(forms.Form):
@@ -25,8 +25,8 @@ class FindingFilterForm(forms.Form):
     )
     severity = forms.ChoiceField(required=False, choices=[("", "any severity"), *((s.value, s.value) for s in Severity)])
     status = forms.ChoiceField(required=False, choices=[(s, s) for s in STATUS_FILTERS])
-    since = forms.DateField(required=False, label="New since", widget=forms.DateInput(attrs={"type": "date"}))
-    resolved_since = forms.DateField(required=False, label="Resolved since", widget=forms.DateInput(attrs={"type": "date"}))
+    since = MomentField(required=False, label="New since")
+    resolved_since = MomentField(required=False, label="Resolved since")
     principal = forms.CharField(required=False, max_length=128, label="Principal contains")
     user = forms.CharField(required=False, max_length=128, widget=forms.HiddenInput)  # one principal, exactly
 
@@ -45,7 +45,7 @@ class FindingFilterForm(forms.Form):
 
 
 class SinceForm(forms.Form):
-    since = forms.DateField(required=False, label="Since (last review)", widget=forms.DateInput(attrs={"type": "date"}))
+    since = MomentField(required=False, label="Since (last review)")
     account = forms.RegexField(
         regex=r"^[0-9]{12}$", required=False, max_length=12, error_messages={"invalid": "An account id is 12 digits."}
     )

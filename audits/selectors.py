@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from typing import Any, TypeVar
 
-from django.db.models import Case, Count, Model, OuterRef, Q, QuerySet, Subquery, Value, When
+from django.db.models import Case, Count, Exists, Model, OuterRef, Q, QuerySet, Subquery, Value, When
 from django.db.models.functions import Lower
 
 from accounts.models import AwsAccount, NamingStandard
@@ -127,8 +127,10 @@ def overview_accounts(
     account's Identity Center users with administrator access (identitycenter.selectors.admin_counts)."""
     last_run = AuditRun.objects.filter(account=OuterRef("pk"), source__in=REPORT_SOURCES).order_by("-requested_at", "-pk")
     accounts = within.annotate(
-        root_last_used=Subquery(
-            RootUsageEvent.objects.filter(account=OuterRef("pk"), used_at__gte=since).order_by("-used_at").values("used_at")[:1]
+        root_last_used=Subquery(  # used since, or seen since in a report that arrived late
+            RootUsageEvent.objects.filter(Q(used_at__gte=since) | Q(first_seen_run__requested_at__gte=since), account=OuterRef("pk"))
+            .order_by("-used_at")
+            .values("used_at")[:1]
         ),
         last_run_status=Subquery(last_run.values("status")[:1]),
         last_run_error=Subquery(last_run.values("error")[:1]),
@@ -151,13 +153,10 @@ def overview_accounts(
     since_counts = {
         a: (new, gone)
         for a, new, gone in in_accounts(
-            Finding.objects.filter(Q(first_seen__gte=since) | Q(status=FindingStatus.RESOLVED, resolved_at__gte=since)), within
+            Finding.objects.alias(gone=resolved_since(since)).filter(new_since(since) | Q(gone=True)), within
         )
         .values_list("account")
-        .annotate(
-            new=Count("pk", filter=Q(first_seen__gte=since)),
-            gone=Count("pk", filter=Q(status=FindingStatus.RESOLVED, resolved_at__gte=since)),
-        )
+        .annotate(new=Count("pk", filter=new_since(since)), gone=Count("pk", filter=Q(gone=True)))
         .order_by()
     }
     fields = (
@@ -230,6 +229,17 @@ def group_by_environment(accounts: list[OverviewRow]) -> list[EnvironmentGroup]:
     return [EnvironmentGroup(env, rows) for env, rows in groups.items()]
 
 
+def new_since(since: datetime) -> Q:
+    """Findings new since `since`: first seen since, or stored since (a report or file of an earlier time that arrived
+    later is new to whoever reviewed before it came)."""
+    return Q(first_seen__gte=since) | Q(first_run__requested_at__gte=since)
+
+
+def resolved_since(since: datetime) -> Q:
+    """Findings resolved since `since`, whether or not they have come back since (the changes page lists each event)."""
+    return Q(Exists(FindingEvent.objects.filter(finding=OuterRef("pk"), kind=FindingEvent.Kind.RESOLVED, at__gte=since)))
+
+
 @dataclass(frozen=True, slots=True)
 class FindingFilters:
     account: str = ""
@@ -255,9 +265,9 @@ def finding_search(filters: FindingFilters, *, within: QuerySet[AwsAccount]) -> 
     if filters.status != "all":
         findings = findings.filter(status=filters.status)
     if filters.since is not None:
-        findings = findings.filter(first_seen__gte=filters.since)
+        findings = findings.filter(new_since(filters.since))
     if filters.resolved_since is not None:
-        findings = findings.filter(resolved_at__gte=filters.resolved_since)
+        findings = findings.filter(resolved_since(filters.resolved_since))
     if filters.principal:
         findings = findings.filter(principal__icontains=filters.principal)
     if filters.user:

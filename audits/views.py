@@ -9,7 +9,7 @@ from __future__ import annotations
 import gzip
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any
 
 from django.conf import settings
@@ -86,7 +86,7 @@ RUNS_HEADER = (
 def account_detail(request: HttpRequest, account_id: str) -> HttpResponse:
     account = account_or_404(request, account_id)
     now = timezone.now()
-    since = _since_day(request, None)
+    since = _since(request, None)
     only = AwsAccount.objects.filter(pk=account.pk)
     months = last_months(now.date())
     points = trend_months(within=only, months=months)
@@ -209,11 +209,6 @@ def _since(request: HttpRequest, value: object) -> datetime:
     return start_of_day(value) or review_since(now=timezone.now(), within=visible_accounts(request.user))
 
 
-def _since_day(request: HttpRequest, value: object) -> datetime:
-    """_since at the start of its day (UTC): the agenda's numbers link to rows filtered by day, so they count by day."""
-    return datetime.combine(_since(request, value).date(), time.min, tzinfo=UTC)
-
-
 def _page(request: HttpRequest, template: str, partial: str, context: dict[str, object]) -> HttpResponse:
     return render(request, partial if request.headers.get("HX-Request") else template, context)
 
@@ -222,7 +217,7 @@ def _page(request: HttpRequest, template: str, partial: str, context: dict[str, 
 def overview(request: HttpRequest) -> HttpResponseBase:
     form = OverviewForm(request.GET)
     data = form.cleaned_data if form.is_valid() else {}
-    since = _since_day(request, data.get("since"))
+    since = _since(request, data.get("since"))
     review, covered, decisions = open_review_decisions(visible_accounts(request.user))
     months = last_months(timezone.now().date())
     points = trend_months(within=visible_accounts(request.user), months=months)

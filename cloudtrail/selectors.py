@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 
-from django.db.models import Max, QuerySet
+from django.db.models import Max, Q, QuerySet
 
 from accounts.models import AwsAccount
 from accounts.selectors import in_accounts
@@ -56,10 +56,10 @@ def account_root_events(*, account: AwsAccount) -> QuerySet[RootEvent]:
 
 
 def root_last_event(*, within: QuerySet[AwsAccount], since: datetime) -> dict[int, datetime]:
-    """Each visible account's latest root event since `since`, by account pk (one grouped query)."""
-    return dict(
-        in_accounts(RootEvent.objects.filter(at__gte=since), within).values_list("account").annotate(last=Max("at")).order_by()
-    )
+    """Each visible account's latest root event since `since`, or stored since (late evidence of an earlier time), by
+    account pk (one grouped query)."""
+    events = RootEvent.objects.filter(Q(at__gte=since) | Q(recorded_at__gte=since))
+    return dict(in_accounts(events, within).values_list("account").annotate(last=Max("at")).order_by())
 
 
 def accounts_with_trail(*, within: QuerySet[AwsAccount]) -> set[int]:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime, time
+from typing import Any
 
 from django import forms
 
@@ -20,5 +21,19 @@ class TrailFilterForm(forms.Form):
 
 
 def start_of_day(day: object) -> datetime | None:
-    """A date from a form as the UTC datetime it starts at; None for no date."""
+    """A date from a form as the UTC datetime it starts at (a time, from a MomentField, as it is); None for none."""
+    if isinstance(day, datetime):
+        return day.astimezone(UTC)
     return datetime.combine(day, time.min, tzinfo=UTC) if day else None  # type: ignore[arg-type]
+
+
+class MomentField(forms.DateTimeField):
+    """A day (2026-11-28: its start, UTC) or a moment in ISO 8601 (2026-11-28T09:00:00.123456Z), as the agenda's links
+    give the last sign-off's time: "since the last review" counts to the second, not by day."""
+
+    widget = forms.TextInput
+
+    def __init__(self, **kwargs: Any) -> None:
+        kwargs.setdefault("error_messages", {"invalid": "Enter a valid date (YYYY-MM-DD) or time (ISO 8601)."})
+        kwargs.setdefault("widget", forms.TextInput(attrs={"placeholder": "YYYY-MM-DD", "pattern": r"\d{4}-\d{2}-\d{2}.*"}))
+        super().__init__(**kwargs)

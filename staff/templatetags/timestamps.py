@@ -22,6 +22,12 @@ def day(value: date | None) -> str:
 
 
 @register.filter
+def instant(value: datetime | None) -> str:
+    """A time for a link's query, exact to the microsecond (2026-11-28T09:00:00.123456Z): "since" is to the second."""
+    return value.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ") if value else ""
+
+
+@register.filter
 def moment(value: datetime | None, precision: str = "minutes") -> str:
     """2026-11-28 14:03 UTC (`|moment:"seconds"`: 14:03:09 UTC). Empty for no time."""
     if value is None or value == "":

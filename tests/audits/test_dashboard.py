@@ -89,7 +89,8 @@ def test_the_overview_puts_the_worst_first_and_groups_by_environment(alice_clien
         account_id = f"{800000000000 + n}"
         account = account_create(account_id=account_id, name=name, environment=environment, naming_preset="initial_lastname")
         content = build_report(*report_rows).replace(b"111122223333", account_id.encode())
-        report_import(account=account, content=content, generated_at=t)
+        with time_machine.travel(t + timedelta(hours=1), tick=False):  # stored when it was made: not late
+            report_import(account=account, content=content, generated_at=t)
     groups = alice_client.get("/?since=2026-10-01").context["groups"]
     assert [(g["environment"], [a["name"] for a in g["accounts"]]) for g in groups] == [("prod", ["A", "C"]), ("dev", ["B"])]
     counts = {a["name"]: (a["open_critical"], a["open_high"], a["new_since"]) for g in groups for a in g["accounts"]}
@@ -109,7 +110,7 @@ def test_the_overview_csv_has_exactly_the_rows_shown(alice_client: Client) -> No
 def test_a_bad_filter_value_is_a_clear_message_not_an_error(alice_client: Client) -> None:
     load_fleet(1)
     body = alice_client.get("/findings/?since=yesterday&account=12").content.decode()
-    assert "Enter a valid date." in body and "An account id is 12 digits." in body
+    assert "Enter a valid date (YYYY-MM-DD) or time (ISO 8601)." in body and "An account id is 12 digits." in body
     assert alice_client.get("/?since=not-a-date").status_code == 200
 
 

@@ -146,4 +146,6 @@ def test_the_agendas_root_column_counts_a_cloudtrail_event_the_report_did_not_se
     cloudtrail_import(account=sandbox, files=[("a.json", log_file(api_call(T)))], actor="t")
     page = alice_client.get("/?since=2026-11-01").content.decode()
     assert "<strong>yes</strong>, <time datetime=\"2026-11-22T09:14:03+00:00\">2026-11-22 09:14 UTC</time>" in page
-    assert "<strong>yes</strong>" not in alice_client.get("/?since=2026-11-23").content.decode()
+    # Since a later day, the event happened before it but was stored after it: late evidence, still root used (issue 23.3)
+    assert '<span class="late">arrived late</span>' in alice_client.get("/?since=2026-11-23").content.decode()
+    assert "<strong>yes</strong>" not in alice_client.get("/?since=2026-11-28T00:00:01Z").content.decode()

@@ -83,3 +83,33 @@ def test_the_next_review_lists_the_late_evidence_first(signed_review: Review) ->
     assert section is not None and "Late evidence" in section.group(0)
     assert page.index("late-evidence") < page.index("review-accounts")  # first, before the accounts and their findings
     assert section.group(0).count('<tr class="late">') == 2
+
+
+def agenda_row(client: Client) -> dict[str, object]:
+    (row,) = [a for g in client.get("/").context["groups"] for a in g["accounts"]]
+    return row
+
+
+def test_since_the_review_counts_from_the_sign_off_to_the_second_not_by_day(signed_review: Review) -> None:
+    viewer = client_for(member_of("viewer", "auditor"))
+    with time_machine.travel(SIGNED_AT + timedelta(minutes=5), tick=False):
+        row = agenda_row(viewer)
+        assert (row["new_since"], row["resolved_since"], row["root_used_since"]) == (0, 0, False)  # all of it just decided
+        page = viewer.get("/").content.decode()
+    assert "since=2026-11-28T09:00:00.000000Z" in page  # the links filter by the sign-off's time, as the counts do
+    listed = viewer.get("/findings/?status=all&since=2026-11-28T09:00:00.000000Z").context["page"]
+    assert len(listed.object_list) == 0
+
+
+def test_late_root_use_counts_as_root_used_since_the_review_marked_late(signed_review: Review) -> None:
+    account = signed_review.accounts.get()
+    late_evidence(account)
+    viewer = client_for(member_of("viewer", "auditor"))
+    with time_machine.travel(LATER + timedelta(minutes=5), tick=False):
+        row = agenda_row(viewer)
+        page = viewer.get(f"/accounts/{account.account_id}/").content.decode()
+        overview = viewer.get("/").content.decode()
+    assert row["root_used_since"] and row["root_last_used"] == SIGNED_AT - timedelta(days=1)
+    assert row["new_since"] == 2  # the late sign-in's console_login and login_without_mfa: new to the meeting
+    for shown in (page, overview):
+        assert '<strong>yes</strong>, <time datetime="2026-11-27T09:00:00+00:00">' in shown and "arrived late" in shown
