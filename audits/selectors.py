@@ -485,6 +485,23 @@ def latest_people(points: dict[int, dict[date, dict[str, int]]]) -> dict[int, tu
     return {pk: (summary.get("users", 0), summary.get("console_users", 0)) for pk, summary in latest.items()}
 
 
+def with_open_now(
+    points: dict[int, dict[date, dict[str, int]]], month: date, *, within: QuerySet[AwsAccount]
+) -> dict[int, dict[date, dict[str, int]]]:
+    """`points` with `month` (the current one) holding each read account's open findings by severity as they are now,
+    as the findings page counts them: a month's stored point is its latest report run's, and CloudTrail, Identity Center
+    and the review's decisions have changed the count since (one grouped query)."""
+    now: dict[int, dict[str, int]] = defaultdict(lambda: dict.fromkeys((s.value for s in Severity), 0))
+    open_findings = in_accounts(Finding.objects.filter(status=FindingStatus.OPEN), within)
+    for account, severity, n in open_findings.values_list("account", "severity").annotate(n=Count("pk")).order_by():
+        now[account][severity] = n
+    patched: dict[int, dict[date, dict[str, int]]] = {}
+    for pk, by_month in points.items():
+        latest = by_month[max(by_month)] if by_month else {}
+        patched[pk] = {**by_month, month: {**latest, **now.get(pk, dict.fromkeys((s.value for s in Severity), 0))}}
+    return patched
+
+
 def fleet_trend(points: dict[int, dict[date, dict[str, int]]], months: list[date]) -> dict[date, dict[str, int]]:
     """The accounts' month points added up (months where no account has a point are left out)."""
     fleet: dict[date, dict[str, int]] = {}

@@ -56,6 +56,7 @@ from audits.selectors import (
     overview_accounts,
     principal_states,
     trend_months,
+    with_open_now,
 )
 from audits.services import report_import
 from audits.tasks import QueueUnavailable, enqueue_run
@@ -89,7 +90,7 @@ def account_detail(request: HttpRequest, account_id: str) -> HttpResponse:
     since = _since(request, None)
     only = AwsAccount.objects.filter(pk=account.pk)
     months = last_months(now.date())
-    points = trend_months(within=only, months=months)
+    points = with_open_now(trend_months(within=only, months=months), months[-1], within=only)
     agenda = next(
         iter(overview_accounts(within=only, since=since, people=latest_people(points), root_events=root_last_event(within=only, since=since))),
         None,
@@ -220,7 +221,7 @@ def overview(request: HttpRequest) -> HttpResponseBase:
     since = _since(request, data.get("since"))
     review, covered, decisions = open_review_decisions(visible_accounts(request.user))
     months = last_months(timezone.now().date())
-    points = trend_months(within=visible_accounts(request.user), months=months)
+    points = with_open_now(trend_months(within=visible_accounts(request.user), months=months), months[-1], within=visible_accounts(request.user))
     accounts = overview_accounts(
         within=visible_accounts(request.user),
         since=since,

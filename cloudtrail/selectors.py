@@ -58,8 +58,17 @@ def account_root_events(*, account: AwsAccount) -> QuerySet[RootEvent]:
 def root_last_event(*, within: QuerySet[AwsAccount], since: datetime) -> dict[int, datetime]:
     """Each visible account's latest root event since `since`, or stored since (late evidence of an earlier time), by
     account pk (one grouped query)."""
-    events = RootEvent.objects.filter(Q(at__gte=since) | Q(recorded_at__gte=since))
-    return dict(in_accounts(events, within).values_list("account").annotate(last=Max("at")).order_by())
+    events = in_accounts(RootEvent.objects.filter(Q(at__gte=since) | Q(recorded_at__gte=since)), within)
+    latest = dict(events.values_list("account").annotate(last=Max("at")).order_by())
+    signed_in = dict(events.filter(name=SIGN_IN, success=True).values_list("account").annotate(last=Max("at")).order_by())
+    # A console session's calls are that sign-in's use: the agenda shows when root signed in (as the report's
+    # password_last_used says), not its session's last call; a call with no sign-in before it shows as itself.
+    return {
+        pk: signed_in[pk] if pk in signed_in and last - signed_in[pk] <= CONSOLE_SESSION else last for pk, last in latest.items()
+    }
+
+
+CONSOLE_SESSION = timedelta(hours=12)  # the longest a root console session lasts
 
 
 def accounts_with_trail(*, within: QuerySet[AwsAccount]) -> set[int]:

@@ -149,3 +149,20 @@ def test_the_agendas_root_column_counts_a_cloudtrail_event_the_report_did_not_se
     # Since a later day, the event happened before it but was stored after it: late evidence, still root used (issue 23.3)
     assert '<span class="late">arrived late</span>' in alice_client.get("/?since=2026-11-23").content.decode()
     assert "<strong>yes</strong>" not in alice_client.get("/?since=2026-11-28T00:00:01Z").content.decode()
+
+
+@time_machine.travel(datetime(2026, 11, 28, tzinfo=UTC), tick=False)
+def test_the_agenda_shows_when_root_signed_in_not_its_sessions_last_call(sandbox: AwsAccount, alice_client: Client) -> None:
+    """Issue 23.6: the agenda said 23:00 (a call) where the report and CloudTrail said root signed in at 22:56."""
+    signed_in = datetime(2026, 11, 22, 22, 56, 10, tzinfo=UTC)
+    report_import(
+        account=sandbox, content=build_report(root_row(password_last_used=signed_in.isoformat())), generated_at=signed_in + timedelta(hours=4)
+    )
+    calls = [api_call(signed_in + timedelta(minutes=4), "CreateUser", event_id="call")]
+    cloudtrail_import(account=sandbox, files=[("a.json", log_file(sign_in(signed_in, event_id="in"), *calls))], actor="t")
+    agenda = next(a for g in alice_client.get("/?since=2026-11-01").context["groups"] for a in g["accounts"])
+    report_time = sandbox.root_usage_events.get(credential="password").used_at
+    assert agenda["root_last_used"] == signed_in == report_time
+    cloudtrail_import(account=sandbox, files=[("b.json", log_file(api_call(signed_in + timedelta(days=2), "ListUsers", event_id="later")))], actor="t")
+    agenda = next(a for g in alice_client.get("/?since=2026-11-01").context["groups"] for a in g["accounts"])
+    assert agenda["root_last_used"] == signed_in + timedelta(days=2)  # a call outside any session shows as itself
