@@ -311,6 +311,51 @@ def test_a_whole_review(browser: Browser, live_server, meeting: None, tmp_path: 
     (root,) = (tmp_path / "pack").iterdir()
     verified = subprocess.run(["sha256sum", "-c", "MANIFEST.sha256"], cwd=root, capture_output=True, text=True, check=False)
     assert verified.returncode == 0, verified.stdout + verified.stderr
+
+    # Late evidence (issue 23): a root sign-in of the hour before the sign-off, imported after it through the account
+    # page. The signed review's page and CSV stay as signed; the late sign-in is listed beside them, and first on the
+    # next review, which then decides it and packs it.
+    signed_at = SignOff.objects.get().signed_at
+    # The page's content, less the late-evidence section and the per-request CSRF tokens of its forms.
+    content = """() => { const main = document.querySelector("main").cloneNode(true);
+        main.querySelectorAll("section.late-evidence, input[name=csrfmiddlewaretoken]").forEach(e => e.remove());
+        return main.innerHTML; }"""
+    page.goto(live_server.url + f"/reviews/{review.pk}/")
+    signed_main = page.evaluate(content)
+    signed_csv = context.request.get(live_server.url + f"/reviews/{review.pk}/?format=csv").body()
+    from demo.trail import log_file, sign_in
+
+    late_file = tmp_path / "late-root.json"
+    late_file.write_bytes(log_file(sign_in(signed_at - timedelta(hours=1), mfa="No", event_id="late-root-sign-in")))
+    page.goto(live_server.url + "/accounts/111122223333/")
+    page.get_by_text("Import CloudTrail files").click()
+    page.get_by_label("CloudTrail files (.json or .json.gz)").set_input_files(str(late_file))
+    page.get_by_role("button", name="Import").click()
+    expect(page.locator("ul.messages")).to_contain_text("1 root event (1 new)")
+    expect(page.locator("section.band")).to_contain_text("arrived late")  # root used since the review, though before it
+
+    page.goto(live_server.url + f"/reviews/{review.pk}/")
+    late = page.locator("section.late-evidence")
+    expect(late).to_contain_text("Arrived after sign-off")
+    expect(late).to_contain_text("root console sign-in, from file late-root.json")
+    assert page.evaluate(content) == signed_main  # the rest of the page, exactly as signed
+    assert context.request.get(live_server.url + f"/reviews/{review.pk}/?format=csv").body() == signed_csv
+    shot(page, "15-review-signed-late-evidence")
+
+    page.goto(live_server.url + "/reviews/")
+    page.get_by_label("Month under review").fill("2026-12")
+    page.get_by_role("button", name="Open review").click()
+    expect(page.get_by_role("heading", name=re.compile("IAM review December 2026"))).to_be_visible()
+    headings = page.locator("main h2").all_inner_texts()
+    assert headings[0].startswith("Late evidence"), headings  # first on the next review's page
+    expect(page.locator("section.late-evidence tr.late")).to_have_count(1)
+    shot(page, "16-next-review-late-evidence")
+    following = Review.objects.exclude(pk=review.pk).get()
+    late_findings = Finding.objects.filter(account__account_id="111122223333", subject="late-root-sign-in")
+    assert late_findings.count() == 2 and all(f.status == "open" for f in late_findings)  # console_login, without MFA
+    from reviews.selectors import review_findings
+
+    assert set(late_findings) <= set(review_findings(following))  # the next review decides it
     context.close()
 
 
