@@ -19,7 +19,6 @@ from django.core.management import call_command
 from django.db import DatabaseError, connection, transaction
 
 from accounts.models import AwsAccount
-from audits.services import report_import
 from reviews.evidence import evidence_zip
 from reviews.models import Disposition, Review, SignOff
 from reviews.services import review_correct, review_open, review_sign, signoff_content
@@ -27,16 +26,10 @@ from reviews.verify import evidence_verify
 from staff.chain import GENESIS, first_break, link_sha256
 from staff.models import ChangeRecord
 from staff.trail import record_change, record_changes, trail_links
-from tests.conftest import SAMPLE_T, staff_user
+from tests.conftest import staff_user
 from tests.reviews.test_reviews import NOW, decide_all
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture
-def account(sandbox: AwsAccount, sample_bytes: bytes) -> AwsAccount:
-    report_import(account=sandbox, content=sample_bytes, generated_at=SAMPLE_T)
-    return sandbox
 
 
 @pytest.fixture

@@ -37,12 +37,6 @@ FALSE_POSITIVE = Decision(kind="false_positive", justification="checked with the
 
 
 @pytest.fixture
-def account(sandbox: AwsAccount, sample_bytes: bytes) -> AwsAccount:
-    report_import(account=sandbox, content=sample_bytes, generated_at=SAMPLE_T)
-    return sandbox
-
-
-@pytest.fixture
 def review(account: AwsAccount) -> Review:
     return review_open(period_start=date(2026, 11, 1), period_end=date(2026, 11, 30), accounts=[account], actor=staff_user("preparer"))
 
