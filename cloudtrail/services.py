@@ -70,7 +70,7 @@ def store_root_events(
         RootEvent(**{**_fields(r), "account": account}, origin=origin, run=run, file=(files or {}).get(r.event_id), recorded_at=now)
         for r in new
     )
-    replaced: list[tuple[RootEvent, RootRecord, list[str]]] = []
+    replaced: list[tuple[RootEvent, TrailFile, RootRecord, list[str]]] = []
     if origin == RootEvent.Origin.LOOKUP:
         for r in records:
             stored_event = known.get(r.event_id)
@@ -78,12 +78,11 @@ def store_root_events(
                 continue
             differences = [f for f in COMPARED if getattr(stored_event, f) != getattr(r, f)]
             if differences:
-                replaced.append((stored_event, r, differences))
+                replaced.append((stored_event, stored_event.file, r, differences))
     conflicts = []
-    for stored_event, r, differences in replaced:
-        assert stored_event.file is not None
+    for stored_event, trail_file, r, differences in replaced:
         conflict = EventConflict(
-            account=account, event_id=r.event_id, file=stored_event.file, file_raw=stored_event.raw, differences=differences,
+            account=account, event_id=r.event_id, file=trail_file, file_raw=stored_event.raw, differences=differences,
             aws_run=run, recorded_at=now,
         )  # fmt: skip
         conflicts.append(conflict)
@@ -91,13 +90,13 @@ def store_root_events(
             **{k: v for k, v in _fields(r).items() if k not in ("account", "event_id")}, origin=origin, run=run, file=None, recorded_at=now
         )
     EventConflict.objects.bulk_create(conflicts)
-    days = {r.at.date() for r in new} | {r.at.date() for _, r, _ in replaced}
+    days = {r.at.date() for r in new} | {r.at.date() for _, _, r, _ in replaced}
     if not days:
         return Stored(len(records), 0, FindingCounts(0, 0, 0))
     stored = RootEvent.objects.filter(account=account, at__gte=_start(min(days)), at__lt=_start(max(days)) + timedelta(days=1))
     affected = [event_record(e, account.account_id) for e in stored if e.at.astimezone(UTC).date() in days]
     results = evaluate_events(affected, known_networks(settings.IAMWATCH_KNOWN_NETWORKS))
-    results += [_conflict_result(c, r) for c, (_, r, _) in zip(conflicts, replaced, strict=True)]
+    results += [_conflict_result(c, r) for c, (_, _, r, _) in zip(conflicts, replaced, strict=True)]
     return Stored(len(records), len(new), event_findings_record(run=run, results=results))
 
 
