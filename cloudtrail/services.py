@@ -50,10 +50,12 @@ def _fields(r: RootRecord) -> dict[str, Any]:
 
 
 def store_root_events(
-    *, run: AuditRun, records: Sequence[RootRecord], origin: str, files: dict[str, TrailFile] | None = None
+    *, run: AuditRun, records: Sequence[RootRecord], origin: str, files: dict[str, TrailFile] | None = None,
+    recorded_at: datetime | None = None,
 ) -> Stored:
     """Store `records` (the run's account's root events) not stored before and raise their findings, inside the
-    caller's transaction. `files`: the file each record came from, by eventID (origin file).
+    caller's transaction. `files`: the file each record came from, by eventID (origin file); `recorded_at`: when they
+    are stored (now, unless the demo writes its history).
 
     AWS's own record wins: when LookupEvents returns an event that a file supplied with other values, AWS's record
     replaces the file's, the file's is kept as an EventConflict, and a critical root.evidence_conflict names the file
@@ -65,7 +67,7 @@ def store_root_events(
         for e in RootEvent.objects.filter(account=account, event_id__in=[r.event_id for r in records]).select_related("file")
     }
     new = [r for r in records if r.event_id not in known]
-    now = timezone.now()
+    now = recorded_at or timezone.now()
     RootEvent.objects.bulk_create(
         RootEvent(**{**_fields(r), "account": account}, origin=origin, run=run, file=(files or {}).get(r.event_id), recorded_at=now)
         for r in new
@@ -146,13 +148,16 @@ class FileImport:
         )
 
 
-def cloudtrail_import(*, account: AwsAccount, files: Sequence[tuple[str, bytes]], actor: str) -> FileImport:
+def cloudtrail_import(
+    *, account: AwsAccount, files: Sequence[tuple[str, bytes]], actor: str, received_at: datetime | None = None
+) -> FileImport:
     """Import CloudTrail files into `account` as one run: every file is read and checked before anything is stored,
-    and either every new root event lands with its findings or nothing does. Raises TrailFileError."""
+    and either every new root event lands with its findings or nothing does. Raises TrailFileError. `received_at`:
+    when the files came (now, unless the demo writes its history)."""
     if not files:
         raise TrailFileError("no file given")
     sorted_files: list[Sorted] = [sort_records(name, records_in(name, content), account.account_id) for name, content in files]
-    now = timezone.now()
+    now = received_at or timezone.now()
     with transaction.atomic():
         run = AuditRun.objects.create(
             account=account, source=RunSource.CLOUDTRAIL, status=RunStatus.SUCCEEDED, requested_at=now, requested_by=actor,
@@ -167,7 +172,8 @@ def cloudtrail_import(*, account: AwsAccount, files: Sequence[tuple[str, bytes]]
             for r in found.root:
                 by_event.setdefault(r.event_id, trail_file)
         stored = store_root_events(
-            run=run, records=[r for s in sorted_files for r in s.root], origin=RootEvent.Origin.FILE, files=by_event
+            run=run, records=[r for s in sorted_files for r in s.root], origin=RootEvent.Origin.FILE, files=by_event,
+            recorded_at=now,
         )
         result = FileImport(
             run=run, files=len(files), stored=stored,

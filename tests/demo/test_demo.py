@@ -9,6 +9,7 @@ from django.core.management import call_command
 
 from accounts.models import AwsAccount
 from audits.models import REPORT_SOURCES, AuditRun, Finding
+from cloudtrail.models import TrailFile
 from people.models import Person
 from reviews.models import SignOff
 
@@ -19,9 +20,10 @@ def test_the_demo_loads_a_fleet_a_directory_and_a_signed_review_once(settings) -
     settings.IAMWATCH_KNOWN_NETWORKS = ["203.0.113.0/24"]  # as make run sets it
     out = StringIO()
     call_command("load_demo", days=4, stdout=out)
-    # 4 daily reports per account and one failed fetch; and one CloudTrail file of root's events per account
+    # 4 daily reports per account and one failed fetch; root's CloudTrail events per account (read before the sign-off
+    # and after it), and one file from the archive, imported after the sign-off
     assert AwsAccount.objects.count() == 4 and AuditRun.objects.filter(source__in=REPORT_SOURCES).count() == 16 + 1
-    assert AuditRun.objects.filter(source="cloudtrail").count() == 4
+    assert AuditRun.objects.filter(source="cloudtrail").count() >= 4 and TrailFile.objects.filter(name="s3-archive-root.json").count() == 1
     assert AuditRun.objects.filter(source="sso", status="succeeded").count() == 2  # two reads of Identity Center
     assert Person.objects.filter(active=False).exists() and Person.objects.filter(active=True).exists()
     assert (
@@ -87,3 +89,16 @@ def test_the_demo_tells_the_story_of_a_meeting(settings) -> None:  # type: ignor
     assert recent.exists() and all(
         RootEvent.objects.filter(account=u.account, name="ConsoleLogin", at=u.used_at).exists() for u in recent
     )
+    # Evidence: what happened before the sign-off was stored before it, so the signed review's pack has it; the
+    # archive file's sign-in of the day before came after it: late, beside the signed review and first on the open one.
+    from reviews.frozen import frozen_review, late_for_open, late_for_signed
+
+    assert RootEvent.objects.filter(at__lt=signed.signed_at).exclude(event_id="demo-late-archive").exists()
+    assert not RootEvent.objects.filter(at__lt=signed.signed_at - timedelta(minutes=1), recorded_at__gt=signed.signed_at).exclude(event_id="demo-late-archive").exists()
+    assert signed.snapshot["root_events"] and all(e["late"] is False for e in signed.snapshot["root_events"])
+    frozen = frozen_review(signed.review)
+    assert frozen is not None and [late.what[:20] for late in late_for_signed(signed.review, frozen)] == ["root console sign-in"]
+    assert len(late_for_open(review, accounts=list(review.accounts.all()), now=now)) == 1
+    out = StringIO()
+    call_command("verify_evidence", stdout=out)
+    assert out.getvalue().startswith("evidence verified")

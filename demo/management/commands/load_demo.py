@@ -82,16 +82,24 @@ class Command(BaseCommand):
             # The demo's security list: `make run` delivers its alerts to nowhere (EMAIL_URL=dummymail://).
             AwsAccount.objects.filter(pk=account.pk).update(alert_email="security@example.com")
             fresh.append((account, sim))
+        # Root's CloudTrail events are stored as they would have been: those before the sign-off before it (read then),
+        # the others now; and one file from the S3 archive, imported now, holds a sign-in of the day before the
+        # sign-off: late evidence, shown beside the signed review and first on the open one.
+        stored_before = cutoff - timedelta(minutes=1)
         for account, sim in fresh:
             self._load(account, sim, [t for t in times if t <= cutoff])
+            self._root_activity(account, [(t, r) for t, r in self._root_records(account, sim, end) if t < stored_before], stored_before)
         if fresh:
             self._signed_review(at=cutoff)
         for account, sim in fresh:
             self._load(account, sim, [t for t in times if t > cutoff])
             self.stdout.write(f"{account.name} ({account.account_id}): {days} daily reports loaded")
         for account, sim in fresh:
-            self._root_activity(account, sim, end)
+            self._root_activity(account, [(t, r) for t, r in self._root_records(account, sim, end) if t >= stored_before], None)
         if fresh:
+            sandbox = AwsAccount.objects.get(account_id=DEMO_ACCOUNTS[3][0])
+            late = sign_in(cutoff - timedelta(days=1, hours=2), ip="203.0.113.10", account=sandbox.account_id, event_id="demo-late-archive")
+            cloudtrail_import(account=sandbox, files=[("s3-archive-root.json", log_file(late))], actor="demo-preparer")
             self._identity_center(first=cutoff + timedelta(days=1), second=end - timedelta(hours=1))
             acceptances_expire(now=timezone.now())
             self._failed_run(AwsAccount.objects.get(account_id=DEMO_ACCOUNTS[2][0]))
@@ -99,22 +107,32 @@ class Command(BaseCommand):
         self._demo_login(options["username"])
 
     @staticmethod
-    def _root_activity(account: AwsAccount, sim: Any, end: Any) -> None:
-        """Root's CloudTrail events of the last 90 days, as a trail's log file: each root sign-in the reports saw
-        (from the office, with MFA, except web-prod's fresh one: from elsewhere, without MFA), the calls made in
-        those sessions, and in the sandbox a night of failed sign-ins."""
+    def _root_activity(account: AwsAccount, records: list[tuple[Any, dict[str, Any]]], received_at: Any) -> None:
+        """Some of root's events, imported as one trail log file received at `received_at` (None: now)."""
+        if records:
+            files = [("demo-trail.json", log_file(*(r for _, r in records)))]
+            cloudtrail_import(account=account, files=files, actor="demo", received_at=received_at)
+
+    @staticmethod
+    def _root_records(account: AwsAccount, sim: Any, end: Any) -> list[tuple[Any, dict[str, Any]]]:
+        """Root's CloudTrail events of the last 90 days, each with its time: each root sign-in the reports saw (from
+        the office, with MFA, except web-prod's fresh one: from elsewhere, without MFA), the calls made in those
+        sessions, and in the sandbox a night of failed sign-ins."""
         office = "203.0.113.10"  # in the demo's IAMWATCH_KNOWN_NETWORKS (make run)
         records = []
         for n, used in enumerate(t for t in sim.root_uses if end - timedelta(days=90) <= t <= end):
             fresh = account.account_id == DEMO_ACCOUNTS[1][0] and used == max(sim.root_uses)
             ip = "198.51.100.23" if fresh else office
-            records.append(sign_in(used, mfa="No" if fresh else "Yes", ip=ip, account=account.account_id, event_id=f"demo-{account.account_id}-{n}"))
-            records.append(api_call(used + timedelta(minutes=4), "GetAccountSummary", ip=ip, mfa=not fresh, account=account.account_id))
+            records.append((used, sign_in(used, mfa="No" if fresh else "Yes", ip=ip, account=account.account_id, event_id=f"demo-{account.account_id}-{n}")))
+            call = used + timedelta(minutes=4)
+            records.append((call, api_call(call, "GetAccountSummary", ip=ip, mfa=not fresh, account=account.account_id, event_id=f"demo-{account.account_id}-{n}-call")))
         if account.account_id == DEMO_ACCOUNTS[3][0]:
             night = end - timedelta(days=5, hours=3)
-            records += [sign_in(night + timedelta(minutes=7 * n), success=False, mfa=None, ip="192.0.2.77", account=account.account_id) for n in range(6)]
-        if records:
-            cloudtrail_import(account=account, files=[("demo-trail.json", log_file(*records))], actor="demo")
+            records += [
+                (night + timedelta(minutes=7 * n), sign_in(night + timedelta(minutes=7 * n), success=False, mfa=None, ip="192.0.2.77", account=account.account_id, event_id=f"demo-night-{n}"))
+                for n in range(6)
+            ]
+        return records
 
     @staticmethod
     def _identity_center(*, first: Any, second: Any) -> None:
