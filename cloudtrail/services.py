@@ -43,7 +43,7 @@ CONFLICT_CHECK = "root.evidence_conflict"
 
 def _fields(r: RootRecord) -> dict[str, Any]:
     return {
-        "account": None, "event_id": r.event_id, "at": r.at, "name": r.name, "event_source": r.event_source,
+        "event_id": r.event_id, "at": r.at, "name": r.name, "event_source": r.event_source,
         "region": r.region, "source_ip": r.source_ip, "user_agent": r.user_agent, "mfa_used": r.mfa_used,
         "success": r.success, "error": r.error, "access_key_id": r.access_key_id, "raw": r.raw,
     }  # fmt: skip
@@ -69,7 +69,7 @@ def store_root_events(
     new = [r for r in records if r.event_id not in known]
     now = recorded_at or timezone.now()
     RootEvent.objects.bulk_create(
-        RootEvent(**{**_fields(r), "account": account}, origin=origin, run=run, file=(files or {}).get(r.event_id), recorded_at=now)
+        RootEvent(account=account, **_fields(r), origin=origin, run=run, file=(files or {}).get(r.event_id), recorded_at=now)
         for r in new
     )
     replaced: list[tuple[RootEvent, TrailFile, RootRecord, list[str]]] = []
@@ -89,7 +89,7 @@ def store_root_events(
         )  # fmt: skip
         conflicts.append(conflict)
         RootEvent.objects.filter(pk=stored_event.pk).update(
-            **{k: v for k, v in _fields(r).items() if k not in ("account", "event_id")}, origin=origin, run=run, file=None, recorded_at=now
+            **{k: v for k, v in _fields(r).items() if k != "event_id"}, origin=origin, run=run, file=None, recorded_at=now
         )
     EventConflict.objects.bulk_create(conflicts)
     days = {r.at.date() for r in new} | {r.at.date() for _, _, r, _ in replaced}

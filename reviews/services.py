@@ -18,7 +18,7 @@ from audits.export import FINDINGS_HEADER, finding_row
 from audits.models import AuditRun, Finding, FindingEvent, FindingStatus
 from audits.services import thresholds_from_settings
 from reviews.models import Disposition, Review, SignOff
-from reviews.period import period_evidence, review_period
+from reviews.period import iso, period_evidence, review_period
 from reviews.selectors import preparers, review_findings, undecided
 from staff.chain import GENESIS, canonical_json, chain_lock, chain_time, link_sha256
 from staff.trail import record_change, trail_head
@@ -226,13 +226,9 @@ def disposition_values(d: Disposition) -> dict[str, Any]:
         "ticket": d.ticket,
         "due_on": d.due_on.isoformat() if d.due_on else None,
         "decided_by": d.decided_by,
-        "decided_at": _iso(d.decided_at),
+        "decided_at": iso(d.decided_at),
         "carried_from_review": d.carried_from.review_id if d.carried_from is not None else None,
     }
-
-
-def _iso(t: datetime | None) -> str | None:
-    return t.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ") if t is not None else None
 
 
 SIGNOFF_TABLE = SignOff._meta.db_table
@@ -301,7 +297,7 @@ def _snapshot(review: Review, *, signed_by: Any, signed_at: datetime, comment: s
             ),
         },
         "signed_by": _person(signed_by.pk, signed_by.get_username()),
-        "signed_at": _iso(signed_at),
+        "signed_at": iso(signed_at),
         "comment": comment,
         "corrects": corrects.pk if corrects else None,
         "accounts": [{"account_id": a.account_id, "name": a.name} for a in accounts],
@@ -310,7 +306,7 @@ def _snapshot(review: Review, *, signed_by: Any, signed_at: datetime, comment: s
                 "run_id": r.pk,
                 "account_id": r.account.account_id,
                 "source": r.source,
-                "report_generated_at": _iso(r.generated_at),
+                "report_generated_at": iso(r.generated_at),
                 "report_sha256": r.report.sha256 if r.report else None,
             }
             for r in _latest_runs(accounts)
@@ -319,7 +315,7 @@ def _snapshot(review: Review, *, signed_by: Any, signed_at: datetime, comment: s
         "findings": [
             {
                 "finding_id": f.pk,
-                **{k: _iso(v) if isinstance(v, datetime) else v for k, v in zip(FINDINGS_HEADER, finding_row(f), strict=True)},
+                **{k: iso(v) if isinstance(v, datetime) else v for k, v in zip(FINDINGS_HEADER, finding_row(f), strict=True)},
                 "disposition": disposition_values(dispositions[f.pk]) if f.pk in dispositions else None,
             }
             for f in findings
@@ -434,7 +430,7 @@ def acceptances_expire(*, now: datetime) -> int:
             actor="scheduler",
             action="finding.acceptance_expired",
             target=f"finding {f.pk}",
-            before={"status": "accepted", "accepted_until": _iso(f.accepted_until)},
+            before={"status": "accepted", "accepted_until": iso(f.accepted_until)},
             after={"status": "open"},
         )
     return len(expired)
