@@ -21,7 +21,7 @@ from botocore.exceptions import BotoCoreError, ClientError
 
 from accounts.aws import describe_error, is_transient
 
-from .records import RootRecord, TrailFileError, root_record
+from .records import RootRecord, TrailFileError, is_root, root_account, root_record
 
 LOOKUP_DAYS = 90
 OVERLAP = timedelta(minutes=30)
@@ -102,10 +102,9 @@ def lookup_region(client: Any, *, region: str, account_id: str, start: datetime,
                 record = json.loads(event["CloudTrailEvent"])
             except (KeyError, TypeError, json.JSONDecodeError):
                 return [], not_root, f"unreadable: event {event.get('EventId', n)} has no CloudTrailEvent record"
-            identity = record.get("userIdentity") or {}
-            account = record.get("recipientAccountId") or identity.get("accountId")
-            if identity.get("type") != "Root" or account != account_id:
-                not_root += 1
+            identity = record.get("userIdentity") if isinstance(record, dict) else None
+            if not isinstance(identity, dict) or not is_root(identity) or root_account(record) != account_id:
+                not_root += 1  # another identity, or another account's root (cross-account access)
                 continue
             try:
                 records.append(root_record(f"LookupEvents in {region}", n, record))

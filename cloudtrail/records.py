@@ -111,14 +111,32 @@ def sort_records(name: str, records: Iterable[dict[str, Any]], account_id: str) 
         identity = record.get("userIdentity")
         if not isinstance(identity, dict) or not isinstance(record.get("eventID"), str) or "eventTime" not in record:
             raise TrailFileError(f"{name}: record {n} is not a CloudTrail event (it needs userIdentity, eventID and eventTime)")
-        account = record.get("recipientAccountId") or identity.get("accountId") or ""
-        if account != account_id:
-            other_accounts += 1
-        elif identity.get("type") != ROOT_TYPE:
-            not_root += 1
+        if not is_root(identity):
+            # Another identity's event: counted against the account that received it.
+            if (record.get("recipientAccountId") or identity.get("accountId") or "") == account_id:
+                not_root += 1
+            else:
+                other_accounts += 1
+        elif root_account(record) != account_id:
+            other_accounts += 1  # another account's root, though this account may have received a copy
         else:
             root.append(root_record(name, n, record))
     return Sorted(root, other_accounts, not_root)
+
+
+def is_root(identity: dict[str, Any]) -> bool:
+    return str(identity.get("type") or "").lower() == ROOT_TYPE.lower()
+
+
+def root_account(record: dict[str, Any]) -> str:
+    """The account whose root made the event: userIdentity.accountId (else its ARN's account); not the account that
+    received the record, which for cross-account access is another account."""
+    identity = record.get("userIdentity") or {}
+    owner = str(identity.get("accountId") or "")
+    if not owner:
+        parts = str(identity.get("arn") or "").split(":")
+        owner = parts[4] if len(parts) > 4 else ""
+    return owner or str(record.get("recipientAccountId") or "")
 
 
 def root_record(name: str, n: int, record: dict[str, Any]) -> RootRecord:
@@ -129,10 +147,11 @@ def root_record(name: str, n: int, record: dict[str, Any]) -> RootRecord:
     extra = record.get("additionalEventData") or {}
     error_code, error_message = record.get("errorCode") or "", record.get("errorMessage") or ""
     if event_name == SIGN_IN:
+        # AWS's own examples write "Success" and "Yes", "YES" and "yes": read them in any case.
         outcome = response.get("ConsoleLogin") if isinstance(response, dict) else None
-        success = outcome == "Success"
+        success = str(outcome or "").strip().lower() == "success"
         said = extra.get("MFAUsed") if isinstance(extra, dict) else None
-        mfa = None if said is None else said == "Yes"
+        mfa = None if said is None else str(said).strip().lower() == "yes"
         error = "" if success else (error_message or str(outcome or "failed"))
     else:
         success = not error_code
@@ -152,7 +171,7 @@ def root_record(name: str, n: int, record: dict[str, Any]) -> RootRecord:
         success=success,
         error=error,
         access_key_id=str(identity.get("accessKeyId") or ""),
-        account_id=str(record.get("recipientAccountId") or identity.get("accountId") or ""),
+        account_id=root_account(record),
         arn=str(identity.get("arn") or ""),
         raw=record,
     )
