@@ -59,12 +59,12 @@ def root_last_event(*, within: QuerySet[AwsAccount], since: datetime) -> dict[in
     """Each visible account's latest root event since `since`, or stored since (late evidence of an earlier time), by
     account pk (one grouped query)."""
     events = in_accounts(RootEvent.objects.filter(Q(at__gte=since) | Q(recorded_at__gte=since)), within)
-    latest = dict(events.values_list("account").annotate(last=Max("at")).order_by())
-    signed_in = dict(events.filter(name=SIGN_IN, success=True).values_list("account").annotate(last=Max("at")).order_by())
+    rows = events.values_list("account").annotate(last=Max("at"), signed_in=Max("at", filter=Q(name=SIGN_IN, success=True)))
     # A console session's calls are that sign-in's use: the agenda shows when root signed in (as the report's
     # password_last_used says), not its session's last call; a call with no sign-in before it shows as itself.
     return {
-        pk: signed_in[pk] if pk in signed_in and last - signed_in[pk] <= CONSOLE_SESSION else last for pk, last in latest.items()
+        pk: signed_in if signed_in is not None and last - signed_in <= CONSOLE_SESSION else last
+        for pk, last, signed_in in rows.order_by()
     }
 
 
