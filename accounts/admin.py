@@ -49,7 +49,12 @@ class AwsAccountAdmin(TrailedAdmin):
     list_display = ("account_id", "name", "environment", "naming_standard", "is_active", "last_success_at")
     list_filter = ("environment", "is_active")
     search_fields = ("account_id", "name")
-    readonly_fields = ("last_success_at", "created_at")
+    readonly_fields = ("last_success_at", "created_at", "environment_from_organization")
+
+    def save_model(self, request: HttpRequest, obj: Any, form: ModelForm, change: bool) -> None:
+        if "environment" in form.changed_data:  # set by hand: sync_organization leaves it as it is from now on
+            obj.environment_from_organization = False
+        super().save_model(request, obj, form, change)
 
 
 @admin.register(AccountScope)

@@ -203,3 +203,41 @@ def connection_test(account: AwsAccount) -> list[ConnectionStep]:
             except (ClientError, BotoCoreError, ResponseParserError) as exc:
                 steps.append(ConnectionStep(call, False, describe_error(exc, call=call)))
     return steps
+
+
+class OrganizationReadError(Exception):
+    """AWS Organizations refused or failed a call; the message names it."""
+
+
+def organization_members(client: Any) -> list[dict[str, Any]]:
+    """Every member account (ListAccounts) with its tags (Tags: key -> value) and its OU names from the root down
+    (OuPath), for sync_organization; OU names are read once each. Raises OrganizationReadError naming the call."""
+    ou_names: dict[str, str] = {}
+
+    def call(name: str, **params: Any) -> list[dict[str, Any]]:
+        key = {"list_accounts": "Accounts", "list_tags_for_resource": "Tags", "list_parents": "Parents"}[name]
+        try:
+            return [item for page in client.get_paginator(name).paginate(**params) for item in page[key]]
+        except AWS_ERRORS as exc:
+            action = "".join(part.title() for part in name.split("_"))
+            raise OrganizationReadError(describe_error(exc, call=f"organizations:{action}")) from None
+
+    def ou_path(child: str) -> list[str]:
+        path: list[str] = []
+        while True:
+            parents = call("list_parents", ChildId=child)
+            if not parents or parents[0]["Type"] != "ORGANIZATIONAL_UNIT":
+                return path[::-1]
+            child = parents[0]["Id"]
+            if child not in ou_names:
+                try:
+                    ou_names[child] = client.describe_organizational_unit(OrganizationalUnitId=child)["OrganizationalUnit"]["Name"]
+                except AWS_ERRORS as exc:
+                    raise OrganizationReadError(describe_error(exc, call="organizations:DescribeOrganizationalUnit")) from None
+            path.append(ou_names[child])
+
+    members = call("list_accounts")
+    for member in members:
+        member["Tags"] = {t["Key"]: t["Value"] for t in call("list_tags_for_resource", ResourceId=member["Id"])}
+        member["OuPath"] = ou_path(member["Id"])
+    return members

@@ -72,6 +72,9 @@ class AwsAccount(models.Model):
     account_id = models.CharField(max_length=12, unique=True, validators=[account_id_validator])
     name = models.CharField(max_length=200)
     environment = models.CharField(max_length=50, blank=True, help_text="e.g. prod, staging, sandbox")
+    environment_from_organization = models.BooleanField(
+        default=False, help_text="the environment was read from the organisation's tags or OUs (set by hand: never overwritten)"
+    )
     role_arn = models.CharField(max_length=600, blank=True, validators=[role_arn_validator])
     external_id = models.CharField(max_length=1224, blank=True)
     root_email = models.EmailField(blank=True)

@@ -9,6 +9,7 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import transaction
 
+from accounts.environments import environment_from
 from accounts.models import AccountScope, AwsAccount, NamingExemption, NamingStandard
 from accounts.naming import NamingRuleError, Preset, compile_rule
 from staff.trail import record_change, snapshot
@@ -70,7 +71,9 @@ class OrganizationSync:
 def organization_sync(*, members: list[dict[str, Any]], actor: str = "manage.py sync_organization") -> OrganizationSync:
     """Register new member accounts and update names, root emails and status; suspended or closed ones go inactive, never deleted.
 
-    `members` are AWS Organizations ListAccounts entries (Id, Name, Email, Status or State).
+    `members` are AWS Organizations ListAccounts entries (Id, Name, Email, Status or State), with the account's
+    tags (Tags: key -> value) and OU names from the root down (OuPath) where read: the environment comes from them
+    (accounts.environments), and never overwrites one set by hand.
     """
     created: list[AwsAccount] = []
     updated: list[AwsAccount] = []
@@ -80,6 +83,9 @@ def organization_sync(*, members: list[dict[str, Any]], actor: str = "manage.py 
         for member in members:
             status = str(member.get("State") or member.get("Status") or "ACTIVE").upper()
             active = status == "ACTIVE"
+            environment = environment_from(
+                tags=member.get("Tags") or {}, ou_path=member.get("OuPath") or [], tag_key=settings.IAMWATCH_ENVIRONMENT_TAG
+            )
             account = AwsAccount.objects.select_for_update().filter(account_id=member["Id"]).first()
             if account is None:
                 account = AwsAccount(
@@ -90,6 +96,8 @@ def organization_sync(*, members: list[dict[str, Any]], actor: str = "manage.py 
                     external_id=settings.IAMWATCH_MEMBER_EXTERNAL_ID,
                     is_active=active,
                     organization_status=status,
+                    environment=environment,
+                    environment_from_organization=bool(environment),
                 )
                 account.full_clean()
                 account.save()
@@ -101,13 +109,16 @@ def organization_sync(*, members: list[dict[str, Any]], actor: str = "manage.py 
                 )
                 created.append(account)
                 continue
-            before = (account.name, account.root_email, account.is_active, account.organization_status)
+            fields = ("name", "root_email", "is_active", "organization_status", "environment")
+            before = tuple(getattr(account, f) for f in fields)
             account.name = member.get("Name", account.name)
             account.root_email = member.get("Email", account.root_email)
             account.organization_status = status
             if not active:
                 account.is_active = False
-            if (account.name, account.root_email, account.is_active, account.organization_status) == before:
+            if environment and (account.environment_from_organization or not account.environment):
+                account.environment, account.environment_from_organization = environment, True
+            if tuple(getattr(account, f) for f in fields) == before:
                 unchanged += 1
                 continue
             account.full_clean()
@@ -116,8 +127,8 @@ def organization_sync(*, members: list[dict[str, Any]], actor: str = "manage.py 
                 actor=actor,
                 action="account.changed",
                 target=f"account {account.account_id}",
-                before=dict(zip(("name", "root_email", "is_active", "organization_status"), before, strict=True)),
-                after=snapshot(account, ("name", "root_email", "is_active", "organization_status")),
+                before=dict(zip(fields, before, strict=True)),
+                after=snapshot(account, fields),
             )
             (updated if active or before[2] is False else deactivated).append(account)
     return OrganizationSync(created=created, updated=updated, deactivated=deactivated, unchanged=unchanged)

@@ -223,6 +223,8 @@ IAMWATCH_WORKER_SHUTDOWN_GRACE = _positive("IAMWATCH_WORKER_SHUTDOWN_GRACE", 30,
 # The role name assumed in member accounts discovered through AWS Organizations.
 IAMWATCH_MEMBER_ROLE_NAME = env.str("IAMWATCH_MEMBER_ROLE_NAME", default="IAMWatchAudit")
 IAMWATCH_MEMBER_EXTERNAL_ID = env.str("IAMWATCH_MEMBER_EXTERNAL_ID", default="")
+# The account tag sync_organization reads an account's environment from (else its OU path): accounts.environments.
+IAMWATCH_ENVIRONMENT_TAG = env.str("IAMWATCH_ENVIRONMENT_TAG", default="environment")
 # An unacknowledged task goes back to the queue after this long (a killed worker's run is retried).
 CELERY_BROKER_TRANSPORT_OPTIONS = {
     "visibility_timeout": env.int("CELERY_VISIBILITY_TIMEOUT", default=2 * IAMWATCH_RUN_TIME_LIMIT),

@@ -14,6 +14,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from accounts.aws import AWS_ERRORS, AwsAccessError, account_session, describe_error, iam_client, is_transient
+from accounts.environments import is_production
 from accounts.models import AwsAccount
 from accounts.selectors import default_standard
 from audits.alerts import alerts_for_run
@@ -105,7 +106,7 @@ def identity_center_ingest(*, run: AuditRun, directory: Directory, notes: list[s
     results = evaluate_identity_center(
         directory,
         resolve=lambda user: owners[user.user_id],
-        production={a.account_id for a in registered if a.environment == "prod"},
+        production={a.account_id for a in registered if is_production(a.environment)},
         max_admins_prod=settings.IAMWATCH_SSO_MAX_ADMINS_PROD,
     )
     counts = state_findings_record(

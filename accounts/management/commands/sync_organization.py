@@ -2,11 +2,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from botocore.exceptions import BotoCoreError, ClientError
 from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from accounts.aws import AwsAccessError, account_session, describe_error
+from accounts.aws import AwsAccessError, OrganizationReadError, account_session, organization_members
 from accounts.models import AwsAccount
 from accounts.selectors import AccountNotFound, account_get
 from accounts.services import organization_sync
@@ -31,11 +30,11 @@ class Command(BaseCommand):
                 else AwsAccount(account_id="000000000000", name="default chain")
             )
             client = account_session(via).client("organizations")
-            members = [a for page in client.get_paginator("list_accounts").paginate() for a in page["Accounts"]]
+            members = organization_members(client)
         except (AccountNotFound, AwsAccessError) as exc:
             raise CommandError(str(exc)) from None
-        except (ClientError, BotoCoreError) as exc:
-            raise CommandError(describe_error(exc, call="organizations:ListAccounts")) from None
+        except OrganizationReadError as exc:
+            raise CommandError(str(exc)) from None
         try:
             result = organization_sync(members=members)
         except ValidationError as exc:
