@@ -31,6 +31,13 @@ class AccessPath(models.Model):
     valid_to = models.DateTimeField(null=True, blank=True)
     first_run = models.ForeignKey(AuditRun, on_delete=models.CASCADE, related_name="+")
     last_run = models.ForeignKey(AuditRun, on_delete=models.CASCADE, related_name="+")
+    admin_since_run = models.ForeignKey(
+        AuditRun, null=True, blank=True, on_delete=models.CASCADE, related_name="+",
+        help_text="the run since which `admin` holds as it is (the first run, unless the set's policies changed since)",
+    )  # fmt: skip
+    changes = models.JSONField(
+        default=list, blank=True, help_text="what later runs found changed on the open path: run, time, field, before, after"
+    )
 
     class Meta:
         ordering = ["account", "user_name", "permission_set_name", "group_name"]

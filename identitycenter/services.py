@@ -49,19 +49,29 @@ def _key(account_pk: int, p: Path) -> tuple[int, str, str, str]:
 def record_paths(
     *, run: AuditRun, directory: Directory, accounts: dict[str, AwsAccount], at: datetime, persons: dict[str, int | None]
 ) -> Changes:
-    """Open the paths that are new, close those Identity Center no longer grants; inside the run's transaction.
-    `persons`: the person each Identity Center user maps to now (by user id), kept on every open path."""
+    """Open the paths that are new, close those Identity Center no longer grants, and bring the open ones up to what
+    this run read (administrator or not, the user's, set's and group's names; each change kept on the path, an
+    administrator flag that changed dated from this run); inside the run's transaction. `persons`: the person each
+    Identity Center user maps to now (by user id), kept on every open path."""
     current = {_key(accounts[p.account_id].pk, p): p for p in directory.paths() if p.account_id in accounts}
     open_paths: dict[tuple[int, str, str, str], int] = {}
     remapped: dict[int | None, list[int]] = defaultdict(list)  # person: the open paths that map to them from now on
-    for pk, account_pk, user_id, arn, group_id, mapped in AccessPath.objects.filter(valid_to__isnull=True).values_list(
-        "pk", "account_id", "user_id", "permission_set_arn", "group_id", "person_id"
+    stale: dict[int, dict[str, object]] = {}  # open paths whose flag or names this run reads otherwise: what changed
+    for pk, account_pk, user_id, arn, group_id, mapped, *said in AccessPath.objects.filter(valid_to__isnull=True).values_list(
+        "pk", "account_id", "user_id", "permission_set_arn", "group_id", "person_id", *REFRESHED
     ):
-        open_paths[(account_pk, user_id, arn, group_id)] = pk
+        key = (account_pk, user_id, arn, group_id)
+        open_paths[key] = pk
         if persons.get(user_id) != mapped:
             remapped[persons.get(user_id)].append(pk)
+        if key in current:
+            now = _refreshed(current[key])
+            different = {f: now[f] for f, before in zip(REFRESHED, said, strict=True) if now[f] != before}
+            if different:
+                stale[pk] = different
     gone = [pk for key, pk in open_paths.items() if key not in current]
     AccessPath.objects.filter(pk__in=gone).update(valid_to=at)
+    _refresh(run=run, at=at, stale=stale)
     AccessPath.objects.filter(valid_to__isnull=True).update(last_run=run)
     for target, pks in remapped.items():  # the directory changed (a person imported, a name fixed): few, if any
         AccessPath.objects.filter(pk__in=pks, valid_to__isnull=True).update(person_id=target)
@@ -71,13 +81,38 @@ def record_paths(
             employee_number=p.user.employee_number, permission_set_arn=p.permission_set.arn,
             permission_set_name=p.permission_set.name, admin=p.admin,
             group_id=p.group.group_id if p.group else "", group_name=p.group.name if p.group else "",
-            person_id=persons.get(p.user.user_id), valid_from=at, first_run=run, last_run=run,
+            person_id=persons.get(p.user.user_id), valid_from=at, first_run=run, last_run=run, admin_since_run=run,
         )
         for key, p in current.items()
         if key not in open_paths
     ]  # fmt: skip
     AccessPath.objects.bulk_create(new, batch_size=1000)
     return Changes(added=len(new), removed=len(gone))
+
+
+REFRESHED = ("admin", "user_name", "permission_set_name", "group_name")
+
+
+def _refreshed(p: Path) -> dict[str, object]:
+    return dict(zip(REFRESHED, (p.admin, p.user.user_name, p.permission_set.name, p.group.name if p.group else ""), strict=True))
+
+
+def _refresh(*, run: AuditRun, at: datetime, stale: dict[int, dict[str, object]]) -> None:
+    """Bring open paths up to what this run read, each change appended to the path's `changes`; a changed
+    administrator flag dates from this run. Few, if any: a set's policy or boundary changed, something was renamed."""
+    changed = []
+    for path in AccessPath.objects.filter(pk__in=stale).only("pk", "changes", "admin_since_run", *REFRESHED):
+        different = stale[path.pk]
+        path.changes = [
+            *path.changes,
+            *({"run": run.pk, "at": at.isoformat(), "field": f, "before": getattr(path, f), "after": v} for f, v in different.items()),
+        ]
+        if "admin" in different:
+            path.admin_since_run = run
+        for f, v in different.items():
+            setattr(path, f, v)
+        changed.append(path)
+    AccessPath.objects.bulk_update(changed, [*REFRESHED, "changes", "admin_since_run"], batch_size=500)
 
 
 def _resolver(people: list[PersonFacts], index: PeopleIndex | None):  # type: ignore[no-untyped-def]

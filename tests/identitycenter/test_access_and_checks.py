@@ -168,3 +168,32 @@ def test_an_assigned_group_without_members_but_not_an_unassigned_one() -> None:
     d = directory(Assignment(DEV, READ.arn, "GROUP", "g-2"))
     assert checks(d) == [(DEV, "sso.group_empty_assignment", "sso-group:Auditors", "")]
     assert checks(directory()) == []
+
+
+@pytest.mark.django_db
+def test_an_open_path_follows_its_sets_policies_and_names_and_keeps_the_change(sandbox) -> None:  # type: ignore[no-untyped-def]
+    """Issue 27, point 5: a set narrowed to read-only (or renamed) after a path opened: the path says so from that run."""
+    from datetime import UTC, datetime, timedelta
+
+    from audits.models import AuditRun, RunSource, RunStatus
+    from identitycenter.models import AccessPath
+    from identitycenter.services import identity_center_ingest
+
+    t = datetime(2026, 11, 1, tzinfo=UTC)
+
+    def read(d: Directory, at: datetime) -> AuditRun:
+        run = AuditRun.objects.create(account=sandbox, source=RunSource.IDENTITY_CENTER, status=RunStatus.RUNNING, requested_at=at, generated_at=at)
+        return identity_center_ingest(run=run, directory=d)
+
+    assignment = Assignment(sandbox.account_id, ADMIN.arn, "USER", ALICE.user_id)
+    first = read(Directory(users=(ALICE,), groups=(), permission_sets=(ADMIN,), assignments=(assignment,)), t)
+    path = AccessPath.objects.get()
+    assert path.admin and path.admin_since_run == first and path.changes == []
+    narrowed = PermissionSet(ADMIN.arn, "Admins-ReadOnly", (READ_ONLY_ARN,))  # the same set, its policy narrowed
+    second = read(Directory(users=(ALICE,), groups=(), permission_sets=(narrowed,), assignments=(assignment,)), t + timedelta(days=1))
+    path.refresh_from_db()
+    assert (path.pk, path.admin, path.permission_set_name, path.admin_since_run) == (path.pk, False, "Admins-ReadOnly", second)
+    assert {(c["run"], c["field"], c["before"], c["after"]) for c in path.changes} == {
+        (second.pk, "admin", True, False), (second.pk, "permission_set_name", ADMIN.name, "Admins-ReadOnly"),
+    }  # fmt: skip
+    assert AccessPath.objects.count() == 1  # the same path, still open: not closed and opened again
