@@ -73,7 +73,7 @@ class AwsAccount(models.Model):
     name = models.CharField(max_length=200)
     environment = models.CharField(max_length=50, blank=True, help_text="e.g. prod, staging, sandbox")
     environment_from_organization = models.BooleanField(
-        default=False, help_text="the environment was read from the organisation's tags or OUs (set by hand: never overwritten)"
+        default=False, db_default=False, help_text="the environment was read from the organisation's tags or OUs (set by hand: never overwritten)"
     )
     role_arn = models.CharField(max_length=600, blank=True, validators=[role_arn_validator])
     external_id = models.CharField(max_length=1224, blank=True)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
-BEFORE, AFTER = [("identitycenter", "0002_daily_schedule")], [("identitycenter", "0003_access_path_person")]
+BEFORE, AFTER = [("identitycenter", "0002_daily_schedule")], [("identitycenter", "0004_access_path_refreshed")]  # 0003, then what the model needs since
 T = datetime(2026, 10, 1, tzinfo=UTC)
 
 
