@@ -39,6 +39,13 @@ def evaluate_identity_center(directory: Directory, *, resolve: Resolve, producti
         if not owners:
             said = f"{user.user_name} maps to nobody in the people directory; reaches {account_id} {_paths_said(paths)}"
             results.append((account_id, Result("sso.user_no_person", principal, "", said)))
+        elif len(owners) > 1:
+            who = " and ".join(o.describe() for o in owners)
+            said = (
+                f"{user.user_name} maps to {len(owners)} people in the people directory ({who}): link it to its person by "
+                f"hand; reaches {account_id} {_paths_said(paths)}"
+            )
+            results.append((account_id, Result("sso.user_no_person", principal, "", said)))
         elif len(owners) == 1 and not owners[0].active:
             said = f"{owners[0].describe()} has left; {user.user_name} still reaches {account_id} {_paths_said(paths)}"
             results.append((account_id, Result("sso.user_departed", principal, "", said)))

@@ -53,3 +53,20 @@ class AccessPath(models.Model):
     def __str__(self) -> str:
         via = "directly" if not self.group_id else f"through {self.group_name}"
         return f"{self.user_name} {via} with {self.permission_set_name}"
+
+
+class SsoOwnerLink(models.Model):
+    """An Identity Center user tied to its person by hand, where employee id, e-mail and the naming rules cannot tell
+    (nobody, or two people): the same as an IAM user's owner link, for the organisation's Identity Center."""
+
+    user_name = models.CharField(max_length=128, unique=True, help_text="the Identity Center user name, as Identity Center writes it")
+    person = models.ForeignKey(Person, on_delete=models.CASCADE, related_name="sso_owner_links")
+    reason = models.TextField(blank=True)
+    linked_by = models.CharField(max_length=150)
+    linked_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["user_name"]
+
+    def __str__(self) -> str:
+        return f"Identity Center user {self.user_name} -> {self.person}"

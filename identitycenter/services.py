@@ -22,11 +22,11 @@ from audits.checks import IDENTITY_CENTER_CHECKS
 from audits.models import AuditRun, RunSource, RunStatus
 from audits.runs import RunBusy, run_execute, run_request
 from audits.services import state_findings_record
-from identitycenter.access import Directory, Path, PolicyRef, owners_by_key, person_of
+from identitycenter.access import Directory, Path, PolicyRef, SsoUser, owners_by_key, person_of
 from identitycenter.checks import evaluate_identity_center
 from identitycenter.fetch import instances, read_directory
-from identitycenter.models import AccessPath
-from people.matching import PeopleIndex, PersonFacts, people_index
+from identitycenter.models import AccessPath, SsoOwnerLink
+from people.matching import Owner, PeopleIndex, PersonFacts, people_index
 from people.selectors import directory_people
 
 CHECK_IDS = frozenset(c.id for c in IDENTITY_CENTER_CHECKS)
@@ -116,8 +116,22 @@ def _refresh(*, run: AuditRun, at: datetime, stale: dict[int, dict[str, object]]
 
 
 def _resolver(people: list[PersonFacts], index: PeopleIndex | None):  # type: ignore[no-untyped-def]
+    """Who an Identity Center user belongs to: a link made by hand first (SsoOwnerLink), else person_of."""
     by_employee_id, by_email = owners_by_key((p.employee_id, p.email, p.owner("by the directory")) for p in people)
-    return lambda user: person_of(user, by_employee_id=by_employee_id, by_email=by_email, index=index)
+    facts = {p.person_id: p for p in people}
+    linked = {
+        name.casefold(): facts[person_id].owner("linked by hand")
+        for name, person_id in SsoOwnerLink.objects.values_list("user_name", "person_id")
+        if person_id in facts
+    }
+
+    def resolve(user: SsoUser) -> tuple[Owner, ...]:
+        owner = linked.get(user.user_name.casefold())
+        if owner is not None:
+            return (owner,)
+        return person_of(user, by_employee_id=by_employee_id, by_email=by_email, index=index)
+
+    return resolve
 
 
 def identity_center_ingest(*, run: AuditRun, directory: Directory, notes: list[str] | None = None) -> AuditRun:

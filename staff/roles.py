@@ -25,7 +25,7 @@ _VIEW = [
     "accounts.view_awsaccount", "accounts.view_namingstandard", "accounts.view_namingexemption",
     "audits.view_auditrun", "audits.view_finding", "audits.view_findingevent", "audits.view_principalstate",
     "audits.view_rootusageevent", "audits.view_storedreport",
-    "people.view_person", "people.view_ownerlink", "staff.view_changerecord",
+    "people.view_person", "people.view_ownerlink", "staff.view_changerecord", "identitycenter.view_ssoownerlink",
     "reviews.view_review", "reviews.view_disposition", "reviews.view_signoff",
 ]  # fmt: skip
 # Also run audits (and, with review sign-off, accept findings and sign reviews).
@@ -41,6 +41,7 @@ _ADMIN = [
     "accounts.add_namingexemption", "accounts.change_namingexemption", "accounts.delete_namingexemption",
     "people.add_person", "people.change_person",
     "people.add_ownerlink", "people.delete_ownerlink",
+    "identitycenter.add_ssoownerlink", "identitycenter.change_ssoownerlink", "identitycenter.delete_ssoownerlink",
     "accounts.view_accountscope", "accounts.add_accountscope", "accounts.change_accountscope", "accounts.delete_accountscope",
     "auth.view_user", "auth.add_user", "auth.change_user", "auth.view_group",
     "axes.view_accessattempt", "axes.delete_accessattempt", "axes.view_accessfailurelog", "axes.delete_accessfailurelog",

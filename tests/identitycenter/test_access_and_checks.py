@@ -197,3 +197,45 @@ def test_an_open_path_follows_its_sets_policies_and_names_and_keeps_the_change(s
         (second.pk, "admin", True, False), (second.pk, "permission_set_name", ADMIN.name, "Admins-ReadOnly"),
     }  # fmt: skip
     assert AccessPath.objects.count() == 1  # the same path, still open: not closed and opened again
+
+
+def test_a_user_whose_name_fits_two_people_is_flagged_naming_both() -> None:
+    """Issue 27, point 4: sso.user_no_person fired only for nobody; the IAM check flags "or to two"."""
+    john, jane = PersonFacts(7, "2001", "John", "Smith", "", True), PersonFacts(8, "2002", "Jane", "Smith", "", True)
+    smith = SsoUser("u-7", "JSmith")
+    d = Directory(users=(smith,), groups=(), permission_sets=(READ,), assignments=(Assignment(PROD, READ.arn, "USER", "u-7"),))
+    results = evaluate_identity_center(
+        d, resolve=lambda user: (john.owner("name"), jane.owner("name")), production=set(), max_admins_prod=5
+    )
+    (finding,) = [r for _, r in results if r.check_id == "sso.user_no_person"]
+    assert "maps to 2 people" in finding.detail and "John Smith" in finding.detail and "Jane Smith" in finding.detail
+
+
+@pytest.mark.django_db
+def test_an_identity_center_user_linked_by_hand_maps_to_that_person(sandbox) -> None:  # type: ignore[no-untyped-def]
+    from datetime import UTC, datetime, timedelta
+
+    from accounts.models import NamingStandard
+    from audits.models import AuditRun, Finding, RunSource, RunStatus
+    from identitycenter.models import AccessPath, SsoOwnerLink
+    from identitycenter.services import identity_center_ingest
+    from people.models import Person
+
+    NamingStandard.objects.create(name="default", preset="initial_lastname", is_default=True)
+    john = Person.objects.create(employee_id="2001", first_name="John", last_name="Smith", email="john@example.com")
+    Person.objects.create(employee_id="2002", first_name="Jane", last_name="Smith", email="jane@example.com")
+    smith = SsoUser("u-7", "JSmith")
+    d = Directory(users=(smith,), groups=(), permission_sets=(READ,), assignments=(Assignment(sandbox.account_id, READ.arn, "USER", "u-7"),))
+    t = datetime(2026, 11, 1, tzinfo=UTC)
+
+    def read(at: datetime) -> None:
+        run = AuditRun.objects.create(account=sandbox, source=RunSource.IDENTITY_CENTER, status=RunStatus.RUNNING, requested_at=at, generated_at=at)
+        identity_center_ingest(run=run, directory=d)
+
+    read(t)
+    finding = Finding.objects.get(check_id="sso.user_no_person")
+    assert finding.status == "open" and "maps to 2 people" in finding.detail and AccessPath.objects.get().person is None
+    SsoOwnerLink.objects.create(user_name="jsmith", person=john, reason="John's login, confirmed with him", linked_by="admin")
+    read(t + timedelta(days=1))
+    finding.refresh_from_db()
+    assert finding.status == "resolved" and AccessPath.objects.get().person == john
