@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import functools
 import os
+import re
 from dataclasses import dataclass
 from typing import Any
 
@@ -79,8 +80,23 @@ def describe_error(exc: Exception, *, call: str) -> str:
         hint = _HINTS.get(code, "")
         if code == "AccessDenied" and call.startswith("sts:AssumeRole"):
             hint = "the role's trust policy does not let IAMWatch in: check its principal and its sts:ExternalId condition"
-        return f"{call}: {code}: {error.get('Message', '').strip() or 'no message'}" + (f" ({hint})" if hint else "")
-    return f"{call}: {type(exc).__name__}: {exc}"
+        return f"{call}: {code}: {one_line(str(error.get('Message', ''))) or 'no message'}" + (f" ({hint})" if hint else "")
+    return f"{call}: {type(exc).__name__}: {one_line(str(exc))}"
+
+
+_HTML = re.compile(r"(?is)<!doctype\s+html|<html[\s>]|<body[\s>]")
+_TITLE = re.compile(r"(?is)<title>(.*?)</title>")
+MAX_SAID = 300
+
+
+def one_line(text: str) -> str:
+    """An error's message as one line of at most MAX_SAID characters: an HTML page (a proxy's or a fake AWS's error
+    page in place of AWS's answer) is said to be one, by its title, never repeated whole."""
+    if _HTML.search(text):
+        title = _TITLE.search(text)
+        return "an HTML page, not AWS's answer" + (f" (\"{' '.join(title.group(1).split())[:100]}\")" if title else "")
+    said = " ".join(text.split())
+    return said if len(said) <= MAX_SAID else said[: MAX_SAID - 1] + "…"
 
 
 def _region() -> str:

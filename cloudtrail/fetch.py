@@ -10,6 +10,7 @@ not read, is reported as not read, with why; the rest of the run still lands.
 
 from __future__ import annotations
 
+import functools
 import json
 import time
 from collections.abc import Callable, Sequence
@@ -17,6 +18,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
+import botocore.session
 from botocore.exceptions import BotoCoreError, ClientError
 
 from accounts.aws import describe_error, is_transient
@@ -67,8 +69,19 @@ class Pacer:
 
 
 def enabled_regions(ec2: Any) -> list[str]:
-    """The regions the account has enabled (opted-in or not needing it)."""
-    return sorted(r["RegionName"] for r in ec2.describe_regions(AllRegions=False)["Regions"])
+    """The regions the account has enabled (opted-in or not needing it), of the partition the client's own region is
+    in: a commercial account reaches no cn- or us-gov- region (a fake AWS may list them all)."""
+    partition = partition_of(ec2.meta.region_name)
+    return sorted(name for r in ec2.describe_regions(AllRegions=False)["Regions"] if partition_of(name := r["RegionName"]) == partition)
+
+
+@functools.cache
+def partition_of(region: str) -> str:
+    """AWS's partition of a region (aws, aws-cn, aws-us-gov, ...), from botocore's endpoint data."""
+    try:
+        return str(botocore.session.get_session().get_partition_for_region(region))
+    except (ValueError, BotoCoreError):
+        return "aws"
 
 
 def window_start(now: datetime, newest: datetime | None) -> datetime:

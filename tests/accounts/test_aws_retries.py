@@ -61,3 +61,25 @@ def test_permanent_errors_carry_a_hint() -> None:
 
     assert "trust policy" in describe_error(_client_error("AccessDenied", 403), call="sts:AssumeRole arn:aws:iam::1:role/x")
     assert "lacks this permission" in describe_error(_client_error("AccessDenied", 403), call="iam:GetCredentialReport")
+
+
+HTML_PAGE = "<!DOCTYPE html>\n<html><head><title>404 Not Found</title></head>\n<body>\n<h1>Not Found</h1>\n" + "<p>x</p>\n" * 500 + "</body></html>"
+
+
+@pytest.mark.parametrize("body", [HTML_PAGE, HTML_PAGE.upper(), "<html><body>oops</body></html>"])
+def test_an_html_page_in_place_of_aws_s_answer_is_said_in_one_short_line(body: str) -> None:
+    """Issue 27, point 7: the run's warnings repeated a server's HTML error page, once per region."""
+    from botocore.exceptions import ClientError
+
+    from accounts.aws import describe_error
+
+    said = describe_error(ClientError({"Error": {"Code": "404", "Message": body}}, "LookupEvents"), call="cloudtrail:LookupEvents")
+    assert "\n" not in said and len(said) < 140 and said.startswith("cloudtrail:LookupEvents: 404: an HTML page, not AWS's answer")
+    assert "<" not in said
+
+
+def test_a_long_message_is_cut_to_one_line() -> None:
+    from accounts.aws import MAX_SAID, one_line
+
+    assert one_line("first line\nsecond   line") == "first line second line"
+    assert len(one_line("x" * 5000)) == MAX_SAID

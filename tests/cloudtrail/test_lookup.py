@@ -205,3 +205,13 @@ def test_the_connection_test_tries_the_cloudtrail_calls_when_lookup_is_on(
     assert steps["cloudtrail:LookupEvents"].ok is allowed
     if not allowed:
         assert steps["cloudtrail:LookupEvents"].detail.startswith("cloudtrail:LookupEvents: AccessDeniedException: no (the role lacks this permission")
+
+
+def test_only_the_enabled_regions_of_the_accounts_own_partition_are_read(aws: None) -> None:
+    """Issue 27, point 7: moto lists cn-* and us-gov-* regions too; no commercial account can reach them."""
+    from cloudtrail.fetch import enabled_regions
+
+    commercial = enabled_regions(boto3.client("ec2", region_name="us-east-1"))
+    assert "us-east-1" in commercial and "eu-west-1" in commercial
+    assert not [r for r in commercial if r.startswith(("cn-", "us-gov-", "us-iso"))]
+    assert all(r.startswith("us-gov-") for r in enabled_regions(boto3.client("ec2", region_name="us-gov-west-1")))

@@ -86,14 +86,6 @@ def test_a_record_hashes_the_same_before_and_after_the_database_keeps_it() -> No
     assert first_break(trail_links()) == ""
 
 
-def test_the_demo_verifies(settings) -> None:  # type: ignore[no-untyped-def]
-    settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
-    call_command("load_demo", days=4, stdout=StringIO())
-    out = StringIO()
-    call_command("verify_evidence", stdout=out)
-    assert "evidence verified" in out.getvalue() and "1 signed reviews" in out.getvalue()
-
-
 def test_a_signed_review_cannot_be_set_open_in_the_database(signed_review: Review) -> None:
     for status in ("open", "bogus"):
         with pytest.raises(DatabaseError, match="only by a correction"), transaction.atomic():
