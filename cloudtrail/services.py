@@ -206,7 +206,8 @@ class LookupStep:
             .order_by()
         )
         return lookup_root_events(
-            lambda region: access.client("cloudtrail", region), regions=regions, account_id=account.account_id, newest=newest, now=now
+            lambda region: access.client("cloudtrail", region), regions=regions, account_id=account.account_id, newest=newest, now=now,
+            deadline=settings.IAMWATCH_CLOUDTRAIL_DEADLINE,
         )
 
     def store(self, run: AuditRun, data: Any) -> StepOutcome:

@@ -272,6 +272,8 @@ for _cidr in IAMWATCH_KNOWN_NETWORKS:
 # ec2:DescribeRegions); the regions to read, comma-separated (empty: every region the account has enabled).
 IAMWATCH_CLOUDTRAIL_LOOKUP = env.bool("IAMWATCH_CLOUDTRAIL_LOOKUP", default=True)
 IAMWATCH_CLOUDTRAIL_REGIONS = env.list("IAMWATCH_CLOUDTRAIL_REGIONS", default=[])
+# The longest the CloudTrail step of one run may take, in seconds: the regions not read by then are said not read.
+IAMWATCH_CLOUDTRAIL_DEADLINE = _positive("IAMWATCH_CLOUDTRAIL_DEADLINE", 60, "seconds")
 # IAM Identity Center: the registered account (management or delegated administrator) and region that hold the
 # organisation's instance; empty: Identity Center is not read. Production accounts may have at most this many
 # people with administrator access through it.

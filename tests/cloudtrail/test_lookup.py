@@ -4,6 +4,8 @@ response is checked against CloudTrail's service model."""
 from __future__ import annotations
 
 import json
+import threading
+import time
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -215,3 +217,59 @@ def test_only_the_enabled_regions_of_the_accounts_own_partition_are_read(aws: No
     assert "us-east-1" in commercial and "eu-west-1" in commercial
     assert not [r for r in commercial if r.startswith(("cn-", "us-gov-", "us-iso"))]
     assert all(r.startswith("us-gov-") for r in enabled_regions(boto3.client("ec2", region_name="us-gov-west-1")))
+
+
+class FakeTrail:
+    """A CloudTrail client of one region answering after `delay` seconds: an empty page, or `error` (a ClientError)."""
+
+    in_flight = 0  # calls being answered at this moment, across every region
+    most_in_flight = 0
+    lock = threading.Lock()
+
+    def __init__(self, *, delay: float = 0.0, error: str = "") -> None:
+        self.delay, self.error, self.calls = delay, error, 0
+
+    def lookup_events(self, **params: Any) -> dict[str, Any]:
+        self.calls += 1
+        with FakeTrail.lock:
+            FakeTrail.in_flight += 1
+            FakeTrail.most_in_flight = max(FakeTrail.most_in_flight, FakeTrail.in_flight)
+        time.sleep(self.delay)
+        with FakeTrail.lock:
+            FakeTrail.in_flight -= 1
+        if self.error:
+            from botocore.exceptions import ClientError
+
+            raise ClientError({"Error": {"Code": self.error, "Message": "<html><title>Not Found</title></html>"}}, "LookupEvents")
+        return {"Events": []}
+
+
+def test_when_regions_fail_the_same_way_the_rest_are_not_tried_and_the_failure_is_said_once() -> None:
+    """Issue 27, point 7: 38 regions each failing after botocore's retries, one after another, cost minutes."""
+    regions = [f"r-{n}" for n in range(12)]
+    clients = {r: FakeTrail(error="404") if n < 3 else FakeTrail(delay=0.3) for n, r in enumerate(regions)}
+    lookup = lookup_root_events(clients.__getitem__, regions=regions, account_id=ACCOUNT, newest={}, now=NOW, sleep=lambda s: None)
+    said = lookup.problems
+    assert said[0] == "r-0, r-1, r-2: cloudtrail:LookupEvents: 404: an HTML page, not AWS's answer (\"Not Found\")"
+    untried = [r.region for r in lookup.regions if r.problem.startswith("not tried: 3 regions failed the same way")]
+    assert len(said) == 2 and untried and all(clients[r].calls <= 1 for r in untried)
+    assert {r.region for r in lookup.regions if not r.problem} | set(untried) | {"r-0", "r-1", "r-2"} == set(regions)
+
+
+def test_regions_not_read_by_the_deadline_say_so() -> None:
+    regions = [f"r-{n}" for n in range(4)]
+    clients = {r: FakeTrail(delay=0.5) for r in regions}
+    lookup = lookup_root_events(clients.__getitem__, regions=regions, account_id=ACCOUNT, newest={}, now=NOW, deadline=0.1)
+    assert {r.problem for r in lookup.regions} == {"not read: the CloudTrail step's deadline (0.1 s, IAMWATCH_CLOUDTRAIL_DEADLINE) passed"}
+    assert lookup.records == [] and len(lookup.problems) == 1
+
+
+def test_regions_are_read_at_once_each_still_paced() -> None:
+    from cloudtrail.fetch import WORKERS
+
+    regions = [f"r-{n}" for n in range(12)]
+    clients = {r: FakeTrail(delay=0.2) for r in regions}
+    FakeTrail.most_in_flight = 0
+    lookup = lookup_root_events(clients.__getitem__, regions=regions, account_id=ACCOUNT, newest={}, now=NOW)
+    assert not lookup.problems and all(c.calls == 1 for c in clients.values())
+    assert 2 <= FakeTrail.most_in_flight <= WORKERS  # several regions at once, never more than the workers
