@@ -23,13 +23,14 @@ from accounts.models import AwsAccount
 SESSION_NAME_PREFIX = "IAMWatch"
 
 
-def boto_config() -> Config:
+def boto_config(attempts: int | None = None) -> Config:
     """Adaptive retries back off on throttling (Throttling, TooManyRequests) with client-side rate limiting.
 
     IAMWATCH_AWS_MAX_ATTEMPTS counts every attempt, the first included (botocore's `total_max_attempts`; its
-    `max_attempts` would count retries only, one more request than the setting says)."""
+    `max_attempts` would count retries only, one more request than the setting says); `attempts`, fewer for a call
+    whose failure costs nothing but a later read."""
     return Config(
-        retries={"mode": "adaptive", "total_max_attempts": settings.IAMWATCH_AWS_MAX_ATTEMPTS},
+        retries={"mode": "adaptive", "total_max_attempts": attempts or settings.IAMWATCH_AWS_MAX_ATTEMPTS},
         connect_timeout=10,
         read_timeout=30,
         user_agent_appid="IAMWatch",
@@ -115,12 +116,12 @@ class AccountAccess:
 
     credentials: dict[str, str] | None
 
-    def client(self, service: str, region: str | None = None) -> Any:
-        """A client of `service` in `region` (default: the process's region)."""
+    def client(self, service: str, region: str | None = None, *, attempts: int | None = None) -> Any:
+        """A client of `service` in `region` (default: the process's region); `attempts`: see boto_config."""
         keys: dict[str, Any] = {} if self.credentials is None else dict(self.credentials)
         if region is not None:
             keys["region_name"] = region
-        return _base_session().client(service, config=boto_config(), **keys)
+        return _base_session().client(service, config=boto_config(attempts), **keys)
 
 
 def account_session(account: AwsAccount) -> AccountAccess:

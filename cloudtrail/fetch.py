@@ -57,7 +57,13 @@ class Lookup:
         for r in self.regions:
             if r.problem:
                 hit.setdefault(r.problem, []).append(r.region)
-        return [f"{', '.join(regions)}: {problem}" for problem, regions in hit.items()]
+        # What went wrong first, then what was not tried because of it
+        order = sorted(hit.items(), key=lambda item: item[0].startswith(("not tried", "not read: the CloudTrail step")))
+        return [f"{_regions_said(regions)}: {problem}" for problem, regions in order]
+
+
+def _regions_said(regions: list[str]) -> str:
+    return ", ".join(regions) if len(regions) <= 4 else f"{', '.join(regions[:3])} and {len(regions) - 3} more regions"
 
 
 class Pacer:
@@ -84,10 +90,16 @@ def enabled_regions(ec2: Any) -> list[str]:
 
 
 @functools.cache
+def _endpoint_data() -> botocore.session.Session:
+    """One botocore session for its endpoint data: each new one reads botocore's endpoints file again (a second)."""
+    return botocore.session.get_session()
+
+
+@functools.cache
 def partition_of(region: str) -> str:
     """AWS's partition of a region (aws, aws-cn, aws-us-gov, ...), from botocore's endpoint data."""
     try:
-        return str(botocore.session.get_session().get_partition_for_region(region))
+        return str(_endpoint_data().get_partition_for_region(region))
     except (ValueError, BotoCoreError):
         return "aws"
 
@@ -142,6 +154,9 @@ def lookup_region(
         params["NextToken"] = token
 
 
+# Attempts of one LookupEvents call (botocore's backoff between them): a region that fails is read again, from the
+# same start, by the next run, so more would only hold up this run (IAMWATCH_AWS_MAX_ATTEMPTS is for the report).
+LOOKUP_ATTEMPTS = 3
 SAME_FAILURE_REGIONS = 3  # regions failing the same way before the others are not tried
 WORKERS = 8  # regions read at once (each still paced at 2 calls per second)
 
@@ -153,15 +168,19 @@ def lookup_root_events(
     """Read every region, each from its own start (see window_start) to `now`, WORKERS at a time. When
     SAME_FAILURE_REGIONS regions fail the same way (a service or an endpoint that is not there), or `deadline` seconds
     have passed, the regions not read yet are not tried, each saying why; the problems are said once each."""
-    clients = {region: client_for(region) for region in regions}  # made here: a boto3 session is not thread-safe
+    made = threading.Lock()  # a boto3 session is not thread-safe: one client made at a time, when its region is read
     starts = {region: window_start(now, newest.get(region)) for region in regions}
     stop = threading.Event()
     read: dict[str, tuple[list[RootRecord], int, str]] = {}
     why_stopped = ""
 
     def one(region: str) -> tuple[list[RootRecord], int, str]:
+        if stop.is_set():
+            return [], 0, ""
+        with made:
+            client = client_for(region)
         return lookup_region(
-            clients[region], region=region, account_id=account_id, start=starts[region], end=now, pacer=Pacer(sleep=sleep),
+            client, region=region, account_id=account_id, start=starts[region], end=now, pacer=Pacer(sleep=sleep),
             stopped=stop.is_set,
         )  # fmt: skip
 

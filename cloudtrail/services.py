@@ -24,7 +24,7 @@ from audits.report import ROOT_USER
 from audits.runs import StepOutcome
 from audits.services import FindingCounts, event_findings_record
 from cloudtrail.checks import evaluate_events, known_networks
-from cloudtrail.fetch import Lookup, enabled_regions, lookup_root_events
+from cloudtrail.fetch import LOOKUP_ATTEMPTS, Lookup, enabled_regions, lookup_root_events
 from cloudtrail.models import EventConflict, RootEvent, TrailFile, TrailRead
 from cloudtrail.records import RootRecord, Sorted, TrailFileError, records_in, sort_records, unique
 
@@ -206,7 +206,7 @@ class LookupStep:
             .order_by()
         )
         return lookup_root_events(
-            lambda region: access.client("cloudtrail", region), regions=regions, account_id=account.account_id, newest=newest, now=now,
+            lambda region: access.client("cloudtrail", region, attempts=LOOKUP_ATTEMPTS), regions=regions, account_id=account.account_id, newest=newest, now=now,
             deadline=settings.IAMWATCH_CLOUDTRAIL_DEADLINE,
         )
 

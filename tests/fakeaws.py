@@ -165,6 +165,7 @@ class FaultyAws:
         self.garble_after: dict[str, int] = {}
         self.garble_status = 500  # the garbled answers' HTTP status (200: a success AWS never sends, unparseable)
         self.latency = 0.0  # seconds every call waits before it is forwarded (AWS's round trip, for benchmarks)
+        self.answers: dict[str, bytes] = {}  # action -> the JSON the proxy answers itself (after the latency)
         self._garbling = ""
 
     def action_of(self, body: bytes, target: str = "") -> str:
@@ -203,6 +204,9 @@ class FaultyAws:
             return
         if self.latency:
             time.sleep(self.latency)
+        if action in self.answers:
+            self._send(handler, 200, self.answers[action], "application/x-amz-json-1.1")
+            return
         if action in self.hold:
             self.held.set()
             self.hold[action].wait(timeout=120)

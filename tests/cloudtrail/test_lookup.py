@@ -131,8 +131,8 @@ def test_a_fetch_run_reads_cloudtrail_beside_the_report_and_a_denied_region_make
     sandbox.save()
     real_client = AccountAccess.client
 
-    def client(self: AccountAccess, service: str, region: str | None = None) -> Any:
-        return stubbed[region or "us-east-1"].client if service == "cloudtrail" else real_client(self, service, region)
+    def client(self: AccountAccess, service: str, region: str | None = None, **options: Any) -> Any:
+        return stubbed[region or "us-east-1"].client if service == "cloudtrail" else real_client(self, service, region, **options)
 
     monkeypatch.setattr(AccountAccess, "client", client)
     login = sign_in(T, mfa="No", event_id="e-1", account=sandbox.account_id)
@@ -164,7 +164,7 @@ def test_each_region_is_read_from_its_newest_stored_event_and_overlapping_reads_
 
     settings.IAMWATCH_CLOUDTRAIL_LOOKUP = True
     settings.IAMWATCH_CLOUDTRAIL_REGIONS = ["us-east-1", "eu-west-1"]
-    access = type("Access", (), {"client": lambda self, service, region=None: stubbed[region].client})()
+    access = type("Access", (), {"client": lambda self, service, region=None, **options: stubbed[region].client})()
     step = LookupStep()
 
     def fetch(east: list[dict[str, Any]], east_start: datetime, west_start: datetime, now: datetime) -> AuditRun:
@@ -196,7 +196,7 @@ def test_the_connection_test_tries_the_cloudtrail_calls_when_lookup_is_on(
     settings.IAMWATCH_CLOUDTRAIL_LOOKUP = True
     real_client = AccountAccess.client
     monkeypatch.setattr(
-        AccountAccess, "client", lambda self, service, region=None: stubbed["us-east-1"].client if service == "cloudtrail" else real_client(self, service, region)
+        AccountAccess, "client", lambda self, service, region=None, **options: stubbed["us-east-1"].client if service == "cloudtrail" else real_client(self, service, region, **options)
     )
     if allowed:
         stubbed["us-east-1"].add_response("lookup_events", {"Events": []}, {"MaxResults": 1})
