@@ -22,7 +22,7 @@ POSTGRESQL_ONLY = "tests/integration"
 
 def pytest(label: str, env: dict[str, str], *args: str) -> int:
     print(f"\n=== {label} ===", flush=True)
-    return subprocess.run([sys.executable, "-m", "pytest", *args], env=env).returncode
+    return subprocess.run([sys.executable, "-m", "pytest", "--durations=12", *args], env=env).returncode
 
 
 def main(argv: list[str]) -> int:
