@@ -10,13 +10,13 @@ ROOT_EVENTS_HEADER = (
 )  # fmt: skip
 
 
-def _yes_no(value: bool | None) -> str:
+def yes_no(value: bool | None) -> str:
     return {True: "yes", False: "no", None: ""}[value]
 
 
 def root_event_row(e: RootEvent) -> tuple[object, ...]:
     """One event's row; read the events with select_related("account", "file")."""
     return (
-        e.account.account_id, e.account.name, e.at, e.name, e.event_source, e.region, e.source_ip, _yes_no(e.mfa_used),
-        _yes_no(e.success), e.error, e.user_agent, e.access_key_id, e.event_id, e.source,
+        e.account.account_id, e.account.name, e.at, e.name, e.event_source, e.region, e.source_ip, yes_no(e.mfa_used),
+        yes_no(e.success), e.error, e.user_agent, e.access_key_id, e.event_id, e.source,
     )  # fmt: skip

@@ -205,8 +205,6 @@ def lookup_root_events(
     lookup = Lookup()
     for region in regions:
         records, not_root, problem = read.get(region, ([], 0, why_stopped or "not read"))
-        if region not in read and why_stopped:
-            problem = why_stopped
         lookup.records.extend(records)
         lookup.skipped_not_root += not_root
         lookup.regions.append(RegionRead(region, starts[region], now, len(records), problem))

@@ -20,7 +20,7 @@ from django.template.loader import render_to_string
 from accounts.models import AwsAccount
 from audits.export import FINDINGS_HEADER
 from audits.models import AuditRun
-from cloudtrail.export import ROOT_EVENTS_HEADER
+from cloudtrail.export import ROOT_EVENTS_HEADER, yes_no
 from reviews.models import Review, SignOff
 from reviews.verify import signoff_links
 from staff.chain import Link, canonical_json, link_line
@@ -136,17 +136,13 @@ def evidence_files(review: Review) -> Iterator[tuple[str, bytes]]:
         _csv(
             (*ROOT_EVENTS_HEADER, "recorded_at", "late", "finding_ids"),
             (
-                (*(e.get(k, "") for k in ROOT_EVENTS_HEADER), e.get("recorded_at", ""), _yes_no(e.get("late")), " ".join(map(str, e["finding_ids"])))
+                (*(e.get(k, "") for k in ROOT_EVENTS_HEADER), e.get("recorded_at", ""), yes_no(e.get("late")), " ".join(map(str, e["finding_ids"])))
                 for e in events
             ),
         ),
     )
     yield entry("VERIFY.md", render_to_string("reviews/evidence_verify.md", {"review": review, "signoffs": signoffs, "snapshot": latest}).encode())
     yield "MANIFEST.sha256", "".join(manifest).encode()
-
-
-def _yes_no(value: bool | None) -> str:
-    return {True: "yes", False: "no"}.get(value, "") if value is not None else ""
 
 
 def trail_lines(review: Review, links: Iterator[Link]) -> Iterator[bytes]:

@@ -9,7 +9,7 @@ imported today is in this period, marked late, so that nothing falls between two
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 from django.db.models import Min, Q
@@ -22,10 +22,12 @@ from cloudtrail.export import ROOT_EVENTS_HEADER, root_event_row
 from cloudtrail.models import EventConflict, RootEvent
 from identitycenter.models import AccessPath
 from reviews.models import Review, SignOff
+from staff.export import iso_utc
 
 
 def iso(t: datetime | None) -> str | None:
-    return t.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ") if t is not None else None
+    """A time as the snapshot keeps it: the CSVs' ISO 8601 UTC (staff.export.iso_utc), None for none."""
+    return iso_utc(t) if t is not None else None
 
 
 @dataclass(frozen=True, slots=True)
