@@ -169,6 +169,7 @@ CONNECTION_CALLS: tuple[tuple[str, str, dict[str, Any]], ...] = (
     ("iam:GetCredentialReport", "get_credential_report", {}),
     ("iam:GetAccountPasswordPolicy", "get_account_password_policy", {}),
     ("iam:GetAccountAuthorizationDetails", "get_account_authorization_details", {"MaxItems": 1}),
+    ("iam:GetPolicyVersion", "get_policy_version", {"PolicyArn": "arn:aws:iam::aws:policy/ReadOnlyAccess", "VersionId": "v1"}),
     ("iam:ListVirtualMFADevices", "list_virtual_mfa_devices", {"MaxItems": 1}),
     ("iam:ListAccountAliases", "list_account_aliases", {}),
 )

@@ -6,7 +6,7 @@ Nothing here touches the database: it returns bytes and plain dataclasses for th
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -15,7 +15,7 @@ from botocore.exceptions import ClientError
 
 from accounts.aws import AWS_ERRORS, describe_error, is_transient
 from audits.checks.api import ApiFacts
-from audits.policies import grants_admin, is_aws_admin_policy
+from audits.policies import Policy, Verdict, evaluate, is_aws_admin_policy, known_document
 
 # The report is being (re)generated: generate and wait again.
 _REGENERATE_CODES = frozenset({"ReportInProgress", "ReportNotPresent", "ReportExpired"})
@@ -79,37 +79,82 @@ def fetch_credential_report(
         delay = min(delay * 2, 30.0)
 
 
-def admin_users(details: dict[str, list[dict[str, Any]]]) -> dict[str, tuple[str, ...]]:
-    """Users holding administrator rights (audits.policies: from the documents, never the names), directly, inline
-    or through a group."""
-    full_policies = {
-        policy["Arn"]
+def _default_documents(details: dict[str, list[dict[str, Any]]]) -> dict[str, Any]:
+    """The default version's document of each managed policy in the details, by ARN."""
+    return {
+        policy["Arn"]: version.get("Document")
         for policy in details.get("Policies", [])
-        if any(v.get("IsDefaultVersion") and grants_admin(v.get("Document")) for v in policy.get("PolicyVersionList", []))
+        for version in policy.get("PolicyVersionList", [])
+        if version.get("IsDefaultVersion")
     }
 
-    def reasons_of(entity: dict[str, Any], inline_key: str, via: str) -> list[str]:
+
+def evaluate_users(details: dict[str, list[dict[str, Any]]], managed: Mapping[str, Any] | None = None) -> dict[str, Verdict]:
+    """Each user's policies evaluated together (audits.policies: from the documents, never the names): its managed
+    and inline policies, its groups' and its permissions boundary. `managed`: AWS managed policies' documents by
+    ARN (the account's own come in the details); one whose document is unknown grants nothing."""
+    documents = {**(managed or {}), **_default_documents(details)}
+
+    def policies_of(entity: dict[str, Any], inline_key: str, via: str) -> list[Policy]:
         found = [
-            f"{p['PolicyName']}{via}" for p in entity.get("AttachedManagedPolicies", []) if p["PolicyArn"] in full_policies
-            or is_aws_admin_policy(p["PolicyArn"])
-        ]  # fmt: skip
-        found += [
-            f"inline {p['PolicyName']}{via}" for p in entity.get(inline_key, []) if grants_admin(p.get("PolicyDocument"))
+            Policy(f"{p['PolicyName']}{via}", doc)
+            for p in entity.get("AttachedManagedPolicies", [])
+            if (doc := known_document(p["PolicyArn"], documents)) is not None
         ]
-        return found
+        return found + [Policy(f"inline {p['PolicyName']}{via}", p.get("PolicyDocument")) for p in entity.get(inline_key, [])]
 
     groups = {
-        g["GroupName"]: reasons_of(g, "GroupPolicyList", f" via group {g['GroupName']}")
+        g["GroupName"]: policies_of(g, "GroupPolicyList", f" via group {g['GroupName']}")
         for g in details.get("GroupDetailList", [])
     }
-    result: dict[str, tuple[str, ...]] = {}
+    verdicts: dict[str, Verdict] = {}
     for user in details.get("UserDetailList", []):
-        reasons = reasons_of(user, "UserPolicyList", "")
+        policies = policies_of(user, "UserPolicyList", "")
         for group in user.get("GroupList", []):
-            reasons += groups.get(group, [])
-        if reasons:
-            result[user["UserName"]] = tuple(reasons)
-    return result
+            policies += groups.get(group, [])
+        arn = (user.get("PermissionsBoundary") or {}).get("PermissionsBoundaryArn", "")
+        bound = known_document(arn, documents) if arn else None
+        boundary = Policy(f"boundary {arn.rsplit('/', 1)[-1]}", bound) if bound is not None else None
+        verdicts[user["UserName"]] = evaluate(policies, boundary)
+    return verdicts
+
+
+def admin_users(details: dict[str, list[dict[str, Any]]], managed: Mapping[str, Any] | None = None) -> dict[str, tuple[str, ...]]:
+    """Users who are administrators, with the policies that make them so."""
+    return {user: v.admin_through() for user, v in evaluate_users(details, managed).items() if v.admin}
+
+
+def aws_managed_arns(details: dict[str, list[dict[str, Any]]]) -> list[str]:
+    """The AWS managed policies users and groups hold (or are bounded by) whose documents decide their rights."""
+    arns = {
+        p["PolicyArn"]
+        for entity in (*details.get("UserDetailList", []), *details.get("GroupDetailList", []))
+        for p in entity.get("AttachedManagedPolicies", [])
+    }
+    arns |= {
+        u["PermissionsBoundary"]["PermissionsBoundaryArn"]
+        for u in details.get("UserDetailList", [])
+        if (u.get("PermissionsBoundary") or {}).get("PermissionsBoundaryArn")
+    }
+    return sorted(a for a in arns if ":iam::aws:policy/" in a and not is_aws_admin_policy(a))
+
+
+# AWS managed policies' documents by (ARN, version): a version never changes, and every account holds the same.
+_MANAGED_VERSIONS: dict[tuple[str, str], Any] = {}
+
+
+def read_managed_policy(client: Any, arn: str) -> Any:
+    """An AWS managed policy's default document (iam:GetPolicy, then iam:GetPolicyVersion once per version seen by
+    this process); None where the account does not know the policy."""
+    try:
+        version = client.get_policy(PolicyArn=arn)["Policy"]["DefaultVersionId"]
+        if (arn, version) not in _MANAGED_VERSIONS:
+            _MANAGED_VERSIONS[(arn, version)] = client.get_policy_version(PolicyArn=arn, VersionId=version)["PolicyVersion"]["Document"]
+    except ClientError as exc:
+        if exc.response.get("Error", {}).get("Code") == "NoSuchEntity":
+            return None
+        raise
+    return _MANAGED_VERSIONS[(arn, version)]
 
 
 _DENIED = frozenset({"AccessDenied", "AccessDeniedException", "UnauthorizedOperation"})
@@ -150,13 +195,24 @@ def _authorization_details(client: Any) -> dict[str, list[dict[str, Any]]]:
 
 
 def fetch_api_facts(client: Any) -> ApiFacts:
-    """The read-only API facts behind password_policy_weak, direct_admin, hardware_mfa and the alias; a call the
+    """The read-only API facts behind password_policy_weak, direct_admin, can_become_admin, hardware_mfa and the
+    alias (AWS managed policies' documents are read with iam:GetPolicy and iam:GetPolicyVersion); a call the
     role may not make leaves its checks out (ApiFacts.missing) instead of failing the run."""
     missing: dict[str, str] = {}
     policy = _optional("iam:GetAccountPasswordPolicy", lambda: _password_policy(client), missing, ("account.password_policy_weak",))
-    details = _optional(
-        "iam:GetAccountAuthorizationDetails", lambda: _authorization_details(client), missing, ("user.direct_admin",)
+    admin_checks = ("user.direct_admin", "user.can_become_admin")
+    details = _optional("iam:GetAccountAuthorizationDetails", lambda: _authorization_details(client), missing, admin_checks)
+    managed = (
+        _optional(
+            "iam:GetPolicyVersion",
+            lambda: {arn: read_managed_policy(client, arn) for arn in aws_managed_arns(details)},
+            missing,
+            admin_checks,
+        )
+        if details
+        else None
     )
+    verdicts = evaluate_users(details, {a: d for a, d in (managed or {}).items() if d is not None}) if details else {}
     virtual = _optional(
         "iam:ListVirtualMFADevices",
         lambda: [
@@ -170,7 +226,8 @@ def fetch_api_facts(client: Any) -> ApiFacts:
     aliases = _optional("iam:ListAccountAliases", lambda: client.list_account_aliases().get("AccountAliases", []), missing, ())
     return ApiFacts(
         password_policy=policy["policy"] if policy else None,
-        admin_users=admin_users(details) if details else {},
+        admin_users={user: v.admin_through() for user, v in verdicts.items() if v.admin},
+        escalating_users={user: str(v.escalation) for user, v in verdicts.items() if v.can_become_admin},
         root_virtual_mfa=any(str(d.get("User", {}).get("Arn", "")).endswith(":root") for d in virtual or []),
         alias=aliases[0] if aliases else "",
         missing=missing,

@@ -75,6 +75,8 @@ class OverviewRow:
     naming_violations: int = 0  # open user.name_violation findings
     iam_admins: int = 0  # open user.direct_admin findings: IAM users with administrator rights
     sso_admins: int = 0  # Identity Center users with an administrator permission set on the account
+    iam_can_become_admin: int = 0  # open user.can_become_admin findings: IAM users one step from administrator
+    sso_can_become_admin: int = 0  # open sso.can_become_admin findings: Identity Center users one step from it
     review_total: int | None = None  # findings the open review decides in this account (None: not in it)
     review_decided: int = 0
     spark: str = ""  # open critical + high over 12 months, as sparkline points
@@ -197,6 +199,8 @@ def overview_accounts(
                 naming_violations=agenda_checks.get((pk, "user.name_violation"), 0),
                 iam_admins=agenda_checks.get((pk, "user.direct_admin"), 0),
                 sso_admins=(sso_admins or {}).get(pk, 0),
+                iam_can_become_admin=agenda_checks.get((pk, "user.can_become_admin"), 0),
+                sso_can_become_admin=agenda_checks.get((pk, "sso.can_become_admin"), 0),
                 **_review_columns(pk, review, critical + high + medium + low),
                 spark=spark,
                 trend=trend,
@@ -341,10 +345,13 @@ ACCOUNT_SECTIONS: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("Naming standard", ("user.name_violation",)),
     ("Shared accounts", ("user.shared_account",)),
     ("Owners and leavers", ("user.owner_departed", "user.no_owner")),
-    ("Administrator rights", ("user.direct_admin",)),
+    ("Administrator rights", ("user.direct_admin", "user.can_become_admin")),
     (
         "Identity Center",
-        ("sso.user_departed", "sso.user_no_person", "sso.admin_direct_assignment", "sso.admin_in_production", "sso.group_empty_assignment"),
+        (
+            "sso.user_departed", "sso.user_no_person", "sso.admin_direct_assignment", "sso.admin_in_production",
+            "sso.can_become_admin", "sso.group_empty_assignment",
+        ),
     ),
     (
         "Stale credentials and keys",

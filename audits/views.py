@@ -101,7 +101,7 @@ def account_detail(request: HttpRequest, account_id: str) -> HttpResponse:
     gaps = trail_gaps(account=account, uses=[(e.used_at, e.credential) for e in root_usage], events=trail)
     standard = account_standard(account=account)
     sections = account_sections(account=account)
-    admin_findings = [f for _, checks, items in sections if "user.direct_admin" in checks for f in items]
+    admin_findings = [f for _, checks, items in sections if "user.direct_admin" in checks for f in items if f.check_id == "user.direct_admin"]
     context = {
         "account": account,
         "upload_form": ReportUploadForm(),
@@ -187,6 +187,7 @@ OVERVIEW_HEADER = (
     # the agenda's columns, added after the first ones so that older readers of this file keep working
     "root_last_used", "resolved_since", "users", "console_users", "console_without_mfa", "naming_violations",
     "review_decided", "review_to_decide", "iam_admins", "identity_center_admins",
+    "iam_can_become_admin", "identity_center_can_become_admin",
 )  # fmt: skip
 
 
@@ -240,7 +241,7 @@ def overview(request: HttpRequest) -> HttpResponseBase:
              a.open_low, a.open_total, a.new_since, "yes" if a.root_used_since else "no", since, a.root_last_used,
              a.resolved_since, a.users, a.console_users, a.without_mfa, a.naming_violations,
              "" if a.review_total is None else a.review_decided, "" if a.review_total is None else a.review_total - a.review_decided,
-             a.iam_admins, a.sso_admins)
+             a.iam_admins, a.sso_admins, a.iam_can_become_admin, a.sso_can_become_admin)
             for a in accounts
         )  # fmt: skip
         return csv_response(OVERVIEW_HEADER, rows, "iamwatch-overview.csv")

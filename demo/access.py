@@ -14,7 +14,8 @@ ADMIN_ARN = "arn:aws:iam::aws:policy/AdministratorAccess"
 READ_ONLY_ARN = "arn:aws:iam::aws:policy/ReadOnlyAccess"
 _EVERYTHING = json.dumps({"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "*", "Resource": "*"}]})
 _READS = json.dumps({"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": ["s3:Get*", "s3:List*", "athena:Get*"], "Resource": "*"}]})
-_DEPLOYS = json.dumps({"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": ["lambda:*", "ecs:*", "logs:*"], "Resource": "*"}]})
+# Deploys, and may hand a role to the functions it creates: one step from administrator (sso.can_become_admin).
+_DEPLOYS = json.dumps({"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": ["lambda:*", "ecs:*", "logs:*", "iam:PassRole"], "Resource": "*"}]})
 
 
 def _set(n: int, name: str, managed: tuple[str, ...] = (), inline: str | None = None) -> PermissionSet:

@@ -9,7 +9,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-from audits.policies import grants_admin, is_aws_admin_policy
+from audits.policies import Policy, Verdict, evaluate, known_document
 from people.matching import Owner, PeopleIndex
 
 
@@ -71,26 +71,35 @@ class PermissionSet:
         boundary = (self.boundary.customer,) if self.boundary is not None and self.boundary.customer is not None else ()
         return (*self.customer_policies, *boundary)
 
-    def admin_in(self, documents: Documents) -> bool:
-        """Whether the set grants administrator rights in an account whose customer-managed policies are `documents`.
+    def verdict_in(self, documents: Documents, managed: Mapping[str, Any] | None = None) -> Verdict:
+        """The set's policies evaluated together (audits.policies) in an account whose customer-managed policies are
+        `documents`; `managed`: AWS managed policies' documents by ARN (AdministratorAccess is known without them).
+        A policy whose document is unknown, or missing from the account, grants nothing."""
+        known = managed or {}
+        policies = [Policy(arn.rsplit("/", 1)[-1], doc) for arn in self.managed_policy_arns if (doc := known_document(arn, known)) is not None]
+        if self.inline_policy is not None:
+            policies.append(Policy("inline policy", self.inline_policy))
+        policies += [Policy(f"customer policy {ref}", documents[ref]) for ref in self.customer_policies if documents.get(ref) is not None]
+        boundary = None
+        if self.boundary is not None:
+            if self.boundary.customer is not None:
+                doc = documents.get(self.boundary.customer)
+                name = f"boundary {self.boundary.customer}"
+            else:
+                doc = known_document(self.boundary.managed_arn, known)
+                name = f"boundary {self.boundary.managed_arn.rsplit('/', 1)[-1]}"
+            boundary = Policy(name, doc if doc is not None else {"Statement": []})  # an unknown boundary lets nothing through
+        return evaluate(policies, boundary)
 
-        Its policies must grant it (AWS's AdministratorAccess by its exact ARN, or any document granting everything
-        or all of IAM) and its boundary, if any, must let it through: AWS's AdministratorAccess, or a customer
-        policy that grants it too. A customer policy missing from the account grants nothing."""
-        granted = (
-            any(is_aws_admin_policy(arn) for arn in self.managed_policy_arns)
-            or (self.inline_policy is not None and grants_admin(self.inline_policy))
-            or any(_grants(documents.get(ref)) for ref in self.customer_policies)
-        )
-        if not granted or self.boundary is None:
-            return granted
-        if self.boundary.customer is not None:
-            return _grants(documents.get(self.boundary.customer))
-        return is_aws_admin_policy(self.boundary.managed_arn)
+    def admin_in(self, documents: Documents, managed: Mapping[str, Any] | None = None) -> bool:
+        """Whether the set is administrator access in that account (see verdict_in)."""
+        return self.verdict_in(documents, managed).admin
 
-
-def _grants(doc: Any) -> bool:
-    return doc is not None and grants_admin(doc)
+    @property
+    def managed_arns(self) -> tuple[str, ...]:
+        """Every AWS managed policy whose document decides what the set grants: its policies and its boundary."""
+        boundary = (self.boundary.managed_arn,) if self.boundary is not None and self.boundary.managed_arn else ()
+        return (*self.managed_policy_arns, *boundary)
 
 
 @dataclass(frozen=True, slots=True)
@@ -110,6 +119,7 @@ class Path:
     permission_set: PermissionSet
     group: SsoGroup | None = None
     admin: bool = False  # whether the permission set grants administrator rights in this account
+    escalation: str = ""  # when not: the step by which it can make itself administrator, if any
 
     @property
     def direct(self) -> bool:
@@ -129,6 +139,7 @@ class Directory:
     permission_sets: Sequence[PermissionSet] = ()
     assignments: Sequence[Assignment] = ()
     documents: Mapping[str, Documents] = field(default_factory=dict)  # account id: its customer-managed policies
+    managed: Mapping[str, Any] = field(default_factory=dict)  # AWS managed policies' documents, by ARN
     users_by_id: dict[str, SsoUser] = field(init=False, repr=False)
     groups_by_id: dict[str, SsoGroup] = field(init=False, repr=False)
     sets_by_arn: dict[str, PermissionSet] = field(init=False, repr=False)
@@ -142,20 +153,25 @@ class Directory:
         """Every (account, user, permission set, group) path that an assignment opens, in a stable order.
         Assignments to users or groups or permission sets that no longer exist open nothing."""
         found: list[Path] = []
+        verdicts: dict[tuple[str, str], Verdict] = {}  # (permission set, account): each evaluated once
         for a in self.assignments:
             permission_set = self.sets_by_arn.get(a.permission_set_arn)
             if permission_set is None:
                 continue
-            admin = self.admin_in(permission_set, a.account_id)
+            key = (permission_set.arn, a.account_id)
+            if key not in verdicts:
+                verdicts[key] = self.verdict_in(permission_set, a.account_id)
+            verdict = verdicts[key]
+            admin, escalation = verdict.admin, str(verdict.escalation) if verdict.can_become_admin else ""
             if a.principal_type == "USER":
                 user = self.users_by_id.get(a.principal_id)
                 if user is not None:
-                    found.append(Path(a.account_id, user, permission_set, admin=admin))
+                    found.append(Path(a.account_id, user, permission_set, admin=admin, escalation=escalation))
             else:
                 group = self.groups_by_id.get(a.principal_id)
                 if group is not None:
                     found += [
-                        Path(a.account_id, self.users_by_id[m], permission_set, group, admin)
+                        Path(a.account_id, self.users_by_id[m], permission_set, group, admin, escalation)
                         for m in sorted(group.member_ids)
                         if m in self.users_by_id
                     ]
@@ -163,8 +179,11 @@ class Directory:
             found, key=lambda p: (p.account_id, p.user.user_name, p.permission_set.name, p.group.name if p.group else "")
         )
 
+    def verdict_in(self, permission_set: PermissionSet, account_id: str) -> Verdict:
+        return permission_set.verdict_in(self.documents.get(account_id, {}), self.managed)
+
     def admin_in(self, permission_set: PermissionSet, account_id: str) -> bool:
-        return permission_set.admin_in(self.documents.get(account_id, {}))
+        return self.verdict_in(permission_set, account_id).admin
 
 
 def person_of(

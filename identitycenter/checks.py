@@ -53,6 +53,11 @@ def evaluate_identity_center(directory: Directory, *, resolve: Resolve, producti
             if p.admin and p.direct:
                 said = f"administrator permission set {p.permission_set.name} assigned to {user.user_name} directly, not through a group"
                 results.append((account_id, Result("sso.admin_direct_assignment", principal, p.permission_set.arn, said, subject=p.permission_set.name)))
+        escalating = [p for p in paths if p.escalation and not any(q.admin for q in paths)]
+        if escalating:
+            steps = "; ".join(sorted({f"{p.permission_set.name}: {p.escalation}" for p in escalating}))
+            said = f"{user.user_name} can make itself administrator of {account_id} ({steps})"
+            results.append((account_id, Result("sso.can_become_admin", principal, "", said)))
         if any(p.admin for p in paths):
             key = f"person:{owners[0].person_id}" if len(owners) == 1 else f"user:{user.user_id}"
             admins[account_id][key] = owners[0].name if len(owners) == 1 else user.user_name

@@ -21,6 +21,8 @@ from typing import Any, TypeVar
 
 from botocore.exceptions import ClientError
 
+from audits.policies import is_aws_admin_policy
+
 from .access import Assignment, Boundary, Directory, PermissionSet, PolicyRef, SsoGroup, SsoUser
 
 T = TypeVar("T")
@@ -108,11 +110,18 @@ def _permission_set(sso_admin: Any, instance_arn: str, arn: str) -> PermissionSe
 
 
 def read_directory(
-    sso_admin: Any, identitystore: Any, instance: Instance, account_ids: list[str], read_policy: PolicyReader | None = None
+    sso_admin: Any,
+    identitystore: Any,
+    instance: Instance,
+    account_ids: list[str],
+    read_policy: PolicyReader | None = None,
+    read_managed: Callable[[str], Any] | None = None,
 ) -> Directory:
     """Users, groups and memberships, permission sets with their policies and boundary, and the assignments of every
     permission set provisioned to each of `account_ids` (the registered accounts); with `read_policy`, the documents
-    of the customer-managed policies of every set assigned in each account (without it, they grant nothing)."""
+    of the customer-managed policies of every set assigned in each account, and with `read_managed` those of the AWS
+    managed policies the assigned sets hold, each read once (without them, they grant nothing; AWS's
+    AdministratorAccess is known)."""
     store, instance_arn = instance.identity_store_id, instance.instance_arn
     users = [_user(u) for u in _pages(identitystore, "list_users", "Users", IdentityStoreId=store, Extensions=[ENTERPRISE])]
 
@@ -136,7 +145,14 @@ def read_directory(
 
     assignments = [a for found in in_parallel(assigned, account_ids) for a in found]
     documents = _customer_documents(permission_sets, assignments, read_policy) if read_policy is not None else {}
-    return Directory(users=users, groups=groups, permission_sets=permission_sets, assignments=assignments, documents=documents)
+    managed: dict[str, Any] = {}
+    if read_managed is not None:
+        used = {arn for p in permission_sets if p.arn in {a.permission_set_arn for a in assignments} for arn in p.managed_arns}
+        read = {arn: read_managed(arn) for arn in sorted(used) if not is_aws_admin_policy(arn)}
+        managed = {arn: doc for arn, doc in read.items() if doc is not None}
+    return Directory(
+        users=users, groups=groups, permission_sets=permission_sets, assignments=assignments, documents=documents, managed=managed
+    )
 
 
 def _customer_documents(

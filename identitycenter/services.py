@@ -19,6 +19,7 @@ from accounts.models import AwsAccount
 from accounts.selectors import default_standard
 from audits.alerts import alerts_for_run
 from audits.checks import IDENTITY_CENTER_CHECKS
+from audits.fetch import read_managed_policy
 from audits.models import AuditRun, RunSource, RunStatus
 from audits.runs import RunBusy, run_execute, run_request
 from audits.services import state_findings_record
@@ -188,16 +189,34 @@ class AccountPolicies:
     """The customer-managed policies of each registered account, read there through its audit role (iam:GetPolicy,
     iam:GetPolicyVersion); a policy the account does not hold is noted and grants nothing."""
 
-    def __init__(self, accounts: dict[str, AwsAccount], partition: str) -> None:
-        self.accounts, self.partition = accounts, partition
+    def __init__(self, accounts: dict[str, AwsAccount], partition: str, holder: AwsAccount | None = None) -> None:
+        self.accounts, self.partition, self.holder = accounts, partition, holder
         self.clients: dict[str, Any] = {}  # by role (accounts without one share the default credentials)
         self.missing: dict[PolicyRef, list[str]] = defaultdict(list)  # policy: the accounts that lack it
+        self.unknown: list[str] = []  # AWS managed policies the holder's IAM does not know
 
-    def __call__(self, account_id: str, ref: PolicyRef) -> Any:
-        account = self.accounts[account_id]
+    def _client(self, account: AwsAccount) -> Any:
         if account.role_arn not in self.clients:
             self.clients[account.role_arn] = iam_client(account_session(account))
-        iam, arn = self.clients[account.role_arn], ref.arn(account_id, self.partition)
+        return self.clients[account.role_arn]
+
+    def managed(self, arn: str) -> Any:
+        """An AWS managed policy's document, the same in every account: read once, in the account holding Identity
+        Center (iam:GetPolicy, iam:GetPolicyVersion)."""
+        if self.holder is None:
+            return None
+        try:
+            found = read_managed_policy(self._client(self.holder), arn)
+        except ClientError as exc:
+            raise AwsAccessError(describe_error(exc, call=f"iam:{exc.operation_name} {arn}"), transient=is_transient(exc)) from exc
+        except AWS_ERRORS as exc:
+            raise AwsAccessError(describe_error(exc, call=f"iam:GetPolicy {arn}"), transient=is_transient(exc)) from exc
+        if found is None:
+            self.unknown.append(arn)
+        return found
+
+    def __call__(self, account_id: str, ref: PolicyRef) -> Any:
+        iam, arn = self._client(self.accounts[account_id]), ref.arn(account_id, self.partition)
         try:
             version = iam.get_policy(PolicyArn=arn)["Policy"]["DefaultVersionId"]
             return iam.get_policy_version(PolicyArn=arn, VersionId=version)["PolicyVersion"]["Document"]
@@ -215,6 +234,7 @@ class AccountPolicies:
         for ref, accounts in sorted(self.missing.items(), key=lambda item: str(item[0])):
             more = f" and {len(accounts) - 5} more" if len(accounts) > 5 else ""
             said.append(f"customer-managed policy {ref} not found in {len(accounts)} account(s) ({', '.join(accounts[:5])}{more}): it grants nothing there")
+        said += [f"AWS managed policy {arn} not found: it grants nothing" for arn in sorted(self.unknown)]
         return said
 
 
@@ -241,8 +261,8 @@ def identity_center_work(run: AuditRun) -> None:
         if not found:
             raise IdentityCenterError(f"no Identity Center instance in account {run.account.account_id}, region {region}")
         instance = found[0]
-        policies = AccountPolicies(registered, partition=instance.instance_arn.split(":")[1])
-        directory = read_directory(sso, store, instance, sorted(registered), policies)
+        policies = AccountPolicies(registered, partition=instance.instance_arn.split(":")[1], holder=run.account)
+        directory = read_directory(sso, store, instance, sorted(registered), policies, policies.managed)
     except AWS_ERRORS as exc:
         raise AwsAccessError(
             f"{describe_error(exc, call=_action(exc, region))}; nothing stored", transient=is_transient(exc)

@@ -6,7 +6,7 @@ from datetime import datetime
 
 from audits.report import CredentialReport
 
-from .api import ApiFacts, direct_admin, password_policy_weak, root_hardware_mfa
+from .api import ApiFacts, can_become_admin, direct_admin, password_policy_weak, root_hardware_mfa
 from .base import ACCOUNT_PRINCIPAL, SEVERITY_ORDER, Check, CheckContext, Result, Severity, Thresholds
 from .events import EVENT_CHECKS, IDENTITY_CENTER_CHECKS
 from .root import (
@@ -48,7 +48,7 @@ REPORT_CHECKS: tuple[Check, ...] = (
     account_root_email_not_alias,
 )
 # Checks that also need read-only IAM API facts: they run on fetched reports only.
-API_CHECKS: tuple[Check, ...] = (root_hardware_mfa, password_policy_weak, direct_admin)
+API_CHECKS: tuple[Check, ...] = (root_hardware_mfa, password_policy_weak, direct_admin, can_become_admin)
 # Checks that other evidence decides (root activity from CloudTrail, Identity Center): in the catalog, never
 # evaluated on a report.
 CHECKS_BY_ID: dict[str, Check] = {c.id: c for c in (*REPORT_CHECKS, *API_CHECKS, *EVENT_CHECKS, *IDENTITY_CENTER_CHECKS)}

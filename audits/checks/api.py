@@ -19,7 +19,8 @@ MIN_REUSE_PREVENTION = 24
 @dataclass(frozen=True, slots=True)
 class ApiFacts:
     password_policy: Mapping[str, Any] | None  # None: the account has no password policy
-    admin_users: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
+    admin_users: Mapping[str, tuple[str, ...]] = field(default_factory=dict)  # user: the policies making it administrator
+    escalating_users: Mapping[str, str] = field(default_factory=dict)  # user: the step that would make it one
     root_virtual_mfa: bool = False
     alias: str = ""
     # check id -> the permission whose call was denied: those checks are not evaluated (the run is partial)
@@ -78,6 +79,21 @@ def direct_admin(report: CredentialReport, ctx: CheckContext, now: datetime) -> 
     arns = {row.user: row.arn for row in report.users}
     for user, reasons in sorted(ctx.api.admin_users.items()):
         yield Result("user.direct_admin", user, arns.get(user, ""), f"administrator rights through {', '.join(reasons)}")
+
+
+@check(
+    id="user.can_become_admin",
+    severity=Severity.HIGH,
+    title="User can make itself administrator",
+    reference="Rhino Security Labs IAM privilege escalation; practice",
+    rationale="A user allowed to write or attach policies, take over another user's credentials or pass a role to new compute is one call away from full administrator rights.",
+)
+def can_become_admin(report: CredentialReport, ctx: CheckContext, now: datetime) -> Iterator[Result]:
+    if ctx.api is None:
+        return
+    arns = {row.user: row.arn for row in report.users}
+    for user, step in sorted(ctx.api.escalating_users.items()):
+        yield Result("user.can_become_admin", user, arns.get(user, ""), f"can become administrator: {step}")
 
 
 @check(

@@ -73,6 +73,10 @@ IDENTITY_CENTER_CHECKS: tuple[Check, ...] = (
         "More people than IAMWATCH_SSO_MAX_ADMINS_PROD can administer this production account through Identity Center.",
     ),
     _catalog_entry(
+        "sso.can_become_admin", Severity.HIGH, "Identity Center user can make itself administrator", "Rhino Security Labs IAM privilege escalation; practice",
+        "A permission set that may write or attach policies, take over IAM users' credentials or pass a role to new compute is one call away from administrator rights.",
+    ),
+    _catalog_entry(
         "sso.group_empty_assignment", Severity.LOW, "Assigned group with no members", "practice",
         "An empty group still assigned is access waiting for whoever is added next: remove the assignment.",
     ),

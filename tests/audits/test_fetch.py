@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import csv
+import io
 import json
 from typing import Any
 
@@ -13,7 +15,6 @@ from accounts.models import AwsAccount
 from accounts.services import account_create
 from audits.fetch import FetchError, admin_users, fetch_credential_report
 from audits.models import AuditRun, Finding, RunStatus
-from audits.policies import grants_admin
 from audits.runs import fleet_request, run_execute, run_request
 
 # The member account's JSmith has the AWS managed AdministratorAccess attached, as in most real accounts.
@@ -176,45 +177,7 @@ def test_a_report_that_stays_in_progress_fails_clearly_within_the_bound() -> Non
     assert stuck.calls == len(waits) + 1
 
 
-@pytest.mark.parametrize(
-    ("document", "expected"),
-    [
-        ({"Statement": [{"Effect": "Allow", "Action": "*", "Resource": "*"}]}, True),
-        ({"Statement": {"Effect": "Allow", "Action": ["*:*"], "Resource": ["*"]}}, True),
-        ({"Statement": [{"Effect": "Allow", "Action": "*", "Resource": "arn:aws:s3:::b"}]}, False),
-        ({"Statement": [{"Effect": "Deny", "Action": "*", "Resource": "*"}]}, False),
-        ({"Statement": [{"Effect": "Allow", "NotAction": "iam:*", "Resource": "*"}]}, False),
-        (
-            "%7B%22Statement%22%3A%5B%7B%22Effect%22%3A%22Allow%22%2C%22Action%22%3A%22*%22%2C%22Resource%22%3A%22*%22%7D%5D%7D",
-            True,
-        ),
-    ],
-)
-def test_grants_everything(document: Any, expected: bool) -> None:
-    assert grants_admin(document) is expected
-
-
 ALL = {"Effect": "Allow", "Action": "*", "Resource": "*"}
-
-
-@pytest.mark.parametrize(
-    ("statements", "expected"),
-    [
-        ([{"Effect": "Allow", "Action": "iam:*", "Resource": "*"}], True),  # can grant itself the rest
-        ([{"Effect": "Allow", "Action": ["s3:GetObject", "IAM:*"], "Resource": "*"}], True),
-        ([{"Effect": "Allow", "Action": "iam:Get*", "Resource": "*"}], False),
-        ([{"Effect": "Allow", "Action": "s3:GetObject", "Resource": "*"}], False),
-        ([{"Effect": "Allow", "NotAction": "s3:DeleteBucket", "Resource": "*"}], True),  # everything but one S3 call
-        ([{"Effect": "Allow", "NotAction": ["iam:*", "organizations:*"], "Resource": "*"}], False),  # PowerUser's shape
-        ([{"Effect": "Allow", "NotAction": "iam:Attach*", "Resource": "*"}], False),
-        ([ALL, {"Effect": "Deny", "Action": "*", "Resource": "*"}], False),
-        ([ALL, {"Effect": "Deny", "Action": "iam:*", "Resource": "*"}], False),
-        ([ALL, {"Effect": "Deny", "Action": "*", "Resource": "*", "Condition": {"Bool": {"aws:MultiFactorAuthPresent": "false"}}}], True),
-        ([ALL, {"Effect": "Deny", "Action": "s3:*", "Resource": "*"}], True),
-    ],
-)  # fmt: skip
-def test_admin_rights_come_from_the_document(statements: list[dict[str, Any]], expected: bool) -> None:
-    assert grants_admin({"Version": "2012-10-17", "Statement": statements}) is expected
 
 
 def test_a_customer_policy_named_administrator_access_is_judged_by_its_document() -> None:
@@ -301,3 +264,59 @@ def test_a_transient_failure_is_retried_after_a_doubling_delay_with_jitter(setti
         delays = {retry_delay(retries) for _ in range(200)}
         assert all(0.8 * centre <= d <= 1.2 * centre for d in delays)
         assert len(delays) > 100 and max(delays) - min(delays) > 0.2 * centre  # spread, not one second for the fleet
+
+
+def test_who_can_become_administrator_is_found_end_to_end_and_counted_apart_on_the_agenda(member: AwsAccount) -> None:
+    """Against moto: a user allowed only iam:PutUserPolicy, one with AWS's IAMFullAccess (its document read with
+    iam:GetPolicyVersion) and one with AdministratorAccess whose inline Deny of iam:* takes IAM away."""
+    from tests.conftest import client_for, member_of
+
+    iam = member_iam()
+    iam.create_user(UserName="CDev")
+    put_only = {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "iam:PutUserPolicy", "Resource": "*"}]}
+    iam.put_user_policy(UserName="CDev", PolicyName="self-service", PolicyDocument=json.dumps(put_only))
+    iam.create_user(UserName="DOps")
+    iam.attach_user_policy(UserName="DOps", PolicyArn="arn:aws:iam::aws:policy/IAMFullAccess")
+    iam.create_user(UserName="EGuard")
+    iam.attach_user_policy(UserName="EGuard", PolicyArn="arn:aws:iam::aws:policy/AdministratorAccess")
+    no_iam = {"Version": "2012-10-17", "Statement": [{"Effect": "Deny", "Action": "iam:*", "Resource": "*"}]}
+    iam.put_user_policy(UserName="EGuard", PolicyName="guard", PolicyDocument=json.dumps(no_iam))
+    run = run_execute(run_id=run_request(account=member, requested_by="alice").pk)
+    assert run is not None and run.status == RunStatus.SUCCEEDED, run.error if run else None
+
+    found = dict(Finding.objects.filter(account=member, check_id="user.can_become_admin").values_list("principal", "detail"))
+    assert found == {
+        "CDev": "can become administrator: iam:PutUserPolicy allowed by inline self-service statement 1",
+        "DOps": "can become administrator: iam:CreatePolicyVersion allowed by IAMFullAccess statement 1",
+    }
+    admins = set(Finding.objects.filter(account=member, check_id="user.direct_admin").values_list("principal", flat=True))
+    assert admins == {"JSmith", "networkAdmin", "BJones"}  # EGuard is neither: AWS evaluates its two policies together
+
+    client = client_for(member_of("viewer", "auditor"))
+    row = next(a for g in client.get("/").context["groups"] for a in g["accounts"] if a["account_id"] == MEMBER)
+    assert (row["iam_admins"], row["iam_can_become_admin"]) == (3, 2)
+    table = list(csv.reader(io.StringIO(b"".join(client.get("/?format=csv").streaming_content).decode())))
+    header, line = table[0], next(r for r in table[1:] if r[0] == MEMBER)
+    assert (line[header.index("iam_admins")], line[header.index("iam_can_become_admin")]) == ("3", "2")
+    listed = client.get(f"/findings/?account={MEMBER}&check=user.can_become_admin")
+    assert listed.context["page"].paginator.count == 2
+    section = next(items for title, _, items in client.get(f"/accounts/{MEMBER}/").context["sections"] if title == "Administrator rights")
+    assert sorted((f.check_id, f.principal) for f in section if f.check_id == "user.can_become_admin") == [
+        ("user.can_become_admin", "CDev"), ("user.can_become_admin", "DOps")
+    ]
+
+
+def test_a_role_that_may_not_read_aws_managed_policies_leaves_the_admin_checks_out(member: AwsAccount, monkeypatch: pytest.MonkeyPatch) -> None:
+    from botocore.exceptions import ClientError
+
+    import audits.fetch
+
+    def refused(client: Any, arn: str) -> Any:
+        raise ClientError({"Error": {"Code": "AccessDenied", "Message": "no"}}, "GetPolicy")
+
+    member_iam().attach_user_policy(UserName="AWhite", PolicyArn="arn:aws:iam::aws:policy/IAMFullAccess")
+    monkeypatch.setattr(audits.fetch, "read_managed_policy", refused)
+    run = run_execute(run_id=run_request(account=member, requested_by="alice").pk)
+    assert run is not None and run.status == RunStatus.PARTIAL
+    assert any("user.can_become_admin" in w and "iam:GetPolicyVersion" in w for w in run.warnings), run.warnings
+    assert not Finding.objects.filter(check_id__in=("user.direct_admin", "user.can_become_admin")).exists()

@@ -42,30 +42,55 @@ def pset(
     return PermissionSet(f"arn:aws:sso:::permissionSet/ssoins-1/ps-{name.lower()}", name, managed, inline, customer, boundary)
 
 
+def answer(permission_set: PermissionSet, documents: dict[PolicyRef, object], managed: dict[str, object] | None = None) -> str:
+    verdict = permission_set.verdict_in(documents, managed)
+    return "admin" if verdict.admin else "can become" if verdict.can_become_admin else "no"
+
+
+IAM_FULL = {"Statement": [{"Effect": "Allow", "Action": ["iam:*", "organizations:DescribeAccount"], "Resource": "*"}]}
+IAM_FULL_ARN = "arn:aws:iam::aws:policy/IAMFullAccess"
+
+
 @pytest.mark.parametrize(
-    ("permission_set", "documents", "admin"),
+    ("permission_set", "documents", "expected"),
     [
-        (pset("AdministratorAccess", managed=(ADMIN_ARN,)), {}, True),
-        (pset("Admin", managed=(READ_ONLY_ARN,), inline=json.dumps(READ_ONLY)), {}, False),  # named admin, grants read-only
-        (pset("ReadOnly", inline=EVERYTHING), {}, True),  # named read-only, grants *:*
+        (pset("AdministratorAccess", managed=(ADMIN_ARN,)), {}, "admin"),
+        (pset("Admin", managed=(READ_ONLY_ARN,), inline=json.dumps(READ_ONLY)), {}, "no"),  # named admin, grants read-only
+        (pset("ReadOnly", inline=EVERYTHING), {}, "admin"),  # named read-only, grants *:*
         # A customer-managed policy grants what the account's own copy says; one the account lacks grants nothing.
-        (pset("Deployer", customer=(DEPLOY,)), {DEPLOY: IAM_ALL}, True),
-        (pset("Deployer", customer=(DEPLOY,)), {DEPLOY: READ_ONLY}, False),
-        (pset("Deployer", customer=(DEPLOY,)), {}, False),
+        (pset("Deployer", customer=(DEPLOY,)), {DEPLOY: EVERYTHING}, "admin"),
+        (pset("Deployer", customer=(DEPLOY,)), {DEPLOY: IAM_ALL}, "can become"),  # all of IAM: one step away
+        (pset("Deployer", customer=(DEPLOY,)), {DEPLOY: READ_ONLY}, "no"),
+        (pset("Deployer", customer=(DEPLOY,)), {}, "no"),
         # A boundary lets administrator rights through only if it grants them too.
-        (pset("Admins", managed=(ADMIN_ARN,), boundary=Boundary(managed_arn=READ_ONLY_ARN)), {}, False),
-        (pset("Admins", managed=(ADMIN_ARN,), boundary=Boundary(managed_arn=ADMIN_ARN)), {}, True),
-        (pset("Admins", inline=EVERYTHING, boundary=Boundary(customer=GUARD)), {GUARD: READ_ONLY}, False),
-        (pset("Admins", inline=EVERYTHING, boundary=Boundary(customer=GUARD)), {GUARD: EVERYTHING}, True),
-        (pset("Admins", inline=EVERYTHING, boundary=Boundary(customer=GUARD)), {}, False),  # the boundary is missing there
-        (pset("Viewer", inline=READ_ONLY, boundary=Boundary(managed_arn=ADMIN_ARN)), {}, False),  # a boundary grants nothing
-        (pset("Empty"), {}, False),
+        (pset("Admins", managed=(ADMIN_ARN,), boundary=Boundary(managed_arn=READ_ONLY_ARN)), {}, "no"),
+        (pset("Admins", managed=(ADMIN_ARN,), boundary=Boundary(managed_arn=ADMIN_ARN)), {}, "admin"),
+        (pset("Admins", inline=EVERYTHING, boundary=Boundary(customer=GUARD)), {GUARD: READ_ONLY}, "no"),
+        (pset("Admins", inline=EVERYTHING, boundary=Boundary(customer=GUARD)), {GUARD: EVERYTHING}, "admin"),
+        (pset("Admins", inline=EVERYTHING, boundary=Boundary(customer=GUARD)), {GUARD: IAM_ALL}, "can become"),
+        (pset("Admins", inline=EVERYTHING, boundary=Boundary(customer=GUARD)), {}, "no"),  # the boundary is missing there
+        (pset("Viewer", inline=READ_ONLY, boundary=Boundary(managed_arn=ADMIN_ARN)), {}, "no"),  # a boundary grants nothing
+        (pset("Empty"), {}, "no"),
+        # An AWS managed policy is judged by its document, like any other (IAMFullAccess is one step away).
+        (pset("IamAdmins", managed=(IAM_FULL_ARN,)), {}, "no"),  # its document unread: it grants nothing
+        # AdministratorAccess with an inline Deny of IAM: every policy of the set is evaluated together.
+        (pset("Guarded", managed=(ADMIN_ARN,), inline={"Statement": [{"Effect": "Deny", "Action": "iam:*", "Resource": "*"}]}), {}, "no"),
     ],
-)
+)  # fmt: skip
 def test_a_permission_set_is_admin_by_its_policies_and_boundary_never_its_name(
-    permission_set: PermissionSet, documents: dict[PolicyRef, object], admin: bool
+    permission_set: PermissionSet, documents: dict[PolicyRef, object], expected: str
 ) -> None:
-    assert permission_set.admin_in(documents) is admin
+    assert answer(permission_set, documents) == expected
+
+
+def test_an_aws_managed_policy_of_a_set_is_judged_by_its_document() -> None:
+    iam_full = pset("IamAdmins", managed=(IAM_FULL_ARN,))
+    assert answer(iam_full, {}, {IAM_FULL_ARN: IAM_FULL}) == "can become"
+    verdict = iam_full.verdict_in({}, {IAM_FULL_ARN: IAM_FULL})
+    assert verdict.escalation is not None and str(verdict.escalation) == "iam:CreatePolicyVersion allowed by IAMFullAccess statement 1"
+    power = {"Statement": [{"Effect": "Allow", "NotAction": ["iam:*", "organizations:*", "account:*"], "Resource": "*"}]}
+    assert answer(pset("Power", managed=("arn:aws:iam::aws:policy/PowerUserAccess",)), {}, {"arn:aws:iam::aws:policy/PowerUserAccess": power}) == "no"
+    assert answer(pset("Admins", managed=(ADMIN_ARN,), boundary=Boundary(managed_arn=IAM_FULL_ARN)), {}, {IAM_FULL_ARN: IAM_FULL}) == "can become"
 
 
 def test_the_same_permission_set_is_admin_in_the_account_whose_customer_policy_grants_it() -> None:
@@ -73,7 +98,7 @@ def test_the_same_permission_set_is_admin_in_the_account_whose_customer_policy_g
     d = Directory(
         users=(SsoUser("u-1", "alice"),), permission_sets=(deployer,),
         assignments=(Assignment(PROD, deployer.arn, "USER", "u-1"), Assignment(DEV, deployer.arn, "USER", "u-1")),
-        documents={PROD: {DEPLOY: READ_ONLY}, DEV: {DEPLOY: IAM_ALL}},
+        documents={PROD: {DEPLOY: READ_ONLY}, DEV: {DEPLOY: EVERYTHING}},
     )  # fmt: skip
     assert [(p.account_id, p.admin) for p in d.paths()] == [(PROD, False), (DEV, True)]
     assert str(DEPLOY) == "/ci/Deploy" and DEPLOY.arn(DEV) == f"arn:aws:iam::{DEV}:policy/ci/Deploy"

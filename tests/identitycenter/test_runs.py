@@ -50,8 +50,10 @@ class Org:
             self.store.create_group_membership(IdentityStoreId=self.sid, GroupId=group, MemberId={"UserId": m})
         return group
 
-    def permission_set(self, name: str, managed: str = "", *, customer: str = "") -> str:
+    def permission_set(self, name: str, managed: str = "", *, customer: str = "", inline: dict[str, Any] | None = None) -> str:
         arn = str(self.sso.create_permission_set(InstanceArn=self.arn, Name=name)["PermissionSet"]["PermissionSetArn"])
+        if inline:
+            self.sso.put_inline_policy_to_permission_set(InstanceArn=self.arn, PermissionSetArn=arn, InlinePolicy=json.dumps(inline))
         if managed:
             self.sso.attach_managed_policy_to_permission_set(InstanceArn=self.arn, PermissionSetArn=arn, ManagedPolicyArn=managed)
         if customer:
@@ -277,7 +279,35 @@ def test_customer_policies_and_boundaries_are_read_in_each_account_where_the_set
         (PROD, "Bounded", False), (PROD, "Deployer", True), (PROD, "Guarded", False),
         (DEV, "Bounded", False), (DEV, "Deployer", False), (DEV, "Guarded", False),
     ]  # fmt: skip
-    assert run.warnings[1:] == [f"customer-managed policy /Guard not found in 2 account(s) ({PROD}, {DEV}): it grants nothing there"]
+    assert run.warnings[1:] == [
+        f"customer-managed policy /Guard not found in 2 account(s) ({PROD}, {DEV}): it grants nothing there",
+        # moto here holds no AWS managed policy but AdministratorAccess (known without reading it)
+        "AWS managed policy arn:aws:iam::aws:policy/ReadOnlyAccess not found: it grants nothing",
+    ]
+
+
+@pytest.mark.aws_managed_policies
+def test_a_permission_set_that_can_make_itself_administrator_is_found_and_counted_apart(fleet: Org) -> None:
+    """One set allows only iam:PutUserPolicy (inline); another holds AWS's IAMFullAccess, whose document is read in
+    the account holding Identity Center. Neither is administrator; both are one step from it."""
+    alice = fleet.user("alice", "alice@example.com")
+    put_only = {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "iam:PutUserPolicy", "Resource": "*"}]}
+    fleet.assign(PROD, fleet.permission_set("SelfService", inline=put_only), "USER", alice)
+    fleet.assign(DEV, fleet.permission_set("IamAdmins", "arn:aws:iam::aws:policy/IAMFullAccess"), "USER", alice)
+    run = identity_center_run(requested_by="t")
+    assert run.status == RunStatus.SUCCEEDED, run.error
+    assert sorted(AccessPath.objects.values_list("account__account_id", "permission_set_name", "admin")) == [
+        (PROD, "SelfService", False), (DEV, "IamAdmins", False),
+    ]  # fmt: skip
+    assert sorted(Finding.objects.filter(check_id="sso.can_become_admin").values_list("account__account_id", "principal", "detail")) == [
+        (PROD, "sso-user:alice", f"alice can make itself administrator of {PROD} (SelfService: iam:PutUserPolicy allowed by inline policy statement 1)"),
+        (DEV, "sso-user:alice", f"alice can make itself administrator of {DEV} (IamAdmins: iam:CreatePolicyVersion allowed by IAMFullAccess statement 1)"),
+    ]  # fmt: skip
+    assert not Finding.objects.filter(check_id__in=("sso.admin_direct_assignment", "sso.admin_in_production")).exists()
+    client = client_for(member_of("viewer", "vera"))
+    row = next(a for g in client.get("/").context["groups"] for a in g["accounts"] if a["account_id"] == PROD)
+    assert (row["sso_admins"], row["sso_can_become_admin"]) == (0, 1)
+    assert 'check=sso.can_become_admin">1</a>' in client.get("/").content.decode()
 
 
 def test_a_transient_fault_puts_the_run_back_to_pending_for_a_retry_and_the_last_attempt_fails_it(
