@@ -40,11 +40,35 @@ class StepOutcome:
 
 class RunStep(Protocol):
     """Evidence an app above audits reads in the same fetch run as the report (cloudtrail: root events from
-    LookupEvents). `read` calls AWS before the run's transaction; `store` writes inside it, after the report."""
+    LookupEvents). `read` calls AWS before the run's transaction; `store` writes inside it, after the report, in a
+    savepoint of its own. A step that fails in either, for any reason, never costs the run its report: `failed`
+    says what that leaves undecided, and the run is partial."""
 
     def read(self, access: AccountAccess, account: AwsAccount, now: datetime) -> Any: ...
 
     def store(self, run: AuditRun, data: Any) -> StepOutcome: ...
+
+    def failed(self, reason: str) -> StepOutcome: ...
+
+
+@dataclass(frozen=True, slots=True)
+class StepFailed:
+    """What a step's read gives when it raised: the reason, in one line."""
+
+    reason: str
+
+
+def _one_line(exc: BaseException) -> str:
+    said = " ".join(str(exc).split())[:300]
+    return f"{type(exc).__name__}: {said}" if said else type(exc).__name__
+
+
+def _read_step(step: RunStep, access: AccountAccess, account: AwsAccount, now: datetime) -> Any:
+    try:
+        return step.read(access, account, now)
+    except Exception as exc:
+        log.exception("run step %s failed to read account %s", type(step).__name__, account.account_id)
+        return StepFailed(_one_line(exc))
 
 
 RUN_STEPS: list[RunStep] = []
@@ -68,7 +92,15 @@ def register_run_step(step: RunStep) -> None:
 
 def _store_steps(run: AuditRun, read: list[tuple[RunStep, Any]]) -> None:
     for step, data in read:
-        outcome = step.store(run, data)
+        if isinstance(data, StepFailed):
+            outcome = step.failed(data.reason)
+        else:
+            try:
+                with transaction.atomic():  # a savepoint: what the step wrote goes, the report stays
+                    outcome = step.store(run, data)
+            except Exception as exc:
+                log.exception("run step %s failed to store run %s", type(step).__name__, run.pk)
+                outcome = step.failed(_one_line(exc))
         run.warnings = [*run.warnings, *outcome.notes]
         if outcome.not_evaluated:
             run.not_evaluated = {**run.not_evaluated, **outcome.not_evaluated}
@@ -191,7 +223,7 @@ def _fetch_report(run: AuditRun) -> None:
         client, max_wait=settings.IAMWATCH_REPORT_MAX_WAIT, first_wait=settings.IAMWATCH_REPORT_FIRST_POLL
     )
     facts = fetch_api_facts(client)
-    read = [(step, step.read(access, account, timezone.now())) for step in RUN_STEPS]
+    read = [(step, _read_step(step, access, account, timezone.now())) for step in RUN_STEPS]
     report = parse_report(fetched.content)
     ensure_report_belongs(report=report, account=account)
     when = evaluation_time(report=report, stated=fetched.aws_generated_at, received_at=fetched.received_at)

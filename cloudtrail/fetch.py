@@ -11,7 +11,6 @@ not read, is reported as not read, with why; the rest of the run still lands.
 from __future__ import annotations
 
 import functools
-import json
 import threading
 import time
 from collections.abc import Callable, Sequence
@@ -26,7 +25,7 @@ from botocore.exceptions import BotoCoreError, ClientError
 
 from accounts.aws import describe_error, is_transient
 
-from .records import RootRecord, TrailFileError, is_root, root_account, root_record
+from .records import RootRecord, TrailFileError, is_root, lookup_record, root_account, root_record
 
 LOOKUP_DAYS = 90
 OVERLAP = timedelta(minutes=30)
@@ -137,16 +136,16 @@ def lookup_region(
             return [], not_root, f"{said} (read again by the next run)" if is_transient(exc) else said
         for n, event in enumerate(page.get("Events", []), 1):
             try:
-                record = json.loads(event["CloudTrailEvent"])
-            except (KeyError, TypeError, json.JSONDecodeError):
-                return [], not_root, f"unreadable: event {event.get('EventId', n)} has no CloudTrailEvent record"
+                record = lookup_record(f"LookupEvents in {region}", n, event.get("CloudTrailEvent") if isinstance(event, dict) else None)
+            except TrailFileError as exc:
+                return [], not_root, f"unreadable: {exc}"
             identity = record.get("userIdentity") if isinstance(record, dict) else None
             if not isinstance(identity, dict) or not is_root(identity) or root_account(record) != account_id:
                 not_root += 1  # another identity, or another account's root (cross-account access)
                 continue
             try:
                 records.append(root_record(f"LookupEvents in {region}", n, record))
-            except (TrailFileError, KeyError) as exc:
+            except TrailFileError as exc:
                 return [], not_root, f"unreadable: {exc}"
         token = page.get("NextToken")
         if not token:

@@ -210,6 +210,10 @@ class LookupStep:
             deadline=settings.IAMWATCH_CLOUDTRAIL_DEADLINE,
         )
 
+    def failed(self, reason: str) -> StepOutcome:
+        why = f"CloudTrail not stored: {reason}"
+        return StepOutcome([why], dict.fromkeys(sorted(EVENT_CHECK_IDS), why))
+
     def store(self, run: AuditRun, data: Any) -> StepOutcome:
         if data is None:
             return StepOutcome()

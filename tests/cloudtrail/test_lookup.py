@@ -273,3 +273,43 @@ def test_regions_are_read_at_once_each_still_paced() -> None:
     lookup = lookup_root_events(clients.__getitem__, regions=regions, account_id=ACCOUNT, newest={}, now=NOW)
     assert not lookup.problems and all(c.calls == 1 for c in clients.values())
     assert 2 <= FakeTrail.most_in_flight <= WORKERS  # several regions at once, never more than the workers
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("where", ["read", "store"])
+def test_a_cloudtrail_step_that_fails_for_any_reason_never_costs_the_run_its_report(
+    aws: None, sandbox: AwsAccount, stubbed: dict[str, Stubber], settings, monkeypatch: pytest.MonkeyPatch, where: str  # type: ignore[no-untyped-def]
+) -> None:
+    """A record the database refuses (here DataError, as PostgreSQL raised for a NUL or an over-long eventID before
+    records were bounded), or a read that raises: the report lands, the run is partial and says why in one line."""
+    from django.db import DataError
+
+    import cloudtrail.services
+
+    settings.IAMWATCH_CLOUDTRAIL_LOOKUP = True
+    settings.IAMWATCH_CLOUDTRAIL_REGIONS = ["us-east-1"]
+    sandbox.account_id = boto3.client("sts").get_caller_identity()["Account"]
+    sandbox.save()
+    real_client = AccountAccess.client
+    monkeypatch.setattr(
+        AccountAccess, "client",
+        lambda self, service, region=None, **options: stubbed["us-east-1"].client if service == "cloudtrail" else real_client(self, service, region, **options),
+    )  # fmt: skip
+
+    def refuse(**kwargs: Any) -> Any:
+        raise DataError("value too long for type character varying(64)\nLINE 1: ...")
+
+    def broken(*args: Any, **kwargs: Any) -> Any:
+        raise KeyError("Events")
+
+    if where == "store":
+        stubbed["us-east-1"].add_response("lookup_events", page(sign_in(T, event_id="e-1", account=sandbox.account_id)), {**expected(ANY, ANY)})
+        monkeypatch.setattr(cloudtrail.services, "store_root_events", refuse)
+    else:
+        monkeypatch.setattr(cloudtrail.services, "lookup_root_events", broken)
+    run = run_execute(run_id=run_request(account=sandbox, source=RunSource.FETCH, requested_by="t").pk)
+    assert run is not None and run.status == RunStatus.PARTIAL and run.report_id is not None
+    said = "CloudTrail not stored: " + ("DataError: value too long for type character varying(64) LINE 1: ..." if where == "store" else "KeyError: 'Events'")
+    assert said in run.warnings and run.not_evaluated["root.console_login"] == said
+    assert not RootEvent.objects.exists()
+    assert Finding.objects.exclude(check_id__startswith="root.console").exists()  # the report's findings landed

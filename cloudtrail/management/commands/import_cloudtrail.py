@@ -8,7 +8,7 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from accounts.models import AwsAccount
-from cloudtrail.records import TrailFileError
+from cloudtrail.records import MAX_FILE_BYTES, TrailFileError
 from cloudtrail.services import cloudtrail_import
 
 
@@ -29,6 +29,8 @@ class Command(BaseCommand):
         files = []
         for name in options["files"]:
             try:
+                if Path(name).stat().st_size > MAX_FILE_BYTES:  # compressed or not, more than a file may hold
+                    raise CommandError(f"{name}: larger than {MAX_FILE_BYTES // 2**20} MiB: split it; nothing stored")
                 files.append((name, Path(name).read_bytes()))
             except OSError as exc:
                 raise CommandError(f"{name}: cannot read ({exc.strerror})") from None
