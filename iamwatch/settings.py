@@ -72,6 +72,8 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     # Reviewers and admins pass a second factor before any page (the admin included).
     "staff.twofactor.TwoFactorMiddleware",
+    # A password an admin set is changed at the first login, after the second factor.
+    "staff.passwords.PasswordChangeDueMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "csp.middleware.CSPMiddleware",
     # Login throttling; last, as django-axes asks.
@@ -285,6 +287,9 @@ IAMWATCH_SSO_MAX_ADMINS_PROD = _positive("IAMWATCH_SSO_MAX_ADMINS_PROD", 5, "peo
 # Review sign-off: accepted risks expire at most this many days ahead; four-eyes needs a second reviewer.
 IAMWATCH_ACCEPTANCE_MAX_DAYS = _positive_days("IAMWATCH_ACCEPTANCE_MAX_DAYS", 90)
 IAMWATCH_REVIEW_FOUR_EYES = env.bool("IAMWATCH_REVIEW_FOUR_EYES", default=True)
+# Four-eyes against a puppet: no login the preparer created, changed (a role), set the password of or reset the second
+# factor of within this many days signs the review (read from the audit trail).
+IAMWATCH_FOUR_EYES_COOLDOWN_DAYS = _positive_days("IAMWATCH_FOUR_EYES_COOLDOWN_DAYS", 30)
 IAMWATCH_REVIEW_CADENCE_MONTHS = _positive("IAMWATCH_REVIEW_CADENCE_MONTHS", 1, "months")
 IAMWATCH_REVIEW_MEETING_DAY = env.int("IAMWATCH_REVIEW_MEETING_DAY", default=5)
 if not 1 <= IAMWATCH_REVIEW_MEETING_DAY <= 28:

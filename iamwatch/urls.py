@@ -7,7 +7,7 @@ from django.shortcuts import redirect
 from django.urls import include, path, re_path
 from django.views.generic import RedirectView
 
-from staff import twofactor
+from staff import passwords, twofactor
 from staff.roles import ANYONE, LOGIN, policy
 
 
@@ -34,6 +34,8 @@ urlpatterns = [
     path("logout/", policy(post=LOGIN)(auth_views.LogoutView.as_view()), name="logout"),
     path("account/2fa/setup/", twofactor.setup, name="two-factor-setup"),
     path("account/2fa/verify/", twofactor.verify, name="two-factor-verify"),
+    path("account/password/", passwords.password_change, name="password-change"),
+    path("account/password/done/", passwords.password_change_done, name="password-change-done"),
     path("admin/login/", admin_login),
     path("admin/", admin.site.urls),
     path("", include("staff.urls")),

@@ -8,6 +8,7 @@ from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
 from django.conf import settings
+from django.contrib.auth.models import User
 from django.core.exceptions import ValidationError
 from django.db import transaction
 
@@ -21,7 +22,7 @@ from reviews.models import Disposition, Review, SignOff
 from reviews.period import iso, period_evidence, review_period
 from reviews.selectors import preparers, review_findings, undecided
 from staff.chain import GENESIS, canonical_json, chain_lock, chain_time, link_sha256
-from staff.trail import record_change, trail_head
+from staff.trail import handling_said, login_handled_by, record_change, trail_head
 
 
 class ReviewError(ValidationError):
@@ -332,6 +333,23 @@ def _snapshot(review: Review, *, signed_by: Any, signed_at: datetime, comment: s
 
 
 @transaction.atomic
+def _four_eyes(review: Review, actor: Any, now: datetime) -> None:
+    """The signer did not prepare the review, and is no login a preparer created, changed, set the password of or
+    reset the second factor of within IAMWATCH_FOUR_EYES_COOLDOWN_DAYS (a puppet login would be the same eyes)."""
+    prepared = preparers(review)
+    if {actor.pk, actor.get_username()} & prepared:
+        raise ReviewError("four-eyes: a second reviewer who did not prepare this review must sign it off")
+    names = {p for p in prepared if isinstance(p, str)}
+    names |= set(User.objects.filter(pk__in=[p for p in prepared if isinstance(p, int)]).values_list("username", flat=True))
+    days = settings.IAMWATCH_FOUR_EYES_COOLDOWN_DAYS
+    found = login_handled_by(login=actor.get_username(), actors=names, since=now - timedelta(days=days))
+    if found is not None:
+        raise ReviewError(
+            f"four-eyes: {found.actor}, who prepared this review, {handling_said(found)} the login {actor.get_username()} "
+            f"on {found.at:%Y-%m-%d} (less than {days} days ago): another reviewer must sign it off"
+        )
+
+
 def review_sign(*, review: Review, actor: Any, comment: str, now: datetime) -> SignOff:
     """Sign the review off: freeze what it covered and decided, and put its acceptances into effect."""
     review = Review.objects.select_for_update().get(pk=review.pk)
@@ -339,8 +357,8 @@ def review_sign(*, review: Review, actor: Any, comment: str, now: datetime) -> S
         raise ReviewError("this review is already signed")
     if not comment.strip():
         raise ReviewError("a sign-off needs a comment")
-    if settings.IAMWATCH_REVIEW_FOUR_EYES and {actor.pk, actor.get_username()} & preparers(review):
-        raise ReviewError("four-eyes: a second reviewer who did not prepare this review must sign it off")
+    if settings.IAMWATCH_REVIEW_FOUR_EYES:
+        _four_eyes(review, actor, now)
     missing = undecided(review).count()
     if missing:
         raise ReviewError(f"{missing} open finding{'s' if missing != 1 else ''} still without a decision")

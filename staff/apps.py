@@ -30,5 +30,7 @@ class StaffConfig(AppConfig):
         # last app with models has its permissions (post_migrate is sent app by app, in INSTALLED_APPS order).
         from django.apps import apps
 
+        from staff import passwords  # noqa: F401 - connects the login signal that notes a password change due
+
         last = [config for config in apps.get_app_configs() if config.models_module is not None][-1]
         post_migrate.connect(_sync_roles, sender=last, dispatch_uid="iamwatch-roles")

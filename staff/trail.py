@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
+from datetime import datetime
 from typing import Any
 
 from django.core.serializers.json import DjangoJSONEncoder
@@ -111,3 +112,24 @@ def trail_links(records: Iterator[ChangeRecord] | None = None) -> Iterator[Link]
 def trail_head() -> str:
     """The SHA-256 of the trail's latest record: a sign-off keeps it, so that no record before it can vanish unseen."""
     return ChangeRecord.objects.order_by("-pk").values_list("sha256", flat=True).first() or GENESIS
+
+
+# What one login can do to another's: create it, change it (its roles), set its password, reset its second factor.
+LOGIN_HANDLING = {"user.added": "created", "user.changed": "changed", "user.password_set": "set the password of"}
+SECOND_FACTOR_RESET = "two_factor.reset"
+
+
+def login_handled_by(*, login: str, actors: set[str], since: datetime) -> ChangeRecord | None:
+    """The newest trail record since `since` in which one of `actors` created, changed, set the password of or reset
+    the second factor of the login named `login` (None: none did)."""
+    return (
+        ChangeRecord.objects.filter(at__gte=since, actor__in=actors)
+        .filter(models.Q(target=login, action__in=LOGIN_HANDLING) | models.Q(target=f"user {login}", action=SECOND_FACTOR_RESET))
+        .order_by("-pk")
+        .first()
+    )
+
+
+def handling_said(record: ChangeRecord) -> str:
+    """"created", "set the password of"... as a sentence needs it."""
+    return LOGIN_HANDLING.get(record.action, "reset the second factor of")

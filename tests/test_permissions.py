@@ -51,6 +51,7 @@ FORMS: dict[str, dict[str, Any]] = {
     "logout": {},
     "two-factor-setup": {"code": "000000"},
     "two-factor-verify": {"code": "000000"},
+    "password-change": {"old_password": "not the password", "new_password1": "a-new-long-pass-2026", "new_password2": "a-new-long-pass-2026"},
     "accounts:test-connection": {},
     "accounts:account-standard": {"standard": ""},
     "accounts:standard-new": {"name": "Permissions", "preset": "initial_lastname", "custom_regex": "", "company_initials": ""},
@@ -75,7 +76,7 @@ FORMS: dict[str, dict[str, Any]] = {
 }
 # What a scoped login may still change, whatever the URL's ids: its own login, its own calendar link, and fleet
 # actions that it limits to its own accounts (tests/accounts/test_account_scope.py checks what they cover).
-OWN_OR_SCOPE_LIMITED = {"login", "logout", "two-factor-setup", "two-factor-verify", "reviews:calendar-link", "audits:run-all", "reviews:review-new"}
+OWN_OR_SCOPE_LIMITED = {"login", "logout", "two-factor-setup", "two-factor-verify", "password-change", "reviews:calendar-link", "audits:run-all", "reviews:review-new"}
 
 
 @dataclass(frozen=True)
@@ -241,7 +242,7 @@ def test_no_route_lets_a_reader_change_anything_but_their_own_calendar_link(fixt
         if route.policy.post == READ_PERMISSION:
             assert route.name == "reviews:calendar-link", route
         if route.policy.post in (LOGIN, ANYONE):
-            assert route.name in {"login", "logout", "two-factor-setup", "two-factor-verify"}, route
+            assert route.name in {"login", "logout", "two-factor-setup", "two-factor-verify", "password-change"}, route
 
 
 def test_the_write_spy_sees_every_write_of_the_project_and_not_the_logins_own() -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import re
 from datetime import UTC, datetime, timedelta
 
@@ -36,6 +37,23 @@ def code_for(user: User) -> str:
     return f"{totp(device.bin_key, step=device.step, t0=device.t0, digits=device.digits):06d}"
 
 
+def key_on(page: str) -> bytes:
+    """The key a setup page shows (base32), as bytes."""
+    found = re.search(r'<code class="key">([A-Z2-7=]+)</code>', page)
+    assert found is not None, "no key on the page"
+    return base64.b32decode(found.group(1))
+
+
+def code_of(key: bytes) -> str:
+    return f"{totp(key):06d}"
+
+
+def enrol(client: Client, **post: str) -> str:
+    """Open the setup page and confirm its key with its current code; the page that answers."""
+    key = key_on(client.get("/account/2fa/setup/").content.decode())
+    return client.post("/account/2fa/setup/", {"token": code_of(key), **post}).content.decode()
+
+
 def a_minute_later() -> time_machine.travel:
     """A code is accepted once: the next login uses the code of a later 30-second step."""
     return time_machine.travel(datetime.now(UTC) + timedelta(minutes=1), tick=True)
@@ -54,9 +72,12 @@ def test_enrolment_shows_a_qr_code_then_recovery_codes_and_opens_the_pages(db: N
     client = log_in("rita")
     page = client.get("/account/2fa/setup/?next=/findings/").content.decode()
     assert "<svg" in page and "Key:" in page
+    key = key_on(page)
+    assert not TOTPDevice.objects.filter(user=rita).exists()  # nothing stored before the code matches
     wrong = client.post("/account/2fa/setup/", {"token": "000000", "next": "/findings/"}).content.decode()
-    assert "does not match" in wrong or code_for(rita) == "000000"
-    done = client.post("/account/2fa/setup/", {"token": code_for(rita), "next": "/findings/"}).content.decode()
+    assert "does not match" in wrong or code_of(key) == "000000"
+    assert key_on(wrong) == key  # a wrong code keeps the key on offer
+    done = client.post("/account/2fa/setup/", {"token": code_of(key), "next": "/findings/"}).content.decode()
     codes = re.findall(r"<li><code>([0-9a-f]{10})</code></li>", done)
     assert len(codes) == 10
     assert client.get("/findings/").status_code == 200
@@ -65,10 +86,7 @@ def test_enrolment_shows_a_qr_code_then_recovery_codes_and_opens_the_pages(db: N
 def test_every_later_login_asks_for_a_code_and_a_recovery_code_works_once(db: None) -> None:
     rita = member_of("reviewer", "rita")
     first = log_in("rita")
-    first.get("/account/2fa/setup/")
-    codes = re.findall(
-        r"<li><code>([0-9a-f]{10})</code></li>", first.post("/account/2fa/setup/", {"token": code_for(rita)}).content.decode()
-    )
+    codes = re.findall(r"<li><code>([0-9a-f]{10})</code></li>", enrol(first))
 
     again = log_in("rita")
     assert again.get("/").headers["Location"].startswith("/account/2fa/verify/")
@@ -93,8 +111,7 @@ def test_a_viewer_is_not_held_by_the_second_factor(db: None) -> None:
 def test_the_next_parameter_cannot_send_the_user_off_site(db: None, target: str) -> None:
     rita = member_of("reviewer", "rita")
     client = log_in("rita")
-    client.get("/account/2fa/setup/")
-    enrolled = client.post("/account/2fa/setup/", {"token": code_for(rita), "next": target}).content.decode()
+    enrolled = enrol(client, next=target)
     assert "evil" not in enrolled and "javascript" not in enrolled  # the "Continue" link after the recovery codes
     client2 = log_in("rita")
     with a_minute_later():
@@ -104,8 +121,51 @@ def test_the_next_parameter_cannot_send_the_user_off_site(db: None, target: str)
 
 def test_a_wrong_code_slows_down_the_next_attempt(db: None, settings) -> None:  # type: ignore[no-untyped-def]
     settings.OTP_TOTP_THROTTLE_FACTOR = 1
-    rita = member_of("reviewer", "rita")
+    member_of("reviewer", "rita")
     client = log_in("rita")
-    client.get("/account/2fa/setup/")
+    key = key_on(client.get("/account/2fa/setup/").content.decode())
     assert "does not match" in client.post("/account/2fa/setup/", {"token": "000001"}).content.decode()
-    assert "does not match" in client.post("/account/2fa/setup/", {"token": code_for(rita)}).content.decode()
+    assert "does not match" in client.post("/account/2fa/setup/", {"token": code_of(key)}).content.decode()
+
+
+def test_a_key_read_by_a_colleague_is_never_the_key_the_user_confirms(db: None) -> None:
+    """Issue 28 point 2: a colleague knowing rita's first password reads the setup page's key and logs out; rita
+    then enrols; the colleague's key opens nothing, in a new session or at the verify step."""
+    rita = member_of("reviewer", "rita")
+    colleague = log_in("rita")
+    stolen = key_on(colleague.get("/account/2fa/setup/").content.decode())
+    colleague.post("/logout/")
+
+    real = log_in("rita")
+    key = key_on(real.get("/account/2fa/setup/").content.decode())
+    assert key != stolen
+    assert "recovery codes" in real.post("/account/2fa/setup/", {"token": code_of(key)}).content.decode().lower()
+    assert TOTPDevice.objects.get(user=rita).bin_key == key
+
+    again = log_in("rita")
+    with a_minute_later():
+        assert "not valid" in again.post("/account/2fa/verify/", {"token": code_of(stolen)}).content.decode()
+        assert again.get("/").status_code == 302  # still held at the second factor
+
+
+def test_a_code_of_a_key_shown_to_another_session_or_expired_is_refused(db: None) -> None:
+    rita = member_of("reviewer", "rita")
+    shown = log_in("rita")
+    key = key_on(shown.get("/account/2fa/setup/").content.decode())
+    other = log_in("rita")  # a session that never saw that key
+    page = other.post("/account/2fa/setup/", {"token": code_of(key)}).content.decode()
+    assert "expired" in page and key_on(page) != key and not TOTPDevice.objects.filter(user=rita).exists()
+    with time_machine.travel(datetime.now(UTC) + timedelta(minutes=11), tick=True):
+        late = shown.post("/account/2fa/setup/", {"token": code_of(key)}).content.decode()
+    assert "expired (after 10 minutes)" in late and not TOTPDevice.objects.filter(user=rita).exists()
+
+
+def test_five_wrong_codes_throw_the_key_away(db: None) -> None:
+    member_of("reviewer", "rita")
+    client = log_in("rita")
+    key = key_on(client.get("/account/2fa/setup/").content.decode())
+    for _ in range(4):
+        page = client.post("/account/2fa/setup/", {"token": "x"}).content.decode()
+        assert key_on(page) == key
+    page = client.post("/account/2fa/setup/", {"token": "x"}).content.decode()
+    assert "5 wrong codes: that key is thrown away" in page and key_on(page) != key
