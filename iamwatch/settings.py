@@ -97,6 +97,12 @@ IAMWATCH_ADDRESS_FAILURE_LIMIT = env.int("IAMWATCH_ADDRESS_FAILURE_LIMIT", defau
 AXES_RESET_ON_SUCCESS = True
 AXES_VERBOSE = False
 AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
+# Behind the TLS proxy: how many proxies in front append to X-Forwarded-For (nginx's $proxy_add_x_forwarded_for);
+# the lockouts read the client's address from it (staff.addresses). 0: REMOTE_ADDR, the header ignored.
+IAMWATCH_TRUSTED_PROXIES = env.int("IAMWATCH_TRUSTED_PROXIES", default=0)
+if IAMWATCH_TRUSTED_PROXIES < 0:
+    raise ImproperlyConfigured("IAMWATCH_TRUSTED_PROXIES must be 0 or more")
+AXES_CLIENT_IP_CALLABLE = "staff.addresses.client_address"
 
 # No inline scripts or styles anywhere: htmx and the CSS come from /static/.
 CONTENT_SECURITY_POLICY = {

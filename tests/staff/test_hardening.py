@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 
 import pytest
+from axes.models import AccessAttempt
 from django.contrib.auth.models import User
 from django.test import Client
 
@@ -66,6 +67,39 @@ def test_password_spraying_from_one_address_locks_that_address(alice: User) -> N
     assert response.status_code == 429 and "_auth_user_id" not in attacker.session
     # Alice herself, from her own address, is not locked out by someone else's spraying.
     assert colleague.post("/login/", {"username": "alice", "password": "correct horse battery"}).status_code == 302
+
+
+def test_behind_the_tls_proxy_spraying_locks_the_sprayer_not_everyone(alice: User, settings) -> None:  # type: ignore[no-untyped-def]
+    """Issue 28 point 4: every request comes from the proxy's address; the client's is the one the proxy appended
+    to X-Forwarded-For. 24 failures with made-up names lock that client, and nobody else behind the proxy."""
+    settings.IAMWATCH_TRUSTED_PROXIES = 1
+    proxy = "10.0.0.2"
+    attacker = Client(REMOTE_ADDR=proxy, HTTP_X_FORWARDED_FOR="203.0.113.7")
+    colleague = Client(REMOTE_ADDR=proxy, HTTP_X_FORWARDED_FOR="198.51.100.2")
+    for n in range(24):
+        attacker.post("/login/", {"username": f"made-up-{n}", "password": "Winter2026!"})
+    assert attacker.post("/login/", {"username": "alice", "password": "correct horse battery"}).status_code == 429
+    assert colleague.post("/login/", {"username": "alice", "password": "correct horse battery"}).status_code == 302
+    assert set(AccessAttempt.objects.values_list("ip_address", flat=True)) == {"203.0.113.7"}
+
+
+def test_a_client_cannot_spoof_its_address_through_the_header(alice: User, settings) -> None:  # type: ignore[no-untyped-def]
+    """The client writes X-Forwarded-For itself: behind one proxy, the proxy appends the real address after it;
+    with no trusted proxy the header is not read at all."""
+    settings.IAMWATCH_TRUSTED_PROXIES = 1
+    spoofer = Client(REMOTE_ADDR="10.0.0.2", HTTP_X_FORWARDED_FOR="192.0.2.99, 203.0.113.7")  # the last entry is the proxy's
+    for n in range(24):
+        spoofer.post("/login/", {"username": f"made-up-{n}", "password": "x"})
+    assert set(AccessAttempt.objects.values_list("ip_address", flat=True)) == {"203.0.113.7"}
+    AccessAttempt.objects.all().delete()
+    settings.IAMWATCH_TRUSTED_PROXIES = 0
+    direct = Client(REMOTE_ADDR="203.0.113.8", HTTP_X_FORWARDED_FOR="192.0.2.99")
+    direct.post("/login/", {"username": "made-up", "password": "x"})
+    assert set(AccessAttempt.objects.values_list("ip_address", flat=True)) == {"203.0.113.8"}
+    # A header that is not an address, or too short for the proxies configured, falls back to the connection's.
+    settings.IAMWATCH_TRUSTED_PROXIES = 2
+    Client(REMOTE_ADDR="203.0.113.9", HTTP_X_FORWARDED_FOR="not-an-address").post("/login/", {"username": "made-up", "password": "x"})
+    assert "203.0.113.9" in set(AccessAttempt.objects.values_list("ip_address", flat=True))
 
 
 def test_a_few_typos_from_a_shared_address_lock_nobody(alice: User) -> None:
