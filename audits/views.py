@@ -34,7 +34,7 @@ from accounts.selectors import (
 from audits.charts import last_months, root_usage_timeline, sparkline, summary_charts, worse_or_better
 from audits.checks import CHECKS_BY_ID
 from audits.export import FINDINGS_HEADER, ROOT_USAGE_HEADER, finding_row, root_usage_row
-from audits.forms import FindingFilterForm, OverviewForm, ReportUploadForm, SinceForm
+from audits.forms import MAX_REPORT_MB, FindingFilterForm, OverviewForm, ReportUploadForm, SinceForm
 from audits.models import Alert, AuditRun, Finding, PrincipalState
 from audits.report import ReportError
 from audits.runs import ACTIVE, fleet_request, run_request
@@ -66,6 +66,7 @@ from reviews.selectors import open_review_decisions, review_cadence, review_sinc
 from staff.export import csv_response
 from staff.forms import form_errors, start_of_day
 from staff.roles import READ_PERMISSION, RUN_PERMISSION, policy
+from staff.uploads import accepts_upload
 
 RUNS_HEADER = (
     "run_id",
@@ -482,6 +483,7 @@ def run_now(request: HttpRequest, account_id: str) -> HttpResponse:
     return redirect("audits:account-detail", account_id=account.account_id)
 
 
+@accepts_upload(MAX_REPORT_MB * 1024 * 1024)
 @policy(post=RUN_PERMISSION)
 def report_upload(request: HttpRequest, account_id: str) -> HttpResponse:
     """Import a credential report from the console, as `manage.py import_credential_report` does: one run, all or nothing."""

@@ -11,13 +11,14 @@ from django.shortcuts import redirect, render
 
 from accounts.selectors import account_or_404, visible_accounts
 from cloudtrail.export import ROOT_EVENTS_HEADER, root_event_row
-from cloudtrail.forms import RootActivityForm, TrailUploadForm
+from cloudtrail.forms import MAX_TRAIL_MB, RootActivityForm, TrailUploadForm
 from cloudtrail.records import TrailFileError
 from cloudtrail.selectors import root_event_search
 from cloudtrail.services import cloudtrail_import
 from staff.export import csv_response
 from staff.forms import form_errors
 from staff.roles import READ_PERMISSION, RUN_PERMISSION, policy
+from staff.uploads import accepts_upload
 
 PAGE_SIZE = 100
 
@@ -36,6 +37,7 @@ def root_activity(request: HttpRequest) -> HttpResponseBase:
     return render(request, "cloudtrail/root_activity.html", {"form": form, "page": page, "query": query.urlencode()})
 
 
+@accepts_upload(MAX_TRAIL_MB * 1024 * 1024)
 @policy(post=RUN_PERMISSION)
 def trail_upload(request: HttpRequest, account_id: str) -> HttpResponse:
     """Import CloudTrail files from the account page, as `manage.py import_cloudtrail` does: one run, all or nothing."""

@@ -66,6 +66,8 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    # A body over the route's limit is refused before anything reads it (the CSRF check, an upload's spooling).
+    "staff.uploads.BodySizeMiddleware",
     "django_otp.middleware.OTPMiddleware",
     # Every view needs a login unless it is explicitly marked @login_not_required.
     "django.contrib.auth.middleware.LoginRequiredMiddleware",

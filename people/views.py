@@ -16,7 +16,7 @@ from accounts.models import AwsAccount
 from accounts.selectors import account_or_404, account_standard, in_accounts, visible_accounts
 from audits.selectors import AccessRow, access_rows, person_access
 from identitycenter.selectors import person_paths
-from people.directory import DirectoryError, directory_import
+from people.directory import MAX_BYTES, DirectoryError, directory_import
 from people.forms import DirectoryUploadForm, OwnerLinkForm
 from people.matching import PersonFacts
 from people.models import OwnerLink, Person
@@ -25,6 +25,7 @@ from people.services import owner_link, owner_unlink
 from staff.export import csv_response
 from staff.forms import form_errors
 from staff.roles import ORGANISATION_WIDE, READ_PERMISSION, actor_of, policy
+from staff.uploads import accepts_upload
 
 PAGE_SIZE = 100
 ACCESS_HEADER = (
@@ -55,6 +56,7 @@ def _access_csv_row(row: AccessRow) -> tuple[object, ...]:
 # --- people directory ---------------------------------------------------------------------------------
 
 
+@accepts_upload(MAX_BYTES)
 @policy(get=READ_PERMISSION, post="people.change_person", unscoped=ORGANISATION_WIDE)
 def people_list(request: HttpRequest) -> HttpResponseBase:
     if request.method == "POST":
