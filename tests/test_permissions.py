@@ -256,3 +256,16 @@ def test_the_write_spy_sees_every_write_of_the_project_and_not_the_logins_own() 
             cursor.execute(f"DELETE FROM {Person._meta.db_table} WHERE id = %s", [person.pk])  # noqa: S608 - the model's own table
         SessionStore().save()  # a login's own session row
     assert written == [Person._meta.db_table] * 3
+
+
+def test_every_policy_is_pinned_in_the_reviewed_table(settings) -> None:  # type: ignore[no-untyped-def]
+    """docs/route_policies.md is what a security review reads: a policy changed in the code without the table fails
+    here (a weakened exemption_delete, say), and so does a route added or removed."""
+    from django.conf import settings as django_settings
+
+    from staff.management.commands.route_policies import table
+
+    pinned = (django_settings.BASE_DIR / "docs" / "route_policies.md").read_text()
+    assert table() == pinned, "a route's policy differs from docs/route_policies.md: review the change, then run manage.py route_policies > docs/route_policies.md"
+    weakened = pinned.replace("| `accounts:exemption-delete` | - | accounts.delete_namingexemption |", "| `accounts:exemption-delete` | - | audits.add_auditrun |")
+    assert weakened != pinned  # the row the red team weakened is in the table, so the comparison would catch it
