@@ -107,10 +107,14 @@ def alerts_for_run(*, run_id: int) -> list[Alert]:
 
 
 def _deliver(alert: Alert) -> None:
+    """E-mail the alert and post it to the webhook; `sent_at` only when one of them took it, else the errors."""
     errors = []
+    delivered = False
+    subject = " ".join(alert.subject.split())  # a line break in a subject is a header injection: never sent as one
     if alert.recipients:
         try:
-            send_mail(alert.subject, alert.body, settings.DEFAULT_FROM_EMAIL, alert.recipients.split(", "), fail_silently=False)
+            send_mail(subject, alert.body, settings.DEFAULT_FROM_EMAIL, alert.recipients.split(", "), fail_silently=False)
+            delivered = True
         except Exception as exc:  # an SMTP outage must not fail the run: record it on the alert
             errors.append(f"e-mail: {type(exc).__name__}: {exc}")
     else:
@@ -123,10 +127,11 @@ def _deliver(alert: Alert) -> None:
         try:
             with urllib.request.urlopen(request, timeout=10) as response:  # noqa: S310  # nosec B310
                 response.read()
+            delivered = True
         except Exception as exc:
             errors.append(f"webhook: {type(exc).__name__}: {exc}")
     Alert.objects.filter(pk=alert.pk).update(
-        sent_at=timezone.now() if not errors or alert.recipients else None, error="; ".join(errors)
+        sent_at=timezone.now() if delivered else None, error="; ".join(errors)
     )
     if errors:
         log.warning("alert %s: %s", alert.pk, "; ".join(errors))

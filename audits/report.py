@@ -386,7 +386,7 @@ def parse_report(content: bytes) -> CredentialReport:
             parsed = _fast_row(cells, positions)
         except (KeyError, ValueError):
             parsed = _parse_row(_Row(cells, index, line))
-        match = _ARN.match(parsed.arn)
+        match = _ARN.fullmatch(parsed.arn)  # fullmatch: "$" would let a trailing newline through
         if match is None or (match.group(2) == "root") != parsed.is_root:
             odd = _ARN_ACCOUNT.match(parsed.arn)
             if odd is not None and not re.fullmatch(r"[0-9]{12}", odd.group(1)):

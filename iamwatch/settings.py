@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import ipaddress
 import re
+import urllib.parse
 from pathlib import Path
 
 import environ
@@ -22,6 +23,8 @@ DEBUG = env.bool("DEBUG", default=False)
 # Never a key everybody knows: without one, IAMWatch refuses to start (`make install` writes a random one to .env for
 # a local checkout; a deployment sets its own). Only DEBUG, on a developer's machine, gets a key for the process.
 SECRET_KEY = env.str("SECRET_KEY", default="")
+if SECRET_KEY and not SECRET_KEY.strip():
+    raise ImproperlyConfigured("SECRET_KEY is only white space: set it to a long random value")
 if not SECRET_KEY:
     if not DEBUG:
         raise ImproperlyConfigured(
@@ -260,10 +263,23 @@ IAMWATCH_ROOT_EMAIL_RULE = env.str("IAMWATCH_ROOT_EMAIL_RULE", default="")
 if IAMWATCH_ROOT_EMAIL_RULE and "@" not in IAMWATCH_ROOT_EMAIL_RULE:
     raise ImproperlyConfigured("IAMWATCH_ROOT_EMAIL_RULE must be an address pattern or a domain such as @example.com")
 IAMWATCH_ALERT_WEBHOOK_URL = env.str("IAMWATCH_ALERT_WEBHOOK_URL", default="")
-if IAMWATCH_ALERT_WEBHOOK_URL and not IAMWATCH_ALERT_WEBHOOK_URL.startswith(
-    ("https://", "http://127.0.0.1:", "http://localhost:")
-):
-    raise ImproperlyConfigured("IAMWATCH_ALERT_WEBHOOK_URL must be an https:// URL (plain http only on loopback)")
+
+
+def _webhook_ok(url: str) -> bool:
+    """https to any host, or plain http to loopback only, judged on the host the URL really names (no user info:
+    in http://localhost:@evil.example/ the host is evil.example)."""
+    try:
+        parts = urllib.parse.urlsplit(url)
+        host = parts.hostname
+    except ValueError:
+        return False
+    if not host or "@" in parts.netloc or any(c.isspace() for c in url):
+        return False
+    return parts.scheme == "https" or (parts.scheme == "http" and host in ("127.0.0.1", "localhost", "::1"))
+
+
+if IAMWATCH_ALERT_WEBHOOK_URL and not _webhook_ok(IAMWATCH_ALERT_WEBHOOK_URL):
+    raise ImproperlyConfigured("IAMWATCH_ALERT_WEBHOOK_URL must be an https:// URL (plain http only on loopback, no user info)")
 
 # Check thresholds (DESIGN.md check catalog); durations are exact multiples of 24 h.
 IAMWATCH_ROOT_RECENT_USE_DAYS = _positive_days("IAMWATCH_ROOT_RECENT_USE_DAYS", 30)

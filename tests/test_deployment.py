@@ -106,6 +106,37 @@ def test_without_a_secret_key_it_refuses_to_start_unless_debugging() -> None:
     assert run([sys.executable, "manage.py", "check"], SECRET_KEY="", DEBUG="true").returncode == 0
 
 
+def test_a_secret_key_of_white_space_is_refused() -> None:
+    refused = run([sys.executable, "manage.py", "check"], SECRET_KEY="   ")
+    assert refused.returncode != 0 and refused.stderr.strip().splitlines()[-1].endswith("SECRET_KEY is only white space: set it to a long random value")
+
+
+@pytest.mark.parametrize(
+    ("url", "ok"),
+    [
+        ("https://hooks.example.com/services/x", True),
+        ("http://localhost:8080/hook", True),
+        ("http://127.0.0.1:9000/hook", True),
+        ("http://localhost:@evil.example/hook", False),  # the host is evil.example
+        ("http://127.0.0.1:@evil.example/hook", False),
+        ("http://user@localhost/hook", False),
+        ("http://evil.example/hook", False),
+        ("ftp://localhost/hook", False),
+        ("https:///nohost", False),
+        ("https://hooks.example.com/a b", False),
+    ],
+)
+def test_the_webhook_url_is_judged_on_the_host_it_really_names(url: str, ok: bool) -> None:
+    from iamwatch.settings import _webhook_ok
+
+    assert _webhook_ok(url) is ok
+
+
+def test_a_webhook_that_hides_another_host_behind_loopback_refuses_the_start() -> None:
+    refused = run([sys.executable, "manage.py", "check"], IAMWATCH_ALERT_WEBHOOK_URL="http://localhost:@evil.example/hook")
+    assert refused.returncode != 0 and "IAMWATCH_ALERT_WEBHOOK_URL must be an https:// URL" in refused.stderr
+
+
 def test_make_install_gives_a_checkout_its_own_secret_key_once(tmp_path) -> None:  # type: ignore[no-untyped-def]
     env_file = tmp_path / ".env"
     env_file.write_text("DEBUG=false\n")

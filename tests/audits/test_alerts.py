@@ -82,7 +82,25 @@ def test_a_failing_mail_server_never_fails_the_run(
     imported(sample_bytes, T, django_capture_on_commit_callbacks)
     alert = Alert.objects.get()
     assert "e-mail: ConnectionRefusedError" in alert.error
+    assert alert.sent_at is None  # not delivered anywhere: never marked sent (issue 28 point 10)
     assert sandbox_of().last_success_at == T
+
+
+def test_a_line_break_in_a_subject_is_flattened_and_an_undelivered_alert_is_not_sent(sandbox: AwsAccount) -> None:
+    from audits.alerts import _deliver
+    from audits.models import AuditRun
+
+    from django.utils import timezone
+
+    run = AuditRun.objects.create(account=sandbox, source="import", status="succeeded", requested_by="t", requested_at=timezone.now())
+    alert = Alert.objects.create(
+        account=sandbox, run=run, kind="critical_finding", key="k-1", subject="IAMWatch: evil\r\nBcc: attacker@example.com", body="b",
+        recipients="aws-security@example.com",
+    )  # fmt: skip
+    _deliver(alert)
+    alert.refresh_from_db()
+    assert mail.outbox[-1].subject == "IAMWatch: evil Bcc: attacker@example.com" and mail.outbox[-1].bcc == []
+    assert alert.sent_at is not None and alert.error == ""
 
 
 def test_a_chat_webhook_gets_the_alert_too(

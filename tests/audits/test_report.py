@@ -245,3 +245,10 @@ def test_an_arn_whose_account_id_is_not_12_digits_says_so(account: str) -> None:
     assert f"names account {account!r}, which is not an AWS account id (exactly 12 digits)" in message
     root = {**root_row(), "arn": f"arn:aws:iam::{account}:root"}
     assert "which is not an AWS account id" in _refusal(build_report(root))
+
+
+@pytest.mark.parametrize("arn", ["arn:aws:iam::111122223333:root\n", "arn:aws:iam::111122223333:user/JSmith\n"])
+def test_an_arn_with_a_trailing_line_break_is_refused(arn: str) -> None:
+    rows = [root_row(arn=arn), user_row("JSmith")] if arn.endswith("root\n") else [root_row(), user_row("JSmith", arn=arn)]
+    with pytest.raises(ReportError, match="is not the IAM ARN of"):
+        parse_report(build_report(*rows))
