@@ -87,10 +87,10 @@ def test_a_failing_mail_server_never_fails_the_run(
 
 
 def test_a_line_break_in_a_subject_is_flattened_and_an_undelivered_alert_is_not_sent(sandbox: AwsAccount) -> None:
+    from django.utils import timezone
+
     from audits.alerts import _deliver
     from audits.models import AuditRun
-
-    from django.utils import timezone
 
     run = AuditRun.objects.create(account=sandbox, source="import", status="succeeded", requested_by="t", requested_at=timezone.now())
     alert = Alert.objects.create(
