@@ -49,6 +49,17 @@ TRANSIENT_CODES = frozenset(
 # Every error a boto3 call can raise: AWS's answer (ClientError), no usable answer (connection refused or reset,
 # read timeout: BotoCoreError) and an answer that is not AWS's format (an HTML 500 from a proxy).
 AWS_ERRORS: tuple[type[Exception], ...] = (ClientError, BotoCoreError, ResponseParserError)
+# What botocore's parsers raise from inside a call on an answer that is not AWS's (a 200 HTML page from a proxy):
+# caught around the call only, so that they say what happened instead of passing for a bug.
+NOT_AWS_ERRORS: tuple[type[Exception], ...] = (KeyError, IndexError, TypeError)
+
+
+def not_aws(exc: Exception, call: str) -> str:
+    """One line for an answer botocore could not read."""
+    return (
+        f"{call}: the answer was not AWS's (botocore could not read it: {type(exc).__name__}: {exc}); "
+        "is a proxy or another service answering at the endpoint?"
+    )
 _HINTS = {
     "AccessDenied": "the role lacks this permission (README, Registering a real AWS account)",
     "AccessDeniedException": "the role lacks this permission (README, Registering a real AWS account)",

@@ -13,7 +13,7 @@ from typing import Any
 
 from botocore.exceptions import ClientError
 
-from accounts.aws import AWS_ERRORS, describe_error, is_transient
+from accounts.aws import AWS_ERRORS, NOT_AWS_ERRORS, describe_error, is_transient, not_aws
 from audits.checks.api import ApiFacts
 from audits.policies import Policy, Verdict, evaluate, is_aws_admin_policy, known_document
 
@@ -57,6 +57,8 @@ def fetch_credential_report(
             state = client.generate_credential_report()["State"]
         except AWS_ERRORS as exc:
             raise _fail(exc, "iam:GenerateCredentialReport") from exc
+        except NOT_AWS_ERRORS as exc:
+            raise FetchError(not_aws(exc, "iam:GenerateCredentialReport")) from exc
         if state == "COMPLETE":
             try:
                 response = client.get_credential_report()
@@ -66,6 +68,8 @@ def fetch_credential_report(
                 state = exc.response["Error"]["Code"]
             except AWS_ERRORS as exc:
                 raise _fail(exc, "iam:GetCredentialReport") from exc
+            except NOT_AWS_ERRORS as exc:
+                raise FetchError(not_aws(exc, "iam:GetCredentialReport")) from exc
             else:
                 generated = response.get("GeneratedTime")
                 return FetchedReport(
@@ -172,6 +176,8 @@ def _optional(call: str, fetch: Callable[[], Any], missing: dict[str, str], chec
         return None
     except AWS_ERRORS as exc:
         raise _fail(exc, call) from exc
+    except NOT_AWS_ERRORS as exc:
+        raise FetchError(not_aws(exc, call)) from exc
 
 
 def _password_policy(client: Any) -> dict[str, Any]:

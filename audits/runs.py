@@ -24,9 +24,10 @@ from audits.alerts import alerts_for_run
 from audits.fetch import FetchError, fetch_api_facts, fetch_credential_report
 from audits.models import STORED, AuditRun, RunSource, RunStatus
 from audits.report import ReportError, parse_report
-from audits.services import ensure_report_belongs, evaluation_time, report_ingest
+from audits.services import ensure_report_belongs, evaluation_time, open_finding_count, report_ingest
 
 ACTIVE = (RunStatus.PENDING, RunStatus.RUNNING)
+RETRYING = "retrying after: "
 log = logging.getLogger(__name__)
 
 
@@ -192,9 +193,11 @@ def run_execute(*, run_id: int, final_attempt: bool = True) -> AuditRun | None:
     account = run.account
     try:
         RUN_WORK.get(run.source, _fetch_report)(run)
+        # A run that succeeded after a retry keeps no "retrying after" of its earlier attempt.
+        AuditRun.objects.filter(pk=run.pk, error__startswith=RETRYING).update(error="")
     except (FetchError, AwsAccessError) as exc:
         if exc.transient and not final_attempt:
-            AuditRun.objects.filter(pk=run.pk).update(status=RunStatus.PENDING, error=f"retrying after: {exc}")
+            AuditRun.objects.filter(pk=run.pk).update(status=RunStatus.PENDING, error=f"{RETRYING}{exc}")
             raise TransientRunError(str(exc)) from exc
         _finish(run, RunStatus.FAILED, str(exc))
     except ReportError as exc:
@@ -242,6 +245,7 @@ def _fetch_report(run: AuditRun) -> None:
         run.aws_generated_at = fetched.aws_generated_at
         report_ingest(run=run, report=report, content=fetched.content, at=when.at, warnings=when.warnings, api_facts=facts)
         _store_steps(run, read)
+        AuditRun.objects.filter(pk=run.pk).update(open_finding_count=open_finding_count(account))  # the steps' findings too
         AwsAccount.objects.filter(pk=account.pk).update(alias=facts.alias)
         transaction.on_commit(lambda: alerts_for_run(run_id=run.pk))
 

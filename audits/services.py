@@ -415,7 +415,8 @@ def report_ingest(
     run.warnings = notes
     run.principal_count = len(report.rows)
     run.changed_principal_count = changed
-    run.open_finding_count = counts.open
+    # Every open finding of the account, those of checks this run could not evaluate (left as they were) included.
+    run.open_finding_count = open_finding_count(account)
     run.new_finding_count = counts.new
     run.resolved_finding_count = counts.resolved
     run.summary = _run_summary(account=account, report=report)
@@ -423,6 +424,11 @@ def report_ingest(
     _record_trend(run, at)
     AwsAccount.objects.filter(pk=account.pk).update(last_success_at=at)
     return run
+
+
+def open_finding_count(account: AwsAccount) -> int:
+    """The account's open findings now, whatever check or run raised them: what a run's summary counts."""
+    return Finding.objects.filter(account=account, status=FindingStatus.OPEN).count()
 
 
 TREND_CHECKS = ("user.console_without_mfa", "user.name_violation")

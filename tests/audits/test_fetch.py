@@ -320,3 +320,44 @@ def test_a_role_that_may_not_read_aws_managed_policies_leaves_the_admin_checks_o
     assert run is not None and run.status == RunStatus.PARTIAL
     assert any("user.can_become_admin" in w and "iam:GetPolicyVersion" in w for w in run.warnings), run.warnings
     assert not Finding.objects.filter(check_id__in=("user.direct_admin", "user.can_become_admin")).exists()
+
+
+def test_a_run_that_succeeds_after_a_retry_keeps_no_error(member: AwsAccount, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Issue 28 point 14: the first attempt is throttled, the retry succeeds; the run (and runs.csv) says no error."""
+    from botocore.exceptions import ClientError
+
+    import audits.runs
+    from audits.runs import TransientRunError
+
+    real = audits.runs.fetch_credential_report
+    calls = []
+
+    def throttled_once(*args: Any, **kwargs: Any) -> Any:
+        calls.append(1)
+        if len(calls) == 1:
+            raise FetchError("iam:GenerateCredentialReport: Throttling: Rate exceeded", transient=True) from ClientError(
+                {"Error": {"Code": "Throttling", "Message": "Rate exceeded"}}, "GenerateCredentialReport"
+            )
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(audits.runs, "fetch_credential_report", throttled_once)
+    run = run_request(account=member, requested_by="alice")
+    with pytest.raises(TransientRunError):
+        run_execute(run_id=run.pk, final_attempt=False)
+    run.refresh_from_db()
+    assert run.error.startswith("retrying after: ")
+    done = run_execute(run_id=run.pk, final_attempt=True)
+    assert done is not None and done.status == RunStatus.SUCCEEDED and done.error == ""
+
+
+def test_an_answer_that_is_not_aws_s_is_said_so_in_one_line() -> None:
+    class HtmlAnswer:
+        def generate_credential_report(self) -> dict[str, str]:
+            raise KeyError("GenerateCredentialReportResult")  # what botocore's parser raises on a 200 HTML page
+
+    with pytest.raises(FetchError) as caught:
+        fetch_credential_report(HtmlAnswer(), max_wait=1)
+    assert str(caught.value) == (
+        "iam:GenerateCredentialReport: the answer was not AWS's (botocore could not read it: KeyError: "
+        "'GenerateCredentialReportResult'); is a proxy or another service answering at the endpoint?"
+    )

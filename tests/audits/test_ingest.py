@@ -313,6 +313,9 @@ def test_a_check_whose_api_call_was_denied_leaves_its_findings_as_they_were(sand
     assert statuses["user.console_without_mfa"] == "resolved"  # the report's own check ran and no longer sees it
     assert statuses["user.direct_admin"] == statuses["account.password_policy_weak"] == "open"  # not evaluated
     assert Finding.objects.get(check_id="user.direct_admin").last_run_id == full.pk
+    # Its summary counts every open finding of the account, those it left as they were included (issue 28 point 14).
+    assert partial.open_finding_count == Finding.objects.filter(account=sandbox, status="open").count() >= 2
+    assert partial.open_finding_count > Finding.objects.filter(last_run=partial, status="open").count()
     assert partial.not_evaluated == {
         "account.password_policy_weak": "the role may not call iam:GetAccountPasswordPolicy",
         "user.direct_admin": "the role may not call iam:GetAccountAuthorizationDetails",

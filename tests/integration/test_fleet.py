@@ -205,9 +205,14 @@ def test_run_audit_fetches_synchronously_from_the_endpoint_in_aws_endpoint_url(
 
 
 # A 500 page is AWS-shaped enough for botocore (code "500"); a 200 HTML page breaks its parser (a KeyError deep in
-# botocore): either way that account's run fails with what happened, and the others are stored.
+# botocore), said as an answer that is not AWS's: either way that account's run fails with what happened, and the
+# others are stored.
 @pytest.mark.parametrize(
-    ("status", "error"), [(500, "iam:GetCredentialReport: 500: Internal Server Error"), (200, "stopped: KeyError")]
+    ("status", "error"),
+    [
+        (500, "iam:GetCredentialReport: 500: Internal Server Error"),
+        (200, "iam:GetCredentialReport: the answer was not AWS's (botocore could not read it: KeyError"),
+    ],
 )
 def test_an_unparseable_answer_fails_that_account_alone_and_the_command_goes_on(
     moto_url: str, transactional_db: None, monkeypatch: pytest.MonkeyPatch, status: int, error: str
