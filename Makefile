@@ -7,7 +7,7 @@ STAMP := $(VENV)/.installed
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: install system-packages run test lint bench clean
+.PHONY: install system-packages run test lint bench fuzz clean
 
 install: system-packages $(STAMP)
 	@./scripts/ensure-secret-key .env
@@ -38,6 +38,10 @@ lint: install
 
 test: install lint
 	$(PY) -m tests.run
+
+# The parsers fuzzed at length (Hypothesis' "fuzz" profile: 20,000 examples each); make test runs a short, seeded pass.
+fuzz: install
+	HYPOTHESIS_PROFILE=fuzz $(PY) -m pytest tests/fuzz -q -p no:cacheprovider
 
 bench: install
 	$(PY) bench/bench_import.py

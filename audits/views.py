@@ -27,6 +27,7 @@ from accounts.selectors import (
     account_or_404,
     account_scope,
     account_standard,
+    every_account,
     in_accounts,
     standard_rule,
     visible_accounts,
@@ -35,7 +36,7 @@ from audits.charts import last_months, root_usage_timeline, sparkline, summary_c
 from audits.checks import CHECKS_BY_ID
 from audits.export import FINDINGS_HEADER, ROOT_USAGE_HEADER, finding_row, root_usage_row
 from audits.forms import MAX_REPORT_MB, FindingFilterForm, OverviewForm, ReportUploadForm, SinceForm
-from audits.models import Alert, AuditRun, Finding, PrincipalState
+from audits.models import Alert, AuditRun, Finding, PrincipalState, RunSource
 from audits.report import ReportError
 from audits.runs import ACTIVE, fleet_request, run_request
 from audits.selectors import (
@@ -138,6 +139,7 @@ def root_usage_csv(request: HttpRequest, account_id: str) -> StreamingHttpRespon
 def runs_csv(request: HttpRequest, account_id: str) -> StreamingHttpResponse:
     account = account_or_404(request, account_id)
     runs = account_runs(account=account)
+    scoped = not every_account(visible_accounts(request.user))
     rows = (
         (
             r.pk,
@@ -151,7 +153,7 @@ def runs_csv(request: HttpRequest, account_id: str) -> StreamingHttpResponse:
             r.new_finding_count,
             r.resolved_finding_count,
             r.report.sha256 if r.report else "",
-            r.error,
+            _for_reader(r, scoped).error,
         )
         for r in runs.iterator(chunk_size=2000)
     )
@@ -578,6 +580,20 @@ def _status_counts(account: AwsAccount) -> list[tuple[str, int]]:
 RUNS_PER_PAGE = 10
 
 
+ORGANISATION_NOTES = "notes about the whole organisation: not shown to a login limited to some accounts"
+
+
+def _for_reader(run: AuditRun, scoped: bool) -> AuditRun:
+    """An Identity Center run reads the whole organisation: its notes and error (counts, other accounts) are not a
+    scoped reader's to see, even on the page of the account that holds Identity Center."""
+    if scoped and run.source == RunSource.IDENTITY_CENTER:
+        run.warnings, run.error = [ORGANISATION_NOTES], ""
+    return run
+
+
 def _runs_page(request: HttpRequest, account: AwsAccount) -> Any:
     """A page of the account's runs, newest first (?runs=N); every run is in the runs CSV."""
-    return Paginator(account_runs(account=account), RUNS_PER_PAGE).get_page(request.GET.get("runs"))
+    page = Paginator(account_runs(account=account), RUNS_PER_PAGE).get_page(request.GET.get("runs"))
+    scoped = not every_account(visible_accounts(request.user))
+    page.object_list = [_for_reader(r, scoped) for r in page.object_list]
+    return page

@@ -230,7 +230,7 @@ def is_root(identity: dict[str, Any]) -> bool:
 def root_account(record: dict[str, Any]) -> str:
     """The account whose root made the event: userIdentity.accountId (else its ARN's account); not the account that
     received the record, which for cross-account access is another account."""
-    identity = record.get("userIdentity") or {}
+    identity = _mapping(record.get("userIdentity"))
     owner = str(identity.get("accountId") or "")
     if not owner:
         parts = str(identity.get("arn") or "").split(":")

@@ -9,7 +9,7 @@ from django.http import HttpRequest, HttpResponse
 from django.http.response import HttpResponseBase
 from django.shortcuts import redirect, render
 
-from accounts.selectors import in_accounts, visible_accounts
+from accounts.selectors import every_account, in_accounts, visible_accounts
 from audits.models import AuditRun, RunSource
 from audits.tasks import QueueUnavailable, enqueue_run
 from identitycenter.selectors import current_paths, permission_set_reach, permission_set_use
@@ -42,7 +42,12 @@ def identity_center(request: HttpRequest) -> HttpResponseBase:
     chosen = next((s for s in sets if s["permission_set_arn"] == request.GET.get("set")), None)
     reach = permission_set_reach(arn=str(chosen["permission_set_arn"]), within=within) if chosen else []
     runs = in_accounts(AuditRun.objects.filter(source=RunSource.IDENTITY_CENTER), visible_accounts(request.user)).order_by("-requested_at")[:5]
-    context = {"sets": sets, "chosen": chosen, "reach": reach, "runs": runs, "holder": settings.IAMWATCH_IDENTITY_CENTER_ACCOUNT}
+    context = {
+        "sets": sets, "chosen": chosen, "reach": reach, "runs": runs, "holder": settings.IAMWATCH_IDENTITY_CENTER_ACCOUNT,
+        # An Identity Center run reads the whole organisation: its notes and errors (counts, other accounts' ids) are
+        # not a scoped reader's to see.
+        "scoped": not every_account(visible_accounts(request.user)),
+    }  # fmt: skip
     return render(request, "identitycenter/identity_center.html", context)
 
 

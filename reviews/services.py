@@ -11,6 +11,7 @@ from django.conf import settings
 from django.contrib.auth.models import User
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.db.models import QuerySet
 
 import iamwatch
 from accounts.models import AwsAccount
@@ -20,7 +21,7 @@ from audits.models import AuditRun, Finding, FindingEvent, FindingStatus
 from audits.services import thresholds_from_settings
 from reviews.models import Disposition, Review, SignOff
 from reviews.period import iso, period_evidence, review_period
-from reviews.selectors import preparers, review_findings, undecided
+from reviews.selectors import preparers, review_findings, undecided, visible_reviews
 from staff.chain import GENESIS, canonical_json, chain_lock, chain_time, link_sha256
 from staff.trail import handling_said, login_handled_by, record_change, trail_head
 
@@ -181,14 +182,19 @@ def _carry_problem(previous: Disposition, today: date) -> str:
     return f"cannot be carried as it stands: {problem}" if problem else ""
 
 
-def carried_decisions(*, review: Review, today: date, account: AwsAccount | None = None) -> list[Carried]:
-    """For each undecided finding of the review (of `account`), the latest decision on it in another signed review;
-    those that cannot be confirmed as they stand first."""
+def carried_decisions(
+    *, review: Review, today: date, account: AwsAccount | None = None, within: QuerySet[AwsAccount] | None = None
+) -> list[Carried]:
+    """For each undecided finding of the review (of `account`), the latest decision on it in another signed review
+    (one the reader of `within` may see: a review covering an account outside a scope is not shown, nor its
+    decisions' values); those that cannot be confirmed as they stand first."""
     findings = {f.pk: f for f in (undecided(review).filter(account=account) if account else undecided(review))}
     latest: dict[int, Disposition] = {}
+    earlier = Disposition.objects.filter(finding_id__in=findings, review__status=Review.Status.SIGNED)
+    if within is not None:
+        earlier = earlier.filter(review__in=visible_reviews(within))
     earlier = (
-        Disposition.objects.filter(finding_id__in=findings, review__status=Review.Status.SIGNED)
-        .exclude(review=review)
+        earlier.exclude(review=review)
         .select_related("review")
         .order_by("finding_id", "-review__period_end", "-review_id")
     )
@@ -199,13 +205,15 @@ def carried_decisions(*, review: Review, today: date, account: AwsAccount | None
 
 
 @transaction.atomic
-def dispositions_carry(*, review: Review, finding_ids: list[int], actor: Any, today: date) -> int:
+def dispositions_carry(
+    *, review: Review, finding_ids: list[int], actor: Any, today: date, within: QuerySet[AwsAccount] | None = None
+) -> int:
     """Confirm earlier decisions unchanged for the given findings, all or none; one trail entry per finding.
 
     Only decisions that can stand as they are: an overdue remediation or an expired acceptance is decided anew."""
     if not finding_ids:
         raise ReviewError("select at least one carried decision")
-    proposals = {c.finding.pk: c for c in carried_decisions(review=review, today=today) if c.finding.pk in set(finding_ids)}
+    proposals = {c.finding.pk: c for c in carried_decisions(review=review, today=today, within=within) if c.finding.pk in set(finding_ids)}
     missing = sorted(set(finding_ids) - set(proposals))
     if missing:
         raise ReviewError(f"finding {missing[0]} has no earlier decision to carry over (or is decided already): nothing was carried")

@@ -208,7 +208,8 @@ def _review_page(request: HttpRequest, review: Review, chosen: str, kept: Kept |
         for d in Disposition.objects.filter(review=review, finding__in=findings).select_related("carried_from")
     }
     today = timezone.now().date()
-    carried = carried_decisions(review=review, today=today, account=current) if current and review.editable else []
+    within = visible_accounts(request.user)
+    carried = carried_decisions(review=review, today=today, account=current, within=within) if current and review.editable else []
     proposals = {c.finding.pk: c for c in carried}
     kept = kept or Kept()
     rows = [_row(f, decided.get(f.pk), proposals.get(f.pk), kept) for f in findings]
@@ -334,7 +335,10 @@ def dispositions_carry_over(request: HttpRequest, review_id: int) -> HttpRespons
     review = get_object_or_404(_reviews(request.user), pk=review_id)
     account = request.POST.get("account", "")
     try:
-        n = dispositions_carry(review=review, finding_ids=_selected(request), actor=request.user, today=timezone.now().date())
+        n = dispositions_carry(
+            review=review, finding_ids=_selected(request), actor=request.user, today=timezone.now().date(),
+            within=visible_accounts(request.user),
+        )  # fmt: skip
     except ReviewError as exc:
         return _review_page(request, review, account, Kept(str(exc.message), selected=frozenset(_selected(request))))
     messages.success(request, f"Carried over {n} decision{'s' if n != 1 else ''} from earlier reviews.")

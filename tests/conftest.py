@@ -11,12 +11,19 @@ from typing import Any
 import pytest
 from django.contrib.auth.models import User
 from django.test import Client
+from hypothesis import settings as hypothesis_settings
 
 from accounts.models import AwsAccount
 from accounts.services import account_create
 from tests import motogaps  # before any boto3 client: it registers its handler as moto does
 
 ROOT = Path(__file__).resolve().parent.parent
+
+# Hypothesis (tests/fuzz): "ci" in make test, a fixed seed and a bounded number of examples; "fuzz" for make fuzz.
+hypothesis_settings.register_profile("ci", max_examples=120, derandomize=True, deadline=None, database=None, print_blob=True)
+hypothesis_settings.register_profile("fuzz", max_examples=20_000, deadline=None, database=None, print_blob=True)
+hypothesis_settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))
+
 # A copy of ../shared/samples (real-format reports), so that the suite needs nothing outside the checkout.
 SAMPLES = ROOT / "tests" / "samples"
 SAMPLE_REPORT = SAMPLES / "credential_report_111122223333.csv"

@@ -5,7 +5,7 @@ from __future__ import annotations
 import io
 import zipfile
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
 from urllib.parse import urlsplit
 
 import pytest
@@ -20,7 +20,7 @@ from audits.models import Alert, AuditRun, Finding
 from audits.services import report_import
 from people.models import OwnerLink, Person
 from reviews.models import Review
-from reviews.services import review_open
+from reviews.services import disposition_set, review_open
 from staff.models import ChangeRecord
 from tests.conftest import SAMPLE_T, client_for, member_of, staff_user
 from tests.reports import build_report, root_row, user_row
@@ -264,3 +264,33 @@ def test_a_scoped_admin_cannot_change_what_applies_to_every_account(fleet: Fleet
     # What stays theirs: choosing a standard for an account in their scope.
     response = client.post(f"/accounts/{fleet.visible.account.account_id}/standard", {"standard": str(standard.pk)})
     assert response.status_code == 302
+
+
+def test_carried_decisions_of_a_review_outside_the_scope_show_nothing_of_it(fleet: Fleet) -> None:
+    """Issue 28 point 7: the review over both accounts decided the sandbox's findings (a ticket, a due date) and was
+    signed; the sandbox's next review proposes those decisions again, but only to readers who may see that review."""
+    from django.utils import timezone
+
+    from reviews.selectors import undecided
+    from reviews.services import Decision, carried_decisions, review_sign
+
+    today = timezone.now().date()
+    # A sandbox finding open now (the sandbox's own earlier review accepted the sample's).
+    newcomer = user_row("CNewcomer", password_enabled="true", password_last_used="2026-10-30T00:00:00+00:00", mfa_active="false")
+    report_import(account=fleet.visible.account, content=build_report(root_row(), newcomer), generated_at=SAMPLE_T + timedelta(days=2))
+    assert undecided(fleet.both).filter(account=fleet.visible.account).exists()
+    planned = Decision(kind="remediation_planned", owner="zed", ticket="SEC-HIDDEN-1036", due_on=today + timedelta(days=20))
+    for finding in undecided(fleet.both):
+        disposition_set(review=fleet.both, finding=finding, decision=planned, actor=staff_user("preparer"), today=today)
+    review_sign(review=fleet.both, actor=staff_user("hidden-signer"), comment="ok", now=timezone.now())
+    own = review_open(period_start=date(2026, 10, 1), period_end=date(2026, 10, 31), accounts=[fleet.visible.account], actor=staff_user("preparer"))
+    assert carried_decisions(review=own, today=today)  # the proposals exist, for a reader who may see their review
+    client = scoped("reviewer", fleet.visible.account)
+    page = body(client.get(f"/reviews/{own.pk}/?account={fleet.visible.account.account_id}"))
+    assert b"SEC-HIDDEN-1036" not in page and b"Carried" not in page
+    # Nor can the scoped reviewer carry one over by id.
+    finding = carried_decisions(review=own, today=today)[0].finding
+    refused = client.post(f"/reviews/{own.pk}/carry", {"finding": [finding.pk], "account": fleet.visible.account.account_id})
+    assert b"no earlier decision to carry over" in body(refused)
+    unscoped = client_for(member_of("reviewer", "everyone"))
+    assert b"SEC-HIDDEN-1036" in body(unscoped.get(f"/reviews/{own.pk}/?account={fleet.visible.account.account_id}"))

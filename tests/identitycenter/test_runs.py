@@ -435,3 +435,25 @@ def test_a_person_added_to_the_directory_is_kept_on_her_open_paths_by_the_next_r
     assert (path.person_id, path.valid_to) == (carol.pk, None)  # the same path, now hers; nothing closed or opened
     assert Finding.objects.get(check_id="sso.user_no_person").status == "resolved"
     assert "Access through IAM Identity Center: 1 path" in text(alice_client.get("/people/1003/").content.decode())
+
+
+def test_a_reader_scoped_to_the_holding_account_sees_no_organisation_wide_run_notes(fleet: Org) -> None:
+    """Issue 28 point 7: a run's notes count the whole organisation and name other accounts; a login limited to the
+    account holding Identity Center sees the run and its status, not its notes, on every page that lists runs."""
+    from accounts.models import AccountScope
+
+    alice = fleet.user("alice", "alice@example.com")
+    fleet.assign(PROD, fleet.permission_set("ReadOnly", "arn:aws:iam::aws:policy/ReadOnlyAccess"), "USER", alice)
+    run = identity_center_run(requested_by="t")
+    assert run.status == RunStatus.SUCCEEDED and any("access paths" in w for w in run.warnings)
+    holder = run.account
+    viewer = member_of("viewer", "held")
+    scope = AccountScope.objects.create(user=viewer, reason="the holding account's team")
+    scope.accounts.set([holder])
+    scoped, everyone = client_for(viewer), client_for(member_of("viewer", "vera"))
+    for url in ("/identity-center/", f"/accounts/{holder.account_id}/", f"/accounts/{holder.account_id}/runs.csv"):
+        shown = b"".join(r.streaming_content) if (r := scoped.get(url)).streaming else r.content  # type: ignore[attr-defined]
+        assert r.status_code == 200 and b"access paths" not in shown and PROD.encode() not in shown, url
+        full = b"".join(r.streaming_content) if (r := everyone.get(url)).streaming else r.content  # type: ignore[attr-defined]
+        assert (b"access paths" in full) or url.endswith(".csv"), url
+    assert b"not shown to a login limited to some accounts" in scoped.get("/identity-center/").content
