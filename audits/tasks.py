@@ -76,8 +76,14 @@ def fetch_account(self, run_id: int) -> str:  # type: ignore[no-untyped-def]
     return "duplicate delivery" if run is None else run.status
 
 
-def enqueue_run(run: AuditRun) -> None:
-    """Send a run to the workers (in-process when eager); mark it failed and raise QueueUnavailable if the broker is down."""
+def enqueue_run(run: AuditRun, *, background: bool = False) -> None:
+    """Send a run to the workers (in-process when eager; with `background`, as a page asks, to the web process's
+    pool so that the request never waits on AWS); mark it failed and raise QueueUnavailable if the broker is down."""
+    if background and fetch_account.app.conf.task_always_eager:
+        from audits.background import submit
+
+        submit(run)
+        return
     try:
         fetch_account.apply_async(args=[run.pk], retry=False)
     except OperationalError as exc:

@@ -36,7 +36,7 @@ from audits.charts import last_months, root_usage_timeline, sparkline, summary_c
 from audits.checks import CHECKS_BY_ID
 from audits.export import FINDINGS_HEADER, ROOT_USAGE_HEADER, finding_row, root_usage_row
 from audits.forms import MAX_REPORT_MB, FindingFilterForm, OverviewForm, ReportUploadForm, SinceForm
-from audits.models import Alert, AuditRun, Finding, PrincipalState, RunSource
+from audits.models import Alert, AuditRun, Finding, PrincipalState, RunSource, RunStatus
 from audits.report import ReportError
 from audits.runs import ACTIVE, fleet_request, run_request
 from audits.selectors import (
@@ -477,7 +477,7 @@ def run_now(request: HttpRequest, account_id: str) -> HttpResponse:
     account = account_or_404(request, account_id)
     run = run_request(account=account, requested_by=request.user.get_username())
     try:
-        enqueue_run(run)
+        enqueue_run(run, background=True)
     except QueueUnavailable as exc:
         messages.error(request, f"{exc}. The dashboard still works; try again when the broker is back.")
     else:
@@ -520,12 +520,17 @@ def run_all(request: HttpRequest) -> HttpResponse:
     accounts = list(visible_accounts(request.user).filter(is_active=True))
     result = fleet_request(requested_by=request.user.get_username(), force=True, accounts=accounts)
     queued = 0
-    for run in result.runs:
+    for n, run in enumerate(result.runs):
         try:
-            enqueue_run(run)
+            enqueue_run(run, background=True)
             queued += 1
         except QueueUnavailable as exc:
-            messages.error(request, f"{exc}. The dashboard still works; try again when the broker is back.")
+            # This run is failed "could not be queued"; so are the rest, never left pending for nobody.
+            rest = [r.pk for r in result.runs[n + 1 :]]
+            AuditRun.objects.filter(pk__in=rest, status=RunStatus.PENDING).update(
+                status=RunStatus.FAILED, error="could not be queued: the task broker (Redis) is unreachable", finished_at=timezone.now()
+            )
+            messages.error(request, f"{exc}: {len(rest) + 1} run(s) not queued, marked failed. The dashboard still works; try again when the broker is back.")
             break
     if queued:
         messages.success(request, f"{queued} run(s) queued.")

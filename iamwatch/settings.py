@@ -219,6 +219,8 @@ def _positive(name: str, default: int, unit: str) -> int:
 # Fetching from AWS.
 # A run (assume role, generate, poll, fetch, store) is cut off after this many seconds.
 IAMWATCH_RUN_TIME_LIMIT = _positive("IAMWATCH_RUN_TIME_LIMIT", 600, "seconds")
+# In eager mode, runs started from a page go to this many threads of the web process (audits.background).
+IAMWATCH_EAGER_THREADS = _positive("IAMWATCH_EAGER_THREADS", 4, "threads")
 # How long to wait for AWS to generate a credential report before the run fails.
 IAMWATCH_REPORT_MAX_WAIT = _positive("IAMWATCH_REPORT_MAX_WAIT", 120, "seconds")
 # The first wait before asking again whether the report is ready (then doubling, up to 30 s).

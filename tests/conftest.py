@@ -200,3 +200,22 @@ def fresh_aws_session() -> None:
     from accounts.aws import _base_session
 
     _base_session.cache_clear()
+
+
+@pytest.fixture(autouse=True)
+def runs_inline(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A run a page starts goes, in eager mode, to a thread pool of the web process (audits.background), whose
+    threads cannot see a test's uncommitted transaction: unless a test asks for the real pool (`background_runs`,
+    with a transactional database), it runs inline, as the pool's thread would run it."""
+    if request.node.get_closest_marker("background_runs") is not None:
+        return
+    import audits.background
+    from audits.runs import RunBusy, run_execute
+
+    def inline(run: Any) -> None:
+        try:
+            run_execute(run_id=run.pk, final_attempt=True)
+        except RunBusy:
+            pass
+
+    monkeypatch.setattr(audits.background, "submit", inline)

@@ -95,3 +95,58 @@ def test_without_any_credentials_the_connection_test_says_so_once_instead_of_all
 def test_the_connection_test_names_who_the_default_chain_acts_as(aws: None, home: AwsAccount, operator: Client) -> None:
     steps = operator.post("/accounts/123456789012/test-connection").context["steps"]
     assert steps[0].call == "credentials" and steps[0].ok and "acting as arn:aws:" in steps[0].detail
+
+
+@pytest.mark.background_runs
+@pytest.mark.django_db(transaction=True)
+def test_in_eager_mode_a_page_answers_at_once_and_the_run_table_follows_the_run(aws: None, alice: User, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Issue 28 point 11: the run goes to the web process's pool; the page answers while AWS is still being read, the
+    run table shows it pending or running, then its result."""
+    import threading
+    import time
+
+    import audits.background
+
+    alice.user_permissions.add(*Permission.objects.filter(codename__in=["add_auditrun", "change_awsaccount"]))
+    operator = Client()
+    operator.force_login(alice)
+    AwsAccount.objects.create(account_id="123456789012", name="home")
+    release = threading.Event()
+    real = audits.background.run_execute
+
+    def slow_aws(**kwargs: object) -> object:
+        assert release.wait(30), "never released"
+        return real(**kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(audits.background, "run_execute", slow_aws)
+    started = time.monotonic()
+    response = operator.post("/accounts/123456789012/run", follow=True)
+    assert time.monotonic() - started < 1 and response.status_code == 200
+    run = AuditRun.objects.get()
+    assert run.status == RunStatus.PENDING and f"Run {run.pk} for home is queued." in response.content.decode()
+    assert 'hx-trigger="every 2s"' in operator.get("/accounts/123456789012/runs/").content.decode()
+    release.set()
+    deadline = time.monotonic() + 30
+    while AuditRun.objects.get().status in (RunStatus.PENDING, RunStatus.RUNNING) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    run.refresh_from_db()
+    assert run.status == RunStatus.SUCCEEDED, run.error
+    assert "hx-trigger" not in operator.get("/accounts/123456789012/runs/").content.decode()
+
+
+@pytest.mark.background_runs
+@pytest.mark.django_db(transaction=True)
+def test_runs_the_pool_never_started_are_failed_when_the_process_stops(alice: User) -> None:
+    """A gunicorn restart or Ctrl-C: the runs still waiting in the pool's queue end failed, not pending for ever."""
+    from django.utils import timezone
+
+    import audits.background
+
+    account = AwsAccount.objects.create(account_id="123456789012", name="home")
+    run = AuditRun.objects.create(account=account, source="fetch", requested_at=timezone.now())
+    with audits.background._lock:
+        audits.background._waiting.add(run.pk)  # handed to the pool, not started
+    audits.background._stop()
+    run.refresh_from_db()
+    assert run.status == RunStatus.FAILED and run.error == "not run: the web process stopped before it could run it"
+    audits.background._pool = None  # the next test's pool is a new one

@@ -184,6 +184,12 @@ def test_with_redis_down_the_dashboard_works_and_says_runs_cannot_be_queued(
     run = AuditRun.objects.get()
     assert run.status == RunStatus.FAILED and "could not be queued" in run.error
     assert alice_client.get("/").status_code == 200
+    # "Run all": every run it could not queue is failed "could not be queued", none left pending (issue 28 point 13).
+    with sending_to(f"redis://127.0.0.1:{servers.free_port()}/0"):
+        everything = alice_client.post("/run-all", follow=True).content.decode()
+    others = AuditRun.objects.exclude(pk=run.pk)
+    assert others.count() == AwsAccount.objects.filter(is_active=True).count() > 1, everything
+    assert {(r.status, r.error) for r in others} == {(RunStatus.FAILED, "could not be queued: the task broker (Redis) is unreachable")}
 
 
 def test_run_audit_fetches_synchronously_from_the_endpoint_in_aws_endpoint_url(
