@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import contextlib
 import os
 import subprocess
 import sys
@@ -213,9 +214,7 @@ def runs_inline(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch)
     from audits.runs import RunBusy, run_execute
 
     def inline(run: Any) -> None:
-        try:
+        with contextlib.suppress(RunBusy):
             run_execute(run_id=run.pk, final_attempt=True)
-        except RunBusy:
-            pass
 
     monkeypatch.setattr(audits.background, "submit", inline)
