@@ -319,6 +319,36 @@ def test_sigterm_to_run_audit_marks_its_run_failed_interrupted_at_once(
     assert run.pk not in AuditRun.objects.filter(status__in=[RunStatus.PENDING, RunStatus.RUNNING]).values_list("pk", flat=True)
 
 
+@pytest.mark.parametrize("signame", ["SIGTERM", "SIGINT"])
+def test_a_stop_signal_to_an_eager_queue_leaves_no_run_pending_or_running(
+    fleet: Fleet, transactional_db: None, process_env: dict[str, str], signame: str
+) -> None:
+    """Issue 28 point 12: `run_audit --queue` in eager mode runs the runs here; stopped during the first, it fails
+    that one and every one not run yet, says so in one line (no traceback) and exits non-zero."""
+    import signal
+    import time
+
+    accounts = register(fleet)
+    with faulty_proxy(fleet.endpoint) as (faults, endpoint):
+        faults.hold["GenerateCredentialReport"] = threading.Event()  # the first run waits inside AWS
+        command = subprocess.Popen(
+            [sys.executable, "manage.py", "run_audit", "--queue"],
+            cwd=ROOT, env={**process_env, **fleet.env(), "AWS_ENDPOINT_URL": endpoint, "CELERY_TASK_ALWAYS_EAGER": "true"},
+            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        )  # fmt: skip
+        assert faults.held.wait(timeout=60)
+        command.send_signal(getattr(signal, signame))
+        started = time.monotonic()
+        _, stderr = command.communicate(timeout=60)
+        faults.hold["GenerateCredentialReport"].set()
+    assert command.returncode != 0 and "Traceback" not in stderr, stderr
+    assert stderr.strip().splitlines()[-1].endswith(f"interrupted by {signame}: {len(accounts) - 1} run(s) not run or not finished, marked failed")
+    assert time.monotonic() - started < 30
+    assert AuditRun.objects.count() == len(accounts)
+    assert not AuditRun.objects.filter(status__in=[RunStatus.PENDING, RunStatus.RUNNING]).exists()
+    assert all(r.error.startswith("interrupted") for r in AuditRun.objects.all())
+
+
 def test_a_role_with_the_report_permissions_alone_gives_a_partial_run_not_a_lost_report(
     moto_url: str, transactional_db: None, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -5,10 +5,11 @@ from typing import Any
 
 from celery import current_app
 from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.utils import timezone
 
 from accounts.models import AwsAccount, is_account_id
 from audits.models import AuditRun, RunStatus
-from audits.runs import Interrupted, RunBusy, fleet_request, run_execute, run_request
+from audits.runs import ACTIVE, Interrupted, RunBusy, fleet_request, run_execute, run_request
 from audits.tasks import QueueUnavailable, enqueue_run
 
 
@@ -73,14 +74,45 @@ class Command(BaseCommand):
         return 0
 
     def _queue(self, accounts: list[AwsAccount]) -> None:
+        """Queue a run per account; in eager mode they run here, one after another. Every way out (SIGTERM, SIGINT,
+        an exception) leaves no run of this command pending or running: those not handed over, and in eager mode those
+        not finished, are failed; one line is said and the exit is non-zero."""
         result = fleet_request(requested_by="manage.py run_audit --queue", force=True, accounts=accounts)
+        eager = bool(current_app.conf.task_always_eager)
+        stopped: list[str] = []
+
+        def stop(signum: int, frame: object) -> None:
+            stopped.append(signal.Signals(signum).name)
+            raise Interrupted(stopped[-1])
+
+        previous = {signum: signal.signal(signum, stop) for signum in (signal.SIGTERM, signal.SIGINT)}
+        handed = 0
         try:
             for run in result.runs:
-                enqueue_run(run)
+                enqueue_run(run)  # in eager mode the task catches Interrupted: `stopped` says it came
+                handed += 1
+                if stopped:
+                    raise Interrupted(stopped[-1])
         except QueueUnavailable as exc:
-            raise CommandError(str(exc)) from None
+            left = self._fail([r.pk for r in result.runs[handed + 1 :]], "could not be queued: the task broker (Redis) is unreachable")
+            raise CommandError(f"{exc}; {left + 1} run(s) not queued, marked failed") from None
+        except (Interrupted, KeyboardInterrupt, Exception) as exc:
+            why = f"interrupted by {exc}" if isinstance(exc, Interrupted) else f"stopped: {type(exc).__name__}: {exc}".rstrip(": ")
+            unfinished = result.runs if eager else result.runs[handed:]
+            left = self._fail([r.pk for r in unfinished], f"{why} before it finished; nothing stored")
+            raise CommandError(f"{why}: {left} run(s) not run or not finished, marked failed") from None
+        finally:
+            for signum, handler in previous.items():
+                signal.signal(signum, handler)
         self.stdout.write(f"queued {len(result.runs)} run(s): {', '.join(str(r.pk) for r in result.runs)}")
-        if current_app.conf.task_always_eager:  # the runs ran in this process: say how each ended, as without --queue
+        if eager:  # the runs ran in this process: say how each ended, as without --queue
             failed = sum(self._say(run.account, AuditRun.objects.get(pk=run.pk)) for run in result.runs)
             if failed:
                 raise CommandError(f"{failed} of {len(result.runs)} account(s) failed")
+
+    @staticmethod
+    def _fail(run_ids: list[int], error: str) -> int:
+        """Fail those of `run_ids` still pending or running; how many."""
+        return AuditRun.objects.filter(pk__in=run_ids, status__in=ACTIVE).update(
+            status=RunStatus.FAILED, error=error, finished_at=timezone.now()
+        )
