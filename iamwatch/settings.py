@@ -205,7 +205,10 @@ CELERY_ACCEPT_CONTENT = ["json"]
 CELERY_TASK_TRACK_STARTED = True
 CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
-CELERY_WORKER_CANCEL_LONG_RUNNING_TASKS_ON_CONNECTION_LOSS = True
+# A Redis outage does not stop the runs under way: they need AWS and the database, not the broker. Each finishes and is
+# stored; its message, never acknowledged on the lost connection, comes back and finds the run done (a duplicate
+# delivery does nothing). Cancelling them instead ended every run in flight "interrupted", with no retry.
+CELERY_WORKER_CANCEL_LONG_RUNNING_TASKS_ON_CONNECTION_LOSS = False
 CELERY_TIMEZONE = "UTC"
 
 

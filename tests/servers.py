@@ -90,12 +90,12 @@ def _stop(process: subprocess.Popen[bytes]) -> None:
 
 
 @contextlib.contextmanager
-def redis() -> Iterator[str]:
-    """A Redis server on 127.0.0.1 and a free port, nothing saved to disk; yields its URL."""
+def redis(port: int = 0) -> Iterator[str]:
+    """A Redis server on 127.0.0.1 and `port` (default: a free one), nothing saved to disk; yields its URL."""
     binary = shutil.which("redis-server") or "/usr/bin/redis-server"
     if not Path(binary).exists():
         raise RuntimeError("redis-server is not installed: run `make install` (Debian package redis-server)")
-    port = free_port()
+    port = port or free_port()
     process = subprocess.Popen(
         [binary, "--bind", "127.0.0.1", "--port", str(port), "--save", "", "--appendonly", "no", "--protected-mode", "yes"],
         stdout=subprocess.DEVNULL,

@@ -449,3 +449,36 @@ def test_moto_killed_mid_run_then_restarted_the_runs_retry_and_succeed(process_e
             moto.__exit__(None, None, None)
     assert sorted(AuditRun.objects.values_list("attempts", flat=True)) == [2, 2]
     assert PrincipalState.objects.count() == 6 and StoredReport.objects.count() == 2
+
+
+def test_a_redis_outage_under_a_worker_lets_the_runs_in_flight_finish(
+    fleet: Fleet, process_env: dict[str, str], transactional_db: None
+) -> None:
+    """Issue 28 point 13: Redis goes away while a worker is inside a run (held in AWS) and comes back; the run finishes
+    and is stored once, never "interrupted", and its redelivered message finds it done."""
+    account = register(fleet)[0]
+    port = servers.free_port()
+    url = f"redis://127.0.0.1:{port}/0"
+    env = {**process_env, **fleet.env(), "CELERY_BROKER_URL": url}
+    with faulty_proxy(fleet.endpoint) as (faults, endpoint):
+        faults.hold["GetCredentialReport"] = threading.Event()
+        run = run_request(account=account, requested_by="alice")
+        first = servers.redis(port)
+        first.__enter__()
+        try:
+            with servers.celery_worker({**env, "AWS_ENDPOINT_URL": endpoint}):
+                with sending_to(url):
+                    fetch_account.apply_async(args=[run.pk])
+                wait_for(faults.held.is_set, "the worker to be inside the run")
+                first.__exit__(None, None, None)  # Redis goes down, the run still inside AWS
+                first = None
+                faults.hold["GetCredentialReport"].set()
+                wait_for(lambda: AuditRun.objects.get(pk=run.pk).status not in (RunStatus.PENDING, RunStatus.RUNNING), "the run to end", timeout=60)
+                with servers.redis(port):  # back: the worker reconnects; the unacknowledged message finds the run done
+                    time.sleep(3)
+        finally:
+            if first is not None:
+                first.__exit__(None, None, None)
+    run.refresh_from_db()
+    assert run.status == RunStatus.SUCCEEDED, run.error
+    assert run.attempts == 1 and StoredReport.objects.count() == 1 and AuditRun.objects.count() == 1
