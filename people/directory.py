@@ -110,6 +110,8 @@ def parse_directory(content: bytes) -> list[DirectoryRow]:
 
 
 def _row_problem(values: dict[str, str], first_line: dict[str, int], line: int) -> str:
+    if any("\x00" in v for v in values.values()):
+        return "a NUL character (no database stores it)"
     employee_id = values["employee_id"]
     if not employee_id:
         return "employee_id is empty"
@@ -122,6 +124,8 @@ def _row_problem(values: dict[str, str], first_line: dict[str, int], line: int) 
             return f"{name} is empty for employee {employee_id}"
         if len(values[name]) > 100:
             return f"{name} is longer than 100 characters"
+    if len(values["email"]) > 254:
+        return "email is longer than 254 characters"
     if values["email"]:
         try:
             validate_email(values["email"])

@@ -72,6 +72,9 @@ def test_headers_from_spreadsheets_are_understood() -> None:
         ((HEADER + "1,John,Smith,true\n").encode(), "line 2: 4 fields, the header has 5"),
         (b"\xff\xfe\x00e", "not UTF-8 text"),
         ((HEADER + '1,"John,Smith,,true\n').encode(), "not a CSV file"),
+        # What PostgreSQL refuses, refused first (issue 28: nothing half-stored, no DataError).
+        ((HEADER + "1,Jo\x00hn,Smith,,true\n").encode(), "line 2: a NUL character (no database stores it)"),
+        ((HEADER + f"1,John,Smith,{'j' * 64}@{'e' * 190}.example.com,true\n").encode(), "line 2: email is longer than 254 characters"),
     ],
 )
 def test_a_bad_file_is_refused_with_one_line_and_nothing_changes(content: bytes, message: str) -> None:
