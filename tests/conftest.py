@@ -218,3 +218,12 @@ def runs_inline(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch)
             run_execute(run_id=run.pk, final_attempt=True)
 
     monkeypatch.setattr(audits.background, "submit", inline)
+
+
+@pytest.fixture
+def lead() -> User:
+    """An admin (the role) with staff status, not a superuser: may manage viewers and reviewers in the admin."""
+    user = member_of("admin", "lead")
+    user.is_staff = True
+    user.save()
+    return user

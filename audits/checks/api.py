@@ -74,11 +74,16 @@ def password_policy_weak(report: CredentialReport, ctx: CheckContext, now: datet
     rationale="Admins should log in read-only and assume a privileged role, so that every privileged action is deliberate and logged.",
 )
 def direct_admin(report: CredentialReport, ctx: CheckContext, now: datetime) -> Iterator[Result]:
-    if ctx.api is None:
-        return
+    if ctx.api is not None:
+        said = {user: f"administrator rights through {', '.join(reasons)}" for user, reasons in ctx.api.admin_users.items()}
+        yield from _per_user("user.direct_admin", report, said)
+
+
+def _per_user(check_id: str, report: CredentialReport, said: Mapping[str, str]) -> Iterator[Result]:
+    """A finding per user of `said` (user: what the finding says), with the user's ARN from the report."""
     arns = {row.user: row.arn for row in report.users}
-    for user, reasons in sorted(ctx.api.admin_users.items()):
-        yield Result("user.direct_admin", user, arns.get(user, ""), f"administrator rights through {', '.join(reasons)}")
+    for user, detail in sorted(said.items()):
+        yield Result(check_id, user, arns.get(user, ""), detail)
 
 
 @check(
@@ -89,11 +94,9 @@ def direct_admin(report: CredentialReport, ctx: CheckContext, now: datetime) -> 
     rationale="A user allowed to write or attach policies, take over another user's credentials or pass a role to new compute is one call away from full administrator rights.",
 )
 def can_become_admin(report: CredentialReport, ctx: CheckContext, now: datetime) -> Iterator[Result]:
-    if ctx.api is None:
-        return
-    arns = {row.user: row.arn for row in report.users}
-    for user, step in sorted(ctx.api.escalating_users.items()):
-        yield Result("user.can_become_admin", user, arns.get(user, ""), f"can become administrator: {step}")
+    if ctx.api is not None:
+        said = {user: f"can become administrator: {step}" for user, step in ctx.api.escalating_users.items()}
+        yield from _per_user("user.can_become_admin", report, said)
 
 
 @check(

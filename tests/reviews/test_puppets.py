@@ -25,15 +25,6 @@ pytestmark = pytest.mark.django_db
 PASSWORD, OWN = "Puppet-first-pass-2026", "mine-and-only-mine-2026"
 
 
-@pytest.fixture
-def lead() -> User:
-    """An admin (the role) with staff status, not a superuser: may add viewers and reviewers."""
-    user = member_of("admin", "lead")
-    user.is_staff = True
-    user.save()
-    return user
-
-
 def prepared(account: AwsAccount, lead: User) -> Review:
     review = review_open(period_start=date(2026, 11, 1), period_end=date(2026, 11, 30), accounts=[account], actor=lead)
     for finding in undecided(review):

@@ -18,15 +18,6 @@ pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
-def lead() -> User:
-    """An admin (the role) with staff status, not a superuser."""
-    user = member_of("admin", "lead")
-    user.is_staff = True
-    user.save()
-    return user
-
-
-@pytest.fixture
 def root() -> User:
     return User.objects.create_superuser("root", password="correct horse battery")
 
