@@ -49,6 +49,7 @@ bench: install
 	$(PY) bench/bench_dashboard.py
 	$(PY) bench/bench_cloudtrail.py
 	$(PY) bench/bench_cloudtrail_read.py
+	$(PY) bench/bench_eager_run_all.py
 	$(PY) bench/bench_identity_center.py
 
 clean:

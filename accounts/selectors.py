@@ -99,3 +99,22 @@ def accounts_under(standard: NamingStandard | None, *, is_default: bool) -> Quer
     if is_default:
         scope |= Q(naming_standard__isnull=True)
     return AwsAccount.objects.filter(scope, is_active=True)
+
+
+OUTSIDE = "(an account outside your scope)"
+
+
+def outside_scope(within: QuerySet[AwsAccount]) -> list[str]:
+    """The ids and names of the accounts a reader of `within` may not see, longest first (for `redacted`); none for a
+    reader without a scope."""
+    if every_account(within):
+        return []
+    said = {text for pair in AwsAccount.objects.exclude(pk__in=within).values_list("account_id", "name") for text in pair if len(text) >= 3}
+    return sorted(said, key=lambda text: (-len(text), text))
+
+
+def redacted(text: str, outside: list[str]) -> str:
+    """`text` (a run's note or error) with every id and name of `outside` replaced by OUTSIDE."""
+    for found in outside:
+        text = text.replace(found, OUTSIDE)
+    return text

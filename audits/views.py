@@ -6,6 +6,7 @@ the table partial only. Every view needs a login (middleware) and declares who m
 
 from __future__ import annotations
 
+import dataclasses
 import gzip
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -27,8 +28,9 @@ from accounts.selectors import (
     account_or_404,
     account_scope,
     account_standard,
-    every_account,
     in_accounts,
+    outside_scope,
+    redacted,
     standard_rule,
     visible_accounts,
 )
@@ -139,7 +141,7 @@ def root_usage_csv(request: HttpRequest, account_id: str) -> StreamingHttpRespon
 def runs_csv(request: HttpRequest, account_id: str) -> StreamingHttpResponse:
     account = account_or_404(request, account_id)
     runs = account_runs(account=account)
-    scoped = not every_account(visible_accounts(request.user))
+    outside = outside_scope(visible_accounts(request.user))
     rows = (
         (
             r.pk,
@@ -153,7 +155,7 @@ def runs_csv(request: HttpRequest, account_id: str) -> StreamingHttpResponse:
             r.new_finding_count,
             r.resolved_finding_count,
             r.report.sha256 if r.report else "",
-            _for_reader(r, scoped).error,
+            _for_reader(r, outside).error,
         )
         for r in runs.iterator(chunk_size=2000)
     )
@@ -238,6 +240,9 @@ def overview(request: HttpRequest) -> HttpResponseBase:
         root_events=root_last_event(within=visible_accounts(request.user), since=since),
         sso_admins=admin_counts(within=visible_accounts(request.user)),
     )
+    outside = outside_scope(visible_accounts(request.user))
+    if outside:  # a last run's error names no account outside the reader's scope
+        accounts = [dataclasses.replace(a, last_run_error=redacted(a.last_run_error, outside)) if a.last_run_error else a for a in accounts]
     if wants_csv(request):
         rows = (
             (a.account_id, a.name, a.environment, a.last_success_at, a.last_run_status or "", a.open_critical, a.open_high, a.open_medium,
@@ -588,17 +593,23 @@ RUNS_PER_PAGE = 10
 ORGANISATION_NOTES = "notes about the whole organisation: not shown to a login limited to some accounts"
 
 
-def _for_reader(run: AuditRun, scoped: bool) -> AuditRun:
-    """An Identity Center run reads the whole organisation: its notes and error (counts, other accounts) are not a
-    scoped reader's to see, even on the page of the account that holds Identity Center."""
-    if scoped and run.source == RunSource.IDENTITY_CENTER:
+def _for_reader(run: AuditRun, outside: list[str]) -> AuditRun:
+    """A run's notes and error as a reader with a scope may see them (`outside`: the ids and names of the accounts
+    outside it). An Identity Center run reads the whole organisation: its notes and error (counts, other accounts)
+    are not theirs to see, even on the page of the account that holds Identity Center; any other run's name no
+    account outside the scope (a report of another account, say)."""
+    if not outside:
+        return run
+    if run.source == RunSource.IDENTITY_CENTER:
         run.warnings, run.error = [ORGANISATION_NOTES], ""
+    else:
+        run.warnings, run.error = [redacted(w, outside) for w in run.warnings], redacted(run.error, outside)
     return run
 
 
 def _runs_page(request: HttpRequest, account: AwsAccount) -> Any:
     """A page of the account's runs, newest first (?runs=N); every run is in the runs CSV."""
     page = Paginator(account_runs(account=account), RUNS_PER_PAGE).get_page(request.GET.get("runs"))
-    scoped = not every_account(visible_accounts(request.user))
-    page.object_list = [_for_reader(r, scoped) for r in page.object_list]
+    outside = outside_scope(visible_accounts(request.user))
+    page.object_list = [_for_reader(r, outside) for r in page.object_list]
     return page

@@ -294,3 +294,47 @@ def test_carried_decisions_of_a_review_outside_the_scope_show_nothing_of_it(flee
     assert b"no earlier decision to carry over" in body(refused)
     unscoped = client_for(member_of("reviewer", "everyone"))
     assert b"SEC-HIDDEN-1036" in body(unscoped.get(f"/reviews/{own.pk}/?account={fleet.visible.account.account_id}"))
+
+
+def test_every_page_of_a_scoped_login_names_no_account_outside_its_scope_where_an_unscoped_one_does(fleet: Fleet) -> None:
+    """Issue 28 point 7: the scoped crawl compared with an unscoped one, over summaries too: carried decisions of a
+    review over both accounts, an Identity Center run's organisation-wide notes, and a run whose error names the
+    hidden account. A scoped page shows no id or name of an account outside the scope; the same page unscoped does
+    (so the data is there to leak)."""
+    from django.utils import timezone
+
+    from reviews.selectors import undecided
+    from reviews.services import Decision, review_sign
+
+    today, sandbox = timezone.now().date(), fleet.visible.account
+    newcomer = user_row("CNewcomer", password_enabled="true", password_last_used="2026-10-30T00:00:00+00:00", mfa_active="false")
+    report_import(account=sandbox, content=build_report(root_row(), newcomer), generated_at=SAMPLE_T + timedelta(days=2))
+    planned = Decision(kind="remediation_planned", owner="zed", ticket="SEC-HIDDEN-1036", due_on=today + timedelta(days=20))
+    for finding in undecided(fleet.both):
+        disposition_set(review=fleet.both, finding=finding, decision=planned, actor=staff_user("preparer"), today=today)
+    review_sign(review=fleet.both, actor=staff_user("hidden-signer"), comment="ok", now=timezone.now())
+    own = review_open(period_start=date(2026, 10, 1), period_end=date(2026, 10, 31), accounts=[sandbox], actor=staff_user("preparer"))
+    now = timezone.now()
+    AuditRun.objects.create(
+        account=sandbox, source="sso", status="succeeded", requested_at=now, requested_by="t",
+        warnings=[f"25 users, 4 groups, 6 permission sets; access paths in {HIDDEN_ID} (Hidden Payments): 95 added"],
+    )  # fmt: skip
+    AuditRun.objects.create(
+        account=sandbox, source="fetch", status="failed", requested_at=now + timedelta(seconds=1), requested_by="t",
+        error=f"the report is of account {HIDDEN_ID} (Hidden Payments), not {sandbox.account_id}",
+    )  # fmt: skip
+    outside = [*MARKERS, b"SEC-HIDDEN-1036"]
+    urls = [*all_urls(fleet.visible), f"/reviews/{own.pk}/?account={sandbox.account_id}", "/identity-center/", "/?format=csv"]
+    scoped_client = scoped("reviewer", sandbox)
+    everyone = client_for(member_of("reviewer", "everyone"))
+    leaks_unscoped = 0
+    for url in urls:
+        if url in SELF_SERVICE or url.startswith("/trail/"):
+            continue
+        policy = resolve(urlsplit(url).path).func.policy  # type: ignore[attr-defined]
+        if policy.get is None:
+            continue
+        shown = body(scoped_client.get(url))
+        assert not [m for m in outside if m in shown], url
+        leaks_unscoped += any(m in body(everyone.get(url)) for m in outside)
+    assert leaks_unscoped >= 5  # the same pages, unscoped, do show the other account
