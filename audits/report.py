@@ -53,6 +53,7 @@ _IAM_USER_ARN = re.compile(r"user(?P<path>/(?:[\x21-\x2e\x30-\x7e]+/)*)(?P<name>
 MAX_IAM_PATH = 512
 _ARN_ACCOUNT = re.compile(r"^arn:aws[a-z-]*:iam::([^:]*):")
 MAX_REPORT_BYTES = 64 * 1024 * 1024
+MAX_REPORT_ROWS = 50_000  # ten times IAM's quota of 5,000 users an account: more rows is not a credential report
 
 
 class ReportError(ValueError):
@@ -371,6 +372,8 @@ def parse_report(content: bytes) -> CredentialReport:
         raise ReportError(f"the header lacks column(s) {', '.join(missing)}")
     if len(set(header)) != len(header):
         raise ReportError("the header repeats a column name")
+    if len(records) - 1 > MAX_REPORT_ROWS:
+        raise ReportError(f"{len(records) - 1:,} rows: more than {MAX_REPORT_ROWS:,} (IAM allows 5,000 users an account), not a credential report")
     index = {name: i for i, name in enumerate(header)}
     positions = [index[c] for c in COLUMNS]
 

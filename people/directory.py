@@ -15,6 +15,7 @@ from staff.trail import record_change, record_changes
 
 COLUMNS = ("employee_id", "first_name", "last_name", "email", "active")
 MAX_BYTES = 50 * 1024 * 1024
+MAX_PEOPLE = 1_000_000  # rows of one export: more is not an HR directory
 MAX_ERRORS_SHOWN = 3
 _TRUE = {"true", "yes", "y", "1", "active", "t"}
 _FALSE = {"false", "no", "n", "0", "inactive", "f", "left", "terminated"}
@@ -76,7 +77,9 @@ def parse_directory(content: bytes) -> list[DirectoryRow]:
         rows: list[DirectoryRow] = []
         errors: list[str] = []
         first_line: dict[str, int] = {}
-        for record in reader:
+        for count, record in enumerate(reader, start=1):
+            if count > MAX_PEOPLE:
+                raise DirectoryError(f"more than {MAX_PEOPLE:,} rows: not one HR export")
             line = reader.line_num
             if not any(cell.strip() for cell in record):
                 continue

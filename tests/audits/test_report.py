@@ -252,3 +252,13 @@ def test_an_arn_with_a_trailing_line_break_is_refused(arn: str) -> None:
     rows = [root_row(arn=arn), user_row("JSmith")] if arn.endswith("root\n") else [root_row(), user_row("JSmith", arn=arn)]
     with pytest.raises(ReportError, match="is not the IAM ARN of"):
         parse_report(build_report(*rows))
+
+
+def test_more_rows_than_iam_allows_is_refused_in_one_line(monkeypatch: pytest.MonkeyPatch) -> None:
+    import audits.report
+
+    monkeypatch.setattr(audits.report, "MAX_REPORT_ROWS", 3)
+    rows = [root_row(), *(user_row(f"user{n}") for n in range(3))]
+    with pytest.raises(ReportError, match=r"^4 rows: more than 3 \(IAM allows 5,000 users an account\), not a credential report$"):
+        parse_report(build_report(*rows))
+    assert len(parse_report(build_report(*rows[:3])).rows) == 3

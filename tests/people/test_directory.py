@@ -131,3 +131,13 @@ def test_the_database_refuses_to_rewrite_the_trail() -> None:
         with pytest.raises(DatabaseError, match="append-only"), transaction.atomic(), connection.cursor() as cursor:
             cursor.execute(sql)
     assert not ChangeRecord.objects.filter(actor="mallory").exists() and ChangeRecord.objects.count() == 3
+
+
+def test_more_rows_than_a_directory_holds_is_refused(monkeypatch: pytest.MonkeyPatch) -> None:
+    import people.directory
+
+    monkeypatch.setattr(people.directory, "MAX_PEOPLE", 2)
+    content = HEADER + "".join(f"{i},John,Smith,,true\n" for i in range(3))
+    with pytest.raises(DirectoryError, match="more than 2 rows: not one HR export"):
+        directory_import(content=content.encode(), actor="alice")
+    assert Person.objects.count() == 0
