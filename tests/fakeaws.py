@@ -48,7 +48,9 @@ TRUST_POLICY = {
 
 def _moto_api(endpoint: str, path: str, body: bytes = b"") -> None:
     request = urllib.request.Request(endpoint + path, data=body, method="POST", headers={"Content-Type": "text/plain"})
-    with urllib.request.urlopen(request, timeout=10) as response:
+    # A reset walks every account backend the server has made (with AWS managed policies, thousands of rows each):
+    # seconds on a busy machine.
+    with urllib.request.urlopen(request, timeout=60) as response:
         response.read()
 
 

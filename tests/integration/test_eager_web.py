@@ -24,10 +24,13 @@ ACCOUNTS = [f"{510000000000 + n}" for n in range(20)]
 PASSWORD = "correct horse battery"
 
 
-def test_run_all_answers_while_aws_holds_every_run_and_every_run_then_ends(
-    moto_url: str, transactional_db: None, process_env: dict[str, str]
-) -> None:
-    fleet = seed_fleet(moto_url, dict.fromkeys(ACCOUNTS, True), users=1)
+def test_run_all_answers_while_aws_holds_every_run_and_every_run_then_ends(transactional_db: None, process_env: dict[str, str]) -> None:
+    with servers.moto_server(load_managed_policies=False) as moto_url:  # its own: 20 accounts would slow the shared one's resets
+        _run_all_through_gunicorn(moto_url, process_env)
+
+
+def _run_all_through_gunicorn(moto_url: str, process_env: dict[str, str]) -> None:
+    fleet = seed_fleet(moto_url, dict.fromkeys(ACCOUNTS, True), users=1, admin_policy=False)
     for a in ACCOUNTS:
         account_create(account_id=a, name=f"acct-{a[-3:]}", role_arn=fleet.role_arn(a), external_id="iamwatch-ext", naming_preset="initial_lastname")
     alice = User.objects.create_user("alice", password=PASSWORD)
