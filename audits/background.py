@@ -57,11 +57,6 @@ def submit(run: AuditRun) -> Future[None]:
     return _executor().submit(_run, run.pk)
 
 
-def waiting() -> set[int]:
-    with _lock:
-        return set(_waiting)
-
-
 @atexit.register
 def _stop() -> None:
     """The process is stopping: runs not started are failed, not left pending."""

@@ -179,11 +179,10 @@ class Policy:
 
 @dataclass(frozen=True, slots=True)
 class Decision:
-    """One action on every resource: allowed by `by`, or not (denied by `denied_by`, or outside the boundary)."""
+    """One action on every resource: allowed by `by`, or not (by None: denied, not allowed, or outside the boundary)."""
 
     action: str
     by: Statement | None = None
-    denied_by: Statement | None = None
 
     @property
     def allowed(self) -> bool:
@@ -242,9 +241,8 @@ class Evaluation:
 
     def decide(self, action: str) -> Decision:
         """Whether `action` is allowed on every resource of its kind."""
-        denied = self._denied(action)
-        if denied is not None:
-            return Decision(action, denied_by=denied)
+        if self._denied(action) is not None:
+            return Decision(action)
         by = next((s for s in self.identity if s.allow and s.acts_on(action) and s.on_all(action)), None)
         if by is None:
             return Decision(action)
@@ -299,7 +297,3 @@ def known_document(arn: str, documents: Mapping[str, Any]) -> Any:
         return documents[arn]
     return ADMINISTRATOR_ACCESS if is_aws_admin_policy(arn) else None
 
-
-def grants_admin(doc: Any) -> bool:
-    """Whether one policy document, alone, makes its holder an administrator."""
-    return evaluate([Policy("policy", doc)]).admin

@@ -91,10 +91,6 @@ class PermissionSet:
             boundary = Policy(name, doc if doc is not None else {"Statement": []})  # an unknown boundary lets nothing through
         return evaluate(policies, boundary)
 
-    def admin_in(self, documents: Documents, managed: Mapping[str, Any] | None = None) -> bool:
-        """Whether the set is administrator access in that account (see verdict_in)."""
-        return self.verdict_in(documents, managed).admin
-
     @property
     def managed_arns(self) -> tuple[str, ...]:
         """Every AWS managed policy whose document decides what the set grants: its policies and its boundary."""
@@ -181,9 +177,6 @@ class Directory:
 
     def verdict_in(self, permission_set: PermissionSet, account_id: str) -> Verdict:
         return permission_set.verdict_in(self.documents.get(account_id, {}), self.managed)
-
-    def admin_in(self, permission_set: PermissionSet, account_id: str) -> bool:
-        return self.verdict_in(permission_set, account_id).admin
 
 
 def person_of(

@@ -86,7 +86,7 @@ def test_users_groups_permission_sets_and_assignments_are_read_into_paths(bounda
 
     directory = read_directory(sso, store, instance, [PROD, DEV, "999999999999"], read_policy)
     sets = {p.name: p for p in directory.permission_sets}
-    assert {name: p.admin_in({}) for name, p in sets.items()} == {
+    assert {name: p.verdict_in({}).admin for name, p in sets.items()} == {
         "Admin": False, "ReadOnly": True, "AdministratorAccess": True, "Deployer": False, "Bounded": False
     }  # fmt: skip
     assert sets["Deployer"].customer_policies == (PolicyRef("Deploy", "/ci/"),) and sets["Bounded"].boundary == Boundary(
