@@ -74,6 +74,17 @@ class Fleet:
     def role_arn(self, account_id: str) -> str:
         return f"arn:aws:iam::{account_id}:role/{ROLE_NAME}"
 
+    def register(self) -> list[Any]:
+        """Register every account of the fleet in IAMWatch, named `acct-` and the last three digits of its id."""
+        from accounts.services import account_create
+
+        return [
+            account_create(
+                account_id=a, name=f"acct-{a[-3:]}", role_arn=self.role_arn(a), external_id="iamwatch-ext", naming_preset="initial_lastname"
+            )
+            for a in self.accounts
+        ]
+
 
 def seed_fleet(
     endpoint: str,

@@ -14,7 +14,6 @@ import pytest
 from django.test import Client
 
 from accounts.models import AwsAccount
-from accounts.services import account_create
 from audits.models import AuditRun, Finding, PrincipalState, RunStatus, StoredReport
 from audits.runs import run_execute, run_request
 from audits.tasks import fetch_account
@@ -30,19 +29,6 @@ def wait_for(condition: Callable[[], bool], what: str, timeout: float = 60) -> N
     servers.wait_for(condition, what, timeout=timeout, interval=0.2)
 
 
-def register(fleet: Fleet) -> list[AwsAccount]:
-    return [
-        account_create(
-            account_id=a,
-            name=f"acct-{a[:3]}",
-            role_arn=fleet.role_arn(a),
-            external_id="iamwatch-ext",
-            naming_preset="initial_lastname",
-        )
-        for a in fleet.accounts
-    ]
-
-
 def finished() -> bool:
     return not AuditRun.objects.filter(status__in=[RunStatus.PENDING, RunStatus.RUNNING]).exists()
 
@@ -55,7 +41,7 @@ def fleet(moto_url: str) -> Fleet:
 def test_one_command_queues_a_fleet_run_and_a_real_worker_stores_two_runs_and_one_failure(
     fleet: Fleet, process_env: dict[str, str], broker: str, alice_client: Client
 ) -> None:
-    register(fleet)
+    fleet.register()
     env = {**process_env, **fleet.env()}
     with servers.celery_worker(env, concurrency=2):
         done = subprocess.run(
@@ -83,14 +69,14 @@ def test_one_command_queues_a_fleet_run_and_a_real_worker_stores_two_runs_and_on
     assert not PrincipalState.objects.filter(account__account_id=DENIED).exists()
 
     overview = alice_client.get("/").content.decode()
-    assert all(f"acct-{a[:3]}" in overview for a in (ALLOWED, OTHER, DENIED))
+    assert all(f"acct-{a[-3:]}" in overview for a in (ALLOWED, OTHER, DENIED))
     page = alice_client.get(f"/accounts/{DENIED}/").content.decode()
     assert "failed" in page and "AccessDenied" in page
     assert "succeeded" in alice_client.get(f"/accounts/{ALLOWED}/").content.decode()
 
 
 def test_a_duplicate_delivery_never_stores_two_runs(fleet: Fleet, process_env: dict[str, str], broker: str) -> None:
-    account = register(fleet)[0]
+    account = fleet.register()[0]
     run = run_request(account=account, requested_by="alice")
     fetch_account.apply_async(args=[run.pk])
     fetch_account.apply_async(args=[run.pk])  # the broker delivers the same work twice
@@ -105,7 +91,7 @@ def test_a_duplicate_delivery_never_stores_two_runs(fleet: Fleet, process_env: d
 def test_throttling_is_retried_then_the_run_succeeds(
     fleet: Fleet, transactional_db: None, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    account = register(fleet)[0]
+    account = fleet.register()[0]
     with faulty_proxy(fleet.endpoint) as (faults, endpoint):
         for name, value in {**fleet.env(), "AWS_ENDPOINT_URL": endpoint}.items():
             monkeypatch.setenv(name, value)
@@ -121,7 +107,7 @@ def test_persistent_throttling_is_a_transient_failure_that_celery_retries(
     from audits.runs import TransientRunError
 
     settings.IAMWATCH_AWS_MAX_ATTEMPTS = 2  # botocore gives up sooner; the retry across tasks is what is tested
-    account = register(fleet)[0]
+    account = fleet.register()[0]
     with faulty_proxy(fleet.endpoint) as (faults, endpoint):
         for name, value in {**fleet.env(), "AWS_ENDPOINT_URL": endpoint}.items():
             monkeypatch.setenv(name, value)
@@ -138,7 +124,7 @@ def test_persistent_throttling_is_a_transient_failure_that_celery_retries(
 def test_a_worker_killed_mid_run_leaves_nothing_partial_and_the_next_attempt_succeeds(
     fleet: Fleet, process_env: dict[str, str], broker: str
 ) -> None:
-    account = register(fleet)[0]
+    account = fleet.register()[0]
     env = {
         **process_env,
         **fleet.env(),
@@ -172,7 +158,7 @@ def test_with_redis_down_the_dashboard_works_and_says_runs_cannot_be_queued(
 ) -> None:
     from django.contrib.auth.models import Permission
 
-    account = register(fleet)[0]
+    account = fleet.register()[0]
     alice = alice_client.get("/").wsgi_request.user
     alice.user_permissions.add(Permission.objects.get(codename="add_auditrun"))  # type: ignore[union-attr]
     with sending_to(f"redis://127.0.0.1:{servers.free_port()}/0"):  # nothing listens there
@@ -189,7 +175,9 @@ def test_with_redis_down_the_dashboard_works_and_says_runs_cannot_be_queued(
         everything = alice_client.post("/run-all", follow=True).content.decode()
     others = AuditRun.objects.exclude(pk=run.pk)
     assert others.count() == AwsAccount.objects.filter(is_active=True).count() > 1, everything
-    assert {(r.status, r.error) for r in others} == {(RunStatus.FAILED, "could not be queued: the task broker (Redis) is unreachable")}
+    assert {(r.status, r.error) for r in others} == {
+        (RunStatus.FAILED, "could not be queued: the task broker (Redis) is unreachable")
+    }
 
 
 def test_run_audit_fetches_synchronously_from_the_endpoint_in_aws_endpoint_url(
@@ -199,7 +187,7 @@ def test_run_audit_fetches_synchronously_from_the_endpoint_in_aws_endpoint_url(
 
     from django.core.management import CommandError, call_command
 
-    register(fleet)
+    fleet.register()
     for name, value in fleet.env().items():
         monkeypatch.setenv(name, value)
     out = io.StringIO()
@@ -231,7 +219,7 @@ def test_an_unparseable_answer_fails_that_account_alone_and_the_command_goes_on(
     from audits.models import PrincipalState
 
     fleet = seed_fleet(moto_url, {"555555555555": True, "666666666666": True, "777777777777": True})
-    register(fleet)
+    fleet.register()
     with faulty_proxy(fleet.endpoint) as (faults, endpoint):
         for name, value in {**fleet.env(), "AWS_ENDPOINT_URL": endpoint}.items():
             monkeypatch.setenv(name, value)
@@ -255,7 +243,7 @@ def test_a_throttled_assume_role_is_retried_and_counts_as_transient(
 ) -> None:  # type: ignore[no-untyped-def]
     from audits.runs import TransientRunError
 
-    account = register(fleet)[0]
+    account = fleet.register()[0]
     with faulty_proxy(fleet.endpoint) as (faults, endpoint):
         for name, value in {**fleet.env(), "AWS_ENDPOINT_URL": endpoint}.items():
             monkeypatch.setenv(name, value)
@@ -280,7 +268,7 @@ def test_in_eager_mode_a_persistent_fault_ends_the_run_failed_never_pending(
     from django.core.management import CommandError, call_command
 
     settings.IAMWATCH_AWS_MAX_ATTEMPTS = 2
-    register(fleet)
+    fleet.register()
     with faulty_proxy(fleet.endpoint) as (faults, endpoint):
         for name, value in {**fleet.env(), "AWS_ENDPOINT_URL": endpoint}.items():
             monkeypatch.setenv(name, value)
@@ -298,7 +286,7 @@ def test_sigterm_to_run_audit_marks_its_run_failed_interrupted_at_once(
     import signal
     import time
 
-    register(fleet)
+    fleet.register()
     with faulty_proxy(fleet.endpoint) as (faults, endpoint):
         faults.hold["GenerateCredentialReport"] = threading.Event()  # the run waits inside AWS
         command = subprocess.Popen(
@@ -328,7 +316,7 @@ def test_a_stop_signal_to_an_eager_queue_leaves_no_run_pending_or_running(
     import signal
     import time
 
-    accounts = register(fleet)
+    accounts = fleet.register()
     with faulty_proxy(fleet.endpoint) as (faults, endpoint):
         faults.hold["GenerateCredentialReport"] = threading.Event()  # the first run waits inside AWS
         command = subprocess.Popen(
@@ -342,7 +330,11 @@ def test_a_stop_signal_to_an_eager_queue_leaves_no_run_pending_or_running(
         _, stderr = command.communicate(timeout=60)
         faults.hold["GenerateCredentialReport"].set()
     assert command.returncode != 0 and "Traceback" not in stderr, stderr
-    assert stderr.strip().splitlines()[-1].endswith(f"interrupted by {signame}: {len(accounts) - 1} run(s) not run or not finished, marked failed")
+    assert (
+        stderr.strip()
+        .splitlines()[-1]
+        .endswith(f"interrupted by {signame}: {len(accounts) - 1} run(s) not run or not finished, marked failed")
+    )
     assert time.monotonic() - started < 30
     assert AuditRun.objects.count() == len(accounts)
     assert not AuditRun.objects.filter(status__in=[RunStatus.PENDING, RunStatus.RUNNING]).exists()
@@ -353,7 +345,7 @@ def test_a_role_with_the_report_permissions_alone_gives_a_partial_run_not_a_lost
     moto_url: str, transactional_db: None, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     fleet = seed_fleet(moto_url, {"888888888888": "report"})
-    account = register(fleet)[0]
+    account = fleet.register()[0]
     for name, value in fleet.env().items():
         monkeypatch.setenv(name, value)
     run = run_execute(run_id=run_request(account=account, requested_by="alice").pk)
@@ -373,7 +365,7 @@ def test_sigterm_to_a_worker_lets_a_run_finish_for_the_grace_then_marks_it_faile
     fleet: Fleet, process_env: dict[str, str], broker: str, hold_seconds: float | None
 ) -> None:
     """`docker stop`, systemd, Ctrl-C: a warm shutdown waits IAMWATCH_WORKER_SHUTDOWN_GRACE seconds, no longer."""
-    allowed, other, _ = register(fleet)
+    allowed, other, _ = fleet.register()
     env = {**process_env, **fleet.env(), "IAMWATCH_WORKER_SHUTDOWN_GRACE": "3"}
     with faulty_proxy(fleet.endpoint) as (faults, endpoint):
         release = threading.Event()
@@ -427,7 +419,7 @@ def test_moto_killed_mid_run_then_restarted_the_runs_retry_and_succeed(process_e
     endpoint = moto.__enter__()
     try:
         fleet = seed_fleet(endpoint, accounts, admin_policy=False, enforce_auth=False)
-        runs = [run_request(account=a, requested_by="alice") for a in register(fleet)]
+        runs = [run_request(account=a, requested_by="alice") for a in fleet.register()]
         with servers.celery_worker({**env, **fleet.env()}, concurrency=2):
             for run in runs:
                 fetch_account.apply_async(args=[run.pk])
@@ -456,7 +448,7 @@ def test_a_redis_outage_under_a_worker_lets_the_runs_in_flight_finish(
 ) -> None:
     """Issue 28 point 13: Redis goes away while a worker is inside a run (held in AWS) and comes back; the run finishes
     and is stored once, never "interrupted", and its redelivered message finds it done."""
-    account = register(fleet)[0]
+    account = fleet.register()[0]
     port = servers.free_port()
     url = f"redis://127.0.0.1:{port}/0"
     env = {**process_env, **fleet.env(), "CELERY_BROKER_URL": url}
@@ -473,7 +465,11 @@ def test_a_redis_outage_under_a_worker_lets_the_runs_in_flight_finish(
                 first.__exit__(None, None, None)  # Redis goes down, the run still inside AWS
                 first = None
                 faults.hold["GetCredentialReport"].set()
-                wait_for(lambda: AuditRun.objects.get(pk=run.pk).status not in (RunStatus.PENDING, RunStatus.RUNNING), "the run to end", timeout=60)
+                wait_for(
+                    lambda: AuditRun.objects.get(pk=run.pk).status not in (RunStatus.PENDING, RunStatus.RUNNING),
+                    "the run to end",
+                    timeout=60,
+                )
                 with servers.redis(port):  # back: the worker reconnects; the unacknowledged message finds the run done
                     time.sleep(3)
         finally:
