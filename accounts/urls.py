@@ -11,8 +11,6 @@ urlpatterns = [
     path("accounts/<str:account_id>/test-connection", views.test_connection, name="test-connection"),
     path("accounts/<str:account_id>/standard", views.account_standard_set, name="account-standard"),
     path("standards/", views.standard_list, name="standard-list"),
-    path("standards/new/", views.standard_edit, name="standard-new"),
-    path("standards/<int:standard_id>/", views.standard_edit, name="standard-edit"),
     path("standards/<int:standard_id>/exemptions", views.exemption_create, name="exemption-create"),
     path("exemptions/<int:exemption_id>/delete", views.exemption_delete, name="exemption-delete"),
 ]

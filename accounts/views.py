@@ -1,4 +1,5 @@
-"""Pages for the naming standards, their exemptions, an account's choice of standard, and the connection test."""
+"""Pages for the naming standards, their exemptions, an account's choice of standard, and the connection test (a
+standard's own page, with the users it would flag, is the dashboard's)."""
 
 from __future__ import annotations
 
@@ -9,11 +10,10 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 
 from accounts.aws import connection_test
-from accounts.forms import AccountStandardForm, ExemptionForm, NamingStandardForm
+from accounts.forms import AccountStandardForm, ExemptionForm
 from accounts.models import NamingExemption, NamingStandard
-from accounts.selectors import account_or_404, accounts_under, in_accounts, standard_rule, visible_accounts
-from accounts.services import account_set_standard, exemption_add, exemption_remove, standard_save
-from audits.selectors import standard_preview
+from accounts.selectors import account_or_404, visible_accounts
+from accounts.services import account_set_standard, exemption_add, exemption_remove
 from staff.forms import form_errors
 from staff.roles import MANAGE_PERMISSION, ORGANISATION_WIDE, READ_PERMISSION, actor_of, policy
 
@@ -23,48 +23,6 @@ def standard_list(request: HttpRequest) -> HttpResponse:
     accounts = Prefetch("accounts", queryset=visible_accounts(request.user))
     standards = NamingStandard.objects.order_by("-is_default", "name").prefetch_related("exemptions", accounts)
     return render(request, "accounts/standard_list.html", {"standards": standards})
-
-
-@policy(get=READ_PERMISSION, post="accounts.change_namingstandard", unscoped=ORGANISATION_WIDE)
-def standard_edit(request: HttpRequest, standard_id: int | None = None) -> HttpResponse:
-    """Create or change a standard. "Preview" lists the current users it would flag, without saving."""
-    standard = get_object_or_404(NamingStandard, pk=standard_id) if standard_id else NamingStandard()
-    preview = None
-    can_change = request.user.has_perm("accounts.change_namingstandard" if standard_id else "accounts.add_namingstandard")
-    if request.method == "POST":
-        if not can_change:
-            return HttpResponse("You may not change naming standards.", status=403)
-        form = NamingStandardForm(request.POST, instance=standard)
-        if form.is_valid():
-            candidate: NamingStandard = form.save(commit=False)
-            if request.POST.get("action") == "preview":
-                rule = standard_rule(candidate) if candidate.pk else candidate.rule()
-                visible = visible_accounts(request.user)
-                accounts = in_accounts(accounts_under(candidate, is_default=candidate.is_default), visible, "pk")
-                if not accounts.exists():
-                    accounts = visible.filter(is_active=True)
-                preview = standard_preview(rule=rule, accounts=accounts)
-            else:
-                try:
-                    standard_save(standard=candidate, actor=actor_of(request))
-                except ValidationError as exc:
-                    form.add_error(None, exc)
-                else:
-                    messages.success(request, f"Saved the naming standard {candidate.name}; it applies from the next run.")
-                    return redirect("accounts:standard-edit", standard_id=candidate.pk)
-    else:
-        form = NamingStandardForm(instance=standard)
-    exemptions = standard.exemptions.order_by("user_name") if standard.pk else NamingExemption.objects.none()
-    context = {
-        "form": form,
-        "standard": standard,
-        "preview": preview,
-        "can_change": can_change,
-        "exemptions": exemptions,
-        "exemption_form": ExemptionForm(),
-        "accounts": in_accounts(standard.accounts.order_by("name"), visible_accounts(request.user), "pk") if standard.pk else [],
-    }
-    return render(request, "accounts/standard_edit.html", context)
 
 
 @policy(post="accounts.add_namingexemption", unscoped=ORGANISATION_WIDE)
@@ -103,8 +61,10 @@ def account_standard_set(request: HttpRequest, account_id: str) -> HttpResponse:
     return redirect("people:account-owners", account_id=account.account_id)
 
 
-@policy(post=MANAGE_PERMISSION)
+@policy(get=READ_PERMISSION, post=MANAGE_PERMISSION)
 def test_connection(request: HttpRequest, account_id: str) -> HttpResponse:
     account = account_or_404(request, account_id)
+    if request.method == "GET":  # the address the result was shown at opens the account page, where the test is run
+        return redirect("audits:account-detail", account_id=account.account_id)
     steps = connection_test(account)
     return render(request, "accounts/test_connection.html", {"account": account, "steps": steps, "ok": all(s.ok for s in steps)})

@@ -14,7 +14,7 @@ from typing import Any
 from botocore.exceptions import ClientError
 
 from accounts.aws import AWS_ERRORS, NOT_AWS_ERRORS, describe_error, is_transient, not_aws
-from audits.checks.api import ApiFacts
+from audits.checks import ApiFacts
 from audits.policies import Policy, Verdict, evaluate, is_aws_admin_policy, known_document
 
 # The report is being (re)generated: generate and wait again.

@@ -5,6 +5,7 @@ from __future__ import annotations
 from django import forms
 
 from audits.checks import CHECKS_BY_ID, Severity
+from audits.report import time_in_name
 from audits.selectors import SORTS, STATUS_FILTERS, FindingFilters
 from staff.forms import MomentField, start_of_day
 
@@ -14,6 +15,23 @@ class OverviewForm(forms.Form):
     environment = forms.CharField(required=False, max_length=50)
     sort = forms.ChoiceField(required=False, choices=[(s, s) for s in SORTS])
     since = MomentField(required=False, label="Since (last review)")
+
+
+class RunFilterForm(forms.Form):
+    health = forms.ChoiceField(
+        required=False,
+        label="Last run",
+        choices=[
+            ("", "any"),
+            ("failed", "failed"),
+            ("partial", "partial"),
+            ("never", "never run"),
+            ("active", "under way"),
+            ("ok", "succeeded"),
+        ],
+    )
+    environment = forms.CharField(required=False, max_length=50)
+    q = forms.CharField(required=False, max_length=100, label="Account")
 
 
 class FindingFilterForm(forms.Form):
@@ -51,8 +69,6 @@ class SinceForm(forms.Form):
     )
 
 
-
-
 MAX_REPORT_MB = 50  # a 10,000-user credential report is about 3 MB
 
 
@@ -63,7 +79,8 @@ class ReportUploadForm(forms.Form):
     generated_at = forms.DateTimeField(
         required=False,
         label="Generated at (UTC)",
-        help_text="the report's time as the console gave it; empty: now",
+        help_text="the report's time as the console gave it; may be left empty only when the file's name carries it "
+        "(the console's status_reports_2026-12-03T09_15_42+00_00.csv)",
         widget=forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M"),
     )
 
@@ -72,3 +89,19 @@ class ReportUploadForm(forms.Form):
         if upload.size > MAX_REPORT_MB * 1024 * 1024:
             raise forms.ValidationError(f"{upload.name} is larger than {MAX_REPORT_MB} MB: not a credential report")
         return upload
+
+    def clean(self) -> dict[str, object]:
+        """The report's time: as entered, else the one its file name carries. Never the time of the upload: an old
+        download would import as a fresh report."""
+        data = super().clean() or {}
+        upload = data.get("report")
+        self.time_from = "entered"
+        if upload is not None and data.get("generated_at") is None and "generated_at" not in self.errors:
+            named = time_in_name(upload.name)
+            if named is None:
+                raise forms.ValidationError(
+                    f"say when the report was generated (Generated at): {upload.name}'s name carries no time, and the time "
+                    "of the upload would make an old download look fresh"
+                )
+            data["generated_at"], self.time_from = named, "the file's name"
+        return data

@@ -356,6 +356,24 @@ def _check_iam_user(row: ReportRow, arn_resource: str, line: int) -> None:
         raise ReportError(f"line {line}: the ARN {row.arn!r} names user {parts['name']!r}, not {row.user!r}")
 
 
+# The IAM console names a downloaded credential report after the time it was generated, with "_" for ":", as in
+# status_reports_2026-12-03T09_15_42+00_00.csv.
+_NAMED_TIME = re.compile(r"(\d{4}-\d{2}-\d{2})T(\d{2})_(\d{2})_(\d{2})(Z|[+-]\d{2}_\d{2})")
+
+
+def time_in_name(name: str) -> datetime | None:
+    """The generation time a console download carries in its file name (UTC), or None when it carries none."""
+    found = _NAMED_TIME.search(name)
+    if found is None:
+        return None
+    day, hour, minute, second, zone = found.groups()
+    try:
+        at = datetime.fromisoformat(f"{day}T{hour}:{minute}:{second}{'+00:00' if zone == 'Z' else zone.replace('_', ':')}")
+    except ValueError:
+        return None
+    return at.astimezone(UTC)
+
+
 def parse_report(content: bytes) -> CredentialReport:
     """Parse and validate a credential report; raise ReportError with one line on anything suspect."""
     text = _decode(content)

@@ -8,12 +8,13 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from typing import Any, TypeVar
 
+from django.core.paginator import Page, Paginator
 from django.db.models import Case, Count, Exists, Model, OuterRef, Q, QuerySet, Subquery, Value, When
 from django.db.models.functions import Lower
 
 from accounts.models import AwsAccount, NamingStandard
 from accounts.naming import NamingRule
-from accounts.selectors import default_standard, in_accounts
+from accounts.selectors import default_standard, in_accounts, outside_scope, redacted
 from audits.checks import Severity
 from audits.models import (
     REPORT_SOURCES,
@@ -23,6 +24,8 @@ from audits.models import (
     FindingStatus,
     PrincipalState,
     RootUsageEvent,
+    RunSource,
+    RunStatus,
     TrendMonth,
 )
 from audits.report import ROOT_USER
@@ -42,6 +45,71 @@ def latest_stored_run(*, account: AwsAccount) -> AuditRun | None:
 def account_runs(*, account: AwsAccount) -> QuerySet[AuditRun]:
     """The account's runs, newest first, with their stored reports."""
     return AuditRun.objects.filter(account=account).select_related("report").order_by("-requested_at", "-id")
+
+
+RUNS_PER_PAGE = 10
+ORGANISATION_NOTES = "notes about the whole organisation: not shown to a login limited to some accounts"
+
+
+@dataclass(frozen=True, slots=True)
+class FleetRun:
+    """An account and its latest report run (None: never run), for the fleet's Runs page."""
+
+    account: AwsAccount
+    run: AuditRun | None
+
+    @property
+    def health(self) -> str:
+        """failed, partial, never, active (pending or running) or ok (succeeded, unchanged)."""
+        if self.run is None:
+            return "never"
+        status = self.run.status
+        if status in (RunStatus.FAILED, RunStatus.PARTIAL):
+            return str(status)
+        return "active" if status in (RunStatus.PENDING, RunStatus.RUNNING) else "ok"
+
+
+RUN_HEALTH = ("failed", "partial", "never", "active", "ok")  # the Runs page's order: what needs a look first
+
+
+def fleet_runs(*, within: QuerySet[AwsAccount], health: str = "", environment: str = "", q: str = "") -> list[FleetRun]:
+    """Every account of `within` with its latest report run (REPORT_SOURCES, as the agenda's "last run"): failed first,
+    then partial, never run, under way, and those that succeeded; by account name within each. Two queries."""
+    latest = AuditRun.objects.filter(account=OuterRef("pk"), source__in=REPORT_SOURCES).order_by("-requested_at", "-pk")
+    accounts = within.annotate(latest_run_id=Subquery(latest.values("pk")[:1]))
+    if environment:
+        accounts = accounts.filter(environment=environment)
+    if q:
+        accounts = accounts.filter(Q(name__icontains=q) | Q(account_id__startswith=q))
+    listed = list(accounts.order_by("name", "account_id"))
+    runs = AuditRun.objects.select_related("report").in_bulk([a.latest_run_id for a in listed if a.latest_run_id])
+    rows = [FleetRun(a, runs.get(a.latest_run_id)) for a in listed]
+    if health:
+        rows = [r for r in rows if r.health == health]
+    return sorted(rows, key=lambda r: RUN_HEALTH.index(r.health))
+
+
+def run_for_reader(run: AuditRun, outside: list[str]) -> AuditRun:
+    """A run's notes and error as a reader with a scope may see them (`outside`: the ids and names of the accounts
+    outside it). An Identity Center run reads the whole organisation: its notes and error (counts, other accounts)
+    are not theirs to see, even on the page of the account that holds Identity Center; any other run's name no
+    account outside the scope (a report of another account, say)."""
+    if not outside:
+        return run
+    if run.source == RunSource.IDENTITY_CENTER:
+        run.warnings, run.error = [ORGANISATION_NOTES], ""
+    else:
+        run.warnings, run.error = [redacted(w, outside) for w in run.warnings], redacted(run.error, outside)
+    return run
+
+
+def runs_page(*, account: AwsAccount, visible: QuerySet[AwsAccount], number: str | None) -> Page[AuditRun]:
+    """A page of the account's runs, newest first (page `number`), as a reader who sees `visible` may see them; every
+    run is in the runs CSV."""
+    page = Paginator(account_runs(account=account), RUNS_PER_PAGE).get_page(number)
+    outside = outside_scope(visible)
+    page.object_list = [run_for_reader(r, outside) for r in page.object_list]
+    return page
 
 
 def account_root_usage(*, account: AwsAccount) -> QuerySet[RootUsageEvent]:

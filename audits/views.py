@@ -1,73 +1,53 @@
-"""The meeting's dashboard pages: overview, findings, finding, account, user, changes since the last review, alerts,
-run now and run progress, the practice.
+"""The audit pages: findings, a user's history, alerts, an account's runs and its stored reports, run now, run all, the
+report import. (The pages that compose audits with the domains above it, the agenda and the account page among them,
+are the dashboard's.)
 
 Every table here has a CSV of exactly its rows with the same filters (`?format=csv`), streamed; htmx requests get
 the table partial only. Every view needs a login (middleware) and declares who may open it (staff.roles.policy)."""
 
 from __future__ import annotations
 
-import dataclasses
 import gzip
-from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
-from typing import Any
+from datetime import datetime
 
-from django.conf import settings
 from django.contrib import messages
 from django.core.paginator import Paginator
 from django.db.models import Count, Max
 from django.http import Http404, HttpRequest, HttpResponse, StreamingHttpResponse
 from django.http.response import HttpResponseBase
 from django.shortcuts import get_object_or_404, redirect, render
-from django.urls import reverse
 from django.utils import timezone
 
-from accounts.models import AwsAccount, NamingExemption
 from accounts.selectors import (
     account_or_404,
-    account_scope,
-    account_standard,
     in_accounts,
     outside_scope,
-    redacted,
-    standard_rule,
     visible_accounts,
 )
-from audits.charts import last_months, root_usage_timeline, sparkline, summary_charts, worse_or_better
+from audits.charts import root_usage_timeline
 from audits.checks import CHECKS_BY_ID
 from audits.export import FINDINGS_HEADER, ROOT_USAGE_HEADER, finding_row, root_usage_row
-from audits.forms import MAX_REPORT_MB, FindingFilterForm, OverviewForm, ReportUploadForm, SinceForm
-from audits.models import Alert, AuditRun, Finding, PrincipalState, RunSource, RunStatus
+from audits.forms import MAX_REPORT_MB, FindingFilterForm, ReportUploadForm, RunFilterForm
+from audits.models import Alert, AuditRun, PrincipalState, RunStatus
 from audits.report import ReportError
 from audits.runs import ACTIVE, fleet_request, run_request
 from audits.selectors import (
-    STATUS_FILTERS,
-    EnvironmentGroup,
+    RUN_HEALTH,
     FindingFilters,
     account_root_usage,
     account_runs,
-    account_sections,
-    admins_with_mfa,
-    changes_since,
-    finding_history,
     finding_search,
-    fleet_trend,
-    group_by_environment,
-    latest_people,
-    latest_stored_run,
-    overview_accounts,
+    fleet_runs,
     principal_states,
-    trend_months,
-    with_open_now,
+    run_for_reader,
+    runs_page,
 )
 from audits.services import report_import
 from audits.tasks import QueueUnavailable, enqueue_run
-from cloudtrail.selectors import account_root_events, root_last_event, trail_gaps
-from identitycenter.selectors import account_paths, admin_counts, paths_changed
-from reviews.selectors import open_review_decisions, review_cadence, review_since, visible_reviews
 from staff.export import csv_response
-from staff.forms import form_errors, start_of_day
+from staff.forms import form_errors
+from staff.pages import page_or_partial, wants_csv
 from staff.roles import READ_PERMISSION, RUN_PERMISSION, policy
 from staff.uploads import accepts_upload
 
@@ -85,49 +65,6 @@ RUNS_HEADER = (
     "report_sha256",
     "error",
 )
-
-
-@policy(get=READ_PERMISSION)
-def account_detail(request: HttpRequest, account_id: str) -> HttpResponse:
-    account = account_or_404(request, account_id)
-    now = timezone.now()
-    since = _since(request, None)
-    only = AwsAccount.objects.filter(pk=account.pk)
-    months = last_months(now.date())
-    points = with_open_now(trend_months(within=only, months=months), months[-1], within=only)
-    agenda = next(
-        iter(overview_accounts(within=only, since=since, people=latest_people(points), root_events=root_last_event(within=only, since=since))),
-        None,
-    )
-    trends = summary_charts(points.get(account.pk, {}), months)
-    root_usage = list(account_root_usage(account=account).filter(used_at__gte=now - timedelta(days=365)))
-    trail = list(account_root_events(account=account).filter(at__gte=now - timedelta(days=365, hours=4)))
-    gaps = trail_gaps(account=account, uses=[(e.used_at, e.credential) for e in root_usage], events=trail)
-    standard = account_standard(account=account)
-    sections = account_sections(account=account)
-    admin_findings = [f for _, checks, items in sections if "user.direct_admin" in checks for f in items if f.check_id == "user.direct_admin"]
-    context = {
-        "account": account,
-        "upload_form": ReportUploadForm(),
-        "agenda": agenda,
-        "since": since,
-        "trends": trends,
-        "statuses": _status_counts(account),
-        "sections": sections,
-        "standard": standard,
-        "naming": standard_rule(standard),
-        "exemptions": NamingExemption.objects.filter(standard=standard).order_by("user_name") if standard else [],
-        "admins_with_mfa": admins_with_mfa(account=account, names=[f.principal for f in admin_findings]),
-        "root_usage": list(zip(root_usage, gaps, strict=True)),
-        "trail_events": trail,
-        "timeline": root_usage_timeline(
-            [(e.used_at, e.credential) for e in root_usage], end=now, trail=[(e.at, _trail_mark(e)) for e in trail]
-        ),
-        "runs": _runs_page(request, account),
-        "access_paths": account_paths(account=account),
-        "root_email_rule": settings.IAMWATCH_ROOT_EMAIL_RULE,
-    }
-    return render(request, "audits/account_detail.html", context)
 
 
 @policy(get=READ_PERMISSION)
@@ -155,7 +92,7 @@ def runs_csv(request: HttpRequest, account_id: str) -> StreamingHttpResponse:
             r.new_finding_count,
             r.resolved_finding_count,
             r.report.sha256 if r.report else "",
-            _for_reader(r, outside).error,
+            run_for_reader(r, outside).error,
         )
         for r in runs.iterator(chunk_size=2000)
     )
@@ -177,26 +114,7 @@ def run_report(request: HttpRequest, run_id: int) -> HttpResponse:
     return response
 
 
-@policy(get=READ_PERMISSION)
-def practice(request: HttpRequest) -> HttpResponse:
-    """The practice the checks stand for: one user per person, naming, no shared logins, read-only then assume a role."""
-    return render(request, "audits/practice.html")
-
-
 PAGE_SIZE = 50
-
-
-OVERVIEW_HEADER = (
-    "account_id", "account_name", "environment", "last_report_at", "last_run_status", "open_critical", "open_high",
-    "open_medium", "open_low", "open_total", "new_since", "root_used_since", "since",
-    # the agenda's columns, added after the first ones so that older readers of this file keep working
-    "root_last_used", "resolved_since", "users", "console_users", "console_without_mfa", "naming_violations",
-    "review_decided", "review_to_decide", "iam_admins", "identity_center_admins",
-    "iam_can_become_admin", "identity_center_can_become_admin",
-)  # fmt: skip
-
-
-HISTORY_HEADER = ("finding_id", "account_id", "check_id", "principal", "event", "report_generated_at", "run_id")
 
 
 STATE_HEADER = (
@@ -205,74 +123,13 @@ STATE_HEADER = (
 )  # fmt: skip
 
 
-USER_HEADER = ("account_id", "principal", "arn", "at")
-
-
-def wants_csv(request: HttpRequest) -> bool:
-    return request.GET.get("format") == "csv"
-
-
-def _since(request: HttpRequest, value: object) -> datetime:
-    return start_of_day(value) or review_since(now=timezone.now(), within=visible_accounts(request.user))
-
-
-def _page(request: HttpRequest, template: str, partial: str, context: dict[str, object]) -> HttpResponse:
-    return render(request, partial if request.headers.get("HX-Request") else template, context)
-
-
-@policy(get=READ_PERMISSION)
-def overview(request: HttpRequest) -> HttpResponseBase:
-    form = OverviewForm(request.GET)
-    data = form.cleaned_data if form.is_valid() else {}
-    since = _since(request, data.get("since"))
-    review, covered, decisions = open_review_decisions(visible_accounts(request.user))
-    months = last_months(timezone.now().date())
-    points = with_open_now(trend_months(within=visible_accounts(request.user), months=months), months[-1], within=visible_accounts(request.user))
-    accounts = overview_accounts(
-        within=visible_accounts(request.user),
-        since=since,
-        environment=data.get("environment", ""),
-        q=data.get("q", ""),
-        sort=data.get("sort") or "worst",
-        review=(covered, decisions) if review is not None else None,
-        trends={pk: _spark(by_month, months) for pk, by_month in points.items()},
-        people=latest_people(points),
-        root_events=root_last_event(within=visible_accounts(request.user), since=since),
-        sso_admins=admin_counts(within=visible_accounts(request.user)),
-    )
-    outside = outside_scope(visible_accounts(request.user))
-    if outside:  # a last run's error names no account outside the reader's scope
-        accounts = [dataclasses.replace(a, last_run_error=redacted(a.last_run_error, outside)) if a.last_run_error else a for a in accounts]
-    if wants_csv(request):
-        rows = (
-            (a.account_id, a.name, a.environment, a.last_success_at, a.last_run_status or "", a.open_critical, a.open_high, a.open_medium,
-             a.open_low, a.open_total, a.new_since, "yes" if a.root_used_since else "no", since, a.root_last_used,
-             a.resolved_since, a.users, a.console_users, a.without_mfa, a.naming_violations,
-             "" if a.review_total is None else a.review_decided, "" if a.review_total is None else a.review_total - a.review_decided,
-             a.iam_admins, a.sso_admins, a.iam_can_become_admin, a.sso_can_become_admin)
-            for a in accounts
-        )  # fmt: skip
-        return csv_response(OVERVIEW_HEADER, rows, "iamwatch-overview.csv")
-    environments = sorted({a.environment for a in accounts if a.environment})
-    context = {
-        "form": form,
-        "groups": _agenda_groups(group_by_environment(accounts)),
-        "review": review,
-        "fleet_trends": summary_charts(fleet_trend(points, months), months),
-        "since": since,
-        "environments": environments,
-        "count": len(accounts),
-        "cadence": review_cadence(now=timezone.now(), within=visible_accounts(request.user)),
-        "scope": account_scope(request.user),
-    }
-    return _page(request, "audits/overview.html", "audits/partials/overview_table.html", context)
-
-
 @policy(get=READ_PERMISSION)
 def finding_list(request: HttpRequest) -> HttpResponseBase:
     form = FindingFilterForm(request.GET)
     if not form.is_valid():
-        return _page(request, "audits/finding_list.html", "audits/partials/finding_table.html", {"form": form, "page": None})
+        return page_or_partial(
+            request, "audits/finding_list.html", "audits/partials/finding_table.html", {"form": form, "page": None}
+        )
     findings = finding_search(form.filters(), within=visible_accounts(request.user))
     if wants_csv(request) or request.resolver_match.url_name == "findings-csv":  # type: ignore[union-attr]
         return csv_response(
@@ -283,34 +140,7 @@ def finding_list(request: HttpRequest) -> HttpResponseBase:
     query = request.GET.copy()
     query.pop("page", None)
     context = {"form": form, "page": page, "query": query.urlencode(), "checks": CHECKS_BY_ID}
-    return _page(request, "audits/finding_list.html", "audits/partials/finding_table.html", context)
-
-
-@policy(get=READ_PERMISSION)
-def finding_detail(request: HttpRequest, finding_id: int) -> HttpResponseBase:
-    findings = in_accounts(Finding.objects.all(), visible_accounts(request.user))
-    finding = get_object_or_404(findings.select_related("account", "first_run", "last_run", "resolved_run"), pk=finding_id)
-    history = list(finding_history(finding=finding))
-    latest = latest_stored_run(account=finding.account)
-    gap = latest.not_evaluated.get(finding.check_id) if latest is not None else None
-    if wants_csv(request):
-        rows = (
-            (finding.pk, finding.account.account_id, finding.check_id, finding.principal, e.kind, e.at, e.run_id) for e in history
-        )
-        return csv_response(HISTORY_HEADER, rows, f"iamwatch-finding-{finding.pk}-history.csv")
-    return render(
-        request,
-        "audits/finding_detail.html",
-        {
-            "finding": finding,
-            "check": CHECKS_BY_ID.get(finding.check_id),
-            "history": history,
-            "not_evaluated": (latest, gap) if gap else None,
-            "decisions": finding.dispositions.filter(review__in=visible_reviews(visible_accounts(request.user)))
-            .select_related("review")
-            .order_by("-review__period_end", "-pk"),
-        },
-    )
+    return page_or_partial(request, "audits/finding_list.html", "audits/partials/finding_table.html", context)
 
 
 def state_changes(states: list[PrincipalState]) -> list[tuple[PrincipalState, list[str]]]:
@@ -399,6 +229,7 @@ class Period:
     until: datetime | None
     changes: list[str]
     states: int  # how many recorded states it folds
+    latest: PrincipalState  # the last of them: its "last used" times are the period's latest
 
 
 def folded_changes(timeline: list[tuple[PrincipalState, list[str]]]) -> list[Period]:
@@ -407,52 +238,13 @@ def folded_changes(timeline: list[tuple[PrincipalState, list[str]]]) -> list[Per
     for state, changes in timeline:
         real = [c for c in changes if not c.startswith(USE_ONLY)]
         if real or not periods:
-            periods.append(Period(state, state.valid_to, real or changes, 1))
+            periods.append(Period(state, state.valid_to, real or changes, 1, state))
         else:
             last = periods[-1]
-            periods[-1] = Period(last.state, state.valid_to, last.changes, last.states + 1)
+            periods[-1] = Period(last.state, state.valid_to, last.changes, last.states + 1, state)
     return periods
 
 
-@policy(get=READ_PERMISSION)
-def changes(request: HttpRequest) -> HttpResponseBase:
-    form = SinceForm(request.GET)
-    data = form.cleaned_data if form.is_valid() else {}
-    since = _since(request, data.get("since"))
-    account = account_or_404(request, data["account"]) if data.get("account") else None
-    found = changes_since(since=since, account=account, within=visible_accounts(request.user))
-    added, removed = paths_changed(since=since, within=visible_accounts(request.user), account=account)
-    table = request.GET.get("table", "")
-    rows: Iterable[Sequence[object]]
-    if wants_csv(request):
-        if table == "findings":
-            rows = (
-                (e.finding_id, e.finding.account.account_id, e.finding.check_id, e.finding.principal, e.kind, e.at, e.run_id)
-                for e in found.findings
-            )
-            return csv_response(HISTORY_HEADER, rows, "iamwatch-changes-findings.csv")
-        if table in ("new_users", "removed_users"):
-            states = found.new_users if table == "new_users" else found.removed_users
-            rows = ((s.account.account_id, s.name, s.arn, s.valid_from if table == "new_users" else s.valid_to) for s in states)
-            return csv_response(USER_HEADER, rows, f"iamwatch-changes-{table}.csv")
-        if table == "root":
-            return csv_response(ROOT_USAGE_HEADER, map(root_usage_row, found.root_events), "iamwatch-changes-root.csv")
-        if table in ("access_added", "access_removed"):
-            paths = added if table == "access_added" else removed
-            rows = (
-                (p.account.account_id, p.user_name, p.permission_set_name, "yes" if p.admin else "no", p.group_name, p.valid_from if table == "access_added" else p.valid_to)
-                for p in paths
-            )  # fmt: skip
-            return csv_response(ACCESS_CHANGE_HEADER, rows, f"iamwatch-changes-{table}.csv")
-        raise Http404("unknown table")
-    return render(
-        request,
-        "audits/changes.html",
-        {"form": form, "since": since, "changes": found, "account": account, "query": request.GET.urlencode(), "access_added": added, "access_removed": removed},
-    )
-
-
-ACCESS_CHANGE_HEADER = ("account_id", "user_name", "permission_set", "administrator", "through_group", "at")
 ALERT_HEADER = ("created_at", "account_id", "kind", "subject", "recipients", "sent_at", "error", "run_id")
 
 
@@ -470,11 +262,47 @@ def alert_list(request: HttpRequest) -> HttpResponseBase:
     page = Paginator(alerts, PAGE_SIZE).get_page(request.GET.get("page"))
     # Delivery errors, each said once with how many alerts it held back (not a wall of the same message).
     problems = list(
-        alerts.exclude(error="").order_by().values("error").annotate(count=Count("pk"), last=Max("created_at")).order_by("-count", "-last")
+        alerts.exclude(error="")
+        .order_by()
+        .values("error")
+        .annotate(count=Count("pk"), last=Max("created_at"))
+        .order_by("-count", "-last")
     )
     numbers = {p["error"]: n for n, p in enumerate(problems, start=1)}
     listed = [(a, numbers.get(a.error)) for a in page]
     return render(request, "audits/alert_list.html", {"page": page, "rows": listed, "problems": problems})
+
+
+FLEET_RUNS_HEADER = (
+    "account_id", "account_name", "environment", "last_run", "run_id", "source", "status", "requested_at", "finished_at",
+    "report_generated_at", "error", "last_report_at",
+)  # fmt: skip
+
+
+@policy(get=READ_PERMISSION)
+def run_list(request: HttpRequest) -> HttpResponseBase:
+    """The fleet's run health: every account's latest run, failed and partial first, with the error (and its hint)."""
+    form = RunFilterForm(request.GET)
+    data = form.cleaned_data if form.is_valid() else {}
+    visible = visible_accounts(request.user)
+    rows = fleet_runs(within=visible, health=data.get("health", ""), environment=data.get("environment", ""), q=data.get("q", ""))
+    outside = outside_scope(visible)
+    for row in rows:
+        if row.run is not None:
+            run_for_reader(row.run, outside)
+    if wants_csv(request):
+        lines = (
+            (r.account.account_id, r.account.name, r.account.environment, r.health, r.run.pk if r.run else "",
+             r.run.source if r.run else "", r.run.status if r.run else "", r.run.requested_at if r.run else "",
+             r.run.finished_at if r.run else "", r.run.generated_at if r.run else "", r.run.error if r.run else "",
+             r.account.last_success_at)
+            for r in rows
+        )  # fmt: skip
+        return csv_response(FLEET_RUNS_HEADER, lines, "iamwatch-runs.csv")
+    counts = {h: sum(1 for r in rows if r.health == h) for h in RUN_HEALTH}
+    environments = sorted(set(visible.exclude(environment="").values_list("environment", flat=True)))
+    context = {"form": form, "rows": rows, "counts": counts, "environments": environments, "query": request.GET.urlencode()}
+    return render(request, "audits/run_list.html", context)
 
 
 @policy(post=RUN_PERMISSION)
@@ -514,7 +342,8 @@ def report_upload(request: HttpRequest, account_id: str) -> HttpResponse:
             request,
             f"Imported {upload.name} as run {run.pk}: {run.principal_count} principals, {run.open_finding_count} open "
             f"findings ({run.new_finding_count} new, {run.resolved_finding_count} resolved) as of "
-            f"{run.generated_at:%Y-%m-%d %H:%M} UTC." + "".join(f" Warning: {w}" for w in run.warnings),
+            f"{run.generated_at:%Y-%m-%d %H:%M} UTC (the report's time: {form.time_from})."
+            + "".join(f" Warning: {w}" for w in run.warnings),
         )
     return redirect("audits:account-detail", account_id=account.account_id)
 
@@ -533,9 +362,14 @@ def run_all(request: HttpRequest) -> HttpResponse:
             # This run is failed "could not be queued"; so are the rest, never left pending for nobody.
             rest = [r.pk for r in result.runs[n + 1 :]]
             AuditRun.objects.filter(pk__in=rest, status=RunStatus.PENDING).update(
-                status=RunStatus.FAILED, error="could not be queued: the task broker (Redis) is unreachable", finished_at=timezone.now()
+                status=RunStatus.FAILED,
+                error="could not be queued: the task broker (Redis) is unreachable",
+                finished_at=timezone.now(),
             )
-            messages.error(request, f"{exc}: {len(rest) + 1} run(s) not queued, marked failed. The dashboard still works; try again when the broker is back.")
+            messages.error(
+                request,
+                f"{exc}: {len(rest) + 1} run(s) not queued, marked failed. The dashboard still works; try again when the broker is back.",
+            )
             break
     if queued:
         messages.success(request, f"{queued} run(s) queued.")
@@ -546,70 +380,6 @@ def run_all(request: HttpRequest) -> HttpResponse:
 def runs_partial(request: HttpRequest, account_id: str) -> HttpResponse:
     """The run table alone, for htmx polling while a run is pending or running."""
     account = account_or_404(request, account_id)
-    runs = _runs_page(request, account)
+    runs = runs_page(account=account, visible=visible_accounts(request.user), number=request.GET.get("runs"))
     active = any(r.status in ACTIVE for r in runs)
     return render(request, "audits/partials/runs.html", {"account": account, "runs": runs, "active": active})
-
-
-def _trail_mark(e: Any) -> str:
-    what = "console sign-in" if e.is_sign_in else e.action
-    mfa = {True: "MFA used", False: "no MFA", None: "MFA not recorded"}[e.mfa_used]
-    outcome = "" if e.success else f", {e.error or 'failed'}"
-    return f"{what} {e.at:%Y-%m-%d %H:%M:%S} UTC from {e.source_ip}, {mfa}{outcome}"
-
-
-def _agenda_groups(groups: list[EnvironmentGroup]) -> list[dict[str, Any]]:
-    """The agenda's groups of rows as dicts (see OverviewRow.as_dict), each row with its links."""
-    findings = reverse("audits:finding-list")
-    return [
-        {
-            "environment": group.environment,
-            "accounts": [
-                {
-                    **row.as_dict(),
-                    "url": reverse("audits:account-detail", args=[row.account_id]),
-                    "findings": f"{findings}?account={row.account_id}",
-                }
-                for row in group.accounts
-            ],
-        }
-        for group in groups
-    ]
-
-
-def _spark(by_month: dict[date, dict[str, int]], months: list[date]) -> tuple[str, str]:
-    values, direction = worse_or_better(by_month, months)
-    return sparkline(values), direction
-
-
-def _status_counts(account: AwsAccount) -> list[tuple[str, int]]:
-    counts = dict(Finding.objects.filter(account=account).values_list("status").annotate(n=Count("pk")).order_by())
-    return [(s, counts.get(s, 0)) for s in STATUS_FILTERS if s != "all"]
-
-
-RUNS_PER_PAGE = 10
-
-
-ORGANISATION_NOTES = "notes about the whole organisation: not shown to a login limited to some accounts"
-
-
-def _for_reader(run: AuditRun, outside: list[str]) -> AuditRun:
-    """A run's notes and error as a reader with a scope may see them (`outside`: the ids and names of the accounts
-    outside it). An Identity Center run reads the whole organisation: its notes and error (counts, other accounts)
-    are not theirs to see, even on the page of the account that holds Identity Center; any other run's name no
-    account outside the scope (a report of another account, say)."""
-    if not outside:
-        return run
-    if run.source == RunSource.IDENTITY_CENTER:
-        run.warnings, run.error = [ORGANISATION_NOTES], ""
-    else:
-        run.warnings, run.error = [redacted(w, outside) for w in run.warnings], redacted(run.error, outside)
-    return run
-
-
-def _runs_page(request: HttpRequest, account: AwsAccount) -> Any:
-    """A page of the account's runs, newest first (?runs=N); every run is in the runs CSV."""
-    page = Paginator(account_runs(account=account), RUNS_PER_PAGE).get_page(request.GET.get("runs"))
-    outside = outside_scope(visible_accounts(request.user))
-    page.object_list = [_for_reader(r, outside) for r in page.object_list]
-    return page

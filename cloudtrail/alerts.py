@@ -69,7 +69,7 @@ def root_event_alerts(run: AuditRun) -> list[Alert]:
                 run=run,
                 kind=Alert.Kind.ROOT_EVENT,
                 key=f"root-event:{e.event_id}" + (":aws-record" if e.event_id in conflicts else ""),
-                subject=f"[IAMWatch] {what} in {where}" + (f" {flags[0]}" if flags else ""),
+                subject=f"[IAMWatch] {what} in {where} at {e.at:%Y-%m-%d %H:%M:%S} UTC" + (f" {flags[0]}" if flags else ""),
                 body=(
                     f"{what[0].upper()}{what[1:]} in {where}.\n"
                     f"Time: {e.at:%Y-%m-%d %H:%M:%S} UTC\nAddress: {e.source_ip}{' (' + flags[0] + ')' if flags else ''}\n"

@@ -7,11 +7,12 @@ from django.urls import reverse
 
 # (label, URL name, other path prefixes that belong to the section)
 SECTIONS = (
-    ("Accounts", "audits:overview", ("/accounts/", "/runs/")),
+    ("Accounts", "audits:overview", ("/accounts/",)),
     ("Findings", "audits:finding-list", ("/findings",)),
     ("Changes since review", "audits:changes", ()),
     ("Root activity", "cloudtrail:root-activity", ()),
     ("Identity Center", "identitycenter:identity-center", ()),
+    ("Runs", "audits:run-list", ()),
     ("Alerts", "audits:alert-list", ()),
     ("People", "people:people-list", ("/access.csv",)),
     ("Naming", "accounts:standard-list", ("/exemptions/",)),

@@ -57,6 +57,7 @@ INSTALLED_APPS = [
     "cloudtrail",
     "identitycenter",
     "reviews",
+    "dashboard",
     "demo",
 ]
 

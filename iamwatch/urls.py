@@ -7,6 +7,10 @@ from django.shortcuts import redirect
 from django.urls import include, path, re_path
 from django.views.generic import RedirectView
 
+import accounts.urls
+import audits.urls
+import people.urls
+from dashboard import urls as dashboard
 from staff import passwords, twofactor
 from staff.roles import ANYONE, LOGIN, policy
 
@@ -39,9 +43,10 @@ urlpatterns = [
     path("admin/login/", admin_login),
     path("admin/", admin.site.urls),
     path("", include("staff.urls")),
-    path("", include("accounts.urls")),
-    path("", include("people.urls")),
-    path("", include("audits.urls")),
+    # The dashboard's composed pages keep the names (and URLs) of the domain each shows.
+    path("", include((dashboard.accounts + accounts.urls.urlpatterns, "accounts"))),
+    path("", include((dashboard.people + people.urls.urlpatterns, "people"))),
+    path("", include((dashboard.audits + audits.urls.urlpatterns, "audits"))),
     path("", include("cloudtrail.urls")),
     path("", include("identitycenter.urls")),
     path("", include("reviews.urls")),

@@ -41,7 +41,7 @@ def identity_center(request: HttpRequest) -> HttpResponseBase:
     sets = permission_set_use(within=within)
     chosen = next((s for s in sets if s["permission_set_arn"] == request.GET.get("set")), None)
     reach = permission_set_reach(arn=str(chosen["permission_set_arn"]), within=within) if chosen else []
-    runs = in_accounts(AuditRun.objects.filter(source=RunSource.IDENTITY_CENTER), visible_accounts(request.user)).order_by("-requested_at")[:5]
+    runs = in_accounts(AuditRun.objects.filter(source=RunSource.IDENTITY_CENTER).select_related("account"), visible_accounts(request.user)).order_by("-requested_at")[:5]
     context = {
         "sets": sets, "chosen": chosen, "reach": reach, "runs": runs, "holder": settings.IAMWATCH_IDENTITY_CENTER_ACCOUNT,
         # An Identity Center run reads the whole organisation: its notes and errors (counts, other accounts' ids) are

@@ -2,9 +2,8 @@
 
 It owns Person (imported from the HR system's CSV export, `import_people`), OwnerLink (an IAM user tied to
 its owner by hand), the pure owner matching (people.matching: a user name under a naming standard, an
-e-mail, or a link, to one person or none), and the pages of the directory, a person's access across the
-fleet ("who has access where") and an account's owners. It imports staff and accounts; its pages read the
-IAM users they list through audits.selectors.
+e-mail, or a link, to one person or none), the directory page and the owner links. It imports staff and
+accounts; the pages that list IAM users by person (a person's access, an account's owners) are the dashboard's.
 """
 
 from __future__ import annotations

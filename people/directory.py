@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
 from django.db import transaction
+from django.utils import timezone
 
 from people.models import Person
 from staff.trail import record_change, record_changes
@@ -170,8 +171,16 @@ def directory_import(*, content: bytes, actor: str) -> DirectoryImport:
     for person in left:
         changed.append((person, {f: getattr(person, f) for f in _FIELDS}))
         person.active = False
+    now = timezone.now()
+    for person in created:
+        person.left_at = None if person.active else now
+    for person, before in changed:  # the time of the import that first said they left; back: no longer left
+        if before["active"] and not person.active:
+            person.left_at = now
+        elif person.active:
+            person.left_at = None
     Person.objects.bulk_create(created, batch_size=1000)
-    Person.objects.bulk_update([p for p, _ in changed], list(_FIELDS), batch_size=1000)
+    Person.objects.bulk_update([p for p, _ in changed], [*_FIELDS, "left_at"], batch_size=1000)
     record_changes(
         actor,
         [

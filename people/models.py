@@ -15,6 +15,11 @@ class Person(models.Model):
     last_name = models.CharField(max_length=100)
     email = models.EmailField(blank=True)
     active = models.BooleanField(default=True, help_text="false once the person has left")
+    left_at = models.DateTimeField(
+        null=True,
+        blank=True,
+        help_text="when a directory import first said the person had left (null: active, or left before this was kept)",
+    )
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:

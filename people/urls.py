@@ -9,9 +9,6 @@ from people import views
 app_name = "people"
 urlpatterns = [
     path("people/", views.people_list, name="people-list"),
-    path("people/<str:employee_id>/", views.person_detail, name="person-detail"),
-    path("access.csv", views.access_csv, name="access-csv"),
-    path("accounts/<str:account_id>/owners/", views.account_owners, name="account-owners"),
     path("accounts/<str:account_id>/owners/link", views.owner_link_create, name="owner-link-create"),
     path("owner-links/<int:link_id>/delete", views.owner_link_delete, name="owner-link-delete"),
 ]

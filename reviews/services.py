@@ -120,8 +120,10 @@ def disposition_set(
     )
     if decision.kind != Disposition.Kind.ACCEPTED_RISK:
         fields.update(owner="", expires_on=None)
+    if decision.kind == Disposition.Kind.FALSE_POSITIVE:
+        fields.update(ticket="")  # an accepted risk may name its ticket (the risk register's, say); optional
     if decision.kind != Disposition.Kind.REMEDIATION_PLANNED:
-        fields.update(ticket="", due_on=None)
+        fields.update(due_on=None)
     existing = Disposition.objects.filter(review=review, finding=finding).select_related("carried_from").first()
     before = disposition_values(existing) if existing else None
     disposition, _ = Disposition.objects.update_or_create(
@@ -341,21 +343,26 @@ def _snapshot(review: Review, *, signed_by: Any, signed_at: datetime, comment: s
 
 
 @transaction.atomic
-def _four_eyes(review: Review, actor: Any, now: datetime) -> None:
-    """The signer did not prepare the review, and is no login a preparer created, changed, set the password of or
-    reset the second factor of within IAMWATCH_FOUR_EYES_COOLDOWN_DAYS (a puppet login would be the same eyes)."""
+def four_eyes_refusal(review: Review, actor: Any, now: datetime) -> str:
+    """Why four-eyes keeps `actor` from signing the review off ("" when it does not, or is off): the signer did not
+    prepare the review, and is no login a preparer created, changed, set the password of or reset the second factor
+    of within IAMWATCH_FOUR_EYES_COOLDOWN_DAYS (a puppet login would be the same eyes). The review page asks it too,
+    to say why instead of showing a form that would be refused."""
+    if not settings.IAMWATCH_REVIEW_FOUR_EYES:
+        return ""
     prepared = preparers(review)
     if {actor.pk, actor.get_username()} & prepared:
-        raise ReviewError("four-eyes: a second reviewer who did not prepare this review must sign it off")
+        return "four-eyes: a second reviewer who did not prepare this review must sign it off"
     names = {p for p in prepared if isinstance(p, str)}
     names |= set(User.objects.filter(pk__in=[p for p in prepared if isinstance(p, int)]).values_list("username", flat=True))
     days = settings.IAMWATCH_FOUR_EYES_COOLDOWN_DAYS
     found = login_handled_by(login=actor.get_username(), actors=names, since=now - timedelta(days=days))
     if found is not None:
-        raise ReviewError(
+        return (
             f"four-eyes: {found.actor}, who prepared this review, {handling_said(found)} the login {actor.get_username()} "
             f"on {found.at:%Y-%m-%d} (less than {days} days ago): another reviewer must sign it off"
         )
+    return ""
 
 
 def review_sign(*, review: Review, actor: Any, comment: str, now: datetime) -> SignOff:
@@ -365,8 +372,9 @@ def review_sign(*, review: Review, actor: Any, comment: str, now: datetime) -> S
         raise ReviewError("this review is already signed")
     if not comment.strip():
         raise ReviewError("a sign-off needs a comment")
-    if settings.IAMWATCH_REVIEW_FOUR_EYES:
-        _four_eyes(review, actor, now)
+    refusal = four_eyes_refusal(review, actor, now)
+    if refusal:
+        raise ReviewError(refusal)
     missing = undecided(review).count()
     if missing:
         raise ReviewError(f"{missing} open finding{'s' if missing != 1 else ''} still without a decision")

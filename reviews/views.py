@@ -4,7 +4,7 @@ meeting calendar and its private links."""
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any
 
 from django.conf import settings
@@ -51,6 +51,7 @@ from reviews.services import (
     disposition_set,
     dispositions_bulk,
     dispositions_carry,
+    four_eyes_refusal,
     review_correct,
     review_open,
     review_sign,
@@ -184,6 +185,8 @@ class Kept:
     kind: str = ""
     values: dict[str, str] = field(default_factory=dict)
     selected: frozenset[int] = frozenset()
+    comment: str = ""  # a refused sign-off's comment
+    sign_error: str = ""
 
 
 def _posted_decision(request: HttpRequest) -> tuple[Decision | None, Kept]:
@@ -212,7 +215,7 @@ def _review_page(request: HttpRequest, review: Review, chosen: str, kept: Kept |
     carried = carried_decisions(review=review, today=today, account=current, within=within) if current and review.editable else []
     proposals = {c.finding.pk: c for c in carried}
     kept = kept or Kept()
-    rows = [_row(f, decided.get(f.pk), proposals.get(f.pk), kept) for f in findings]
+    rows = [_row(f, decided.get(f.pk), proposals.get(f.pk), kept, today) for f in findings]
     rows.sort(key=lambda r: (r.decision is not None, not (r.carried and r.carried.problem)))  # undecided first, problems on top
     signoffs = list(review.signoffs.order_by("signed_at", "pk"))
     context = {
@@ -232,7 +235,9 @@ def _review_page(request: HttpRequest, review: Review, chosen: str, kept: Kept |
         "undecided": sum(total - done for total, done in counts.values()) if review.editable else 0,
         "total": sum(total for total, _ in counts.values()),
         "signoffs": signoffs,
-        "sign_form": SignOffForm(),
+        "sign_form": SignOffForm(initial={"comment": kept.comment}),
+        # Who may not sign sees why, instead of a form that would be refused.
+        "sign_refusal": four_eyes_refusal(review, request.user, timezone.now()) if review.editable else "",
         "correction_form": CorrectionForm(),
         "four_eyes": settings.IAMWATCH_REVIEW_FOUR_EYES,
         # By name for the reader (who opened it and who decided); four-eyes itself compares user ids (preparers()).
@@ -240,7 +245,7 @@ def _review_page(request: HttpRequest, review: Review, chosen: str, kept: Kept |
         "max_days": settings.IAMWATCH_ACCEPTANCE_MAX_DAYS,
         "today": today,
     }
-    return render(request, "reviews/review_detail.html", context, status=400 if kept and kept.error else 200)
+    return render(request, "reviews/review_detail.html", context, status=400 if kept.error or kept.sign_error else 200)
 
 
 @dataclass(frozen=True, slots=True)
@@ -255,35 +260,49 @@ class Row:
     error: str
 
 
-def _values(d: Disposition | None) -> dict[str, str]:
+def _values(d: Disposition | None, today: date | None = None) -> dict[str, str]:
+    """The form's values for a decision. With `today` (an earlier review's decision to decide again), a date that
+    would be refused as it stands (an expiry or a due date gone by) starts empty, to be chosen anew."""
     if d is None:
         return {}
+    expires_on, due_on = d.expires_on, d.due_on
+    if today is not None:
+        expires_on = expires_on if expires_on and expires_on > today else None
+        due_on = due_on if due_on and due_on >= today else None
     return {
         "justification": d.justification,
         "owner": d.owner,
-        "expires_on": d.expires_on.isoformat() if d.expires_on else "",
+        "expires_on": expires_on.isoformat() if expires_on else "",
         "ticket": d.ticket,
-        "due_on": d.due_on.isoformat() if d.due_on else "",
+        "due_on": due_on.isoformat() if due_on else "",
     }
 
 
-def _row(f: Finding, d: Disposition | None, carried: Carried | None, kept: Kept) -> Row:
+def _row(f: Finding, d: Disposition | None, carried: Carried | None, kept: Kept, today: date) -> Row:
     if kept.finding_id == f.pk:
         return Row(f, d, carried, kept.values, kept.kind, kept.error)
-    shown = d or (carried.previous if carried else None)
-    return Row(f, d, carried, _values(shown), shown.kind if shown and not d else "", "")
+    if d is not None:
+        return Row(f, d, carried, _values(d), "", "")
+    earlier = carried.previous if carried else None
+    return Row(f, d, carried, _values(earlier, today), earlier.kind if earlier else "", "")
 
 
 def _account_url(review: Review, account_id: str, anchor: str = "") -> str:
     return f"{reverse('reviews:review-detail', args=[review.pk])}?account={account_id}{anchor}"
 
 
-@policy(post="reviews.add_disposition")
+# A refused form is shown again at the address it was posted to, the input kept (status 400). Each such address also
+# answers GET with the page it was posted from, so that the address bar after a refusal opens the same page again.
+
+
+@policy(get=READ_PERMISSION, post="reviews.add_disposition")
 def disposition_save(request: HttpRequest, review_id: int, finding_id: int) -> HttpResponse:
     review = get_object_or_404(_reviews(request.user), pk=review_id)
     finding = get_object_or_404(
         in_accounts(Finding.objects.select_related("account"), visible_accounts(request.user)), pk=finding_id
     )
+    if request.method == "GET":
+        return redirect(_account_url(review, finding.account.account_id, f"#finding-{finding.pk}"))
     decision, kept = _posted_decision(request)
     kept.finding_id = finding.pk
     if decision is not None:
@@ -302,10 +321,12 @@ def _selected(request: HttpRequest) -> list[int]:
     return [int(v) for v in request.POST.getlist("finding") if v.isdigit()]
 
 
-@policy(post="reviews.add_disposition")
+@policy(get=READ_PERMISSION, post="reviews.add_disposition")
 def dispositions_decide(request: HttpRequest, review_id: int) -> HttpResponse:
     """One decision for the findings ticked on the review page, or every undecided one of the account (of a check)."""
     review = get_object_or_404(_reviews(request.user), pk=review_id)
+    if request.method == "GET":
+        return _back_to_review(request, review)
     account = request.POST.get("account", "")
     ids = _selected(request)
     scope = request.POST.get("scope", "ticked")
@@ -329,10 +350,12 @@ def dispositions_decide(request: HttpRequest, review_id: int) -> HttpResponse:
     return redirect(_account_url(review, account))
 
 
-@policy(post="reviews.add_disposition")
+@policy(get=READ_PERMISSION, post="reviews.add_disposition")
 def dispositions_carry_over(request: HttpRequest, review_id: int) -> HttpResponse:
     """Confirm the earlier reviews' decisions, unchanged, for the findings ticked (default: all that can stand)."""
     review = get_object_or_404(_reviews(request.user), pk=review_id)
+    if request.method == "GET":
+        return _back_to_review(request, review)
     account = request.POST.get("account", "")
     try:
         n = dispositions_carry(
@@ -345,22 +368,33 @@ def dispositions_carry_over(request: HttpRequest, review_id: int) -> HttpRespons
     return redirect(_account_url(review, account))
 
 
-@policy(post=REVIEW_PERMISSION)
+@policy(get=READ_PERMISSION, post=REVIEW_PERMISSION)
 def review_signoff(request: HttpRequest, review_id: int) -> HttpResponse:
     review = get_object_or_404(_reviews(request.user), pk=review_id)
+    if request.method == "GET":
+        return redirect(reverse("reviews:review-detail", args=[review.pk]) + "#signoff")
+    if not review.editable:
+        messages.error(request, "Not signed: this review is already signed.")
+        return redirect("reviews:review-detail", review_id=review.pk)
     form = SignOffForm(request.POST)
+    comment = request.POST.get("comment", "")
     if not form.is_valid():
-        messages.error(request, "A sign-off needs a comment.")
+        error = "a sign-off needs a comment"
     else:
         try:
-            signoff = review_sign(
-                review=review, actor=request.user, comment=form.cleaned_data["comment"], now=timezone.now()
-            )
+            signoff = review_sign(review=review, actor=request.user, comment=form.cleaned_data["comment"], now=timezone.now())
         except ReviewError as exc:
-            messages.error(request, f"Not signed: {exc.message}")
+            error = str(exc.message)
         else:
             messages.success(request, f"Signed off. Snapshot SHA-256 {signoff.snapshot_sha256}.")
-    return redirect("reviews:review-detail", review_id=review.pk)
+            return redirect("reviews:review-detail", review_id=review.pk)
+    # The page again with the error beside the form and the comment as typed.
+    return _review_page(request, review, request.POST.get("account", ""), Kept(comment=comment, sign_error=f"Not signed: {error}"))
+
+
+def _back_to_review(request: HttpRequest, review: Review) -> HttpResponse:
+    account = request.GET.get("account", "")
+    return redirect(_account_url(review, account) if account else reverse("reviews:review-detail", args=[review.pk]))
 
 
 @policy(post=REVIEW_PERMISSION)

@@ -6,11 +6,17 @@ from datetime import UTC, datetime, time
 from typing import Any
 
 from django import forms
+from django.core.exceptions import NON_FIELD_ERRORS
 
 
 def form_errors(form: forms.Form) -> str:
-    """A bound form's errors on one line, for a message after a redirect."""
-    return "; ".join(f"{name.replace('_', ' ')}: {' '.join(str(e) for e in errors)}" for name, errors in form.errors.items())
+    """A bound form's errors on one line, for a message after a redirect: each field's named, the form's own bare."""
+    return "; ".join(
+        " ".join(str(e) for e in errors)
+        if name == NON_FIELD_ERRORS
+        else f"{name.replace('_', ' ')}: {' '.join(str(e) for e in errors)}"
+        for name, errors in form.errors.items()
+    )
 
 
 class TrailFilterForm(forms.Form):

@@ -6,8 +6,8 @@ from datetime import datetime
 
 from audits.report import CredentialReport
 
-from .api import ApiFacts, can_become_admin, direct_admin, password_policy_weak, root_hardware_mfa
-from .base import ACCOUNT_PRINCIPAL, SEVERITY_ORDER, Check, CheckContext, Result, Severity, Thresholds
+from .api import can_become_admin, direct_admin, password_policy_weak, root_hardware_mfa
+from .base import ACCOUNT_PRINCIPAL, SEVERITY_ORDER, ApiFacts, Check, CheckContext, Result, Severity, Thresholds
 from .events import EVENT_CHECKS, IDENTITY_CENTER_CHECKS
 from .root import (
     account_report_missing_root,

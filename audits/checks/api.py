@@ -3,9 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
-from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
 
 from audits.report import ROOT_USER, CredentialReport
 
@@ -14,17 +12,6 @@ from .base import ACCOUNT_PRINCIPAL, CheckContext, Result, Severity, check
 MIN_PASSWORD_LENGTH = 14
 MIN_PASSWORD_LENGTH_WITHOUT_MFA = 15  # NIST SP 800-63B: 15 where MFA is not enforced
 MIN_REUSE_PREVENTION = 24
-
-
-@dataclass(frozen=True, slots=True)
-class ApiFacts:
-    password_policy: Mapping[str, Any] | None  # None: the account has no password policy
-    admin_users: Mapping[str, tuple[str, ...]] = field(default_factory=dict)  # user: the policies making it administrator
-    escalating_users: Mapping[str, str] = field(default_factory=dict)  # user: the step that would make it one
-    root_virtual_mfa: bool = False
-    alias: str = ""
-    # check id -> the permission whose call was denied: those checks are not evaluated (the run is partial)
-    missing: Mapping[str, str] = field(default_factory=dict)
 
 
 @check(

@@ -2,18 +2,15 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from collections.abc import Callable, Iterator, Mapping
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from enum import StrEnum
-from typing import TYPE_CHECKING
+from typing import Any
 
 from accounts.naming import NO_STANDARD, NamingRule
 from audits.report import CredentialReport
 from people.matching import PeopleIndex
-
-if TYPE_CHECKING:
-    from .api import ApiFacts
 
 
 class Severity(StrEnum):
@@ -33,6 +30,19 @@ class Thresholds:
     password_unused_days: int = 45
     access_key_unused_days: int = 45
     access_key_rotation_days: int = 90
+
+
+@dataclass(frozen=True, slots=True)
+class ApiFacts:
+    """What the read-only IAM API told beyond the credential report (the checks of audits.checks.api read it)."""
+
+    password_policy: Mapping[str, Any] | None  # None: the account has no password policy
+    admin_users: Mapping[str, tuple[str, ...]] = field(default_factory=dict)  # user: the policies making it administrator
+    escalating_users: Mapping[str, str] = field(default_factory=dict)  # user: the step that would make it one
+    root_virtual_mfa: bool = False
+    alias: str = ""
+    # check id -> the permission whose call was denied: those checks are not evaluated (the run is partial)
+    missing: Mapping[str, str] = field(default_factory=dict)
 
 
 @dataclass(frozen=True, slots=True)

@@ -26,9 +26,10 @@ def test_each_new_root_event_alerts_once_with_time_address_mfa_and_user_agent(sa
     cloudtrail_import(account=sandbox, files=[("a.json", log_file(*records))], actor="t")
     alerts = list(Alert.objects.order_by("pk"))
     assert [(a.kind, a.key) for a in alerts] == [("root_event", "root-event:e-1"), ("root_event", "root-event:e-2")]
-    assert alerts[0].subject == "[IAMWatch] root signed in in sandbox (111122223333) from OUTSIDE the known networks"
+    # Each subject says when: a list of alerts never repeats the same line for two events.
+    assert alerts[0].subject == "[IAMWatch] root signed in in sandbox (111122223333) at 2026-11-22 09:14:03 UTC from OUTSIDE the known networks"
     assert "Time: 2026-11-22 09:14:03 UTC\nAddress: 198.51.100.5 (from OUTSIDE the known networks)\nMFA: NO\n" in alerts[0].body
-    assert f"User agent: {BROWSER}" in alerts[0].body and alerts[1].subject == "[IAMWatch] root called iam:CreateUser in sandbox (111122223333)"
+    assert f"User agent: {BROWSER}" in alerts[0].body and alerts[1].subject == "[IAMWatch] root called iam:CreateUser in sandbox (111122223333) at 2026-11-22 09:17:03 UTC"
     assert [m.to for m in mail.outbox] == [["security@example.com"], ["security@example.com"]]
     # The same events again (an overlapping file): no alert twice; and the critical findings sent no alert of their own.
     cloudtrail_import(account=sandbox, files=[("b.json", log_file(*records))], actor="t")
@@ -45,6 +46,6 @@ def test_history_older_than_a_week_when_found_is_one_summary_not_a_message_per_e
     subjects = [a.subject for a in Alert.objects.order_by("pk")]
     assert subjects == [
         "[IAMWatch] 40 earlier root events found in sandbox (111122223333)",
-        "[IAMWatch] root signed in in sandbox (111122223333)",
+        "[IAMWatch] root signed in in sandbox (111122223333) at 2026-12-19 09:14:03 UTC",
     ]
     assert "from 2026-11-22 09:14 to 2026-11-24 00:14 UTC, each older than 7 days when found" in Alert.objects.order_by("pk").first().body  # type: ignore[union-attr]

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import re
 from io import StringIO
 
 import pytest
+from django.contrib.auth.models import User
 from django.core.management import call_command
 
 from accounts.models import AwsAccount
@@ -23,7 +25,10 @@ def test_the_demo_loads_a_fleet_a_directory_and_a_signed_review_once(settings) -
     # 4 daily reports per account and one failed fetch; root's CloudTrail events per account (read before the sign-off
     # and after it), and one file from the archive, imported after the sign-off
     assert AwsAccount.objects.count() == 4 and AuditRun.objects.filter(source__in=REPORT_SOURCES).count() == 16 + 1
-    assert AuditRun.objects.filter(source="cloudtrail").count() >= 4 and TrailFile.objects.filter(name="s3-archive-root.json").count() == 1
+    assert (
+        AuditRun.objects.filter(source="cloudtrail").count() >= 4
+        and TrailFile.objects.filter(name="s3-archive-root.json").count() == 1
+    )
     assert AuditRun.objects.filter(source="sso", status="succeeded").count() == 2  # two reads of Identity Center
     assert Person.objects.filter(active=False).exists() and Person.objects.filter(active=True).exists()
     assert (
@@ -32,7 +37,13 @@ def test_the_demo_loads_a_fleet_a_directory_and_a_signed_review_once(settings) -
     )
     signoff = SignOff.objects.get()
     assert signoff.signed_by == "demo-lead" and len(signoff.snapshot["runs"]) == 4
-    assert "Demo login: user 'demo'" in out.getvalue()
+    said = out.getvalue()
+    for username, role in (("demo", "admin"), ("demo-reviewer", "reviewer"), ("demo-auditor", "viewer")):
+        password = re.search(rf"Demo login: user '{username}', password '([^']+)'", said)
+        assert password is not None, said
+        user = User.objects.get(username=username)
+        assert user.check_password(password.group(1)) and list(user.groups.values_list("name", flat=True)) == [role]
+        assert user.is_superuser == (role == "admin")
     counts = (AuditRun.objects.count(), Person.objects.count(), SignOff.objects.count())
     call_command("load_demo", days=4, stdout=StringIO())
     assert (AuditRun.objects.count(), Person.objects.count(), SignOff.objects.count()) == counts
@@ -95,7 +106,11 @@ def test_the_demo_tells_the_story_of_a_meeting(settings) -> None:  # type: ignor
     from reviews.frozen import frozen_review, late_for_open, late_for_signed
 
     assert RootEvent.objects.filter(at__lt=signed.signed_at).exclude(event_id="demo-late-archive").exists()
-    assert not RootEvent.objects.filter(at__lt=signed.signed_at - timedelta(minutes=1), recorded_at__gt=signed.signed_at).exclude(event_id="demo-late-archive").exists()
+    assert (
+        not RootEvent.objects.filter(at__lt=signed.signed_at - timedelta(minutes=1), recorded_at__gt=signed.signed_at)
+        .exclude(event_id="demo-late-archive")
+        .exists()
+    )
     assert signed.snapshot["root_events"] and all(e["late"] is False for e in signed.snapshot["root_events"])
     frozen = frozen_review(signed.review)
     assert frozen is not None and [late.what[:20] for late in late_for_signed(signed.review, frozen)] == ["root console sign-in"]

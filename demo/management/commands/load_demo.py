@@ -23,7 +23,7 @@ from people.models import Person
 from reviews.models import Review
 from reviews.selectors import undecided
 from reviews.services import Decision, acceptances_expire, disposition_set, review_open, review_sign
-from staff.roles import ADMIN, REVIEWER
+from staff.roles import ADMIN, REVIEWER, VIEWER
 
 DEMO_ACCOUNTS = (
     # account id, name, environment, people, shared logins, root uses
@@ -35,7 +35,7 @@ DEMO_ACCOUNTS = (
 
 
 class Command(BaseCommand):
-    help = "Load a demo organisation (accounts with months of daily reports) and print a demo login."
+    help = "Load a demo organisation (accounts with months of daily reports) and print a demo login for each role."
 
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("--days", type=int, default=120, help="daily reports per account (default 120)")
@@ -104,7 +104,7 @@ class Command(BaseCommand):
             acceptances_expire(now=timezone.now())
             self._failed_run(AwsAccount.objects.get(account_id=DEMO_ACCOUNTS[2][0]))
             self._open_review()
-        self._demo_login(options["username"])
+        self._demo_logins(options["username"])
 
     @staticmethod
     def _root_activity(account: AwsAccount, records: list[tuple[Any, dict[str, Any]]], received_at: Any) -> None:
@@ -220,11 +220,21 @@ class Command(BaseCommand):
             user.groups.add(Group.objects.get(name=REVIEWER))
         return user
 
-    def _demo_login(self, username: str) -> None:
-        password = secrets.token_urlsafe(12)
-        user, _ = get_user_model().objects.get_or_create(username=username)
-        user.is_staff = user.is_superuser = True
-        user.set_password(password)
-        user.save()
-        user.groups.add(Group.objects.get(name=ADMIN))
-        self.stdout.write(self.style.SUCCESS(f"Demo login: user {username!r}, password {password!r} (new on every load)"))
+    def _demo_logins(self, admin: str) -> None:
+        """A login for each role, so that four-eyes (one reviewer prepares, another signs) and the auditor's view can
+        be tried at once: the admin (a superuser), a second reviewer and an auditor (a viewer). New passwords on every
+        load; demo logins only (make run also turns two-factor login off)."""
+        logins = [
+            (admin, ADMIN, "admin (superuser): prepares the review, manages logins"),
+            (f"{admin}-reviewer", REVIEWER, "reviewer: signs off what another prepared"),
+            (f"{admin}-auditor", VIEWER, "auditor (viewer): reads and downloads, changes nothing"),
+        ]
+        for username, role, what in logins:
+            password = secrets.token_urlsafe(12)
+            user, _ = get_user_model().objects.get_or_create(username=username)
+            user.is_staff = user.is_superuser = role == ADMIN
+            user.set_password(password)
+            user.save()
+            user.groups.set([Group.objects.get(name=role)])
+            self.stdout.write(self.style.SUCCESS(f"Demo login: user {username!r}, password {password!r}: {what}"))
+        self.stdout.write("(demo passwords are new on every load)")
