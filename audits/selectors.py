@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from typing import Any, TypeVar
@@ -137,6 +137,9 @@ class OverviewRow:
     new_since: int  # findings first seen since (any status): the findings page with status=all&since=
     resolved_since: int = 0  # findings resolved since: status=resolved&resolved_since=
     root_last_used: datetime | None = None  # root's last use since, if any
+    report_root_used: datetime | None = None  # root's last use since as the credential report says it
+    # Root's sessions since (cloudtrail.sessions.RootSession, from cloudtrail.selectors): one line each on the agenda.
+    root_sessions: tuple[Any, ...] = ()
     users: int = 0  # current IAM users (root not counted)
     console_users: int = 0  # of them, with a console password
     without_mfa: int = 0  # open user.console_without_mfa findings
@@ -190,6 +193,7 @@ def overview_accounts(
     people: dict[int, tuple[int, int]] | None = None,
     root_events: dict[int, datetime] | None = None,
     sso_admins: dict[int, int] | None = None,
+    root_sessions: Mapping[int, Sequence[Any]] | None = None,
 ) -> list[OverviewRow]:
     """Every account of `within` (those the reader may see) with what the meeting needs (open findings by severity, new findings and root use
     since `since`, the last run's status), in three queries whatever the number of accounts. `root_events`: each
@@ -244,8 +248,11 @@ def overview_accounts(
     for values in accounts.values(*fields):
         pk = values.pop("pk")
         # Root's last use since: the credential report's, or CloudTrail's exact event if later (root_events).
-        seen = [t for t in (values["root_last_used"], (root_events or {}).get(pk)) if t is not None]
+        sessions = tuple((root_sessions or {}).get(pk, ()))
+        values["report_root_used"] = values["root_last_used"]
+        seen = [t for t in (values["root_last_used"], (root_events or {}).get(pk), *(x.start for x in sessions)) if t is not None]
         values["root_last_used"] = max(seen) if seen else None
+        values["root_sessions"] = sessions
         critical, high, medium, low = (
             open_counts.get((pk, s.value), 0) for s in (Severity.CRITICAL, Severity.HIGH, Severity.MEDIUM, Severity.LOW)
         )
@@ -406,6 +413,8 @@ ACCOUNT_SECTIONS: tuple[tuple[str, tuple[str, ...]], ...] = (
         (
             "root.access_key_exists", "root.recent_use", "account.root_email_not_alias", "account.report_missing_root",
             # root's own events in CloudTrail
+            "root.session", "root.evidence_conflict",
+            # retired: single root events, before root sessions (findings raised then still show)
             "root.console_login", "root.login_without_mfa", "root.failed_login", "root.api_activity", "root.unknown_network",
         ),
     ),

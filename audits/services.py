@@ -247,7 +247,7 @@ def _insert_findings(*, account: AwsAccount, run: AuditRun, at: datetime, result
         FINDING_COLUMNS,
         [
             # first_seen, last_seen, resolved_at, first_run, last_run, resolved_run, reopened_count
-            (account.pk, r.check_id, r.principal, r.subject, r.arn, severity[r.check_id], r.detail, FindingStatus.OPEN.value,
+            (account.pk, r.check_id, r.principal, r.subject, r.arn, r.severity or severity[r.check_id], r.detail, FindingStatus.OPEN.value,
              at, at, None, run.pk, run.pk, None, 0)
             for r in sorted(results, key=attrgetter("check_id", "principal", "subject"))  # the unique index's order
         ],
@@ -279,7 +279,7 @@ def _record_findings(
             if finding.status != FindingStatus.RESOLVED:
                 to_resolve.append(finding.pk)
             continue
-        changed = (finding.detail, finding.arn, finding.severity) != (result.detail, result.arn, severity[result.check_id])
+        changed = (finding.detail, finding.arn, finding.severity) != (result.detail, result.arn, result.severity or severity[result.check_id])
         if finding.status == FindingStatus.RESOLVED:
             # Back within a signed review's acceptance: still accepted (the expiry task reopens it later).
             accepted = finding.accepted_until is not None and finding.accepted_until > at
@@ -290,7 +290,7 @@ def _record_findings(
             reopened.append(finding.pk)
             changed = True
         if changed:
-            finding.detail, finding.arn, finding.severity = result.detail, result.arn, severity[result.check_id]
+            finding.detail, finding.arn, finding.severity = result.detail, result.arn, result.severity or severity[result.check_id]
             to_update.append(finding)
     for chunk in _ids_in_chunks(to_resolve):
         Finding.objects.filter(pk__in=chunk).update(status=FindingStatus.RESOLVED, resolved_at=at, resolved_run=run)
@@ -344,12 +344,13 @@ def event_findings_record(*, run: AuditRun, results: list[Result]) -> FindingCou
     seen: list[Finding] = []
     for finding in Finding.objects.filter(
         account=account, check_id__in={r.check_id for r in results}, subject__in={r.subject for r in results}
-    ).only("pk", "check_id", "principal", "subject", "detail"):
+    ).only("pk", "check_id", "principal", "subject", "detail", "severity"):
         result = raised.pop((finding.check_id, finding.principal, finding.subject), None)
-        if result is not None:
+        if result is not None:  # seen again: a root session that grew may also have grown worse
             finding.detail, finding.last_seen, finding.last_run = result.detail, at, run
+            finding.severity = result.severity or finding.severity
             seen.append(finding)
-    Finding.objects.bulk_update(seen, ["detail", "last_seen", "last_run"], batch_size=500)
+    Finding.objects.bulk_update(seen, ["detail", "last_seen", "last_run", "severity"], batch_size=500)
     new = list(raised.values())
     opened = _insert_findings(account=account, run=run, at=at, results=new)
     insert_rows(FindingEvent, ("finding_id", "run_id", "at", "kind"), [(pk, run.pk, at, FindingEvent.Kind.OPENED.value) for pk in opened])

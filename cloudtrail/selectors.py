@@ -2,15 +2,21 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 
+from django.conf import settings
 from django.db.models import Max, Q, QuerySet
 
 from accounts.models import AwsAccount
 from accounts.selectors import in_accounts
+from audits.models import RootUsageEvent
+from cloudtrail.checks import known_networks
 from cloudtrail.models import RootEvent, TrailRead
-from cloudtrail.records import SIGN_IN
+from cloudtrail.records import SIGN_IN, RootRecord
+from cloudtrail.sessions import CONSOLE_SESSION as SESSION_KEY_LIFE
+from cloudtrail.sessions import RootSession, root_sessions
 
 KINDS = {"sign_in": "sign-in", "failed_sign_in": "failed sign-in", "call": "call"}
 
@@ -91,28 +97,97 @@ def _merged(windows: list[tuple[datetime, datetime]]) -> list[tuple[datetime, da
     return merged
 
 
-def trail_gaps(*, account: AwsAccount, uses: list[tuple[datetime, str]], events: list[RootEvent]) -> list[str]:
+def trail_gaps(*, account: AwsAccount, uses: list[tuple[datetime, str]], events: Sequence[RootEvent | RootRecord]) -> list[str]:
     """For each root use the credential report saw ((time, credential)), "" when CloudTrail has it among `events`
     (the account's root events over the same time), else why not: a time CloudTrail was never read for is a gap in
     the evidence, not silence. One query."""
     if not uses:
         return []
     windows = _merged(list(TrailRead.objects.filter(account=account, problem="").values_list("start", "end")))
-    anything_read = bool(windows) or bool(events)
-    said = []
-    for t, credential in uses:
-        near = MATCH.get(credential, timedelta(hours=4))
-        sign_in = credential == "password"
-        if any(abs(e.at - t) <= near and e.is_sign_in == sign_in and (e.success or not sign_in) for e in events):
-            said.append("")
-        elif any(start <= t <= end for start, end in windows):
-            said.append("not in CloudTrail, though it was read for this time: look in the trail's log files")
-        elif not anything_read:
-            said.append("CloudTrail not read for this account (no LookupEvents run, no file imported)")
-        elif not windows:
-            said.append("no LookupEvents read covers this time, and no imported file has it: import that day's files")
-        elif t < windows[0][0]:
-            said.append("before the first 90 days CloudTrail was read for: import the trail's log files to see it")
-        else:
-            said.append("CloudTrail not read for this time (a region not read, a run that failed): no event is no evidence")
-    return said
+    return [_why_not_in_trail(t, credential, events, windows) for t, credential in uses]
+
+
+def _why_not_in_trail(t: datetime, credential: str, events: Sequence[RootEvent | RootRecord], windows: list[tuple[datetime, datetime]]) -> str:
+    near = MATCH.get(credential, timedelta(hours=4))
+    sign_in = credential == "password"
+    if any(abs(e.at - t) <= near and e.is_sign_in == sign_in and (e.success or not sign_in) for e in events):
+        return ""
+    if any(start <= t <= end for start, end in windows):
+        return "not in CloudTrail, though it was read for this time: look in the trail's log files"
+    if not windows and not events:
+        return "CloudTrail not read for this account (no LookupEvents run, no file imported)"
+    if not windows:
+        return "no LookupEvents read covers this time, and no imported file has it: import that day's files"
+    if t < windows[0][0]:
+        return "before the first 90 days CloudTrail was read for: import the trail's log files to see it"
+    return "CloudTrail not read for this time (a region not read, a run that failed): no event is no evidence"
+
+
+def report_uses_alone(
+    *, within: QuerySet[AwsAccount], since: datetime, sessions: dict[int, list[RootSession]]
+) -> dict[str, tuple[datetime, str, str]]:
+    """The credential report's last root use since `since` of each account (by pk) that no CloudTrail session of
+    `sessions` explains: (time, credential, why CloudTrail has none). A use a session explains is that session's (the
+    agenda lists the session alone), by account id. Two queries."""
+    last: dict[int, tuple[datetime, str]] = {}
+    ids: dict[int, str] = {}
+    uses = in_accounts(RootUsageEvent.objects.filter(Q(used_at__gte=since) | Q(first_seen_run__requested_at__gte=since)), within)
+    for pk, account_id, at, credential in uses.order_by("account_id", "used_at").values_list("account_id", "account__account_id", "used_at", "credential"):
+        last[pk], ids[pk] = (at, credential), account_id
+    if not last:
+        return {}
+    windows: dict[int, list[tuple[datetime, datetime]]] = {}
+    for pk, start, end in TrailRead.objects.filter(account_id__in=list(last), problem="").values_list("account_id", "start", "end"):
+        windows.setdefault(pk, []).append((start, end))
+    alone = {}
+    for pk, (at, credential) in last.items():
+        events = [e for s in sessions.get(pk, []) for e in s.events]
+        why = _why_not_in_trail(at, credential, events, _merged(windows.get(pk, [])))
+        if why:
+            alone[ids[pk]] = (at, credential, why)
+    return alone
+
+
+def event_record(event: RootEvent, account_id: str) -> RootRecord:
+    """A stored event (of the account `account_id`) as the checks read it."""
+    return RootRecord(
+        event_id=event.event_id, at=event.at, name=event.name, event_source=event.event_source, region=event.region,
+        source_ip=event.source_ip, user_agent=event.user_agent, mfa_used=event.mfa_used, success=event.success,
+        error=event.error, access_key_id=event.access_key_id, account_id=account_id,
+        arn=str((event.raw.get("userIdentity") or {}).get("arn") or ""), raw=event.raw,
+    )  # fmt: skip
+
+
+_RECORD_FIELDS = (
+    "account_id", "account__account_id", "event_id", "at", "name", "event_source", "region", "source_ip", "user_agent",
+    "mfa_used", "success", "error", "access_key_id", "recorded_at",
+)  # fmt: skip
+
+
+def sessions_since(*, within: QuerySet[AwsAccount], since: datetime, until: datetime | None = None) -> dict[int, list[RootSession]]:
+    """Each account's root sessions (by account pk) that went on at or after `since` (and began before `until`), or
+    that hold an event stored since `since` (late evidence of an earlier time); oldest first. One query, the records
+    without their raw JSON; the sessions as the findings group them (IAMWATCH_KNOWN_NETWORKS)."""
+    window = Q(at__gte=since - SESSION_KEY_LIFE) | Q(recorded_at__gte=since)
+    events = in_accounts(RootEvent.objects.filter(window), within)
+    if until is not None:
+        events = events.filter(at__lt=until + SESSION_KEY_LIFE)
+    records: dict[int, list[RootRecord]] = {}
+    late: set[str] = set()
+    for pk, account_id, event_id, at, *rest, recorded_at in events.order_by().values_list(*_RECORD_FIELDS).iterator(chunk_size=5000):
+        name, source, region, ip, agent, mfa, success, error, key = rest
+        records.setdefault(pk, []).append(
+            RootRecord(event_id, at, name, source, region, ip, agent, mfa, success, error, key, account_id, "", {})
+        )
+        if recorded_at >= since:
+            late.add(event_id)
+    networks = known_networks(settings.IAMWATCH_KNOWN_NETWORKS)
+    found = {}
+    for pk, account_records in records.items():
+        kept = [
+            s for s in root_sessions(account_records, networks)
+            if (s.end >= since or late.intersection(s.event_ids)) and (until is None or s.start < until)
+        ]  # fmt: skip
+        if kept:
+            found[pk] = kept
+    return found

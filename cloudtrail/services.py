@@ -3,6 +3,7 @@ concerned."""
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -19,14 +20,16 @@ from accounts.aws import AccountAccess, describe_error
 from accounts.models import AwsAccount
 from audits.alerts import alerts_for_run
 from audits.checks import EVENT_CHECK_IDS, Result
-from audits.models import AuditRun, RunSource, RunStatus
+from audits.models import AuditRun, Finding, RunSource, RunStatus
 from audits.report import ROOT_USER
 from audits.runs import StepOutcome
 from audits.services import FindingCounts, event_findings_record
-from cloudtrail.checks import evaluate_events, known_networks
+from cloudtrail.checks import known_networks
 from cloudtrail.fetch import LOOKUP_ATTEMPTS, Lookup, enabled_regions, lookup_root_events
 from cloudtrail.models import EventConflict, RootEvent, TrailFile, TrailRead
 from cloudtrail.records import RootRecord, Sorted, TrailFileError, records_in, sort_records, unique
+from cloudtrail.selectors import event_record
+from cloudtrail.sessions import SESSION_CHECK, RootSession, root_sessions
 
 
 @dataclass(frozen=True, slots=True)
@@ -95,11 +98,35 @@ def store_root_events(
     days = {r.at.date() for r in new} | {r.at.date() for _, _, r, _ in replaced}
     if not days:
         return Stored(len(records), 0, FindingCounts(0, 0, 0))
-    stored = RootEvent.objects.filter(account=account, at__gte=_start(min(days)), at__lt=_start(max(days)) + timedelta(days=1))
-    affected = [event_record(e, account.account_id) for e in stored if e.at.astimezone(UTC).date() in days]
-    results = evaluate_events(affected, known_networks(settings.IAMWATCH_KNOWN_NETWORKS))
+    # The sessions the new events belong to, over every stored event around them (a session may cross midnight).
+    stored = RootEvent.objects.filter(account=account, at__gte=_start(min(days)) - SESSION_MARGIN, at__lt=_start(max(days)) + timedelta(days=1) + SESSION_MARGIN)
+    touched = {r.event_id for r in new} | {r.event_id for _, _, r, _ in replaced}
+    sessions = [
+        s for s in root_sessions([event_record(e, account.account_id) for e in stored], known_networks(settings.IAMWATCH_KNOWN_NETWORKS))
+        if touched.intersection(s.event_ids)
+    ]  # fmt: skip
+    results = _keeping_subjects(account, sessions)
     results += [_conflict_result(c, r) for c, (_, _, r, _) in zip(conflicts, replaced, strict=True)]
     return Stored(len(records), len(new), event_findings_record(run=run, results=results))
+
+
+SESSION_MARGIN = timedelta(days=1)
+
+
+def _keeping_subjects(account: AwsAccount, sessions: list[RootSession]) -> list[Result]:
+    """Each session's finding. A session that grew to include an event before its first (failed attempts that arrived
+    in a later file, say) keeps the finding it had: the finding already named after one of its events."""
+    had = set(
+        Finding.objects.filter(account=account, check_id=SESSION_CHECK, subject__in=[e for s in sessions for e in s.event_ids]).values_list("subject", flat=True)
+    )
+    results = []
+    for session in sessions:
+        result = session.result()
+        earlier = sorted(had.intersection(session.event_ids) - {result.subject})
+        if earlier and result.subject not in had:
+            result = dataclasses.replace(result, subject=earlier[0])
+        results.append(result)
+    return results
 
 
 def _conflict_result(conflict: EventConflict, aws: RootRecord) -> Result:
@@ -114,16 +141,6 @@ def _conflict_result(conflict: EventConflict, aws: RootRecord) -> Result:
 
 def _start(day: date) -> datetime:
     return datetime.combine(day, time.min, tzinfo=UTC)
-
-
-def event_record(event: RootEvent, account_id: str) -> RootRecord:
-    """A stored event (of the account `account_id`) as the checks read it."""
-    return RootRecord(
-        event_id=event.event_id, at=event.at, name=event.name, event_source=event.event_source, region=event.region,
-        source_ip=event.source_ip, user_agent=event.user_agent, mfa_used=event.mfa_used, success=event.success,
-        error=event.error, access_key_id=event.access_key_id, account_id=account_id,
-        arn=str((event.raw.get("userIdentity") or {}).get("arn") or ""), raw=event.raw,
-    )  # fmt: skip
 
 
 @dataclass(frozen=True, slots=True)

@@ -40,14 +40,13 @@ from audits.charts import last_months, root_usage_timeline, sparkline, summary_c
 from audits.checks import CHECKS_BY_ID
 from audits.export import ROOT_USAGE_HEADER, root_usage_row
 from audits.forms import OverviewForm, ReportUploadForm, SinceForm
-from audits.models import REPORT_SOURCES, Finding
+from audits.models import Finding
 from audits.selectors import (
     STATUS_FILTERS,
     AccessRow,
     EnvironmentGroup,
     access_rows,
     account_root_usage,
-    account_runs,
     account_sections,
     admins_with_mfa,
     changes_since,
@@ -58,13 +57,12 @@ from audits.selectors import (
     latest_stored_run,
     overview_accounts,
     person_access,
-    run_for_reader,
     runs_page,
     standard_preview,
     trend_months,
     with_open_now,
 )
-from cloudtrail.selectors import account_root_events, root_last_event, trail_gaps
+from cloudtrail.selectors import account_root_events, report_uses_alone, root_last_event, sessions_since, trail_gaps
 from identitycenter.selectors import account_paths, admin_counts, paths_changed, person_paths
 from people.forms import OwnerLinkForm
 from people.matching import PersonFacts
@@ -105,6 +103,7 @@ def overview(request: HttpRequest) -> HttpResponseBase:
     points = with_open_now(
         trend_months(within=visible_accounts(request.user), months=months), months[-1], within=visible_accounts(request.user)
     )
+    sessions = sessions_since(within=visible_accounts(request.user), since=since)
     accounts = overview_accounts(
         within=visible_accounts(request.user),
         since=since,
@@ -114,7 +113,7 @@ def overview(request: HttpRequest) -> HttpResponseBase:
         review=(covered, decisions) if review is not None else None,
         trends={pk: _spark(by_month, months) for pk, by_month in points.items()},
         people=latest_people(points),
-        root_events=root_last_event(within=visible_accounts(request.user), since=since),
+        root_sessions=sessions,
         sso_admins=admin_counts(within=visible_accounts(request.user)),
     )
     outside = outside_scope(visible_accounts(request.user))
@@ -136,7 +135,8 @@ def overview(request: HttpRequest) -> HttpResponseBase:
     environments = sorted({a.environment for a in accounts if a.environment})
     context = {
         "form": form,
-        "groups": _agenda_groups(group_by_environment(accounts)),
+        "groups": _agenda_groups(group_by_environment(accounts), report_uses_alone(within=visible_accounts(request.user), since=since, sessions=sessions)),
+        "networks_known": bool(settings.IAMWATCH_KNOWN_NETWORKS),
         "review": review,
         "fleet_trends": summary_charts(fleet_trend(points, months), months),
         "since": since,
@@ -148,8 +148,9 @@ def overview(request: HttpRequest) -> HttpResponseBase:
     return page_or_partial(request, "audits/overview.html", "audits/partials/overview_table.html", context)
 
 
-def _agenda_groups(groups: list[EnvironmentGroup]) -> list[dict[str, Any]]:
-    """The agenda's groups of rows as dicts (see OverviewRow.as_dict), each row with its links."""
+def _agenda_groups(groups: list[EnvironmentGroup], alone: dict[str, tuple[datetime, str, str]]) -> list[dict[str, Any]]:
+    """The agenda's groups of rows as dicts (see OverviewRow.as_dict), each row with its links and the credential
+    report's root use that no CloudTrail session explains (`alone`: time, credential, why)."""
     findings = reverse("audits:finding-list")
     return [
         {
@@ -159,6 +160,7 @@ def _agenda_groups(groups: list[EnvironmentGroup]) -> list[dict[str, Any]]:
                     **row.as_dict(),
                     "url": reverse("audits:account-detail", args=[row.account_id]),
                     "findings": f"{findings}?account={row.account_id}",
+                    "root_alone": alone.get(row.account_id),
                 }
                 for row in group.accounts
             ],
@@ -193,7 +195,6 @@ def account_detail(request: HttpRequest, account_id: str) -> HttpResponse:
     trail = list(account_root_events(account=account).filter(at__gte=now - timedelta(days=365, hours=4)))
     gaps = trail_gaps(account=account, uses=[(e.used_at, e.credential) for e in root_usage], events=trail)
     standard = account_standard(account=account)
-    last_run = account_runs(account=account).filter(source__in=REPORT_SOURCES).first()
     sections = account_sections(account=account)
     admin_findings = [
         f for _, checks, items in sections if "user.direct_admin" in checks for f in items if f.check_id == "user.direct_admin"
@@ -215,7 +216,8 @@ def account_detail(request: HttpRequest, account_id: str) -> HttpResponse:
         "timeline": root_usage_timeline(
             [(e.used_at, e.credential) for e in root_usage], end=now, trail=[(e.at, _trail_mark(e)) for e in trail]
         ),
-        "last_run": run_for_reader(last_run, outside_scope(visible_accounts(request.user))) if last_run else None,
+        # The agenda row's last report run (status and error), as a reader with a scope may see its error.
+        "last_run_error": redacted(agenda.last_run_error or "", outside_scope(visible_accounts(request.user))) if agenda else "",
         "runs": runs_page(account=account, visible=visible_accounts(request.user), number=request.GET.get("runs")),
         "access_paths": account_paths(account=account),
         "root_email_rule": settings.IAMWATCH_ROOT_EMAIL_RULE,

@@ -55,11 +55,12 @@ def sign_in(
 def api_call(
     at: datetime, name: str = "CreateUser", *, source: str = "iam.amazonaws.com", ip: str = "203.0.113.10",
     mfa: bool = True, error: str = "", account: str = ACCOUNT, region: str = "us-east-1", event_id: str | None = None,
+    access_key: str = "ASIAEXAMPLEROOTSESSION",
 ) -> dict[str, Any]:  # fmt: skip
-    """A call root made with a console session (ASIA key) or its own access key."""
+    """A call root made with a console session (ASIA key, the default) or its own access key (AKIA...)."""
     identity = root_identity(
         account,
-        accessKeyId="ASIAEXAMPLEROOTSESSION",
+        accessKeyId=access_key,
         sessionContext={"attributes": {"creationDate": _stamp(at), "mfaAuthenticated": "true" if mfa else "false"}},
     )
     record: dict[str, Any] = {

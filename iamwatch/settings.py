@@ -293,7 +293,7 @@ IAMWATCH_PASSWORD_UNUSED_DAYS = _positive_days("IAMWATCH_PASSWORD_UNUSED_DAYS", 
 IAMWATCH_ACCESS_KEY_UNUSED_DAYS = _positive_days("IAMWATCH_ACCESS_KEY_UNUSED_DAYS", 45)
 IAMWATCH_ACCESS_KEY_ROTATION_DAYS = _positive_days("IAMWATCH_ACCESS_KEY_ROTATION_DAYS", 90)
 # Root activity (CloudTrail): the company's networks as CIDRs, comma-separated; a root event from outside any of
-# them raises root.unknown_network. Unset: that check is off.
+# them makes a root session critical ("outside the known networks"). Unset: no address counts as outside.
 IAMWATCH_KNOWN_NETWORKS = env.list("IAMWATCH_KNOWN_NETWORKS", default=[])
 for _cidr in IAMWATCH_KNOWN_NETWORKS:
     try:

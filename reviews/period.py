@@ -12,14 +12,17 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from django.conf import settings
 from django.db.models import Min, Q
 
 from accounts.models import AwsAccount
 from audits.export import ROOT_USAGE_HEADER
 from audits.models import Alert, AuditRun, RootUsageEvent
-from cloudtrail.checks import event_subjects
+from cloudtrail.checks import event_subjects, known_networks
 from cloudtrail.export import ROOT_EVENTS_HEADER, root_event_row
 from cloudtrail.models import EventConflict, RootEvent
+from cloudtrail.selectors import event_record
+from cloudtrail.sessions import root_sessions
 from identitycenter.models import AccessPath
 from reviews.models import Review, SignOff
 from staff.export import iso_utc
@@ -92,13 +95,24 @@ def period_evidence(period: Period, *, accounts: list[AwsAccount], deciding: dic
         .select_related("account", "file")
         .order_by("at", "pk")
     )
+    # Each event's finding is its session's (one per session, named after its sign-in or first event); the findings of
+    # single events that sessions replaced are found by the subjects they had.
+    session_of: dict[str, str] = {}
+    by_account: dict[int, list[RootEvent]] = {}
+    for e in events:
+        by_account.setdefault(e.account_id, []).append(e)
+    networks = known_networks(settings.IAMWATCH_KNOWN_NETWORKS)
+    for account_events in by_account.values():
+        for session in root_sessions([event_record(e, e.account.account_id) for e in account_events], networks):
+            session_of.update(dict.fromkeys(session.event_ids, session.subject))
     root_events = [
         {
             **{k: iso(v) if isinstance(v, datetime) else v for k, v in zip(ROOT_EVENTS_HEADER, root_event_row(e), strict=True)},
             "recorded_at": iso(e.recorded_at),
             "late": _late(period, e.account_id, e.at),
             "finding_ids": sorted(
-                pk for subject in event_subjects(e.event_id, e.at, e.source_ip) for pk in deciding.get((e.account.account_id, subject), [])
+                {pk for subject in {*event_subjects(e.event_id, e.at, e.source_ip), session_of.get(e.event_id, "")}
+                 for pk in deciding.get((e.account.account_id, subject), [])}
             ),
         }
         for e in events

@@ -237,7 +237,9 @@ def _review_page(request: HttpRequest, review: Review, chosen: str, kept: Kept |
         "signoffs": signoffs,
         "sign_form": SignOffForm(initial={"comment": kept.comment}),
         # Who may not sign sees why, instead of a form that would be refused.
-        "sign_refusal": four_eyes_refusal(review, request.user, timezone.now()) if review.editable else "",
+        "sign_refusal": four_eyes_refusal(review, request.user, timezone.now())
+        if review.editable and request.user.has_perm(REVIEW_PERMISSION)
+        else "",
         "correction_form": CorrectionForm(),
         "four_eyes": settings.IAMWATCH_REVIEW_FOUR_EYES,
         # By name for the reader (who opened it and who decided); four-eyes itself compares user ids (preparers()).

@@ -8,7 +8,7 @@ from audits.report import CredentialReport
 
 from .api import can_become_admin, direct_admin, password_policy_weak, root_hardware_mfa
 from .base import ACCOUNT_PRINCIPAL, SEVERITY_ORDER, ApiFacts, Check, CheckContext, Result, Severity, Thresholds
-from .events import EVENT_CHECKS, IDENTITY_CENTER_CHECKS
+from .events import EVENT_CHECKS, IDENTITY_CENTER_CHECKS, RETIRED_EVENT_CHECKS
 from .root import (
     account_report_missing_root,
     account_root_email_not_alias,
@@ -51,8 +51,11 @@ REPORT_CHECKS: tuple[Check, ...] = (
 API_CHECKS: tuple[Check, ...] = (root_hardware_mfa, password_policy_weak, direct_admin, can_become_admin)
 # Checks that other evidence decides (root activity from CloudTrail, Identity Center): in the catalog, never
 # evaluated on a report.
-CHECKS_BY_ID: dict[str, Check] = {c.id: c for c in (*REPORT_CHECKS, *API_CHECKS, *EVENT_CHECKS, *IDENTITY_CENTER_CHECKS)}
+CHECKS_BY_ID: dict[str, Check] = {
+    c.id: c for c in (*REPORT_CHECKS, *API_CHECKS, *EVENT_CHECKS, *IDENTITY_CENTER_CHECKS, *RETIRED_EVENT_CHECKS)
+}
 EVENT_CHECK_IDS: frozenset[str] = frozenset(c.id for c in EVENT_CHECKS)
+RETIRED_CHECK_IDS: frozenset[str] = frozenset(c.id for c in RETIRED_EVENT_CHECKS)
 
 
 def checks_for(context: CheckContext, report: CredentialReport | None = None) -> tuple[Check, ...]:
@@ -80,6 +83,7 @@ __all__ = [
     "EVENT_CHECK_IDS",
     "IDENTITY_CENTER_CHECKS",
     "REPORT_CHECKS",
+    "RETIRED_CHECK_IDS",
     "SEVERITY_ORDER",
     "ApiFacts",
     "Check",

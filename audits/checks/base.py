@@ -68,6 +68,8 @@ class Result:
     # What an event finding is about (a CloudTrail event id, a UTC day, a day and an address): several findings of
     # one check and principal. Empty for the checks of a state (one finding per check and principal).
     subject: str = ""
+    # This finding's severity when it is not the check's (a root session is as bad as what it was); "" = the check's.
+    severity: str = ""
 
 
 CheckFunction = Callable[[CredentialReport, CheckContext, datetime], Iterator[Result]]

@@ -47,10 +47,10 @@ def test_the_sign_in_result_is_read_in_any_case(result: str, success: bool) -> N
 
 
 def test_a_root_sign_in_with_mfa_as_the_guide_writes_it_raises_no_missing_mfa() -> None:
-    from cloudtrail.checks import evaluate_events
+    from cloudtrail.sessions import evaluate_events
 
-    checks = {r.check_id for r in evaluate_events([root_record("guide", 1, console_login(mfa="YES"))])}
-    assert checks == {"root.console_login"}
+    (result,) = evaluate_events([root_record("guide", 1, console_login(mfa="YES"))])
+    assert (result.check_id, result.severity) == ("root.session", "medium") and "; MFA" in result.detail
 
 
 def test_another_accounts_root_received_here_is_skipped_and_counted_as_another_accounts() -> None:

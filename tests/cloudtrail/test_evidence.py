@@ -64,8 +64,9 @@ def test_each_pack_holds_its_period_to_the_second_and_late_evidence_lands_in_the
     assert {e["late"] for e in events} == {"no"} and all(e["source"].startswith("file a.json (SHA-256 ") for e in events)
     assert rows(root, "period.csv") == [{"account_id": sandbox.account_id, "period_start": "", "period_end": "2026-11-28T09:00:00Z"}]
     decided = {r["finding_id"]: r["check_id"] for r in rows(root, "dispositions.csv")}
-    assert sorted(decided[i] for i in events[1]["finding_ids"].split()) == ["root.console_login", "root.login_without_mfa"]
-    assert [decided[i] for i in events[2]["finding_ids"].split()] == ["root.api_activity"]
+    # The sign-in and its call are one session, decided once: both events name that one finding.
+    assert [decided[i] for i in events[1]["finding_ids"].split()] == ["root.session"]
+    assert events[2]["finding_ids"] == events[1]["finding_ids"] != events[0]["finding_ids"]
     assert [r["source"] for r in rows(root, "period_runs.csv")] == ["import", "cloudtrail"]
 
     second = review_open(period_start=date(2026, 12, 1), period_end=date(2026, 12, 31), accounts=[sandbox], actor=staff_user("preparer"))

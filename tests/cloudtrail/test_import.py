@@ -44,26 +44,43 @@ def test_files_of_every_shape_land_once_by_event_id_with_their_findings(sandbox:
     zipped = write(tmp_path, "b.json.gz", log_file(login, call, gz=True))  # the sign-in again: overlapping files
     said = imported(plain, zipped)
     assert said == (
-        "2 root events (2 new) from 2 files; records skipped: 1 of other accounts, 1 not by root; findings: 3 new, 0 seen again"
+        "2 root events (2 new) from 2 files; records skipped: 1 of other accounts, 1 not by root; findings: 1 new, 0 seen again"
     )
     assert sorted(RootEvent.objects.values_list("event_id", flat=True)) == ["e-call", "e-login"]
-    assert findings() == {
-        ("root.console_login", "e-login", "open"), ("root.login_without_mfa", "e-login", "open"),
-        ("root.api_activity", "2026-11-22 203.0.113.10", "open"),
-    }  # fmt: skip
+    assert findings() == {("root.session", "e-login", "open")}  # one session: the sign-in without MFA and its call
     run = AuditRun.objects.get(source=RunSource.CLOUDTRAIL)
-    assert run.requested_by == "manage.py import_cloudtrail" and run.new_finding_count == 3
+    assert run.requested_by == "manage.py import_cloudtrail" and run.new_finding_count == 1
     # The same events again, as the console's lookup-events download: nothing new, nothing twice.
     again = imported(write(tmp_path, "c.json", lookup_events(login, call)))
-    assert again.startswith("2 root events (0 new) from 1 file;") and RootEvent.objects.count() == 2 and Finding.objects.count() == 3
+    assert again.startswith("2 root events (0 new) from 1 file;") and RootEvent.objects.count() == 2 and Finding.objects.count() == 1
 
 
-def test_a_days_failed_sign_ins_are_counted_over_every_import(sandbox: AwsAccount, tmp_path: Path) -> None:
-    imported(write(tmp_path, "a.json", log_file(sign_in(T, success=False, mfa=None, ip="198.51.100.7"))))
-    imported(write(tmp_path, "b.json", log_file(sign_in(T + timedelta(hours=2), success=False, mfa=None, ip="198.51.100.9"))))
-    (finding,) = Finding.objects.filter(check_id="root.failed_login")
-    assert finding.subject == "2026-11-22" and finding.detail == "2 failed root sign-ins on 2026-11-22 from 198.51.100.7, 198.51.100.9"
+def test_a_sessions_failed_sign_ins_are_counted_over_every_import(sandbox: AwsAccount, tmp_path: Path) -> None:
+    imported(write(tmp_path, "a.json", log_file(sign_in(T, success=False, mfa=None, ip="198.51.100.7", event_id="f-1"))))
+    imported(write(tmp_path, "b.json", log_file(sign_in(T + timedelta(minutes=20), success=False, mfa=None, ip="198.51.100.9", event_id="f-2"))))
+    (finding,) = Finding.objects.filter(check_id="root.session")
+    assert finding.subject == "f-1" and finding.severity == "high"
+    assert finding.detail.startswith("2026-11-22 09:14 UTC 2 failed sign-ins, none succeeded from 198.51.100.7, 198.51.100.9")
     assert finding.first_run_id != finding.last_run_id  # opened by the first import, seen again by the second
+
+
+def test_a_sign_in_after_failures_that_arrive_later_keeps_the_sessions_finding_and_makes_it_worse(sandbox: AwsAccount, tmp_path: Path) -> None:
+    """The failures before a sign-in, in a file imported after it: the same session, the same finding, now critical."""
+    imported(write(tmp_path, "a.json", log_file(sign_in(T, event_id="in"))))
+    (finding,) = Finding.objects.filter(check_id="root.session")
+    assert (finding.subject, finding.severity) == ("in", "medium")
+    earlier = [sign_in(T - timedelta(minutes=5 - n), success=False, mfa=None, event_id=f"f-{n}") for n in range(3)]
+    imported(write(tmp_path, "b.json", log_file(*earlier)))
+    (finding,) = Finding.objects.filter(check_id="root.session")
+    assert (finding.subject, finding.severity) == ("in", "critical") and "after 3 failed attempts" in finding.detail
+
+
+def test_a_session_across_midnight_is_one_finding_whichever_file_brings_each_half(sandbox: AwsAccount, tmp_path: Path) -> None:
+    late = datetime(2026, 11, 22, 23, 50, tzinfo=UTC)
+    imported(write(tmp_path, "a.json", log_file(sign_in(late, event_id="in"))))
+    imported(write(tmp_path, "b.json", log_file(api_call(late + timedelta(minutes=20), "CreateUser", event_id="after-midnight"))))
+    (finding,) = Finding.objects.filter(check_id="root.session")
+    assert finding.subject == "in" and finding.severity == "high" and "made changes: iam:CreateUser" in finding.detail
 
 
 def test_a_malformed_file_among_good_ones_stores_nothing(sandbox: AwsAccount, tmp_path: Path) -> None:
@@ -92,7 +109,7 @@ def test_in_a_real_process_a_bad_file_exits_non_zero_with_one_line(cli_db: str, 
     ]
     good = write(tmp_path, "good.json", log_file(sign_in(T), api_call(T)))
     done = manage("import_cloudtrail", good, "--account", ACCOUNT, db_url=cli_db)
-    assert done.returncode == 0 and done.stdout.startswith("2 root events (2 new) from 1 file; findings: 2 new"), done.stderr
+    assert done.returncode == 0 and done.stdout.startswith("2 root events (2 new) from 1 file; findings: 1 new"), done.stderr
 
 
 def test_event_findings_outlive_later_reports_and_a_trail_import_is_no_report(sandbox: AwsAccount, tmp_path: Path) -> None:
@@ -101,4 +118,4 @@ def test_event_findings_outlive_later_reports_and_a_trail_import_is_no_report(sa
     # A report newer than the last report, though older than the CloudTrail import, is still the next report.
     report_import(account=sandbox, content=build_report(root_row()), generated_at=T - timedelta(days=1))
     report_import(account=sandbox, content=build_report(root_row()), generated_at=T + timedelta(days=1))
-    assert Finding.objects.get(check_id="root.console_login").status == FindingStatus.OPEN
+    assert Finding.objects.get(check_id="root.session").status == FindingStatus.OPEN

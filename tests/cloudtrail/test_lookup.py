@@ -140,12 +140,12 @@ def test_a_fetch_run_reads_cloudtrail_beside_the_report_and_a_denied_region_make
     stubbed["eu-west-1"].add_client_error("lookup_events", service_error_code="AccessDeniedException", service_message="denied", http_status_code=400)
     run = run_execute(run_id=run_request(account=sandbox, source=RunSource.FETCH, requested_by="t").pk)
     assert run is not None and run.status == RunStatus.PARTIAL and run.report_id is not None
-    assert run.not_evaluated["root.console_login"].startswith(
+    assert run.not_evaluated["root.session"].startswith(
         "CloudTrail not read in eu-west-1: cloudtrail:LookupEvents: AccessDeniedException: denied (the role lacks this permission"
     )
     assert list(RootEvent.objects.values_list("event_id", "origin", "run")) == [("e-1", "lookup", run.pk)]
-    assert {(f.check_id, f.subject) for f in Finding.objects.filter(check_id__startswith="root.") if f.subject} == {
-        ("root.console_login", "e-1"), ("root.login_without_mfa", "e-1"),
+    assert {(f.check_id, f.subject, f.severity) for f in Finding.objects.filter(check_id__startswith="root.") if f.subject} == {
+        ("root.session", "e-1", "critical"),
     }  # fmt: skip
     assert any(w.startswith("CloudTrail LookupEvents: 1 root event (1 new) in 1 region") for w in run.warnings)
     assert AuditRun.objects.count() == 1
@@ -310,6 +310,6 @@ def test_a_cloudtrail_step_that_fails_for_any_reason_never_costs_the_run_its_rep
     run = run_execute(run_id=run_request(account=sandbox, source=RunSource.FETCH, requested_by="t").pk)
     assert run is not None and run.status == RunStatus.PARTIAL and run.report_id is not None
     said = "CloudTrail not stored: " + ("DataError: value too long for type character varying(64) LINE 1: ..." if where == "store" else "KeyError: 'Events'")
-    assert said in run.warnings and run.not_evaluated["root.console_login"] == said
+    assert said in run.warnings and run.not_evaluated["root.session"] == said
     assert not RootEvent.objects.exists()
-    assert Finding.objects.exclude(check_id__startswith="root.console").exists()  # the report's findings landed
+    assert Finding.objects.exclude(check_id="root.session").exists()  # the report's findings landed

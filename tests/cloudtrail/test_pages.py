@@ -142,13 +142,14 @@ def test_the_account_page_says_for_each_report_use_whether_cloudtrail_has_it_and
 @time_machine.travel(datetime(2026, 11, 28, tzinfo=UTC), tick=False)
 def test_the_agendas_root_column_counts_a_cloudtrail_event_the_report_did_not_see(sandbox: AwsAccount, alice_client: Client) -> None:
     report_import(account=sandbox, content=build_report(root_row()), generated_at=T - timedelta(days=20))
-    assert "<strong>yes</strong>" not in alice_client.get("/?since=2026-11-01").content.decode()
+    assert 'class="root-session' not in alice_client.get("/?since=2026-11-01").content.decode()
     cloudtrail_import(account=sandbox, files=[("a.json", log_file(api_call(T)))], actor="t")
     page = alice_client.get("/?since=2026-11-01").content.decode()
-    assert "<strong>yes</strong>, <time datetime=\"2026-11-22T09:14:03+00:00\">2026-11-22 09:14 UTC</time>" in page
+    cell = page.split('<td class="root-cell">')[1].split("</td>")[0]
+    assert 'class="root-session sev-high"' in cell and '<time datetime="2026-11-22T09:14:03+00:00">2026-11-22 09:14 UTC</time></a> calls from 203.0.113.10' in cell
     # Since a later day, the event happened before it but was stored after it: late evidence, still root used (issue 23.3)
     assert '<span class="late">arrived late</span>' in alice_client.get("/?since=2026-11-23").content.decode()
-    assert "<strong>yes</strong>" not in alice_client.get("/?since=2026-11-28T00:00:01Z").content.decode()
+    assert 'class="root-session' not in alice_client.get("/?since=2026-11-28T00:00:01Z").content.decode()
 
 
 @time_machine.travel(datetime(2026, 11, 28, tzinfo=UTC), tick=False)

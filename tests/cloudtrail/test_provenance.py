@@ -57,7 +57,8 @@ def test_each_event_keeps_the_file_it_came_from_and_who_uploaded_it(account: Aws
 def test_aws_own_record_replaces_a_doctored_file_and_raises_a_critical_finding_and_alerts(account: AwsAccount, client: Client) -> None:
     doctored = sign_in(T, success=False, mfa="Yes", ip=OFFICE, event_id="real-event")
     cloudtrail_import(account=account, files=[("innocent.json", log_file(doctored))], actor="mallory")
-    assert not Finding.objects.filter(check_id__in=["root.console_login", "root.login_without_mfa", "root.unknown_network"]).exists()
+    (told,) = Finding.objects.filter(check_id="root.session")  # as the file tells it: a failed sign-in from the office
+    assert (told.subject, told.severity) == ("real-event", "high") and "none succeeded" in told.detail
     mail.outbox.clear()
 
     run = lookup_run(account, sign_in(T, success=True, mfa="No", ip=OUTSIDE, event_id="real-event"))
@@ -67,8 +68,10 @@ def test_aws_own_record_replaces_a_doctored_file_and_raises_a_critical_finding_a
     conflict = EventConflict.objects.get()
     assert conflict.file == TrailFile.objects.get(name="innocent.json") and conflict.aws_run == run
     assert set(conflict.differences) == {"source_ip", "mfa_used", "success", "error"} and conflict.file_raw["sourceIPAddress"] == OFFICE
-    raised = set(Finding.objects.filter(first_run=run).values_list("check_id", flat=True))
-    assert {"root.console_login", "root.login_without_mfa", "root.unknown_network", "root.evidence_conflict"} <= raised
+    session = Finding.objects.get(check_id="root.session")  # the same session's finding, now as AWS recorded it
+    assert (session.subject, session.severity, session.last_run) == ("real-event", "critical", run)
+    assert "no MFA" in session.detail and f"outside the known networks ({OUTSIDE})" in session.detail
+    assert set(Finding.objects.filter(first_run=run).values_list("check_id", flat=True)) == {"root.evidence_conflict"}
     finding = Finding.objects.get(check_id="root.evidence_conflict")
     assert finding.severity == "critical" and "innocent.json" in finding.detail and "mallory" in finding.detail
     subjects = [m.subject for m in mail.outbox]

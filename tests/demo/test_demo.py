@@ -93,10 +93,14 @@ def test_the_demo_tells_the_story_of_a_meeting(settings) -> None:  # type: ignor
     web = AwsAccount.objects.get(name="web-prod")
     fresh = RootEvent.objects.filter(account=web, name="ConsoleLogin").order_by("-at").first()
     assert fresh is not None and fresh.mfa_used is False and fresh.source_ip == "198.51.100.23"
-    assert set(Finding.objects.filter(account=web, subject=fresh.event_id).values_list("check_id", flat=True)) == {
-        "root.console_login", "root.login_without_mfa", "root.unknown_network",
-    }  # fmt: skip
-    assert Finding.objects.filter(account__name="sandbox", check_id="root.failed_login", detail__startswith="6 failed").exists()
+    # One session, one finding: critical, saying why.
+    (session,) = Finding.objects.filter(account=web, subject=fresh.event_id)
+    assert (session.check_id, session.severity) == ("root.session", "critical")
+    assert "no MFA" in session.detail and "outside the known networks (198.51.100.23)" in session.detail
+    night = Finding.objects.get(account__name="sandbox", check_id="root.session", detail__contains="6 failed sign-ins, none succeeded")
+    assert night.severity == "high"
+    # The harmless sign-ins with MFA from the office are one medium finding each, not three findings
+    assert not Finding.objects.filter(check_id__in=["root.console_login", "root.api_activity", "root.login_without_mfa"]).exists()
     recent = RootUsageEvent.objects.filter(used_at__gt=now - timedelta(days=80), credential="password")
     assert recent.exists() and all(
         RootEvent.objects.filter(account=u.account, name="ConsoleLogin", at=u.used_at).exists() for u in recent
