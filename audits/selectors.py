@@ -191,13 +191,12 @@ def overview_accounts(
     review: tuple[set[int], dict[int, tuple[int, int]]] | None = None,
     trends: dict[int, tuple[str, str]] | None = None,
     people: dict[int, tuple[int, int]] | None = None,
-    root_events: dict[int, datetime] | None = None,
     sso_admins: dict[int, int] | None = None,
     root_sessions: Mapping[int, Sequence[Any]] | None = None,
 ) -> list[OverviewRow]:
     """Every account of `within` (those the reader may see) with what the meeting needs (open findings by severity, new findings and root use
-    since `since`, the last run's status), in three queries whatever the number of accounts. `root_events`: each
-    account's latest root event in CloudTrail since `since` (cloudtrail.selectors.root_last_event); `sso_admins`: each
+    since `since`, the last run's status), in three queries whatever the number of accounts. `root_sessions`: each
+    account's root sessions since `since` (cloudtrail.selectors.sessions_since); `sso_admins`: each
     account's Identity Center users with administrator access (identitycenter.selectors.admin_counts)."""
     last_run = AuditRun.objects.filter(account=OuterRef("pk"), source__in=REPORT_SOURCES).order_by("-requested_at", "-pk")
     accounts = within.annotate(
@@ -247,10 +246,10 @@ def overview_accounts(
     rows = []
     for values in accounts.values(*fields):
         pk = values.pop("pk")
-        # Root's last use since: the credential report's, or CloudTrail's exact event if later (root_events).
+        # Root's last use since: the credential report's, or the start of CloudTrail's latest session if later.
         sessions = tuple((root_sessions or {}).get(pk, ()))
         values["report_root_used"] = values["root_last_used"]
-        seen = [t for t in (values["root_last_used"], (root_events or {}).get(pk), *(x.start for x in sessions)) if t is not None]
+        seen = [t for t in (values["root_last_used"], *(x.start for x in sessions)) if t is not None]
         values["root_last_used"] = max(seen) if seen else None
         values["root_sessions"] = sessions
         critical, high, medium, low = (

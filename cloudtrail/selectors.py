@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 
 from django.conf import settings
-from django.db.models import Max, Q, QuerySet
+from django.db.models import Q, QuerySet
 
 from accounts.models import AwsAccount
 from accounts.selectors import in_accounts
@@ -59,22 +59,6 @@ def root_event_search(filters: RootEventFilters, *, within: QuerySet[AwsAccount]
 
 def account_root_events(*, account: AwsAccount) -> QuerySet[RootEvent]:
     return RootEvent.objects.filter(account=account).select_related("file").order_by("-at", "-pk")
-
-
-def root_last_event(*, within: QuerySet[AwsAccount], since: datetime) -> dict[int, datetime]:
-    """Each visible account's latest root event since `since`, or stored since (late evidence of an earlier time), by
-    account pk (one grouped query)."""
-    events = in_accounts(RootEvent.objects.filter(Q(at__gte=since) | Q(recorded_at__gte=since)), within)
-    rows = events.values_list("account").annotate(last=Max("at"), signed_in=Max("at", filter=Q(name=SIGN_IN, success=True)))
-    # A console session's calls are that sign-in's use: the agenda shows when root signed in (as the report's
-    # password_last_used says), not its session's last call; a call with no sign-in before it shows as itself.
-    return {
-        pk: signed_in if signed_in is not None and last - signed_in <= CONSOLE_SESSION else last
-        for pk, last, signed_in in rows.order_by()
-    }
-
-
-CONSOLE_SESSION = timedelta(hours=12)  # the longest a root console session lasts
 
 
 def accounts_with_trail(*, within: QuerySet[AwsAccount]) -> set[int]:
@@ -164,29 +148,31 @@ _RECORD_FIELDS = (
 )  # fmt: skip
 
 
-def sessions_since(*, within: QuerySet[AwsAccount], since: datetime, until: datetime | None = None) -> dict[int, list[RootSession]]:
+def sessions_since(
+    *, within: QuerySet[AwsAccount], since: datetime, until: datetime | None = None, late: bool = True
+) -> dict[int, list[RootSession]]:
     """Each account's root sessions (by account pk) that went on at or after `since` (and began before `until`), or
-    that hold an event stored since `since` (late evidence of an earlier time); oldest first. One query, the records
-    without their raw JSON; the sessions as the findings group them (IAMWATCH_KNOWN_NETWORKS)."""
-    window = Q(at__gte=since - SESSION_KEY_LIFE) | Q(recorded_at__gte=since)
+    with `late`, that hold an event stored since `since` (late evidence of an earlier time); oldest first. One query,
+    the records without their raw JSON; the sessions as the findings group them (IAMWATCH_KNOWN_NETWORKS)."""
+    window = Q(at__gte=since - SESSION_KEY_LIFE) | Q(recorded_at__gte=since) if late else Q(at__gte=since - SESSION_KEY_LIFE)
     events = in_accounts(RootEvent.objects.filter(window), within)
     if until is not None:
         events = events.filter(at__lt=until + SESSION_KEY_LIFE)
     records: dict[int, list[RootRecord]] = {}
-    late: set[str] = set()
+    stored_since: set[str] = set()
     for pk, account_id, event_id, at, *rest, recorded_at in events.order_by().values_list(*_RECORD_FIELDS).iterator(chunk_size=5000):
         name, source, region, ip, agent, mfa, success, error, key = rest
         records.setdefault(pk, []).append(
             RootRecord(event_id, at, name, source, region, ip, agent, mfa, success, error, key, account_id, "", {})
         )
-        if recorded_at >= since:
-            late.add(event_id)
+        if late and recorded_at >= since:
+            stored_since.add(event_id)
     networks = known_networks(settings.IAMWATCH_KNOWN_NETWORKS)
     found = {}
     for pk, account_records in records.items():
         kept = [
             s for s in root_sessions(account_records, networks)
-            if (s.end >= since or late.intersection(s.event_ids)) and (until is None or s.start < until)
+            if (s.end >= since or stored_since.intersection(s.event_ids)) and (until is None or s.start < until)
         ]  # fmt: skip
         if kept:
             found[pk] = kept

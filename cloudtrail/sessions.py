@@ -99,6 +99,15 @@ class RootSession:
         return Counter(e.action for e in self.events if not e.is_sign_in)
 
     @property
+    def call_count(self) -> int:
+        return sum(1 for e in self.events if not e.is_sign_in)
+
+    @property
+    def call_list(self) -> list[tuple[str, int]]:
+        """Each call by name with how often, by name."""
+        return sorted(self.calls.items())
+
+    @property
     def changes(self) -> tuple[str, ...]:
         """The calls that change something, by name."""
         return tuple(sorted(a for a in self.calls if not a.split(":", 1)[-1].startswith(READ_ONLY_PREFIXES)))

@@ -3,18 +3,23 @@ account page's CloudTrail upload."""
 
 from __future__ import annotations
 
+from datetime import UTC, datetime, time, timedelta
+
 from django.contrib import messages
 from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
 from django.http.response import HttpResponseBase
 from django.shortcuts import redirect, render
+from django.utils import timezone
 
+from accounts.models import AwsAccount
 from accounts.selectors import account_or_404, visible_accounts
-from cloudtrail.export import ROOT_EVENTS_HEADER, root_event_row
+from cloudtrail.export import ROOT_EVENTS_HEADER, ROOT_SESSIONS_HEADER, root_event_row, root_session_row
 from cloudtrail.forms import MAX_TRAIL_MB, RootActivityForm, TrailUploadForm
 from cloudtrail.records import TrailFileError
-from cloudtrail.selectors import root_event_search
+from cloudtrail.selectors import RootEventFilters, root_event_search, sessions_since
 from cloudtrail.services import cloudtrail_import
+from cloudtrail.sessions import RootSession
 from staff.export import csv_response
 from staff.forms import form_errors
 from staff.roles import READ_PERMISSION, RUN_PERMISSION, policy
@@ -29,12 +34,33 @@ def root_activity(request: HttpRequest) -> HttpResponseBase:
     if not form.is_valid():
         return render(request, "cloudtrail/root_activity.html", {"form": form, "page": None}, status=400)
     events = root_event_search(form.filters(), within=visible_accounts(request.user))
+    sessions = _sessions(request, form.filters())
     if request.GET.get("format") == "csv":
+        if request.GET.get("table") == "sessions":
+            return csv_response(ROOT_SESSIONS_HEADER, (root_session_row(a.account_id, a.name, s) for a, s in sessions), "iamwatch-root-sessions.csv")
         return csv_response(ROOT_EVENTS_HEADER, (root_event_row(e) for e in events.iterator(chunk_size=2000)), "iamwatch-root-activity.csv")
     page = Paginator(events, PAGE_SIZE).get_page(request.GET.get("page"))
     query = request.GET.copy()
     query.pop("page", None)
-    return render(request, "cloudtrail/root_activity.html", {"form": form, "page": page, "query": query.urlencode()})
+    context = {"form": form, "page": page, "query": query.urlencode(), "sessions": sessions[:SESSIONS_SHOWN], "session_count": len(sessions)}
+    return render(request, "cloudtrail/root_activity.html", context)
+
+
+SESSIONS_SHOWN = 200
+SESSIONS_DEFAULT_DAYS = 90  # without a From date: LookupEvents' own reach
+
+
+def _sessions(request: HttpRequest, filters: RootEventFilters) -> list[tuple[AwsAccount, RootSession]]:
+    """The root sessions of the accounts (and the dates) the filters name, the latest first; the kind, MFA and address
+    filters choose events, not sessions."""
+    within = visible_accounts(request.user)
+    if filters.account:
+        within = within.filter(account_id=filters.account)
+    since = datetime.combine(filters.since, time.min, tzinfo=UTC) if filters.since else timezone.now() - timedelta(days=SESSIONS_DEFAULT_DAYS)
+    until = datetime.combine(filters.until, time.min, tzinfo=UTC) + timedelta(days=1) if filters.until else None
+    found = sessions_since(within=within, since=since, until=until, late=False)
+    accounts = within.in_bulk(list(found))
+    return sorted(((accounts[pk], s) for pk, listed in found.items() for s in listed), key=lambda pair: pair[1].start, reverse=True)
 
 
 @accepts_upload(MAX_TRAIL_MB * 1024 * 1024)

@@ -62,7 +62,8 @@ from audits.selectors import (
     trend_months,
     with_open_now,
 )
-from cloudtrail.selectors import account_root_events, report_uses_alone, root_last_event, sessions_since, trail_gaps
+from cloudtrail.selectors import account_root_events, report_uses_alone, sessions_since, trail_gaps
+from cloudtrail.sessions import SESSION_CHECK
 from identitycenter.selectors import account_paths, admin_counts, paths_changed, person_paths
 from people.forms import OwnerLinkForm
 from people.matching import PersonFacts
@@ -182,17 +183,13 @@ def account_detail(request: HttpRequest, account_id: str) -> HttpResponse:
     only = AwsAccount.objects.filter(pk=account.pk)
     months = last_months(now.date())
     points = with_open_now(trend_months(within=only, months=months), months[-1], within=only)
-    agenda = next(
-        iter(
-            overview_accounts(
-                within=only, since=since, people=latest_people(points), root_events=root_last_event(within=only, since=since)
-            )
-        ),
-        None,
-    )
+    since_review = sessions_since(within=only, since=since)
+    agenda = next(iter(overview_accounts(within=only, since=since, people=latest_people(points), root_sessions=since_review)), None)
     trends = summary_charts(points.get(account.pk, {}), months)
     root_usage = list(account_root_usage(account=account).filter(used_at__gte=now - timedelta(days=365)))
     trail = list(account_root_events(account=account).filter(at__gte=now - timedelta(days=365, hours=4)))
+    sessions = sessions_since(within=only, since=now - timedelta(days=365)).get(account.pk, [])
+    decided = {f.subject: f for f in Finding.objects.filter(account=account, check_id=SESSION_CHECK, subject__in=[s.subject for s in sessions])}
     gaps = trail_gaps(account=account, uses=[(e.used_at, e.credential) for e in root_usage], events=trail)
     standard = account_standard(account=account)
     sections = account_sections(account=account)
@@ -213,6 +210,8 @@ def account_detail(request: HttpRequest, account_id: str) -> HttpResponse:
         "admins_with_mfa": admins_with_mfa(account=account, names=[f.principal for f in admin_findings]),
         "root_usage": list(zip(root_usage, gaps, strict=True)),
         "trail_events": trail,
+        "root_sessions": [(s, decided.get(s.subject)) for s in reversed(sessions)],  # the latest first, each with its finding
+        "root_alone": report_uses_alone(within=only, since=since, sessions=since_review).get(account.account_id),
         "timeline": root_usage_timeline(
             [(e.used_at, e.credential) for e in root_usage], end=now, trail=[(e.at, _trail_mark(e)) for e in trail]
         ),

@@ -167,3 +167,44 @@ def test_the_agenda_shows_when_root_signed_in_not_its_sessions_last_call(sandbox
     cloudtrail_import(account=sandbox, files=[("b.json", log_file(api_call(signed_in + timedelta(days=2), "ListUsers", event_id="later")))], actor="t")
     agenda = next(a for g in alice_client.get("/?since=2026-11-01").context["groups"] for a in g["accounts"])
     assert agenda["root_last_used"] == signed_in + timedelta(days=2)  # a call outside any session shows as itself
+
+
+def sessions_csv(client: Client, query: str = "") -> list[dict[str, str]]:
+    response = client.get(f"/root-activity/?{query}&format=csv&table=sessions")
+    return list(csv.DictReader(io.StringIO(b"".join(response.streaming_content).decode("utf-8-sig"))))  # type: ignore[attr-defined]
+
+
+@time_machine.travel(T + timedelta(days=10), tick=False)
+def test_the_root_activity_page_lists_the_sessions_and_their_csv(trail: AwsAccount, alice_client: Client, settings) -> None:  # type: ignore[no-untyped-def]
+    settings.IAMWATCH_KNOWN_NETWORKS = ["203.0.113.0/24"]
+    page = alice_client.get("/root-activity/")
+    listed = [(a.name, s.subject, s.severity.value) for a, s in page.context["sessions"]]
+    # Five sessions, the latest first: call-2 alone (no sign-in before it in the idle time), the failures, the sign-in
+    # without MFA, the sign-in with MFA and its call an hour later, and the other account's.
+    assert listed == [
+        ("sandbox", "call-2", "critical"), ("sandbox", "failed", "high"), ("sandbox", "in-nomfa", "critical"),
+        ("sandbox", "in-mfa", "high"), ("other", "elsewhere", "medium"),
+    ]  # fmt: skip
+    html = page.content.decode()
+    assert "2026-11-22 09:14 UTC console sign-in from 203.0.113.10; MFA; 1 call in us-east-1: iam:CreateUser" in html
+    rows = sessions_csv(alice_client, f"account={ACCOUNT}&since=2026-11-23")
+    assert [(r["event_ids"], r["kind"], r["mfa"], r["outside_known_networks"]) for r in rows] == [
+        ("call-2", "calls", "yes", "198.51.100.5"), ("failed", "failed", "", "192.0.2.9"), ("in-nomfa", "console", "no", "198.51.100.5"),
+    ]  # fmt: skip
+
+
+def test_a_scoped_reader_sees_only_their_accounts_sessions(trail: AwsAccount) -> None:
+    other = AwsAccount.objects.get(account_id=OTHER)
+    client = scoped("viewer", other)
+    with time_machine.travel(T + timedelta(days=10), tick=False):
+        assert [r["event_ids"] for r in sessions_csv(client)] == ["elsewhere"]
+
+
+@time_machine.travel(T + timedelta(days=10), tick=False)
+def test_the_account_page_lists_each_root_session_with_its_finding(trail: AwsAccount, alice_client: Client) -> None:
+    page = alice_client.get(f"/accounts/{ACCOUNT}/")
+    sessions = page.context["root_sessions"]
+    assert [s.subject for s, _ in sessions] == ["call-2", "failed", "in-nomfa", "in-mfa"]
+    assert all(f is not None and f.check_id == "root.session" and f.subject == s.subject for s, f in sessions)
+    table = page.content.decode().split('id="root-sessions"')[1].split("</table>")[0]
+    assert "<strong class=\"sev-critical\">no</strong>" in table and "<code>iam:CreateUser</code>" in table
