@@ -91,10 +91,28 @@ def trail_gaps(*, account: AwsAccount, uses: list[tuple[datetime, str]], events:
     return [_why_not_in_trail(t, credential, events, windows) for t, credential in uses]
 
 
-def _why_not_in_trail(t: datetime, credential: str, events: Sequence[RootEvent | RootRecord], windows: list[tuple[datetime, datetime]]) -> str:
-    near = MATCH.get(credential, timedelta(hours=4))
+def _explains(e: RootEvent | RootRecord, t: datetime, credential: str) -> bool:
+    """Whether the CloudTrail event is the credential report's root use at `t` with `credential`: a password use is a
+    successful sign-in within minutes of it; a key's, a call within hours (the report gives the key's use coarsely)."""
     sign_in = credential == "password"
-    if any(abs(e.at - t) <= near and e.is_sign_in == sign_in and (e.success or not sign_in) for e in events):
+    return abs(e.at - t) <= MATCH.get(credential, timedelta(hours=4)) and e.is_sign_in == sign_in and (e.success or not sign_in)
+
+
+def session_of_report_use(*, account: AwsAccount, until: datetime) -> RootSession | None:
+    """The root session CloudTrail has for the credential report's last root use up to `until` (the report's time), or
+    None: no use, or CloudTrail has no session for it. The report's root.recent_use is that session's: deciding the
+    session decides it (reviews.services.disposition_set)."""
+    use = RootUsageEvent.objects.filter(account=account, used_at__lte=until).order_by("-used_at").first()
+    if use is None:
+        return None
+    around = sessions_since(
+        within=AwsAccount.objects.filter(pk=account.pk), since=use.used_at - SESSION_KEY_LIFE, until=use.used_at + SESSION_KEY_LIFE, late=False
+    ).get(account.pk, [])
+    return next((s for s in around if any(_explains(e, use.used_at, use.credential) for e in s.events)), None)
+
+
+def _why_not_in_trail(t: datetime, credential: str, events: Sequence[RootEvent | RootRecord], windows: list[tuple[datetime, datetime]]) -> str:
+    if any(_explains(e, t, credential) for e in events):
         return ""
     if any(start <= t <= end for start, end in windows):
         return "not in CloudTrail, though it was read for this time: look in the trail's log files"

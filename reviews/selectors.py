@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 
@@ -14,6 +14,8 @@ from accounts.models import AwsAccount
 from accounts.selectors import every_account
 from audits.export import finding_row
 from audits.models import Finding, FindingStatus
+from cloudtrail.selectors import session_of_report_use
+from cloudtrail.sessions import SESSION_CHECK
 from reviews.models import Disposition, Review, SignOff
 
 
@@ -99,6 +101,22 @@ def open_review_decisions(within: QuerySet[AwsAccount]) -> tuple[Review | None, 
     if review is None:
         return None, set(), {}
     return review, set(review.accounts.values_list("pk", flat=True)), review_decisions(review)
+
+
+def attached_report_uses(review: Review, findings: Iterable[Finding]) -> dict[int, list[Finding]]:
+    """For each root session finding among `findings` (by its pk), the credential report's open root.recent_use of
+    its account in this review whose last root use is that session: decided with it, never on its own."""
+    sessions = [f for f in findings if f.check_id == SESSION_CHECK]
+    if not sessions:
+        return {}
+    uses = review_findings(review).filter(check_id="root.recent_use", status=FindingStatus.OPEN, account__in={f.account_id for f in sessions})
+    attached: dict[int, list[Finding]] = {}
+    for use in uses:
+        session = session_of_report_use(account=use.account, until=use.last_seen)
+        for f in sessions:
+            if session is not None and f.account_id == use.account_id and f.subject == session.subject:
+                attached.setdefault(f.pk, []).append(use)
+    return attached
 
 
 def undecided(review: Review) -> QuerySet[Finding]:

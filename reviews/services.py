@@ -21,7 +21,7 @@ from audits.models import AuditRun, Finding, FindingEvent, FindingStatus
 from audits.services import thresholds_from_settings
 from reviews.models import Disposition, Review, SignOff
 from reviews.period import iso, period_evidence, review_period
-from reviews.selectors import preparers, review_findings, undecided, visible_reviews
+from reviews.selectors import attached_report_uses, preparers, review_findings, undecided, visible_reviews
 from staff.chain import GENESIS, canonical_json, chain_lock, chain_time, link_sha256
 from staff.trail import handling_said, login_handled_by, record_change, trail_head
 
@@ -103,7 +103,18 @@ def disposition_set(
 ) -> Disposition:
     """Record (or change) the review's decision on a finding; the review must not be signed.
 
-    `carried_from`: the earlier review's decision this one confirms unchanged (dispositions_carry)."""
+    `carried_from`: the earlier review's decision this one confirms unchanged (dispositions_carry). A root session's
+    decision also decides the credential report's root.recent_use when the report's last root use is that session
+    (reviews.selectors.attached_report_uses): one session, decided once."""
+    disposition = _disposition_set(review=review, finding=finding, decision=decision, actor=actor, today=today, carried_from=carried_from)
+    for use in attached_report_uses(review, [finding]).get(finding.pk, []):
+        _disposition_set(review=review, finding=use, decision=decision, actor=actor, today=today, carried_from=None)
+    return disposition
+
+
+def _disposition_set(
+    *, review: Review, finding: Finding, decision: Decision, actor: Any, today: date, carried_from: Disposition | None
+) -> Disposition:
     review = Review.objects.select_for_update().get(pk=review.pk)
     if not review.editable:
         raise ReviewError("this review is signed: start a correction to change a decision")

@@ -3,6 +3,7 @@ meeting calendar and its private links."""
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import Any
@@ -34,6 +35,7 @@ from reviews.frozen import (
 )
 from reviews.models import Disposition, Review
 from reviews.selectors import (
+    attached_report_uses,
     meeting_at,
     review_cadence,
     review_finding_rows,
@@ -215,7 +217,13 @@ def _review_page(request: HttpRequest, review: Review, chosen: str, kept: Kept |
     carried = carried_decisions(review=review, today=today, account=current, within=within) if current and review.editable else []
     proposals = {c.finding.pk: c for c in carried}
     kept = kept or Kept()
-    rows = [_row(f, decided.get(f.pk), proposals.get(f.pk), kept, today) for f in findings]
+    attached = attached_report_uses(review, findings)
+    with_session = {u.pk for uses in attached.values() for u in uses}  # shown in their session's row, decided with it
+    rows = [
+        dataclasses.replace(_row(f, decided.get(f.pk), proposals.get(f.pk), kept, today), attached=tuple(attached.get(f.pk, ())))
+        for f in findings
+        if f.pk not in with_session
+    ]
     rows.sort(key=lambda r: (r.decision is not None, not (r.carried and r.carried.problem)))  # undecided first, problems on top
     signoffs = list(review.signoffs.order_by("signed_at", "pk"))
     context = {
@@ -260,6 +268,7 @@ class Row:
     values: dict[str, str]  # what the decision form shows: the refused input, else the decision (this or the earlier)
     kind: str  # the decision whose fields are shown open
     error: str
+    attached: tuple[Finding, ...] = ()  # the report's root.recent_use this root session's decision decides too
 
 
 def _values(d: Disposition | None, today: date | None = None) -> dict[str, str]:

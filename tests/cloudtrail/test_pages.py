@@ -66,7 +66,9 @@ def shown(client: Client, query: str = "") -> list[str]:
         ("since=2026-11-23&until=2026-11-24", ["failed", "in-nomfa"]),
     ],
 )
-def test_each_filter_lists_exactly_its_events_and_the_csv_the_same(trail: AwsAccount, alice_client: Client, query: str, events: list[str]) -> None:
+def test_each_filter_lists_exactly_its_events_and_the_csv_the_same(
+    trail: AwsAccount, alice_client: Client, query: str, events: list[str]
+) -> None:
     assert shown(alice_client, query) == events
     page = alice_client.get(f"/root-activity/?{query}").content.decode()
     assert f"{len(events)} root event" in page
@@ -88,10 +90,10 @@ def test_a_bad_filter_is_a_400_with_one_line(trail: AwsAccount, alice_client: Cl
 
 def test_a_user_agent_that_starts_a_formula_is_neutralised_in_the_csv(sandbox: AwsAccount, alice_client: Client) -> None:
     record = sign_in(T, event_id="evil")
-    record["userAgent"] = "=HYPERLINK(\"http://x\")"
+    record["userAgent"] = '=HYPERLINK("http://x")'
     cloudtrail_import(account=sandbox, files=[("a.json", log_file(record))], actor="t")
     body = b"".join(alice_client.get("/root-activity/?format=csv").streaming_content).decode()  # type: ignore[attr-defined]
-    assert "'=HYPERLINK" in body and ',=HYPERLINK' not in body
+    assert "'=HYPERLINK" in body and ",=HYPERLINK" not in body
 
 
 def test_a_reviewer_uploads_files_on_the_account_page_all_or_nothing(sandbox: AwsAccount) -> None:
@@ -112,7 +114,9 @@ def _with_report_use(account: AwsAccount, used: datetime) -> None:
 
 
 def _read(account: AwsAccount, start: datetime, end: datetime, problem: str = "") -> None:
-    run = AuditRun.objects.create(account=account, source=RunSource.FETCH, status=RunStatus.SUCCEEDED, requested_at=end, generated_at=end)
+    run = AuditRun.objects.create(
+        account=account, source=RunSource.FETCH, status=RunStatus.SUCCEEDED, requested_at=end, generated_at=end
+    )
     TrailRead.objects.create(account=account, run=run, region="us-east-1", start=start, end=end, problem=problem)
 
 
@@ -122,7 +126,9 @@ def gap_column(client: Client) -> str:
 
 
 @time_machine.travel(datetime(2026, 11, 28, tzinfo=UTC), tick=False)
-def test_the_account_page_says_for_each_report_use_whether_cloudtrail_has_it_and_why_not(sandbox: AwsAccount, alice_client: Client) -> None:
+def test_the_account_page_says_for_each_report_use_whether_cloudtrail_has_it_and_why_not(
+    sandbox: AwsAccount, alice_client: Client
+) -> None:
     used = T
     _with_report_use(sandbox, used)
     assert "no: CloudTrail not read for this account" in gap_column(alice_client)
@@ -136,17 +142,24 @@ def test_the_account_page_says_for_each_report_use_whether_cloudtrail_has_it_and
     column = gap_column(alice_client)
     assert "yes" in column and "no:" not in column
     page = alice_client.get(f"/accounts/{ACCOUNT}/").content.decode()
-    assert 'class="mark mark-cloudtrail"><title>console sign-in 2026-11-22 09:14:43 UTC from 203.0.113.10, MFA used</title>' in page
+    assert (
+        'class="mark mark-cloudtrail"><title>console sign-in 2026-11-22 09:14:43 UTC from 203.0.113.10, MFA used</title>' in page
+    )
 
 
 @time_machine.travel(datetime(2026, 11, 28, tzinfo=UTC), tick=False)
-def test_the_agendas_root_column_counts_a_cloudtrail_event_the_report_did_not_see(sandbox: AwsAccount, alice_client: Client) -> None:
+def test_the_agendas_root_column_counts_a_cloudtrail_event_the_report_did_not_see(
+    sandbox: AwsAccount, alice_client: Client
+) -> None:
     report_import(account=sandbox, content=build_report(root_row()), generated_at=T - timedelta(days=20))
     assert 'class="root-session' not in alice_client.get("/?since=2026-11-01").content.decode()
     cloudtrail_import(account=sandbox, files=[("a.json", log_file(api_call(T)))], actor="t")
     page = alice_client.get("/?since=2026-11-01").content.decode()
     cell = page.split('<td class="root-cell">')[1].split("</td>")[0]
-    assert 'class="root-session sev-high"' in cell and '<time datetime="2026-11-22T09:14:03+00:00">2026-11-22 09:14 UTC</time></a> calls from 203.0.113.10' in cell
+    assert (
+        'class="root-session sev-high"' in cell
+        and '<time datetime="2026-11-22T09:14:03+00:00">2026-11-22 09:14 UTC</time></a> calls from 203.0.113.10' in cell
+    )
     # Since a later day, the event happened before it but was stored after it: late evidence, still root used (issue 23.3)
     assert '<span class="late">arrived late</span>' in alice_client.get("/?since=2026-11-23").content.decode()
     assert 'class="root-session' not in alice_client.get("/?since=2026-11-28T00:00:01Z").content.decode()
@@ -157,14 +170,20 @@ def test_the_agenda_shows_when_root_signed_in_not_its_sessions_last_call(sandbox
     """Issue 23.6: the agenda said 23:00 (a call) where the report and CloudTrail said root signed in at 22:56."""
     signed_in = datetime(2026, 11, 22, 22, 56, 10, tzinfo=UTC)
     report_import(
-        account=sandbox, content=build_report(root_row(password_last_used=signed_in.isoformat())), generated_at=signed_in + timedelta(hours=4)
+        account=sandbox,
+        content=build_report(root_row(password_last_used=signed_in.isoformat())),
+        generated_at=signed_in + timedelta(hours=4),
     )
     calls = [api_call(signed_in + timedelta(minutes=4), "CreateUser", event_id="call")]
     cloudtrail_import(account=sandbox, files=[("a.json", log_file(sign_in(signed_in, event_id="in"), *calls))], actor="t")
     agenda = next(a for g in alice_client.get("/?since=2026-11-01").context["groups"] for a in g["accounts"])
     report_time = sandbox.root_usage_events.get(credential="password").used_at
     assert agenda["root_last_used"] == signed_in == report_time
-    cloudtrail_import(account=sandbox, files=[("b.json", log_file(api_call(signed_in + timedelta(days=2), "ListUsers", event_id="later")))], actor="t")
+    cloudtrail_import(
+        account=sandbox,
+        files=[("b.json", log_file(api_call(signed_in + timedelta(days=2), "ListUsers", event_id="later")))],
+        actor="t",
+    )
     agenda = next(a for g in alice_client.get("/?since=2026-11-01").context["groups"] for a in g["accounts"])
     assert agenda["root_last_used"] == signed_in + timedelta(days=2)  # a call outside any session shows as itself
 
@@ -207,4 +226,4 @@ def test_the_account_page_lists_each_root_session_with_its_finding(trail: AwsAcc
     assert [s.subject for s, _ in sessions] == ["call-2", "failed", "in-nomfa", "in-mfa"]
     assert all(f is not None and f.check_id == "root.session" and f.subject == s.subject for s, f in sessions)
     table = page.content.decode().split('id="root-sessions"')[1].split("</table>")[0]
-    assert "<strong class=\"sev-critical\">no</strong>" in table and "<code>iam:CreateUser</code>" in table
+    assert '<strong class="sev-critical">no</strong>' in table and "<code>iam:CreateUser</code>" in table
