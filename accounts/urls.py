@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from django.urls import path
 
-from accounts import views
+from accounts import logins, views
 
 app_name = "accounts"
 urlpatterns = [
@@ -13,4 +13,7 @@ urlpatterns = [
     path("standards/", views.standard_list, name="standard-list"),
     path("standards/<int:standard_id>/exemptions", views.exemption_create, name="exemption-create"),
     path("exemptions/<int:exemption_id>/delete", views.exemption_delete, name="exemption-delete"),
+    path("users/", logins.login_list, name="login-list"),
+    path("users/<int:user_id>/role", logins.login_role, name="login-role"),
+    path("users/<int:user_id>/two-factor-reset", logins.login_two_factor_reset, name="login-two-factor-reset"),
 ]

@@ -5,7 +5,9 @@ its own benchmark), then prints each page's server-side render time (median of 5
 of SQL queries. Target (issue 4): every page at most 300 ms; query counts independent of the data.
 Also the pages of issues 6 and 7: a review over the whole fleet, the people directory, a person who
 owns a user in every account, one account's owners and the audit trail; and of issue 14, the Root activity page
-over root's CloudTrail events (four per root use, two regions read daily for 90 days).
+over root's CloudTrail events (four per root use, two regions read daily for 90 days, a night of failed sign-ins in
+every tenth account), grouped into root sessions on the agenda, the account page and the Root activity page (issue 24);
+and the fleet's Runs page.
 Sizes: BENCH_ACCOUNTS, BENCH_USERS, BENCH_DAYS.
 """
 
@@ -137,6 +139,17 @@ def generate() -> None:
                 for n, t in enumerate(uses)
                 for k in range(4)
             )  # fmt: skip
+            # And a night of failed sign-ins from one address in every tenth account: a root session of its own.
+            if pk % 10 == 0:
+                night = END - timedelta(days=rng.randint(1, 60), hours=3)
+                RootEvent.objects.bulk_create(
+                    RootEvent(
+                        account_id=pk, event_id=f"{account_id}-night-{k}", at=night + timedelta(minutes=7 * k), name="ConsoleLogin",
+                        event_source="signin.amazonaws.com", region="us-east-1", source_ip="192.0.2.77", user_agent="Mozilla/5.0",
+                        mfa_used=None, success=False, error="Failed authentication", raw={}, origin="lookup", run_id=run_ids[times[-1]],
+                    )
+                    for k in range(6)
+                )  # fmt: skip
             TrailRead.objects.bulk_create(
                 TrailRead(account_id=pk, run_id=run_ids[t], region=region, start=t - timedelta(days=1, minutes=30), end=t)
                 for t in times[-90:]
@@ -215,6 +228,9 @@ def measure() -> None:
         "audit trail": "/trail/",
         "root activity (fleet)": "/root-activity/",
         "root activity, one account": f"/root-activity/?account={finding.account.account_id}",
+        "runs (fleet)": "/runs/",
+        "runs, failed": "/runs/?health=failed",
+        "alerts": "/alerts/",
     }
     print_page_times(client, pages)
 

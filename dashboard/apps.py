@@ -3,7 +3,7 @@
 The agenda (overview), the account page, a finding with its review decisions, changes since the last review, the
 practice, a naming standard with the users it would flag, and who has access where (a person's, an account's owners
 and the fleet's). Each reads the selectors of the domain apps below it (audits, cloudtrail, identitycenter, reviews,
-people, accounts, staff) and owns no model; only demo sits above it. Their URLs keep the names of the domain they
+people, accounts, staff) and owns no model: it imports those apps, and only demo imports it. Their URLs keep the names of the domain they
 show (`audits:overview`, `people:person-detail`, ...): iamwatch.urls mounts them in those namespaces.
 """
 

@@ -18,7 +18,10 @@ SECTIONS = (
     ("Naming", "accounts:standard-list", ("/exemptions/",)),
     ("Reviews", "reviews:review-list", ()),
     ("Trail", "staff:trail", ()),
+    ("Users", "accounts:login-list", ()),
 )
+# Sections only some readers may open: shown to those alone.
+SECTION_PERMISSION = {"Users": "auth.view_user"}
 
 
 def _links() -> list[tuple[str, str, tuple[str, ...]]]:
@@ -41,4 +44,5 @@ def navigation(request: HttpRequest) -> dict[str, object]:
         return {}
     links = _links()  # each URL reversed once per page
     current = section_of(request.path, links)
-    return {"nav": [(label, url, label == current) for label, url, _ in links]}
+    shown = [(label, url) for label, url, _ in links if label not in SECTION_PERMISSION or request.user.has_perm(SECTION_PERMISSION[label])]
+    return {"nav": [(label, url, label == current) for label, url in shown]}

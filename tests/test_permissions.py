@@ -73,6 +73,9 @@ FORMS: dict[str, dict[str, Any]] = {
     "reviews:review-sign": {"comment": "signed"},
     "reviews:review-correct": {"reason": "a mistake"},
     "reviews:calendar-link": {},
+    "accounts:login-list": {"username": "newcomer", "role": "viewer"},
+    "accounts:login-role": {"role": "reviewer"},
+    "accounts:login-two-factor-reset": {},
 }
 # What a scoped login may still change, whatever the URL's ids: its own login, its own calendar link, and fleet
 # actions that it limits to its own accounts (tests/accounts/test_account_scope.py checks what they cover).
@@ -155,6 +158,7 @@ def fixture_ids(sandbox: AwsAccount, sample_bytes: bytes) -> dict[str, str]:
         "link_id": str(link.pk),
         "review_id": str(review.pk),
         "token": "not-a-real-token",
+        "user_id": str(staff_user("preparer").pk),
     }
 
 

@@ -74,6 +74,7 @@ def all_urls(imported: AuditRun, **overrides: str) -> list[str]:
         "link_id": str(OwnerLink.objects.get(account=imported.account).pk),
         "review_id": str(review.pk),
         "token": "not-a-real-token",
+        "user_id": str(staff_user("preparer").pk),
         **overrides,
     }
     urls: list[str] = []
@@ -126,6 +127,7 @@ def _ids(imported: AuditRun) -> dict[str, str]:
         "employee_id": "1234",
         "link_id": str(OwnerLink.objects.get(account=imported.account).pk),
         "review_id": str(Review.objects.first().pk),  # type: ignore[union-attr]
+        "user_id": str(staff_user("preparer").pk),
     }
 
 
