@@ -135,6 +135,7 @@ def generate() -> None:
                     account_id=pk, event_id=f"{account_id}-{n}-{k}", at=t - timedelta(hours=5, minutes=-k), name="ConsoleLogin" if k == 0 else "ListBuckets",
                     event_source="signin.amazonaws.com" if k == 0 else "s3.amazonaws.com", region="us-east-1", source_ip="203.0.113.10",
                     user_agent="Mozilla/5.0", mfa_used=True, success=True, raw={}, origin="lookup", run_id=run_ids[t],
+                    recorded_at=t,  # stored by the run that read it, as LookupEvents does
                 )
                 for n, t in enumerate(uses)
                 for k in range(4)
@@ -147,6 +148,7 @@ def generate() -> None:
                         account_id=pk, event_id=f"{account_id}-night-{k}", at=night + timedelta(minutes=7 * k), name="ConsoleLogin",
                         event_source="signin.amazonaws.com", region="us-east-1", source_ip="192.0.2.77", user_agent="Mozilla/5.0",
                         mfa_used=None, success=False, error="Failed authentication", raw={}, origin="lookup", run_id=run_ids[times[-1]],
+                        recorded_at=night + timedelta(hours=2),
                     )
                     for k in range(6)
                 )  # fmt: skip

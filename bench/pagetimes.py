@@ -10,7 +10,8 @@ import time
 
 def print_page_times(client, pages: dict[str, str]) -> None:  # type: ignore[no-untyped-def]
     """`pages`: label -> URL, fetched with `client` (a logged-in django.test.Client). BENCH_SLOW_QUERIES=1 also
-    prints each page's three slowest queries, to see where its time goes."""
+    prints each page's three slowest queries, to see where its time goes; BENCH_PROFILE=<label> profiles that page's
+    Python."""
     from django.db import connection
     from django.test.utils import CaptureQueriesContext
 
@@ -26,6 +27,13 @@ def print_page_times(client, pages: dict[str, str]) -> None:  # type: ignore[no-
                 timings.append((time.perf_counter() - began) * 1000)
             assert response.status_code == 200 and body, url
         print(f"{label:28} {statistics.median(timings):10.0f} {max(timings):8.0f} {len(captured):8d}")
+        if os.environ.get("BENCH_PROFILE") == label:  # where a page's Python time goes: the 25 costliest calls
+            import cProfile
+            import pstats
+
+            profiler = cProfile.Profile()
+            profiler.runcall(client.get, url)
+            pstats.Stats(profiler).sort_stats("cumulative").print_stats(25)
         if os.environ.get("BENCH_SLOW_QUERIES"):
             for q in sorted(captured.captured_queries, key=lambda q: -float(q["time"]))[:3]:
                 print(f"    {float(q['time']) * 1000:6.0f} ms  {q['sql'][:220]}")

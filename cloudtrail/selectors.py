@@ -136,17 +136,19 @@ def report_uses_alone(
     uses = in_accounts(RootUsageEvent.objects.filter(Q(used_at__gte=since) | Q(first_seen_run__requested_at__gte=since)), within)
     for pk, account_id, at, credential in uses.order_by("account_id", "used_at").values_list("account_id", "account__account_id", "used_at", "credential"):
         last[pk], ids[pk] = (at, credential), account_id
-    if not last:
+    # The uses a session explains need nothing more; for the others (few), why CloudTrail has none: one more query.
+    unexplained = {
+        pk: use for pk, use in last.items() if not any(_explains(e, use[0], use[1]) for s in sessions.get(pk, []) for e in s.events)
+    }
+    if not unexplained:
         return {}
     windows: dict[int, list[tuple[datetime, datetime]]] = {}
-    for pk, start, end in TrailRead.objects.filter(account_id__in=list(last), problem="").values_list("account_id", "start", "end"):
+    for pk, start, end in TrailRead.objects.filter(account_id__in=list(unexplained), problem="").values_list("account_id", "start", "end"):
         windows.setdefault(pk, []).append((start, end))
     alone = {}
-    for pk, (at, credential) in last.items():
+    for pk, (at, credential) in unexplained.items():
         events = [e for s in sessions.get(pk, []) for e in s.events]
-        why = _why_not_in_trail(at, credential, events, _merged(windows.get(pk, [])))
-        if why:
-            alone[ids[pk]] = (at, credential, why)
+        alone[ids[pk]] = (at, credential, _why_not_in_trail(at, credential, events, _merged(windows.get(pk, []))) or "not in CloudTrail")
     return alone
 
 

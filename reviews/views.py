@@ -129,9 +129,41 @@ def review_detail(request: HttpRequest, review_id: int) -> HttpResponseBase:
     if request.GET.get("format") == "csv":
         rows = frozen_finding_rows(frozen) if frozen else review_finding_rows(review)
         return csv_response(REVIEW_FINDINGS_HEADER, rows, f"iamwatch-review-{review.pk}-findings.csv")
+    if request.GET.get("print") == "all":
+        return _print_page(request, review, frozen)
     if frozen:
         return _frozen_page(request, review, frozen, request.GET.get("account", ""))
     return _review_page(request, review, request.GET.get("account", ""))
+
+
+def _print_page(request: HttpRequest, review: Review, frozen: Frozen | None) -> HttpResponse:
+    """The whole review for paper: every account, every finding and its decision, read-only (a signed review as
+    signed). The review page's own print shows the account on screen; its "Print the whole review" opens this."""
+    pairs: list[tuple[str, str, Any, Any]]
+    if frozen:
+        names = {a.account_id: a.name for a in frozen.accounts}
+        pairs = [(names.get(f.account_id, f.account_id), f.account_id, f, f.decision) for f in frozen.findings]
+        accounts = [(a.name, a.account_id) for a in frozen.accounts]
+        preparers = frozen.preparers
+    else:
+        decided = {d.finding_id: d for d in Disposition.objects.filter(review=review).select_related("carried_from")}
+        pairs = [(f.account.name, f.account.account_id, f, decided.get(f.pk)) for f in review_findings(review)]
+        accounts = list(review.accounts.order_by("name", "account_id").values_list("name", "account_id"))
+        preparers = sorted({review.created_by, *Disposition.objects.filter(review=review).values_list("decided_by", flat=True)})
+    by_account: dict[str, list[tuple[Any, Any]]] = {account_id: [] for _, account_id in accounts}
+    for _, account_id, f, d in pairs:
+        by_account.setdefault(account_id, []).append((f, d))
+    context = {
+        "review": review,
+        "frozen": frozen,
+        "accounts": [(name, account_id, by_account.get(account_id, [])) for name, account_id in accounts],
+        "total": len(pairs),
+        "undecided": sum(1 for *_, d in pairs if d is None),
+        "preparers": preparers,
+        "signoffs": list(review.signoffs.order_by("signed_at", "pk")),
+        "printed_at": timezone.now(),
+    }
+    return render(request, "reviews/review_print.html", context)
 
 
 def _walk(accounts: list[Any], chosen: str, progress: list[tuple[Any, int, int]]) -> tuple[Any, Any, Any]:

@@ -194,3 +194,20 @@ def test_the_review_page_links_its_csv_and_once_signed_its_evidence_pack(review:
     page = personas["viewer"].get(f"/reviews/{review.pk}/").content.decode()
     assert f'href="/reviews/{review.pk}/evidence.zip"' in page.split('id="review-downloads"')[1].split("</p>")[0]
     assert personas["viewer"].get(f"/reviews/{review.pk}/evidence.zip").status_code == 200
+
+
+def test_the_whole_review_prints_every_account_and_every_decision(review: Review, account: AwsAccount, personas: dict[str, Client]) -> None:
+    from accounts.services import account_create
+
+    other = account_create(account_id="222233334444", name="second account")
+    wide = review_open(period_start=date(2026, 10, 1), period_end=date(2026, 10, 31), accounts=[account, other], actor=member_of("reviewer", "p2"))
+    first = undecided(wide).first()
+    assert first is not None
+    disposition_set(review=wide, finding=first, decision=FALSE_POSITIVE, actor=staff_user("p2"), today=NOW.date())
+    page = personas["viewer"].get(f"/reviews/{wide.pk}/?print=all")
+    html = page.content.decode()
+    assert page.status_code == 200 and [a[1] for a in page.context["accounts"]] == [account.account_id, other.account_id]
+    assert html.count('<section class="print-account">') == 2 and "Nothing open in this account." in html
+    assert html.count("<strong>false positive</strong>: checked with the team") == 1
+    assert html.count("no decision</strong>") == page.context["total"] - 1 == undecided(wide).count()
+    assert 'href="?print=all"' in personas["viewer"].get(f"/reviews/{wide.pk}/").content.decode()
