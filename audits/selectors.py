@@ -140,6 +140,7 @@ class OverviewRow:
     report_root_used: datetime | None = None  # root's last use since as the credential report says it
     # Root's sessions since (cloudtrail.sessions.RootSession, from cloudtrail.selectors): one line each on the agenda.
     root_sessions: tuple[Any, ...] = ()
+    pk: int = 0
     users: int = 0  # current IAM users (root not counted)
     console_users: int = 0  # of them, with a console password
     without_mfa: int = 0  # open user.console_without_mfa findings
@@ -251,7 +252,7 @@ def overview_accounts(
         values["report_root_used"] = values["root_last_used"]
         seen = [t for t in (values["root_last_used"], *(x.start for x in sessions)) if t is not None]
         values["root_last_used"] = max(seen) if seen else None
-        values["root_sessions"] = sessions
+        values["root_sessions"], values["pk"] = sessions, pk
         critical, high, medium, low = (
             open_counts.get((pk, s.value), 0) for s in (Severity.CRITICAL, Severity.HIGH, Severity.MEDIUM, Severity.LOW)
         )

@@ -27,13 +27,13 @@ def print_page_times(client, pages: dict[str, str]) -> None:  # type: ignore[no-
                 timings.append((time.perf_counter() - began) * 1000)
             assert response.status_code == 200 and body, url
         print(f"{label:28} {statistics.median(timings):10.0f} {max(timings):8.0f} {len(captured):8d}")
-        if os.environ.get("BENCH_PROFILE") == label:  # where a page's Python time goes: the 25 costliest calls
+        if os.environ.get("BENCH_PROFILE") == label:  # where a page's Python time goes: the 25 functions that took the most time themselves
             import cProfile
             import pstats
 
             profiler = cProfile.Profile()
             profiler.runcall(client.get, url)
-            pstats.Stats(profiler).sort_stats("cumulative").print_stats(25)
+            pstats.Stats(profiler).sort_stats("tottime").print_stats(25)
         if os.environ.get("BENCH_SLOW_QUERIES"):
             for q in sorted(captured.captured_queries, key=lambda q: -float(q["time"]))[:3]:
                 print(f"    {float(q['time']) * 1000:6.0f} ms  {q['sql'][:220]}")

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 
@@ -126,29 +126,31 @@ def _why_not_in_trail(t: datetime, credential: str, events: Sequence[RootEvent |
 
 
 def report_uses_alone(
-    *, within: QuerySet[AwsAccount], since: datetime, sessions: dict[int, list[RootSession]]
-) -> dict[str, tuple[datetime, str, str]]:
-    """The credential report's last root use since `since` of each account (by pk) that no CloudTrail session of
-    `sessions` explains: (time, credential, why CloudTrail has none). A use a session explains is that session's (the
-    agenda lists the session alone), by account id. Two queries."""
-    last: dict[int, tuple[datetime, str]] = {}
-    ids: dict[int, str] = {}
-    uses = in_accounts(RootUsageEvent.objects.filter(Q(used_at__gte=since) | Q(first_seen_run__requested_at__gte=since)), within)
-    for pk, account_id, at, credential in uses.order_by("account_id", "used_at").values_list("account_id", "account__account_id", "used_at", "credential"):
-        last[pk], ids[pk] = (at, credential), account_id
-    # The uses a session explains need nothing more; for the others (few), why CloudTrail has none: one more query.
+    *, uses: Mapping[int, datetime], sessions: Mapping[int, list[RootSession]]
+) -> dict[int, tuple[datetime, str, str]]:
+    """Of the credential report's last root use since the review of each account (`uses`, by account pk, as the agenda
+    reads it), those no CloudTrail session of `sessions` explains: (time, credential, why CloudTrail has none), by
+    account pk. A use a session explains is that session's (the agenda lists the session alone). No query when every
+    use has its session; else two, for the few that have none."""
     unexplained = {
-        pk: use for pk, use in last.items() if not any(_explains(e, use[0], use[1]) for s in sessions.get(pk, []) for e in s.events)
-    }
+        pk: at for pk, at in uses.items()
+        if not any(_explains(e, at, "password") or _explains(e, at, "access_key_1") for s in sessions.get(pk, []) for e in s.events)
+    }  # fmt: skip
     if not unexplained:
         return {}
+    credentials = dict(
+        RootUsageEvent.objects.filter(account_id__in=list(unexplained), used_at__in=set(unexplained.values())).values_list("account_id", "credential")
+    )
     windows: dict[int, list[tuple[datetime, datetime]]] = {}
     for pk, start, end in TrailRead.objects.filter(account_id__in=list(unexplained), problem="").values_list("account_id", "start", "end"):
         windows.setdefault(pk, []).append((start, end))
     alone = {}
-    for pk, (at, credential) in unexplained.items():
+    for pk, at in unexplained.items():
+        credential = credentials.get(pk, "password")
         events = [e for s in sessions.get(pk, []) for e in s.events]
-        alone[ids[pk]] = (at, credential, _why_not_in_trail(at, credential, events, _merged(windows.get(pk, []))) or "not in CloudTrail")
+        why = _why_not_in_trail(at, credential, events, _merged(windows.get(pk, [])))
+        if why:
+            alone[pk] = (at, credential, why)
     return alone
 
 

@@ -177,24 +177,26 @@ def _group_for(r: RootRecord, groups: list[list[RootRecord]]) -> list[RootRecord
     """The session `r` belongs to, or None when it begins one."""
     if not groups:
         return None
-    if not r.is_sign_in and r.access_key_id:  # a call signed with a key a session already used, while that key lives
-        for group in reversed(groups):
-            if r.at - group[0].at > CONSOLE_SESSION:
-                break
-            if any(e.access_key_id == r.access_key_id for e in group if not e.is_sign_in):
-                return group
     last = groups[-1]
+    if not r.is_sign_in:
+        # A call joins the console session (or the calls) under way, unless root's own access key signed it.
+        if not _long_lived(r) and r.at - last[-1].at <= IDLE and _kind(last) in (Kind.CONSOLE, Kind.CALLS):
+            return last
+        # Else the session whose calls used its key, while that key lives; a session's temporary key is never older
+        # than the last sign-in (a newer console session is the one the console's key belongs to).
+        if r.access_key_id:
+            for group in reversed(groups):
+                if r.at - group[0].at > CONSOLE_SESSION:
+                    break
+                if any(e.access_key_id == r.access_key_id for e in group if not e.is_sign_in):
+                    return group
+                if _kind(group) == Kind.CONSOLE and not _long_lived(r):
+                    break
+        return None
     if r.at - last[-1].at > IDLE:
         return None
-    failures_only = all(e.is_sign_in and not e.success for e in last)
-    if r.is_sign_in:
-        # A failed sign-in joins other failures; a sign-in that follows failures is the same person getting in.
-        return last if failures_only else None
-    # A call joins a console session under way, or calls under way; a root access key's calls are a session of their
-    # own (the key loop above gathers them).
-    if failures_only or _long_lived(r) or _kind(last) == Kind.ACCESS_KEY:
-        return None
-    return last
+    # A failed sign-in joins other failures; a sign-in that follows them is the same person getting in.
+    return last if all(e.is_sign_in and not e.success for e in last) else None
 
 
 def _long_lived(r: RootRecord) -> bool:

@@ -136,7 +136,9 @@ def overview(request: HttpRequest) -> HttpResponseBase:
     environments = sorted({a.environment for a in accounts if a.environment})
     context = {
         "form": form,
-        "groups": _agenda_groups(group_by_environment(accounts), report_uses_alone(within=visible_accounts(request.user), since=since, sessions=sessions)),
+        "groups": _agenda_groups(
+            group_by_environment(accounts), report_uses_alone(uses={a.pk: a.report_root_used for a in accounts if a.report_root_used}, sessions=sessions)
+        ),
         "networks_known": bool(settings.IAMWATCH_KNOWN_NETWORKS),
         "review": review,
         "fleet_trends": summary_charts(fleet_trend(points, months), months),
@@ -149,7 +151,7 @@ def overview(request: HttpRequest) -> HttpResponseBase:
     return page_or_partial(request, "audits/overview.html", "audits/partials/overview_table.html", context)
 
 
-def _agenda_groups(groups: list[EnvironmentGroup], alone: dict[str, tuple[datetime, str, str]]) -> list[dict[str, Any]]:
+def _agenda_groups(groups: list[EnvironmentGroup], alone: dict[int, tuple[datetime, str, str]]) -> list[dict[str, Any]]:
     """The agenda's groups of rows as dicts (see OverviewRow.as_dict), each row with its links and the credential
     report's root use that no CloudTrail session explains (`alone`: time, credential, why)."""
     findings = reverse("audits:finding-list")
@@ -161,7 +163,7 @@ def _agenda_groups(groups: list[EnvironmentGroup], alone: dict[str, tuple[dateti
                     **row.as_dict(),
                     "url": reverse("audits:account-detail", args=[row.account_id]),
                     "findings": f"{findings}?account={row.account_id}",
-                    "root_alone": alone.get(row.account_id),
+                    "root_alone": alone.get(row.pk),
                 }
                 for row in group.accounts
             ],
@@ -211,7 +213,7 @@ def account_detail(request: HttpRequest, account_id: str) -> HttpResponse:
         "root_usage": list(zip(root_usage, gaps, strict=True)),
         "trail_events": trail,
         "root_sessions": [(s, decided.get(s.subject)) for s in reversed(sessions)],  # the latest first, each with its finding
-        "root_alone": report_uses_alone(within=only, since=since, sessions=since_review).get(account.account_id),
+        "root_alone": report_uses_alone(uses={account.pk: agenda.report_root_used} if agenda and agenda.report_root_used else {}, sessions=since_review).get(account.pk),
         "timeline": root_usage_timeline(
             [(e.used_at, e.credential) for e in root_usage], end=now, trail=[(e.at, _trail_mark(e)) for e in trail]
         ),

@@ -253,9 +253,11 @@ def test_a_whole_review(browser: Browser, live_server, meeting: None, tmp_path: 
     assert page.url != first
     page.keyboard.press("p")
     expect(page.get_by_role("link", name=re.compile("^Next account"))).to_be_visible()
-    page.get_by_label("Sign-off comment").press("n")  # typing stays typing
-    expect(page.get_by_label("Sign-off comment")).to_have_value("n")
-    page.get_by_label("Sign-off comment").fill("")
+    ticket = page.locator("form#bulk").get_by_label("Ticket")
+    page.locator("form#bulk").get_by_text("Plan remediation", exact=True).first.click()
+    ticket.press("n")  # typing stays typing
+    expect(ticket).to_have_value("n")
+    ticket.fill("")
 
     # Walk account by account: the first finding is an accepted risk decided on its row, then one decision for
     # the rest of each account, in a few clicks.
@@ -289,10 +291,9 @@ def test_a_whole_review(browser: Browser, live_server, meeting: None, tmp_path: 
     assert decided == Finding.objects.filter(account__reviews=review).exclude(status="resolved").count()
     shot(page, "13-review-decided")
 
-    # Four-eyes: Rita prepared the review, so Sam signs it.
-    page.get_by_label("Sign-off comment").fill("I decided it all myself")
-    page.get_by_role("button", name="Sign off").click()
-    expect(page.locator("ul.messages")).to_contain_text("four-eyes")
+    # Four-eyes: Rita prepared the review, so she is told why she may not sign it, and Sam signs it.
+    expect(page.locator("#sign-refusal")).to_contain_text("four-eyes: a second reviewer who did not prepare this review")
+    expect(page.get_by_label("Sign-off comment")).to_have_count(0)
     context.clear_cookies()
     log_in(page, "sam")
     page.goto(live_server.url + f"/reviews/{review.pk}/")
@@ -352,7 +353,7 @@ def test_a_whole_review(browser: Browser, live_server, meeting: None, tmp_path: 
     shot(page, "16-next-review-late-evidence")
     following = Review.objects.exclude(pk=review.pk).get()
     late_findings = Finding.objects.filter(account__account_id="111122223333", subject="late-root-sign-in")
-    assert late_findings.count() == 2 and all(f.status == "open" for f in late_findings)  # console_login, without MFA
+    assert late_findings.count() == 1 and all(f.status == "open" for f in late_findings)  # its root session, critical
     from reviews.selectors import review_findings
 
     assert set(late_findings) <= set(review_findings(following))  # the next review decides it

@@ -128,3 +128,13 @@ def test_calls_with_no_sign_in_in_the_trail_are_a_session_of_their_own() -> None
 def test_the_grouping_does_not_depend_on_the_order_the_records_came_in() -> None:
     records = [sign_in(T, event_id="in"), api_call(at(2), "ListUsers", event_id="c1"), sign_in(at(65), event_id="b")]
     assert [s.event_ids for s in sessions(*records)] == [s.event_ids for s in sessions(*reversed(records))]
+
+
+def test_a_temporary_key_used_by_several_sessions_belongs_to_the_latest_sign_in() -> None:
+    """The console may sign calls of two sittings with one session key: a call goes with the sign-in just before it."""
+    records = [
+        sign_in(T, event_id="first"), api_call(at(4), "GetAccountSummary", event_id="first-call"),
+        sign_in(at(360), event_id="second"), api_call(at(364), "GetAccountSummary", event_id="second-call"),
+    ]  # fmt: skip
+    first, second = sessions(*records)
+    assert (first.event_ids, second.event_ids) == (("first", "first-call"), ("second", "second-call"))
