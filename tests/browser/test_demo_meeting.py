@@ -49,6 +49,12 @@ def fits(page: Page) -> dict[str, int]:
     )
 
 
+# The innermost elements that reach past the window's right edge, by tag, class and the start of their text.
+WIDEST = """() => [...document.querySelectorAll('main *')].filter(e => e.getBoundingClientRect().right > window.innerWidth
+    && ![...e.children].some(c => c.getBoundingClientRect().right > window.innerWidth))
+    .slice(0, 5).map(e => { const box = e.closest('table, form, section, nav, ul'); return `${e.tagName.toLowerCase()}.${e.className} ${e.getBoundingClientRect().width|0}px in ${box ? box.tagName.toLowerCase() + '#' + box.id + '.' + box.className + ' ' + (box.getBoundingClientRect().width|0) + 'px' : 'main'}: ${(e.textContent || '').trim().slice(0, 60)}`; })"""
+
+
 def test_three_demo_logins_hold_a_review_end_to_end(browser: Browser, live_server, demo: dict[str, str], tmp_path: Path) -> None:  # type: ignore[no-untyped-def]  # noqa: F811
     base = live_server.url
     review = Review.objects.get(status=Review.Status.OPEN)
@@ -77,6 +83,8 @@ def test_three_demo_logins_hold_a_review_end_to_end(browser: Browser, live_serve
     for path in walk:
         admin.goto(base + path)
         widths[path] = fits(admin)
+        if widths[path]["page"] > WIDE["width"]:  # name what sticks out, for the failure message
+            widths[path]["wide"] = admin.evaluate(WIDEST)
     shot(admin, "20-demo-agenda-1440")
     assert {p: w for p, w in widths.items() if w["page"] > WIDE["width"]} == {}, widths
     assert widths["/"]["table"] == 0, widths["/"]  # the agenda's columns all on screen, no sideways scrolling

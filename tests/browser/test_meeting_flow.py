@@ -253,7 +253,7 @@ def test_a_whole_review(browser: Browser, live_server, meeting: None, tmp_path: 
     assert page.url != first
     page.keyboard.press("p")
     expect(page.get_by_role("link", name=re.compile("^Next account"))).to_be_visible()
-    ticket = page.locator("form#bulk").get_by_label("Ticket")
+    ticket = page.locator("form#bulk").get_by_label("Ticket", exact=True)
     page.locator("form#bulk").get_by_text("Plan remediation", exact=True).first.click()
     ticket.press("n")  # typing stays typing
     expect(ticket).to_have_value("n")
@@ -282,7 +282,7 @@ def test_a_whole_review(browser: Browser, live_server, meeting: None, tmp_path: 
         bulk = page.locator("form#bulk")
         bulk.get_by_label("every finding of this account still without a decision").check()
         bulk.get_by_text("Plan remediation", exact=True).first.click()
-        bulk.get_by_label("Ticket").fill(f"SEC-{i}")
+        bulk.get_by_label("Ticket", exact=True).fill(f"SEC-{i}")
         bulk.get_by_label("Due").fill((datetime.now(UTC).date() + timedelta(days=14)).isoformat())
         bulk.get_by_role("button", name="Plan remediation").click()
         expect(page.locator("ul.messages")).to_contain_text("Decided")
@@ -377,7 +377,7 @@ def test_every_page_fits_a_phone_and_its_tables_scroll_inside(browser: Browser, 
     paths = [
         "/", "/findings/", f"/findings/{finding.pk}/", "/changes/", "/root-activity/", "/identity-center/", "/alerts/", "/people/", "/standards/", "/reviews/",
         f"/reviews/{review.pk}/", "/trail/", "/accounts/111122223333/", "/accounts/111122223333/users/networkAdmin/",
-        "/accounts/111122223333/owners/",
+        "/accounts/111122223333/owners/", "/runs/", f"/reviews/{review.pk}/?print=all",
     ]  # fmt: skip
     wide, wrapped, times = {}, {}, 0
     for path in paths:
@@ -394,6 +394,15 @@ def test_every_page_fits_a_phone_and_its_tables_scroll_inside(browser: Browser, 
     assert wide == {}
     assert wrapped == {}
     assert times > 50  # the pages do show dates: the check above has something to check
+    # The agenda and the review show the columns a meeting needs on the phone's screen, as stacked rows: no cell of
+    # theirs lies off to the side in a scrolling box.
+    off_screen = """sel => [...document.querySelectorAll(sel)].filter(td => td.getBoundingClientRect().right > window.innerWidth + 1)
+        .map(td => td.dataset.label)"""
+    for path, cells in (("/", "table.agenda td[data-label]"), (f"/reviews/{review.pk}/", "table.review td[data-label]")):
+        page.goto(live_server.url + path)
+        assert page.locator(cells).count() > 0, path
+        assert page.evaluate(off_screen, cells) == [], path
+    shot(page, "21-agenda-on-a-phone")
     context.close()
 
 
