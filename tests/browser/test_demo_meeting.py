@@ -5,8 +5,6 @@ auditor), and at 1440 px no page of the walk is wider than the window nor the ag
 from __future__ import annotations
 
 import re
-import subprocess
-import zipfile
 from io import StringIO
 from pathlib import Path
 
@@ -16,7 +14,7 @@ from playwright.sync_api import Browser, Page, expect
 
 from accounts.models import AwsAccount
 from reviews.models import Review, SignOff
-from tests.browser.test_meeting_flow import browser, shot  # noqa: F401  (browser: a fixture)
+from tests.browser.test_meeting_flow import browser, shot, verified_pack  # noqa: F401  (browser: a fixture)
 
 WIDE = {"width": 1440, "height": 900}
 
@@ -127,14 +125,7 @@ def test_three_demo_logins_hold_a_review_end_to_end(browser: Browser, live_serve
         auditor.get_by_role("link", name="Download the review as CSV").click()
     rows = download.value.path().read_text(encoding="utf-8-sig").splitlines()
     assert rows[0].startswith("finding_id,") and len(rows) - 1 == len(SignOff.objects.get(review=review).snapshot["findings"])
-    with auditor.expect_download() as download:
-        auditor.get_by_role("link", name="Download the evidence pack (ZIP)").click()
-    pack = tmp_path / "pack.zip"
-    download.value.save_as(pack)
-    with zipfile.ZipFile(pack) as archive:
-        archive.extractall(tmp_path / "pack")
-    (root,) = (tmp_path / "pack").iterdir()
-    assert subprocess.run(["sha256sum", "-c", "MANIFEST.sha256"], cwd=root, capture_output=True, check=False).returncode == 0
+    verified_pack(auditor, tmp_path)
     one_account = len(re.findall(rb"/Type\s*/Page[^s]", auditor.pdf()))
     auditor.get_by_role("link", name="Print the whole review").click()
     expect(auditor.locator("section.print-account")).to_have_count(review.accounts.count())
