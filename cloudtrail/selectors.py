@@ -61,11 +61,6 @@ def account_root_events(*, account: AwsAccount) -> QuerySet[RootEvent]:
     return RootEvent.objects.filter(account=account).select_related("file").order_by("-at", "-pk")
 
 
-def accounts_with_trail(*, within: QuerySet[AwsAccount]) -> set[int]:
-    """The accounts whose root events CloudTrail has given at all (by pk): elsewhere, no event is no evidence."""
-    return set(in_accounts(RootEvent.objects.all(), within).values_list("account_id", flat=True).distinct())
-
-
 # How far a CloudTrail event may be from the credential report's last-used time and still be that use: a sign-in
 # is stamped to the second in both; an access key's last use is tracked by AWS within about four hours.
 MATCH = {"password": timedelta(minutes=5), "access_key_1": timedelta(hours=4), "access_key_2": timedelta(hours=4)}
