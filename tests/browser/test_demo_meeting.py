@@ -91,6 +91,7 @@ def test_three_demo_logins_hold_a_review_end_to_end(browser: Browser, live_serve
     accounts = admin.locator("nav.review-accounts a")
     for i in range(accounts.count()):
         accounts.nth(i).click()
+        expect(accounts.nth(i)).to_have_attribute("aria-current", "page")  # the account's page, not the last one's
         carry = admin.get_by_role("button", name=re.compile("^Carry over"))
         if carry.count():
             carry.click()

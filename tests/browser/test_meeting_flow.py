@@ -279,6 +279,7 @@ def test_a_whole_review(browser: Browser, live_server, meeting: None, tmp_path: 
     accounts = page.locator("nav.review-accounts a")
     for i in range(accounts.count()):
         accounts.nth(i).click()
+        expect(accounts.nth(i)).to_have_attribute("aria-current", "page")  # the account's page, not the last one's
         if page.locator("tr[id^=finding-]").filter(has_not=page.locator("p.decision")).count() == 0:
             continue
         if i == 0:
