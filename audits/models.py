@@ -84,7 +84,11 @@ class AuditRun(models.Model):
 
     class Meta:
         ordering = ["-requested_at", "-id"]
-        indexes = [models.Index(fields=["account", "status", "-generated_at"]), models.Index(fields=["account", "-requested_at"])]
+        indexes = [
+            models.Index(fields=["account", "status", "-generated_at"]),
+            models.Index(fields=["account", "-requested_at"]),
+            models.Index(fields=["requested_at"]),  # runs stored since a time, fleet-wide: findings new since the review
+        ]
         constraints = [
             # One stored run per report time: a duplicate delivery cannot store the same report twice. Runs of other
             # evidence (CloudTrail files, Identity Center) hold no report: their time is their own.

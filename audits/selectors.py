@@ -9,8 +9,9 @@ from datetime import UTC, date, datetime
 from typing import Any, TypeVar
 
 from django.core.paginator import Page, Paginator
-from django.db.models import Case, Count, Exists, Model, OuterRef, Q, QuerySet, Subquery, Value, When
+from django.db.models import Case, Count, Model, OuterRef, Q, QuerySet, Subquery, Value, When
 from django.db.models.functions import Lower
+from django.utils import timezone
 
 from accounts.models import AwsAccount, NamingStandard
 from accounts.naming import NamingRule
@@ -190,15 +191,16 @@ def overview_accounts(
     q: str = "",
     sort: str = "worst",
     review: tuple[set[int], dict[int, tuple[int, int]]] | None = None,
-    trends: dict[int, tuple[str, str]] | None = None,
     people: dict[int, tuple[int, int]] | None = None,
     sso_admins: dict[int, int] | None = None,
     root_sessions: Mapping[int, Sequence[Any]] | None = None,
+    counts: FindingCounts | None = None,
 ) -> list[OverviewRow]:
     """Every account of `within` (those the reader may see) with what the meeting needs (open findings by severity, new findings and root use
     since `since`, the last run's status), in three queries whatever the number of accounts. `root_sessions`: each
     account's root sessions since `since` (cloudtrail.selectors.sessions_since); `sso_admins`: each
-    account's Identity Center users with administrator access (identitycenter.selectors.admin_counts)."""
+    account's Identity Center users with administrator access (identitycenter.selectors.admin_counts); `counts`:
+    finding_counts(within, since), when the caller has read it already."""
     last_run = AuditRun.objects.filter(account=OuterRef("pk"), source__in=REPORT_SOURCES).order_by("-requested_at", "-pk")
     accounts = within.annotate(
         root_last_used=Subquery(  # used since, or seen since in a report that arrived late
@@ -216,23 +218,11 @@ def overview_accounts(
     # Aggregates apart from the account query: joined into it, they would multiply each other's rows.
     open_counts: dict[tuple[int, str], int] = defaultdict(int)  # (account, severity)
     agenda_checks: dict[tuple[int, str], int] = defaultdict(int)  # (account, check), for the agenda's two checks
-    for a, sev, check, n in (
-        in_accounts(Finding.objects.filter(status=FindingStatus.OPEN), within)
-        .values_list("account", "severity", "check_id")
-        .annotate(n=Count("pk"))
-        .order_by()
-    ):
+    since_counts: dict[int, tuple[int, int]] = defaultdict(lambda: (0, 0))  # new, resolved
+    for a, sev, check, n, new, gone in finding_counts(within, since) if counts is None else counts:
         open_counts[(a, sev)] += n
         agenda_checks[(a, check)] += n
-    since_counts = {
-        a: (new, gone)
-        for a, new, gone in in_accounts(
-            Finding.objects.alias(gone=resolved_since(since)).filter(new_since(since) | Q(gone=True)), within
-        )
-        .values_list("account")
-        .annotate(new=Count("pk", filter=new_since(since)), gone=Count("pk", filter=Q(gone=True)))
-        .order_by()
-    }
+        since_counts[a] = (since_counts[a][0] + new, since_counts[a][1] + gone)
     fields = (
         "pk",
         "account_id",
@@ -258,7 +248,6 @@ def overview_accounts(
         )
         new, resolved = since_counts.get(pk, (0, 0))
         users, console_users = (people or {}).get(pk, (0, 0))
-        spark, trend = (trends or {}).get(pk, ("", "same"))
         rows.append(
             OverviewRow(
                 **values,
@@ -277,8 +266,6 @@ def overview_accounts(
                 iam_can_become_admin=agenda_checks.get((pk, "user.can_become_admin"), 0),
                 sso_can_become_admin=agenda_checks.get((pk, "sso.can_become_admin"), 0),
                 **_review_columns(pk, review, critical + high + medium + low),
-                spark=spark,
-                trend=trend,
             )
         )
     if sort == "name":
@@ -311,12 +298,12 @@ def group_by_environment(accounts: list[OverviewRow]) -> list[EnvironmentGroup]:
 def new_since(since: datetime) -> Q:
     """Findings new since `since`: first seen since, or stored since (a report or file of an earlier time that arrived
     later is new to whoever reviewed before it came)."""
-    return Q(first_seen__gte=since) | Q(first_run__requested_at__gte=since)
+    return Q(first_seen__gte=since) | Q(first_run__in=AuditRun.objects.filter(requested_at__gte=since).values("pk"))
 
 
 def resolved_since(since: datetime) -> Q:
     """Findings resolved since `since`, whether or not they have come back since (the changes page lists each event)."""
-    return Q(Exists(FindingEvent.objects.filter(finding=OuterRef("pk"), kind=FindingEvent.Kind.RESOLVED, at__gte=since)))
+    return Q(pk__in=FindingEvent.objects.filter(kind=FindingEvent.Kind.RESOLVED, at__gte=since).values("finding"))
 
 
 @dataclass(frozen=True, slots=True)
@@ -569,16 +556,38 @@ def latest_people(points: dict[int, dict[date, dict[str, int]]]) -> dict[int, tu
     return {pk: (summary.get("users", 0), summary.get("console_users", 0)) for pk, summary in latest.items()}
 
 
+FindingCounts = list[tuple[int, str, str, int, int, int]]  # (account, severity, check, open, new since, resolved since)
+
+
+def finding_counts(within: QuerySet[AwsAccount], since: datetime) -> FindingCounts:
+    """The findings of the accounts `within` counted by account, severity and check: those open, those new since
+    `since` (new_since) and those resolved since (resolved_since), in one pass over the findings, for `with_open_now`
+    and `overview_accounts` to share."""
+    is_open = Q(status=FindingStatus.OPEN)
+    return list(
+        in_accounts(Finding.objects.filter(is_open | new_since(since) | resolved_since(since)), within)
+        .values_list("account", "severity", "check_id")
+        .annotate(
+            open=Count("pk", filter=is_open), new=Count("pk", filter=new_since(since)), gone=Count("pk", filter=resolved_since(since))
+        )
+        .order_by()
+    )
+
+
 def with_open_now(
-    points: dict[int, dict[date, dict[str, int]]], month: date, *, within: QuerySet[AwsAccount]
+    points: dict[int, dict[date, dict[str, int]]],
+    month: date,
+    *,
+    within: QuerySet[AwsAccount],
+    counts: FindingCounts | None = None,
 ) -> dict[int, dict[date, dict[str, int]]]:
     """`points` with `month` (the current one) holding each read account's open findings by severity as they are now,
     as the findings page counts them: a month's stored point is its latest report run's, and CloudTrail, Identity Center
-    and the review's decisions have changed the count since (one grouped query)."""
+    and the review's decisions have changed the count since (`counts`: finding_counts(within, ...), read here if not
+    given)."""
     now: dict[int, dict[str, int]] = defaultdict(lambda: dict.fromkeys((s.value for s in Severity), 0))
-    open_findings = in_accounts(Finding.objects.filter(status=FindingStatus.OPEN), within)
-    for account, severity, n in open_findings.values_list("account", "severity").annotate(n=Count("pk")).order_by():
-        now[account][severity] = n
+    for account, severity, _check, n, *_since in finding_counts(within, timezone.now()) if counts is None else counts:
+        now[account][severity] += n
     patched: dict[int, dict[date, dict[str, int]]] = {}
     for pk, by_month in points.items():
         latest = by_month[max(by_month)] if by_month else {}

@@ -176,34 +176,19 @@ def generate() -> None:
     )
 
 
-def measure() -> None:
-    from django.conf import settings
-    from django.contrib.auth.models import User
-    from django.test import Client
-
-    from audits.models import Finding, PrincipalState
-    from bench.pagetimes import print_page_times
-
-    settings.ALLOWED_HOSTS = [*settings.ALLOWED_HOSTS, "testserver"]
-    client = Client()
-    from django.contrib.auth.models import Group
-
-    viewer = User.objects.create_user("bench")
-    viewer.groups.add(Group.objects.get(name="viewer"))
-    client.force_login(viewer)
-    finding = Finding.objects.order_by("-pk").first()
-    state = PrincipalState.objects.filter(account=finding.account).order_by("-pk").first()  # type: ignore[union-attr]
-    assert finding is not None and state is not None
-    # Issues 6 and 7: a 10,000-person directory, one person owning a user in every account (by hand),
-    # and a review open over the whole fleet.
+def prepare() -> None:
+    """The reader, and issues 6 and 7's data: a 10,000-person directory, one person owning a user in every account (by
+    hand), and a review open over the whole fleet."""
     from datetime import date
 
-    from django.contrib.auth import get_user_model
+    from django.contrib.auth.models import Group, User
 
     from accounts.models import AwsAccount
     from people.models import OwnerLink, Person
     from reviews.services import review_open
 
+    viewer = User.objects.create_user("bench")
+    viewer.groups.add(Group.objects.get(name="viewer"))
     Person.objects.bulk_create(
         [
             Person(employee_id=str(10000 + i), first_name="Pat", last_name=f"Person{i}", email=f"p{i}@example.com")
@@ -213,7 +198,25 @@ def measure() -> None:
     owner = Person.objects.get(employee_id="10007")
     accounts = list(AwsAccount.objects.all())
     OwnerLink.objects.bulk_create([OwnerLink(account=a, user_name="user007", person=owner, linked_by="bench") for a in accounts])
-    review = review_open(period_start=date(2026, 10, 1), period_end=date(2026, 10, 31), accounts=accounts, actor=get_user_model().objects.get_or_create(username="bench")[0])
+    review_open(period_start=date(2026, 10, 1), period_end=date(2026, 10, 31), accounts=accounts, actor=viewer)
+
+
+def measure() -> None:
+    from django.conf import settings
+    from django.contrib.auth.models import User
+    from django.test import Client
+
+    from audits.models import Finding, PrincipalState
+    from bench.pagetimes import print_page_times
+    from reviews.models import Review
+
+    settings.ALLOWED_HOSTS = [*settings.ALLOWED_HOSTS, "testserver"]
+    client = Client()
+    client.force_login(User.objects.get(username="bench"))
+    finding = Finding.objects.order_by("-pk").first()
+    state = PrincipalState.objects.filter(account=finding.account).order_by("-pk").first()  # type: ignore[union-attr]
+    assert finding is not None and state is not None
+    review = Review.objects.get(period_start="2026-10-01")
     pages = {
         "overview (all accounts)": "/",
         "overview, prod, by name": "/?environment=prod&sort=name",
@@ -234,27 +237,39 @@ def measure() -> None:
         "runs, failed": "/runs/?health=failed",
         "alerts": "/alerts/",
     }
-    print_page_times(client, pages)
+    only = os.environ.get("BENCH_PAGES")  # a part of the labels to measure, to iterate on one page
+    print_page_times(client, {label: url for label, url in pages.items() if not only or only in label})
 
 
 def main() -> None:
+    """BENCH_DATABASE_URL: measure a database an earlier run held (BENCH_HOLD=1 keeps it, printing its URL)."""
+    import django
+
     from tests import servers
 
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "iamwatch.settings")
+    if os.environ.get("BENCH_DATABASE_URL"):
+        os.environ["DATABASE_URL"] = os.environ["BENCH_DATABASE_URL"]
+        django.setup()
+        measure()
+        return
     with servers.postgres() as url:
         os.environ["DATABASE_URL"] = url
-        os.environ.setdefault("DJANGO_SETTINGS_MODULE", "iamwatch.settings")
-        import django
-
         django.setup()
         from django.core.management import call_command
 
         call_command("migrate", verbosity=0)
         generate()
+        prepare()
         from django.db import connection
 
         with connection.cursor() as cursor:
             cursor.execute("ANALYZE")
         measure()
+        if os.environ.get("BENCH_HOLD"):
+            print(f"holding the database until interrupted: BENCH_DATABASE_URL={url}", flush=True)
+            while True:
+                time.sleep(60)
 
 
 if __name__ == "__main__":

@@ -165,6 +165,13 @@ _RECORD_FIELDS = (
 )  # fmt: skip
 
 
+def account_sessions(*, account: AwsAccount, events: Sequence[RootEvent], since: datetime) -> list[RootSession]:
+    """The root sessions of `account` that went on at or after `since`, from its stored `events` (which reach back
+    CONSOLE_SESSION before `since`), oldest first: for a page that lists the events too, without reading them twice."""
+    records = [event_record(e, account.account_id) for e in events]
+    return [s for s in root_sessions(records, known_networks(settings.IAMWATCH_KNOWN_NETWORKS)) if s.end >= since]
+
+
 def sessions_since(
     *, within: QuerySet[AwsAccount], since: datetime, until: datetime | None = None, late: bool = True
 ) -> dict[int, list[RootSession]]:

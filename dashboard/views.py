@@ -15,6 +15,7 @@ from typing import Any
 from django.conf import settings
 from django.contrib import messages
 from django.core.exceptions import ValidationError
+from django.core.paginator import Paginator
 from django.db.models import Count
 from django.http import Http404, HttpRequest, HttpResponse
 from django.http.response import HttpResponseBase
@@ -45,11 +46,13 @@ from audits.selectors import (
     STATUS_FILTERS,
     AccessRow,
     EnvironmentGroup,
+    OverviewRow,
     access_rows,
     account_root_usage,
     account_sections,
     admins_with_mfa,
     changes_since,
+    finding_counts,
     finding_history,
     fleet_trend,
     group_by_environment,
@@ -62,8 +65,8 @@ from audits.selectors import (
     trend_months,
     with_open_now,
 )
-from cloudtrail.selectors import account_root_events, report_uses_alone, sessions_since, trail_gaps
-from cloudtrail.sessions import SESSION_CHECK
+from cloudtrail.selectors import account_root_events, account_sessions, report_uses_alone, sessions_since, trail_gaps
+from cloudtrail.sessions import CONSOLE_SESSION, SESSION_CHECK
 from identitycenter.selectors import account_paths, admin_counts, paths_changed, person_paths
 from people.forms import OwnerLinkForm
 from people.matching import PersonFacts
@@ -74,6 +77,8 @@ from staff.export import csv_response
 from staff.forms import start_of_day
 from staff.pages import page_or_partial, wants_csv
 from staff.roles import ORGANISATION_WIDE, READ_PERMISSION, actor_of, policy
+
+AGENDA_PAGE = 100  # agenda rows per page, worst first: a meeting reads the top of the list; the CSV holds every account
 
 OVERVIEW_HEADER = (
     "account_id", "account_name", "environment", "last_report_at", "last_run_status", "open_critical", "open_high",
@@ -101,8 +106,9 @@ def overview(request: HttpRequest) -> HttpResponseBase:
     since = _since(request, data.get("since"))
     review, covered, decisions = open_review_decisions(visible_accounts(request.user))
     months = last_months(timezone.now().date())
+    counts = finding_counts(visible_accounts(request.user), since)
     points = with_open_now(
-        trend_months(within=visible_accounts(request.user), months=months), months[-1], within=visible_accounts(request.user)
+        trend_months(within=visible_accounts(request.user), months=months), months[-1], within=visible_accounts(request.user), counts=counts
     )
     sessions = sessions_since(within=visible_accounts(request.user), since=since)
     accounts = overview_accounts(
@@ -112,10 +118,10 @@ def overview(request: HttpRequest) -> HttpResponseBase:
         q=data.get("q", ""),
         sort=data.get("sort") or "worst",
         review=(covered, decisions) if review is not None else None,
-        trends={pk: _spark(by_month, months) for pk, by_month in points.items()},
         people=latest_people(points),
         root_sessions=sessions,
         sso_admins=admin_counts(within=visible_accounts(request.user)),
+        counts=counts,
     )
     outside = outside_scope(visible_accounts(request.user))
     if outside:  # a last run's error names no account outside the reader's scope
@@ -134,10 +140,14 @@ def overview(request: HttpRequest) -> HttpResponseBase:
         )  # fmt: skip
         return csv_response(OVERVIEW_HEADER, rows, "iamwatch-overview.csv")
     environments = sorted({a.environment for a in accounts if a.environment})
+    page = Paginator(accounts, AGENDA_PAGE).get_page(request.GET.get("page"))
+    shown = [_with_spark(a, points.get(a.pk, {}), months) for a in page]  # the sparklines of the page's rows alone
     context = {
         "form": form,
+        "page": page,
+        "query": _without_page(request),
         "groups": _agenda_groups(
-            group_by_environment(accounts), report_uses_alone(uses={a.pk: a.report_root_used for a in accounts if a.report_root_used}, sessions=sessions)
+            group_by_environment(shown), report_uses_alone(uses={a.pk: a.report_root_used for a in shown if a.report_root_used}, sessions=sessions)
         ),
         "networks_known": bool(settings.IAMWATCH_KNOWN_NETWORKS),
         "review": review,
@@ -149,6 +159,13 @@ def overview(request: HttpRequest) -> HttpResponseBase:
         "scope": account_scope(request.user),
     }
     return page_or_partial(request, "audits/overview.html", "audits/partials/overview_table.html", context)
+
+
+def _without_page(request: HttpRequest) -> str:
+    """The request's query string without its page number, for the pager's links to keep the filters."""
+    query = request.GET.copy()
+    query.pop("page", None)
+    return query.urlencode()
 
 
 def _agenda_groups(groups: list[EnvironmentGroup], alone: dict[int, tuple[datetime, str, str]]) -> list[dict[str, Any]]:
@@ -172,9 +189,9 @@ def _agenda_groups(groups: list[EnvironmentGroup], alone: dict[int, tuple[dateti
     ]
 
 
-def _spark(by_month: dict[date, dict[str, int]], months: list[date]) -> tuple[str, str]:
+def _with_spark(row: OverviewRow, by_month: dict[date, dict[str, int]], months: list[date]) -> OverviewRow:
     values, direction = worse_or_better(by_month, months)
-    return sparkline(values), direction
+    return dataclasses.replace(row, spark=sparkline(values), trend=direction)
 
 
 @policy(get=READ_PERMISSION)
@@ -184,13 +201,17 @@ def account_detail(request: HttpRequest, account_id: str) -> HttpResponse:
     since = _since(request, None)
     only = AwsAccount.objects.filter(pk=account.pk)
     months = last_months(now.date())
-    points = with_open_now(trend_months(within=only, months=months), months[-1], within=only)
+    counts = finding_counts(only, since)
+    points = with_open_now(trend_months(within=only, months=months), months[-1], within=only, counts=counts)
     since_review = sessions_since(within=only, since=since)
-    agenda = next(iter(overview_accounts(within=only, since=since, people=latest_people(points), root_sessions=since_review)), None)
+    agenda = next(
+        iter(overview_accounts(within=only, since=since, people=latest_people(points), root_sessions=since_review, counts=counts)), None
+    )
     trends = summary_charts(points.get(account.pk, {}), months)
     root_usage = list(account_root_usage(account=account).filter(used_at__gte=now - timedelta(days=365)))
-    trail = list(account_root_events(account=account).filter(at__gte=now - timedelta(days=365, hours=4)))
-    sessions = sessions_since(within=only, since=now - timedelta(days=365)).get(account.pk, [])
+    year_ago = now - timedelta(days=365)
+    trail = list(account_root_events(account=account).filter(at__gte=year_ago - CONSOLE_SESSION))
+    sessions = account_sessions(account=account, events=trail, since=year_ago)
     decided = {f.subject: f for f in Finding.objects.filter(account=account, check_id=SESSION_CHECK, subject__in=[s.subject for s in sessions])}
     gaps = trail_gaps(account=account, uses=[(e.used_at, e.credential) for e in root_usage], events=trail)
     standard = account_standard(account=account)

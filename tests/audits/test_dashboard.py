@@ -109,6 +109,27 @@ def test_the_overview_csv_has_exactly_the_rows_shown(alice_client: Client) -> No
     assert {r[2] for r in table[1:]} == {"prod"}
 
 
+def test_the_agenda_pages_worst_first_keeping_its_filters_and_its_csv_holds_every_account(alice_client: Client, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    import dashboard.views
+
+    monkeypatch.setattr(dashboard.views, "AGENDA_PAGE", 2)
+    load_fleet(5, days=2, users=2)
+    everyone = [r[0] for r in rows(alice_client.get("/?sort=name&format=csv"))[1:]]
+    assert len(everyone) == 5  # the CSV holds every account, whatever page the reader is on
+
+    def shown(url: str) -> list[str]:
+        return [a["account_id"] for g in alice_client.get(url).context["groups"] for a in g["accounts"]]
+
+    assert [shown(f"/?sort=name&page={n}") for n in (1, 2, 3)] == [everyone[:2], everyone[2:4], everyone[4:]]
+    assert shown("/?sort=name&page=99") == everyone[4:] and shown("/?sort=name&page=x") == everyone[:2]  # no error page
+    body = alice_client.get("/?sort=name&environment=prod").content.decode()
+    assert "3 accounts (accounts 1 to 2 on this page)" in body
+    assert 'href="?sort=name&amp;environment=prod&amp;page=2">Next accounts</a>' in body  # the filters kept
+    assert "Previous accounts" not in body
+    assert 'href="?sort=name&amp;environment=prod&amp;page=1">Previous accounts</a>' in alice_client.get("/?sort=name&environment=prod&page=2").content.decode()
+    assert "Next accounts" not in alice_client.get("/?sort=name&environment=prod&page=2").content.decode()
+
+
 def test_a_bad_filter_value_is_a_clear_message_not_an_error(alice_client: Client) -> None:
     load_fleet(1)
     body = alice_client.get("/findings/?since=yesterday&account=12").content.decode()
