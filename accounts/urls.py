@@ -16,4 +16,7 @@ urlpatterns = [
     path("users/", logins.login_list, name="login-list"),
     path("users/<int:user_id>/role", logins.login_role, name="login-role"),
     path("users/<int:user_id>/two-factor-reset", logins.login_two_factor_reset, name="login-two-factor-reset"),
+    path("users/<int:user_id>/scope", logins.login_scope, name="login-scope"),
+    path("users/<int:user_id>/active", logins.login_active, name="login-active"),
+    path("users/lockouts/<int:attempt_id>/clear", logins.lockout_clear, name="lockout-clear"),
 ]

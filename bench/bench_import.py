@@ -1,7 +1,8 @@
 """Benchmark: import a generated 10,000-user credential report, against a plain csv + sqlite3 floor.
 
 Prints the import time beyond Django's start-up, its ratio to the floor measured in the same run,
-and how much an unchanged report a day later adds to the database. Targets (issue 2): <= 1 s,
+and how much an unchanged report a day later adds to the database. BENCH_PROFILE=tottime (or cumulative) also
+profiles one more import. Targets (issue 2): <= 1 s,
 <= 3x the floor, and an unchanged re-import adding < 5% of what the first import added.
 """
 
@@ -110,6 +111,16 @@ def main() -> None:
                 f"first import: {run.principal_count} principals, {PrincipalState.objects.filter(account=account).count()} state rows, "
                 f"{Finding.objects.filter(account=account).count()} findings"
             )
+    if os.environ.get("BENCH_PROFILE"):  # where the import's Python time goes: the functions that took the most themselves
+        import cProfile
+        import pstats
+
+        account = account_create(account_id="100000000099", name="bench-profiled", naming_preset="initial_lastname")
+        profiler = cProfile.Profile()
+        profiler.runcall(
+            report_import, account=account, content=content.replace(b"123456789012", b"100000000099"), generated_at=T, received_at=T
+        )
+        pstats.Stats(profiler).sort_stats(os.environ["BENCH_PROFILE"]).print_stats(30)
     floor, took = statistics.median(floors), statistics.median(imports)
     assert growth is not None
     first, again = growth

@@ -1,4 +1,6 @@
-"""The admin site: Django's, closed to users restricted to some accounts (its lists span every account)."""
+"""The admin site: Django's, for superusers only (issue 24). Admins manage logins on the Users page, naming standards,
+exemptions, people and owner links on their own pages; the admin site is the operator's: AWS accounts, the schedule,
+lockouts and the raw records. A superuser limited to some accounts is kept out too (its lists span every account)."""
 
 from __future__ import annotations
 
@@ -12,4 +14,5 @@ class IAMWatchAdminSite(AdminSite):
     site_header = "IAMWatch administration"
 
     def has_permission(self, request: HttpRequest) -> bool:
-        return super().has_permission(request) and not has_account_scope(request.user)
+        user = request.user
+        return bool(user.is_active and user.is_superuser) and not has_account_scope(user)

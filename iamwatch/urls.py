@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from django.contrib import admin
+from django.contrib import admin, messages
 from django.contrib.auth import views as auth_views
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect
@@ -17,7 +17,17 @@ from staff.roles import ANYONE, LOGIN, policy
 
 @policy(get=ANYONE)
 def admin_login(request: HttpRequest) -> HttpResponse:
-    """The admin sits behind the same login (and two-factor step) as every other page."""
+    """The admin sits behind the same login (and two-factor step) as every other page; a login it is not for (all
+    but superusers, issue 24) is told so on the agenda, not sent round to a login page it has passed already."""
+    if request.user.is_authenticated:
+        if admin.site.has_permission(request):
+            return redirect("admin:index")
+        messages.error(
+            request,
+            "The admin site is for superusers not limited to some accounts: logins, their account scopes and lockouts"
+            " are on the Users page.",
+        )
+        return redirect("/")
     query = request.META.get("QUERY_STRING", "")
     return redirect(f"/login/?{query}" if query else "/login/")
 

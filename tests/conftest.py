@@ -227,3 +227,12 @@ def lead() -> User:
     user.is_staff = True
     user.save()
     return user
+
+
+def locked_out(username: str = "bob", address: str = "127.0.0.9") -> Any:
+    """A lockout on record: five failed sign-ins of `username` from `address` (django-axes' AccessAttempt)."""
+    from axes.models import AccessAttempt
+
+    return AccessAttempt.objects.get_or_create(
+        username=username, ip_address=address, defaults={"failures_since_start": 5, "user_agent": "x"}
+    )[0]

@@ -29,7 +29,7 @@ from audits.services import report_import
 from people.models import OwnerLink, Person
 from reviews.services import review_open
 from staff.roles import ANYONE, LOGIN, READ_PERMISSION, Policy
-from tests.conftest import SAMPLE_T, member_of, staff_user
+from tests.conftest import SAMPLE_T, locked_out, member_of, staff_user
 
 pytestmark = pytest.mark.django_db
 
@@ -76,6 +76,9 @@ FORMS: dict[str, dict[str, Any]] = {
     "accounts:login-list": {"username": "newcomer", "role": "viewer"},
     "accounts:login-role": {"role": "reviewer"},
     "accounts:login-two-factor-reset": {},
+    "accounts:login-scope": {"accounts": "111122223333", "reason": "payments team"},
+    "accounts:login-active": {"active": "1"},
+    "accounts:lockout-clear": {},
 }
 # What a scoped login may still change, whatever the URL's ids: its own login, its own calendar link, and fleet
 # actions that it limits to its own accounts (tests/accounts/test_account_scope.py checks what they cover).
@@ -159,6 +162,7 @@ def fixture_ids(sandbox: AwsAccount, sample_bytes: bytes) -> dict[str, str]:
         "review_id": str(review.pk),
         "token": "not-a-real-token",
         "user_id": str(staff_user("preparer").pk),
+        "attempt_id": str(locked_out().pk),
     }
 
 

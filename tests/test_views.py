@@ -17,7 +17,7 @@ from audits.services import report_import
 from people.models import OwnerLink, Person
 from reviews.models import Review
 from staff.roles import READ_PERMISSION
-from tests.conftest import SAMPLE_T, staff_user
+from tests.conftest import SAMPLE_T, locked_out, staff_user
 
 pytestmark = pytest.mark.django_db
 
@@ -75,6 +75,7 @@ def all_urls(imported: AuditRun, **overrides: str) -> list[str]:
         "review_id": str(review.pk),
         "token": "not-a-real-token",
         "user_id": str(staff_user("preparer").pk),
+        "attempt_id": str(locked_out().pk),
         **overrides,
     }
     urls: list[str] = []
@@ -128,6 +129,7 @@ def _ids(imported: AuditRun) -> dict[str, str]:
         "link_id": str(OwnerLink.objects.get(account=imported.account).pk),
         "review_id": str(Review.objects.first().pk),  # type: ignore[union-attr]
         "user_id": str(staff_user("preparer").pk),
+        "attempt_id": str(locked_out().pk),
     }
 
 

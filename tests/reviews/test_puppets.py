@@ -1,10 +1,12 @@
 """A login an admin makes is not a second pair of eyes, and its first password is the admin's, not its own (issue
-28 points 2 and 3): the exact sequence the red team used, through the admin and the pages."""
+28 points 2 and 3): the exact sequence the red team used, on the Users page (an admin) and in the Django admin (a
+superuser, the only one it is for since issue 24)."""
 
 from __future__ import annotations
 
 import base64
 import re
+from collections.abc import Callable
 from datetime import date, timedelta
 
 import pytest
@@ -32,8 +34,8 @@ def prepared(account: AwsAccount, lead: User) -> Review:
     return review
 
 
-def add_in_admin(admin: Client, username: str) -> User:
-    """Add a login with a password, then give it the reviewer role, as the admin's pages do."""
+def add_in_admin(admin: Client, username: str) -> str:
+    """Add a login with a password, then give it the reviewer role, in the Django admin (a superuser's); its password."""
     added = admin.post("/admin/auth/user/add/", {"username": username, "password1": PASSWORD, "password2": PASSWORD, "usable_password": "true"})
     assert added.status_code == 302, added.content.decode()[:2000]
     user = User.objects.get(username=username)
@@ -42,7 +44,23 @@ def add_in_admin(admin: Client, username: str) -> User:
         "groups": [str(Group.objects.get(name="reviewer").pk)], "date_joined_0": "2026-11-01", "date_joined_1": "00:00:00",
     }  # fmt: skip
     assert admin.post(f"/admin/auth/user/{user.pk}/change/", form).status_code == 302
-    return user
+    return PASSWORD
+
+
+def add_on_users_page(admin: Client, username: str) -> str:
+    """Add a reviewer on the Users page (an admin's); the first password it shows once."""
+    page = admin.post("/users/", {"username": username, "role": "reviewer"}).content.decode()
+    shown = re.search(rf"Added <strong>{username}</strong> with the first password <code>([^<]+)</code>", page)
+    assert shown is not None, page[:2000]
+    return shown.group(1)
+
+
+@pytest.fixture(params=["an admin on the Users page", "a superuser in the Django admin"])
+def preparer(request: pytest.FixtureRequest, lead: User) -> tuple[User, Callable[[Client, str], str]]:
+    """Who prepares the review and adds the puppet login, and how: the two places a login is made."""
+    if request.param.startswith("an admin"):
+        return lead, add_on_users_page
+    return User.objects.create_superuser("root", password="correct horse battery"), add_in_admin
 
 
 def logged_in_with_two_factor(username: str, password: str) -> Client:
@@ -54,14 +72,15 @@ def logged_in_with_two_factor(username: str, password: str) -> Client:
     return client
 
 
-def test_a_password_an_admin_set_is_changed_at_the_first_login_before_any_page(lead: User) -> None:
-    add_in_admin(client_for(lead), "puppet")
-    client = logged_in_with_two_factor("puppet", PASSWORD)
+def test_a_password_an_admin_set_is_changed_at_the_first_login_before_any_page(preparer: tuple[User, Callable[[Client, str], str]]) -> None:
+    who, add = preparer
+    first = add(client_for(who), "puppet")
+    client = logged_in_with_two_factor("puppet", first)
     held = client.get("/findings/")
     assert held.status_code == 302 and held["Location"].startswith("/account/password/")
     page = client.get("/account/password/").content.decode()
     assert "set by an admin" in page
-    changed = client.post("/account/password/", {"old_password": PASSWORD, "new_password1": OWN, "new_password2": OWN})
+    changed = client.post("/account/password/", {"old_password": first, "new_password1": OWN, "new_password2": OWN})
     assert changed.status_code == 302 and changed["Location"] == "/account/password/done/"
     assert client.get("/findings/").status_code == 200
     record = ChangeRecord.objects.get(action="user.password_changed")
@@ -74,7 +93,7 @@ def test_a_password_an_admin_set_is_changed_at_the_first_login_before_any_page(l
     later = Client()
     assert later.post("/login/", {"username": "puppet", "password": OWN}).status_code == 302
     assert later.get("/findings/")["Location"].startswith("/account/2fa/verify/") and later.session["iamwatch_password_due"] is False
-    root = User.objects.create_superuser("root", password="correct horse battery")
+    root = User.objects.filter(is_superuser=True).first() or User.objects.create_superuser("root", password="correct horse battery")
     reset = client_for(root).post(f"/admin/auth/user/{puppet.pk}/password/", {"password1": PASSWORD, "password2": PASSWORD, "usable_password": "true"})
     assert reset.status_code == 302 and password_change_due(puppet)
 
@@ -90,15 +109,17 @@ def test_every_login_may_change_its_own_password_and_a_wrong_old_one_is_refused(
     assert User.objects.get(username="vera").check_password(OWN)
 
 
-def test_a_login_the_preparer_created_cannot_sign_the_review(account: AwsAccount, lead: User) -> None:
-    """Point 3 exactly: the admin prepares, adds `puppet`, makes it a reviewer, logs in as it, enrols, signs."""
-    review = prepared(account, lead)
-    add_in_admin(client_for(lead), "puppet")
-    puppet = logged_in_with_two_factor("puppet", PASSWORD)
-    puppet.post("/account/password/", {"old_password": PASSWORD, "new_password1": OWN, "new_password2": OWN})
+def test_a_login_the_preparer_created_cannot_sign_the_review(account: AwsAccount, preparer: tuple[User, Callable[[Client, str], str]]) -> None:
+    """Point 3 exactly: the preparer prepares, adds `puppet`, makes it a reviewer, logs in as it, enrols, signs."""
+    who, add = preparer
+    review = prepared(account, who)
+    first = add(client_for(who), "puppet")
+    puppet = logged_in_with_two_factor("puppet", first)
+    puppet.post("/account/password/", {"old_password": first, "new_password1": OWN, "new_password2": OWN})
     refused = puppet.post(f"/reviews/{review.pk}/sign", {"comment": "all good"}, follow=True)
     said = refused.content.decode()
-    assert "four-eyes: lead, who prepared this review, changed the login puppet on" in said and "another reviewer must sign" in said
+    assert f"four-eyes: {who.username}, who prepared this review, " in said and "the login puppet on" in said
+    assert "another reviewer must sign" in said
     assert not SignOff.objects.exists()
     # A reviewer the preparer never handled signs.
     second = client_for(member_of("reviewer", "second"))
