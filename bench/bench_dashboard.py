@@ -267,6 +267,9 @@ def main() -> None:
             cursor.execute("ANALYZE")
         measure()
         if os.environ.get("BENCH_HOLD"):
+            import signal
+
+            signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))  # kill too stops the server (the context's finally)
             print(f"holding the database until interrupted: BENCH_DATABASE_URL={url}", flush=True)
             while True:
                 time.sleep(60)
