@@ -99,6 +99,21 @@ def test_root_recent_use_takes_the_latest_of_password_and_keys() -> None:
     assert len(recent) == 1 and "access key 1" in recent[0].detail
 
 
+@pytest.mark.parametrize("recent", ["password", "access key 1", "access key 2"])
+def test_root_recent_use_is_the_latest_credential_wherever_it_is_listed(recent: str) -> None:
+    """Issue 30 point 1: each credential in turn the recent one, the other two used long ago (a recent password with
+    keys last used months before, the case no test had): the latest decides, not the first or last listed."""
+    used = {"password": ago(200), "access key 1": ago(300), "access key 2": ago(250), recent: ago(2)}
+    row = root_row(
+        password_last_used=used["password"],
+        access_key_1_active="true", access_key_1_last_rotated=ago(400), access_key_1_last_used_date=used["access key 1"],
+        access_key_2_active="true", access_key_2_last_rotated=ago(400), access_key_2_last_used_date=used["access key 2"],
+    )  # fmt: skip
+    result = evaluate_report(parse_report(build_report(row)), JSMITH, NOW)
+    [finding] = [r for r in result if r.check_id == "root.recent_use"]
+    assert finding.detail.startswith(f"root {recent} last used ")
+
+
 def test_root_recent_use_by_the_second_key_alone() -> None:
     row = root_row(access_key_2_active="false", access_key_2_last_rotated=ago(400), access_key_2_last_used_date=ago(10))
     assert raised("root.recent_use", row)

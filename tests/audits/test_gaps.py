@@ -50,6 +50,14 @@ def test_a_14_character_policy_is_weak_once_a_console_user_lacks_mfa() -> None:
     assert ("account.password_policy_weak", "") not in results(root_row(), gap, context=fifteen)
 
 
+def test_a_policy_without_reuse_prevention_is_weak_as_aws_omits_the_key_when_unset() -> None:
+    """Issue 30 point 3: GetAccountPasswordPolicy leaves PasswordReusePrevention out when it is not set; that is no
+    reuse prevention at all, not the 24 a sound policy has."""
+    unset = {"MinimumPasswordLength": 14}
+    context = CheckContext(naming=JSMITH.naming, api=ApiFacts(password_policy=unset))
+    assert results(root_row(), context=context)[("account.password_policy_weak", "")] == "reuse prevention 0 < 24"
+
+
 # --- root.hardware_mfa ---------------------------------------------------------------------------------------
 
 

@@ -135,6 +135,20 @@ def test_a_finding_lives_across_runs_open_resolved_reopened(sandbox: AwsAccount)
     assert history == [("opened", T1), ("resolved", T1 + 2 * DAY), ("reopened", T1 + 3 * DAY)]
 
 
+def test_a_resolved_finding_stays_resolved_as_it_was_through_later_runs(sandbox: AwsAccount) -> None:
+    """Issue 30 point 5: the runs after the one that resolved it neither move its resolved time nor add an event nor
+    count it resolved again (the agenda's "resolved since" would grow every day)."""
+    no_mfa = user_row("JSmith", password_enabled="true", password_last_used="2026-10-30T00:00:00+00:00")
+    fixed = {**no_mfa, "mfa_active": "true"}
+    report_import(account=sandbox, content=build_report(root_row(), no_mfa), generated_at=T1)
+    resolving = report_import(account=sandbox, content=build_report(root_row(), fixed), generated_at=T1 + DAY)
+    later = [report_import(account=sandbox, content=build_report(root_row(), fixed), generated_at=T1 + n * DAY) for n in (2, 3)]
+    finding = Finding.objects.get(check_id="user.console_without_mfa", principal="JSmith")
+    assert (finding.status, finding.resolved_at, finding.resolved_run_id) == ("resolved", T1 + DAY, resolving.pk)
+    assert list(finding.events.values_list("kind", flat=True).order_by("at")) == ["opened", "resolved"]
+    assert [r.resolved_finding_count for r in later] == [0, 0]
+
+
 def test_each_run_counts_its_open_new_and_resolved_findings(sandbox: AwsAccount) -> None:
     no_mfa = user_row("JSmith", password_enabled="true", password_last_used="2026-10-30T00:00:00+00:00")
     other = {**no_mfa, "user": "AWhite", "arn": no_mfa["arn"].replace("JSmith", "AWhite")}

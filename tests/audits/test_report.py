@@ -119,6 +119,15 @@ def test_a_csv_that_is_not_a_credential_report_is_refused() -> None:
     assert "no credential report header" in _refusal(b"name,email\nalice,alice@example.com\n")
 
 
+@pytest.mark.parametrize("copy", ["mfa_active", "MFA_Active", " mfa_active "])
+def test_a_header_that_repeats_a_column_is_refused_not_read_from_its_last_copy(copy: str) -> None:
+    """Issue 30 point 4: a second mfa_active (in any spelling the header accepts) saying "true" would turn a console
+    user without MFA into one with MFA if the last copy won."""
+    lines = build_report(root_row(), user_row("JSmith", password_enabled="true", mfa_active="false")).decode().splitlines()
+    forged = "\n".join([f"{lines[0]},{copy}", *(f"{line},true" for line in lines[1:])]) + "\n"
+    assert _refusal(forged.encode()) == "the header repeats a column name"
+
+
 def test_a_ragged_row_is_refused_with_its_line() -> None:
     content = build_report(user_row("JSmith")) + b"BJones,arn:aws:iam::111122223333:user/BJones,true\n"
     assert _refusal(content).startswith("line 3:")
