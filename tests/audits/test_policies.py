@@ -144,3 +144,23 @@ def test_a_statement_held_back_is_named() -> None:
     assert verdict.held_back_by is not None and str(verdict.held_back_by) == "inline guard statement 1"
     assert "(inline guard statement 1 keeps it from everything)" in verdict.describe()
 
+
+
+@pytest.mark.parametrize(
+    ("arn", "admin"),
+    [
+        ("arn:aws:iam::aws:policy/AdministratorAccess", True),
+        ("arn:aws-us-gov:iam::aws:policy/AdministratorAccess", True),
+        ("arn:aws:iam::aws:policy/AdministratorAccess-Amplify", False),
+        ("arn:aws:iam::aws:policy/AdministratorAccess-AWSElasticBeanstalk", False),
+        ("arn:aws:iam::aws:policy/job-function/AdministratorAccessReadOnly", False),
+        ("arn:aws:iam::111122223333:policy/AdministratorAccess", False),  # a customer's policy of that name: read it
+    ],
+)
+def test_only_aws_own_administrator_access_is_known_as_administrator_without_its_document(arn: str, admin: bool) -> None:
+    """Issue 30 point 7: AWS-managed policies whose names start with AdministratorAccess (Amplify's, Beanstalk's)
+    grant a service's administration, not the account's: unknown until their document is read."""
+    from audits.policies import is_aws_admin_policy, known_document
+
+    assert is_aws_admin_policy(arn) is admin
+    assert (known_document(arn, {}) is ADMINISTRATOR_ACCESS) is admin

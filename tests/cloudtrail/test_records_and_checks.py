@@ -27,6 +27,14 @@ def test_s3_log_files_gzip_and_lookup_events_output_read_the_same(content: bytes
     assert event.account_id == ACCOUNT and event.arn == f"arn:aws:iam::{ACCOUNT}:root"
 
 
+@pytest.mark.parametrize("stamp", ["2026-11-22T23:30:00-05:00", "2026-11-23T05:30:00+01:00", "2026-11-23T04:30:00Z"])
+def test_an_event_time_with_any_offset_is_read_as_utc(stamp: str) -> None:
+    """Issue 30 point 6: an offset other than UTC is converted, so that the event lands on its UTC day (a sign-in at
+    23:30 in New York is the next day in UTC: the day buckets, the sessions and the snapshot's period use it)."""
+    (event,) = root_of({**sign_in(T), "eventTime": stamp})
+    assert event.at.isoformat() == "2026-11-23T04:30:00+00:00"
+
+
 def test_other_accounts_and_other_identities_are_skipped_and_counted() -> None:
     records = [sign_in(T), sign_in(T, account="999988887777"), iam_user_call(T), api_call(T)]
     sorted_ = sort_records("f.json", records, ACCOUNT)
