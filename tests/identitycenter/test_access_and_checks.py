@@ -149,6 +149,18 @@ def test_a_user_maps_by_employee_id_then_e_mail_then_name_under_the_naming_rules
     assert resolve(SsoUser("u-9", "contractor", "c@elsewhere.example")) == ()
 
 
+@pytest.mark.parametrize(
+    ("directory_email", "sso_email"), [("bob@example.com", "Bob@Example.COM"), ("Bob.Brown@Example.com", "bob.brown@example.com")]
+)
+def test_an_e_mail_reaches_its_person_whatever_its_case(directory_email: str, sso_email: str) -> None:
+    """Issue 30 point 8: e-mail addresses are matched without regard to case (the HR export and Identity Center
+    rarely agree on it), so that a leaver reached by e-mail alone is still found."""
+    people = [PersonFacts(2, "1002", "Bob", "Brown", directory_email, False)]
+    by_employee_id, by_email = owners_by_key((p.employee_id, p.email, p.owner("by directory")) for p in people)
+    user = SsoUser("u-2", "bobby-contractor", sso_email)  # no employee number, a name no naming rule reads
+    assert [o.employee_id for o in person_of(user, by_employee_id=by_employee_id, by_email=by_email, index=None)] == ["1002"]
+
+
 def checks(d: Directory, *, production: set[str] = {PROD}, max_admins: int = 5) -> list[tuple[str, str, str, str]]:  # noqa: B006
     return [
         (a, r.check_id, r.principal, r.subject)

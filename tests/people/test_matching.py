@@ -78,6 +78,12 @@ def test_a_user_named_after_the_persons_email_maps_to_them_under_any_standard(us
         assert [o.how for o in people_index([JOHN], preset=preset, company_initials="SF").resolve(user_name)] == ["by e-mail"]
 
 
+def test_a_directory_email_in_capitals_still_maps_a_user_named_after_it() -> None:
+    """Issue 30 point 8, the IAM side: the directory's spelling of the address is not the user name's either."""
+    person = PersonFacts(6, "6", "John", "Smith", "John.Smith@Example.COM", False)
+    assert [o.how for o in people_index([person], preset="custom").resolve("john.smith@example.com")] == ["by e-mail"]
+
+
 def test_an_email_with_iam_special_characters_maps() -> None:
     person = PersonFacts(5, "5", "Bo", "Li", "bo.li+aws=ops@example.com", True)
     assert people_index([person], preset="custom").resolve("bo.li+aws=ops@example.com")[0].person_id == 5
