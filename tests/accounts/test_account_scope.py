@@ -154,6 +154,19 @@ def test_an_empty_scope_shows_no_account_at_all(fleet: Fleet) -> None:
     assert client.get("/accounts/111122223333/").status_code == 404
 
 
+def test_an_empty_scope_is_a_scope_for_organisation_wide_pages_and_the_admin_too(fleet: Fleet) -> None:
+    """Issue 30 point 9: a scope with no account limits to none; it is not "no scope". An admin so limited may not
+    write organisation-wide records nor read the trail, and a superuser so limited is kept out of the admin site."""
+    client = scoped("admin")
+    assert client.get("/trail/").status_code == 403
+    before = ChangeRecord.objects.count()
+    assert client.post("/standards/new/", {"name": "everyone", "preset": "initial_lastname"}).status_code == 403
+    assert ChangeRecord.objects.count() == before
+    root = User.objects.create_superuser("root-of-none", password="correct horse battery")
+    AccountScope.objects.create(user=root, reason="nobody's accounts")
+    assert client_for(root).get("/admin/accounts/awsaccount/").status_code == 302
+
+
 def test_a_scoped_reviewer_runs_and_reviews_only_their_accounts(fleet: Fleet, aws: None) -> None:
     client = scoped("reviewer", fleet.visible.account)
     assert client.post(f"/accounts/{HIDDEN_ID}/run").status_code == 404

@@ -119,6 +119,21 @@ def test_sign_off_needs_a_decision_on_every_open_finding_and_a_comment(review: R
     assert not SignOff.objects.exists()
 
 
+@pytest.mark.parametrize(("holds", "signs"), [("reviews.add_disposition", False), ("reviews.add_signoff", True)])
+def test_signing_takes_the_sign_off_permission_not_the_decision_one(review: Review, holds: str, signs: bool) -> None:
+    """Issue 30 point 10: every role holds both permissions, so a login given exactly one tells them apart: deciding
+    findings does not let a login sign the review."""
+    from django.contrib.auth.models import Permission
+
+    decide_all(review)
+    user = User.objects.create_user("decider", password="correct horse battery")
+    for name in ("audits.view_finding", "reviews.view_review", holds):
+        app, codename = name.split(".")
+        user.user_permissions.add(Permission.objects.get(content_type__app_label=app, codename=codename))
+    response = client_for(user).post(f"/reviews/{review.pk}/sign", {"comment": "November reviewed"})
+    assert (response.status_code, SignOff.objects.filter(review=review).exists()) == ((302, True) if signs else (403, False))
+
+
 # --- four-eyes ----------------------------------------------------------------------------------------
 
 
