@@ -134,6 +134,28 @@ def test_signing_takes_the_sign_off_permission_not_the_decision_one(review: Revi
     assert (response.status_code, SignOff.objects.filter(review=review).exists()) == ((302, True) if signs else (403, False))
 
 
+def test_carry_over_proposes_the_latest_signed_decision_alone(review: Review, account: AwsAccount) -> None:
+    """Issue 30 points 11 and 12: of a finding's earlier decisions, carry-over proposes the one of the latest signed
+    review: not an older signed one, not one of a review still open (never signed), nor one of a review being
+    corrected (its decisions may change), however late their periods."""
+    from reviews.services import carried_decisions
+
+    def decided(start: date, end: date, why: str, *, sign: bool) -> Review:
+        earlier = review_open(period_start=start, period_end=end, accounts=[account], actor=staff_user("preparer"))
+        decide_all(earlier, Decision(kind="remediation_planned", ticket=why, due_on=TODAY + timedelta(days=30)))  # stays open
+        if sign:
+            review_sign(review=earlier, actor=staff_user("signer"), comment="reviewed", now=NOW)
+        return earlier
+
+    decided(date(2026, 8, 1), date(2026, 8, 31), "august, signed", sign=True)
+    decided(date(2026, 9, 1), date(2026, 9, 30), "september, signed", sign=True)
+    decided(date(2026, 10, 1), date(2026, 10, 31), "october, never signed", sign=False)
+    correcting = decided(date(2026, 10, 1), date(2026, 10, 31), "october, being corrected", sign=True)
+    review_correct(review=correcting, actor=staff_user("admin"), reason="a decision was wrong")
+    proposed = carried_decisions(review=review, today=TODAY)
+    assert proposed and {c.previous.ticket for c in proposed} == {"september, signed"}
+
+
 # --- four-eyes ----------------------------------------------------------------------------------------
 
 
