@@ -156,6 +156,20 @@ def test_carry_over_proposes_the_latest_signed_decision_alone(review: Review, ac
     assert proposed and {c.previous.ticket for c in proposed} == {"september, signed"}
 
 
+def test_the_snapshot_holds_root_events_up_to_the_second_of_sign_off(review: Review, account: AwsAccount) -> None:
+    """Issue 30 point 13: the period ends at the sign-off, to the second: the root events of its last day are in the
+    snapshot (the one at the very second too), one a second later is the next period's."""
+    from cloudtrail.services import cloudtrail_import
+    from demo.trail import log_file, sign_in
+
+    times = {"early on the last day": NOW.replace(hour=0, minute=30), "a minute before": NOW - timedelta(minutes=1), "at the second": NOW}
+    after = NOW + timedelta(seconds=1)
+    records = [sign_in(t, event_id=label) for label, t in times.items()] + [sign_in(after, event_id="a second after")]
+    cloudtrail_import(account=account, files=[("day.json", log_file(*records))], actor="admin", received_at=NOW - timedelta(hours=2))
+    snapshot = signed(review).snapshot
+    assert sorted(e["event_id"] for e in snapshot["root_events"]) == sorted(times)
+
+
 # --- four-eyes ----------------------------------------------------------------------------------------
 
 
