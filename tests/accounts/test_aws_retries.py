@@ -33,6 +33,8 @@ def _client_error(code: str, status: int) -> ClientError:
     [
         ("Throttling", 400, True), ("TooManyRequestsException", 400, True), ("RequestLimitExceeded", 503, True),
         ("ServiceUnavailable", 503, True), ("InternalFailure", 500, True), ("SomethingNew", 502, True),
+        ("ServiceFailure", 500, True),  # issue 30 point 15: IAM's 500, a code outside the list: a 5xx is transient
+        ("SomethingNew", 599, True), ("SomethingNew", 499, False),
         ("ExpiredToken", 400, True),  # the assumed role's 15 minutes ran out mid-run: a new attempt assumes anew
         ("AccessDenied", 403, False), ("NoSuchEntity", 404, False), ("InvalidClientTokenId", 403, False),
         ("ValidationError", 400, False),
