@@ -193,3 +193,36 @@ def test_every_sample_gives_exactly_the_findings_its_expect_file_states(expect: 
     assert len(stated) >= 20
     for present, check_id, principal in stated:
         assert ((check_id, principal) in open_) is present, (check_id, principal)
+
+
+@pytest.mark.parametrize(
+    ("devices", "virtual"),
+    [
+        ([{"SerialNumber": "arn:aws:iam::111122223333:mfa/root-account-mfa-device", "User": {"Path": "/", "UserName": "root", "Arn": "arn:aws:iam::111122223333:root", "UserId": "111122223333ROOT", "CreateDate": NOW}}], True),
+        ([{"SerialNumber": "arn:aws:iam::111122223333:mfa/JSmith", "User": {"Path": "/", "Arn": "arn:aws:iam::111122223333:user/JSmith", "UserId": "AIDAJSMITHEXAMPLE", "UserName": "JSmith", "CreateDate": NOW}}], False),
+        ([], False),
+    ],
+)
+def test_root_hardware_mfa_is_built_from_aws_own_answer_for_assigned_devices(devices: list[dict[str, object]], virtual: bool) -> None:
+    """Issue 30 point 2: the facts come from ListVirtualMFADevices asked for the devices assigned to someone (root's
+    among them when root has a virtual MFA); AWS's answer, through botocore (Stubber: moto cannot assign one to root),
+    is what root.hardware_mfa is decided from."""
+    import boto3
+    from botocore.stub import Stubber
+
+    from audits.fetch import fetch_api_facts
+
+    client = boto3.client("iam", region_name="us-east-1", aws_access_key_id="x", aws_secret_access_key="x")
+    with Stubber(client) as stub:
+        stub.add_response("get_account_password_policy", {"PasswordPolicy": {"MinimumPasswordLength": 14, "PasswordReusePrevention": 24}})
+        stub.add_response(
+            "get_account_authorization_details", {"UserDetailList": [], "GroupDetailList": [], "Policies": [], "IsTruncated": False},
+            {"Filter": ["User", "Group", "LocalManagedPolicy"]},
+        )
+        stub.add_response("list_virtual_mfa_devices", {"VirtualMFADevices": devices, "IsTruncated": False}, {"AssignmentStatus": "Assigned"})
+        stub.add_response("list_account_aliases", {"AccountAliases": [], "IsTruncated": False})
+        facts = fetch_api_facts(client)
+        stub.assert_no_pending_responses()
+    assert facts.root_virtual_mfa is virtual and facts.missing == {}
+    found = results(root_row(mfa_active="true"), context=CheckContext(naming=JSMITH.naming, api=facts))
+    assert (("root.hardware_mfa", "<root_account>") in found) is virtual
