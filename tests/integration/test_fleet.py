@@ -121,6 +121,23 @@ def test_persistent_throttling_is_a_transient_failure_that_celery_retries(
     assert last is not None and last.status == RunStatus.FAILED and "Throttling" in last.error
 
 
+def test_a_persistent_fault_through_a_real_worker_fails_the_run_on_its_last_retry_never_leaves_it_pending(
+    fleet: Fleet, process_env: dict[str, str], broker: str
+) -> None:
+    """Issue 30 point 14: the task's last retry (max_retries) is the run's final attempt, which ends it failed with
+    the fault; one retry more and Celery would give up with the run still pending until the reaper, a day later."""
+    account = fleet.register()[0]
+    with faulty_proxy(fleet.endpoint) as (faults, endpoint):
+        faults.throttle["GenerateCredentialReport"] = 1000  # every attempt, every retry
+        env = {**process_env, **fleet.env(), "AWS_ENDPOINT_URL": endpoint, "IAMWATCH_AWS_MAX_ATTEMPTS": "1", "IAMWATCH_RETRY_BASE_SECONDS": "1"}
+        run = run_request(account=account, requested_by="alice")
+        fetch_account.apply_async(args=[run.pk])
+        with servers.celery_worker(env):
+            wait_for(lambda: AuditRun.objects.get(pk=run.pk).status == RunStatus.FAILED, "the run failed on its last retry", timeout=45)
+    run.refresh_from_db()
+    assert run.attempts == fetch_account.max_retries + 1 and "Throttling" in run.error and "retrying" not in run.error
+
+
 def test_a_worker_killed_mid_run_leaves_nothing_partial_and_the_next_attempt_succeeds(
     fleet: Fleet, process_env: dict[str, str], broker: str
 ) -> None:
