@@ -136,6 +136,7 @@ class OverviewRow:
     open_medium: int
     open_low: int
     new_since: int  # findings first seen since (any status): the findings page with status=all&since=
+    new_serious: int = 0  # of them, critical or high
     resolved_since: int = 0  # findings resolved since: status=resolved&resolved_since=
     root_last_used: datetime | None = None  # root's last use since, if any
     report_root_used: datetime | None = None  # root's last use since as the credential report says it
@@ -163,11 +164,24 @@ class OverviewRow:
     def root_used_since(self) -> bool:
         return self.root_last_used is not None
 
+    @property
+    def to_discuss(self) -> bool:
+        """Whether the meeting discusses the account (issue 29): its last run failed or was partial or it was never
+        read, root was used, a critical or high finding is new since the review, or the open review has findings of
+        it still without a decision. The others are summed up in one line."""
+        return (
+            self.last_run_status in ("failed", "partial")
+            or self.last_success_at is None
+            or self.root_used_since
+            or self.new_serious > 0
+            or (self.review_total is not None and self.review_decided < self.review_total)
+        )
+
     def as_dict(self) -> dict[str, Any]:
         """The row with its properties, for a template: the template engine reads a dict's key at once, but tries
         row[name] before getattr(row, name) on an object, one caught exception per cell (a third of the agenda's
         time at 500 accounts)."""
-        return {name: getattr(self, name) for name in (*self.__slots__, "open_total", "root_used_since")}
+        return {name: getattr(self, name) for name in (*self.__slots__, "open_total", "root_used_since", "to_discuss")}
 
 
 @dataclass(frozen=True, slots=True)
@@ -219,10 +233,13 @@ def overview_accounts(
     open_counts: dict[tuple[int, str], int] = defaultdict(int)  # (account, severity)
     agenda_checks: dict[tuple[int, str], int] = defaultdict(int)  # (account, check), for the agenda's two checks
     since_counts: dict[int, tuple[int, int]] = defaultdict(lambda: (0, 0))  # new, resolved
+    serious_new: dict[int, int] = defaultdict(int)
     for a, sev, check, n, new, gone in finding_counts(within, since) if counts is None else counts:
         open_counts[(a, sev)] += n
         agenda_checks[(a, check)] += n
         since_counts[a] = (since_counts[a][0] + new, since_counts[a][1] + gone)
+        if sev in (Severity.CRITICAL, Severity.HIGH):
+            serious_new[a] += new
     fields = (
         "pk",
         "account_id",
@@ -256,6 +273,7 @@ def overview_accounts(
                 open_medium=medium,
                 open_low=low,
                 new_since=new,
+                new_serious=serious_new.get(pk, 0),
                 resolved_since=resolved,
                 users=users,
                 console_users=console_users,

@@ -170,23 +170,32 @@ def _without_page(request: HttpRequest) -> str:
 
 def _agenda_groups(groups: list[EnvironmentGroup], alone: dict[int, tuple[datetime, str, str]]) -> list[dict[str, Any]]:
     """The agenda's groups of rows as dicts (see OverviewRow.as_dict), each row with its links and the credential
-    report's root use that no CloudTrail session explains (`alone`: time, credential, why)."""
+    report's root use that no CloudTrail session explains (`alone`: time, credential, why); in each group, the
+    accounts to discuss (OverviewRow.to_discuss, or root used per the report alone) apart from the quiet rest."""
     findings = reverse("audits:finding-list")
-    return [
-        {
-            "environment": group.environment,
-            "accounts": [
-                {
-                    **row.as_dict(),
-                    "url": reverse("audits:account-detail", args=[row.account_id]),
-                    "findings": f"{findings}?account={row.account_id}",
-                    "root_alone": alone.get(row.pk),
-                }
-                for row in group.accounts
-            ],
-        }
-        for group in groups
-    ]
+    agenda = []
+    for group in groups:
+        rows = [
+            {
+                **row.as_dict(),
+                "url": reverse("audits:account-detail", args=[row.account_id]),
+                "findings": f"{findings}?account={row.account_id}",
+                "root_alone": alone.get(row.pk),
+            }
+            for row in group.accounts
+        ]
+        quiet = [r for r in rows if not (r["to_discuss"] or r["root_alone"])]
+        agenda.append(
+            {
+                "environment": group.environment,
+                "accounts": rows,  # every row of the page, in order
+                "discuss": [r for r in rows if r["to_discuss"] or r["root_alone"]],  # first, each on its line
+                "quiet": quiet,  # the rest, summed up in one line (and there to open)
+                "quiet_critical": sum(r["open_critical"] for r in quiet),
+                "quiet_high": sum(r["open_high"] for r in quiet),
+            }
+        )
+    return agenda
 
 
 def _with_spark(row: OverviewRow, by_month: dict[date, dict[str, int]], months: list[date]) -> OverviewRow:

@@ -101,6 +101,41 @@ def test_the_overview_puts_the_worst_first_and_groups_by_environment(alice_clien
     assert {a["name"]: a["new_since"] for g in later for a in g["accounts"]} == {"A": 0, "B": 0, "C": 0}
 
 
+def test_the_agenda_lists_the_accounts_to_discuss_and_sums_up_the_quiet_rest_in_a_line(alice_client: Client) -> None:
+    """Issue 29: what the meeting must talk about first, in each environment; the rest in one line that opens in place."""
+    from datetime import date
+
+    from reviews.services import review_open
+    from tests.conftest import staff_user
+    from tests.reports import build_report, root_row, user_row
+
+    t = datetime(2026, 11, 1, tzinfo=UTC)
+    no_mfa = {"password_enabled": "true", "password_last_used": "2026-09-30T00:00:00+00:00", "mfa_active": "false"}
+    made = {}
+    for n, (name, rows, at) in enumerate(
+        [
+            ("Loud", [root_row(access_key_1_active="true", access_key_1_last_rotated="2026-10-01T00:00:00+00:00")], t),
+            ("Quiet", [root_row(), user_row("BJones", **no_mfa)], t - timedelta(days=30)),  # a high, but an old one
+        ]
+    ):
+        account_id = f"{810000000000 + n}"
+        made[name] = account_create(account_id=account_id, name=name, environment="prod", naming_preset="initial_lastname")
+        with time_machine.travel(at + timedelta(hours=1), tick=False):
+            report_import(account=made[name], content=build_report(*rows).replace(b"111122223333", account_id.encode()), generated_at=at)
+
+    def agenda() -> tuple[list[str], list[str], str]:
+        page = alice_client.get("/?since=2026-10-25")
+        [group] = page.context["groups"]
+        return [a["name"] for a in group["discuss"]], [a["name"] for a in group["quiet"]], page.content.decode()
+
+    discuss, quiet, body = agenda()
+    assert (discuss, quiet) == (["Loud"], ["Quiet"])  # a new critical; nothing new, nothing failed, no root use
+    assert "1 more account with nothing to discuss" in body and ">1 high</span>" in body
+    assert body.index(">Loud</a>") < body.index("more account with nothing") < body.index(">Quiet</a>")  # there to open
+    review_open(period_start=date(2026, 10, 1), period_end=date(2026, 10, 31), accounts=[made["Quiet"]], actor=staff_user("preparer"))
+    assert agenda()[:2] == (["Loud", "Quiet"], [])  # its finding still to decide in the open review: to discuss
+
+
 def test_the_overview_csv_has_exactly_the_rows_shown(alice_client: Client) -> None:
     load_fleet(3)
     table = rows(alice_client.get("/?environment=prod&format=csv"))

@@ -129,6 +129,15 @@ def test_the_meeting_flow(browser: Browser, live_server, meeting: None, tmp_path
     expect(page).to_have_url(re.compile(r"environment=prod"))
     page.get_by_label("Environment").select_option("")
 
+    # Since a day after every report, nothing is new: the quiet accounts are one line per environment, opened in place.
+    page.goto(live_server.url + "/?since=2026-11-25")
+    summary = page.locator("tr.quiet-summary").first
+    expect(summary).to_contain_text("with nothing to discuss")
+    quiet_rows = page.locator("tbody.quiet").first.locator("tr")
+    expect(quiet_rows.first).to_be_hidden()
+    summary.get_by_role("checkbox").check()
+    expect(quiet_rows.first).to_be_visible()
+
     # An account: the root-usage timeline and the meeting's sections.
     page.goto(live_server.url + "/accounts/111122223333/")
     expect(page.locator("svg.timeline")).to_be_visible()
