@@ -47,7 +47,7 @@ from audits.services import report_import
 from audits.tasks import QueueUnavailable, enqueue_run
 from staff.export import csv_response
 from staff.forms import form_errors
-from staff.pages import page_or_partial, wants_csv
+from staff.pages import page_or_partial, query_without_page, wants_csv
 from staff.roles import READ_PERMISSION, RUN_PERMISSION, policy
 from staff.uploads import accepts_upload
 
@@ -137,9 +137,7 @@ def finding_list(request: HttpRequest) -> HttpResponseBase:
         )
     # The page shows no run columns: leave the run joins to the CSV.
     page = Paginator(findings.select_related(None).select_related("account"), PAGE_SIZE).get_page(request.GET.get("page"))
-    query = request.GET.copy()
-    query.pop("page", None)
-    context = {"form": form, "page": page, "query": query.urlencode(), "checks": CHECKS_BY_ID}
+    context = {"form": form, "page": page, "query": query_without_page(request), "checks": CHECKS_BY_ID}
     return page_or_partial(request, "audits/finding_list.html", "audits/partials/finding_table.html", context)
 
 

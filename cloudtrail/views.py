@@ -22,6 +22,7 @@ from cloudtrail.services import cloudtrail_import
 from cloudtrail.sessions import RootSession
 from staff.export import csv_response
 from staff.forms import form_errors
+from staff.pages import query_without_page
 from staff.roles import READ_PERMISSION, RUN_PERMISSION, policy
 from staff.uploads import accepts_upload
 
@@ -40,9 +41,7 @@ def root_activity(request: HttpRequest) -> HttpResponseBase:
             return csv_response(ROOT_SESSIONS_HEADER, (root_session_row(a.account_id, a.name, s) for a, s in sessions), "iamwatch-root-sessions.csv")
         return csv_response(ROOT_EVENTS_HEADER, (root_event_row(e) for e in events.iterator(chunk_size=2000)), "iamwatch-root-activity.csv")
     page = Paginator(events, PAGE_SIZE).get_page(request.GET.get("page"))
-    query = request.GET.copy()
-    query.pop("page", None)
-    context = {"form": form, "page": page, "query": query.urlencode(), "sessions": sessions[:SESSIONS_SHOWN], "session_count": len(sessions)}
+    context = {"form": form, "page": page, "query": query_without_page(request), "sessions": sessions[:SESSIONS_SHOWN], "session_count": len(sessions)}
     return render(request, "cloudtrail/root_activity.html", context)
 
 

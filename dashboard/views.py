@@ -75,7 +75,7 @@ from people.selectors import directory_loaded
 from reviews.selectors import open_review_decisions, review_cadence, review_since, visible_reviews
 from staff.export import csv_response
 from staff.forms import start_of_day
-from staff.pages import page_or_partial, wants_csv
+from staff.pages import page_or_partial, query_without_page, wants_csv
 from staff.roles import ORGANISATION_WIDE, READ_PERMISSION, actor_of, policy
 
 AGENDA_PAGE = 100  # agenda rows per page, worst first: a meeting reads the top of the list; the CSV holds every account
@@ -145,7 +145,7 @@ def overview(request: HttpRequest) -> HttpResponseBase:
     context = {
         "form": form,
         "page": page,
-        "query": _without_page(request),
+        "query": query_without_page(request),
         "groups": _agenda_groups(
             group_by_environment(shown), report_uses_alone(uses={a.pk: a.report_root_used for a in shown if a.report_root_used}, sessions=sessions)
         ),
@@ -159,13 +159,6 @@ def overview(request: HttpRequest) -> HttpResponseBase:
         "scope": account_scope(request.user),
     }
     return page_or_partial(request, "audits/overview.html", "audits/partials/overview_table.html", context)
-
-
-def _without_page(request: HttpRequest) -> str:
-    """The request's query string without its page number, for the pager's links to keep the filters."""
-    query = request.GET.copy()
-    query.pop("page", None)
-    return query.urlencode()
 
 
 def _agenda_groups(groups: list[EnvironmentGroup], alone: dict[int, tuple[datetime, str, str]]) -> list[dict[str, Any]]:

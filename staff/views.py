@@ -13,6 +13,7 @@ from django.shortcuts import render
 from staff.export import csv_response
 from staff.forms import TrailFilterForm, start_of_day
 from staff.models import ChangeRecord
+from staff.pages import query_without_page
 from staff.roles import READ_PERMISSION, policy
 
 TRAIL_HEADER = ("at", "actor", "action", "target", "before", "after")
@@ -41,10 +42,8 @@ def trail(request: HttpRequest) -> HttpResponseBase:
         rows = ((r.at, r.actor, r.action, r.target, _json(r.before), _json(r.after)) for r in records.iterator(chunk_size=2000))
         return csv_response(TRAIL_HEADER, rows, "iamwatch-audit-trail.csv")
     page = Paginator(records, 100).get_page(request.GET.get("page"))
-    query = request.GET.copy()
-    query.pop("page", None)
     listed = [(r, _readable(r.before), _readable(r.after)) for r in page]
-    return render(request, "staff/trail.html", {"form": form, "page": page, "rows": listed, "query": query.urlencode()})
+    return render(request, "staff/trail.html", {"form": form, "page": page, "rows": listed, "query": query_without_page(request)})
 
 
 def _readable(values: dict[str, Any] | None) -> list[tuple[str, str]]:
