@@ -46,7 +46,8 @@ fuzz: install
 bench: install
 	$(PY) bench/bench_import.py
 	$(PY) bench/bench_fleet.py
-	$(PY) bench/bench_dashboard.py
+	BENCH_ACCOUNTS=500 $(PY) bench/bench_dashboard.py
+	BENCH_ACCOUNTS=2000 $(PY) bench/bench_dashboard.py
 	$(PY) bench/bench_cloudtrail.py
 	$(PY) bench/bench_cloudtrail_read.py
 	$(PY) bench/bench_eager_run_all.py

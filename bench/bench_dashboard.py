@@ -8,13 +8,19 @@ owns a user in every account, one account's owners and the audit trail; and of i
 over root's CloudTrail events (four per root use, two regions read daily for 90 days, a night of failed sign-ins in
 every tenth account), grouped into root sessions on the agenda, the account page and the Root activity page (issue 24);
 and the fleet's Runs page.
-Sizes: BENCH_ACCOUNTS, BENCH_USERS, BENCH_DAYS.
+Sizes: BENCH_ACCOUNTS, BENCH_USERS, BENCH_DAYS. Generation takes minutes at 500 accounts and most of an hour at 2,000
+(issue 29): the generated database is kept as a pg_dump in .bench-cache/ and restored by the next run of the same sizes,
+generator and migrations.
 """
 
 from __future__ import annotations
 
+import glob
+import hashlib
+import inspect
 import os
 import random
+import subprocess
 import sys
 import time
 from datetime import UTC, date, datetime, timedelta
@@ -241,6 +247,24 @@ def measure() -> None:
     print_page_times(client, {label: url for label, url in pages.items() if not only or only in label})
 
 
+def cached_dump() -> Path:
+    """Where a generated database of these sizes is kept between runs: named after the sizes and a digest of this
+    generator's code and of every migration, so a change to either generates afresh (BENCH_CACHE: the folder)."""
+    generator = (trend_summary, generate, prepare)
+    digest = hashlib.sha256(repr((END, CHANGE_EVERY, [inspect.getsource(f) for f in generator])).encode())
+    for migration in sorted(ROOT.glob("*/migrations/[0-9]*.py")):
+        digest.update(migration.name.encode() + migration.read_bytes())
+    folder = Path(os.environ.get("BENCH_CACHE", ROOT / ".bench-cache"))
+    return folder / f"dashboard-{ACCOUNTS}x{USERS}x{DAYS}-{digest.hexdigest()[:12]}.dump"
+
+
+def pg_tool(name: str) -> str:
+    found = sorted(glob.glob(f"/usr/lib/postgresql/*/bin/{name}"))
+    if not found:
+        raise RuntimeError(f"{name} is not installed: run `make install` (Debian package postgresql)")
+    return found[-1]
+
+
 def main() -> None:
     """BENCH_DATABASE_URL: measure a database an earlier run held (BENCH_HOLD=1 keeps it, printing its URL)."""
     import django
@@ -256,15 +280,26 @@ def main() -> None:
     with servers.postgres() as url:
         os.environ["DATABASE_URL"] = url
         django.setup()
-        from django.core.management import call_command
+        dump = cached_dump()
+        if dump.exists():
+            started = time.perf_counter()
+            subprocess.run([pg_tool("pg_restore"), "--no-owner", "--jobs=2", "--dbname", url, str(dump)], check=True)
+            print(f"restored the generated database from {dump.relative_to(ROOT)} in {time.perf_counter() - started:.0f} s")
+        else:
+            from django.core.management import call_command
 
-        call_command("migrate", verbosity=0)
-        generate()
-        prepare()
-        from django.db import connection
+            call_command("migrate", verbosity=0)
+            generate()
+            prepare()
+            from django.db import connection
 
-        with connection.cursor() as cursor:
-            cursor.execute("ANALYZE")
+            with connection.cursor() as cursor:
+                cursor.execute("ANALYZE")
+            dump.parent.mkdir(exist_ok=True)
+            partial = dump.with_suffix(".partial")
+            subprocess.run([pg_tool("pg_dump"), "--format=custom", "--compress=1", "--file", str(partial), url], check=True)
+            partial.rename(dump)
+            print(f"kept the generated database in {dump.relative_to(ROOT)} ({dump.stat().st_size / 1e6:.0f} MB) for the next run")
         measure()
         if os.environ.get("BENCH_HOLD"):
             import signal
