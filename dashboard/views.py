@@ -78,6 +78,7 @@ from staff.forms import start_of_day
 from staff.pages import page_or_partial, query_without_page, wants_csv
 from staff.roles import ORGANISATION_WIDE, READ_PERMISSION, actor_of, policy
 
+PERSON_PAGE = 100  # a person's IAM users per page (one who owns a user in every account has thousands); the CSV holds all
 AGENDA_PAGE = 100  # agenda rows per page, worst first: a meeting reads the top of the list; the CSV holds every account
 
 OVERVIEW_HEADER = (
@@ -426,7 +427,9 @@ def person_detail(request: HttpRequest, employee_id: str) -> HttpResponseBase:
         return csv_response(ACCESS_HEADER, (_access_csv_row(r) for r in rows), f"iamwatch-access-{person.employee_id}.csv")
     facts = PersonFacts(person.pk, person.employee_id, person.first_name, person.last_name, person.email, person.active)
     paths = person_paths(person_id=facts.person_id, within=visible_accounts(request.user))
-    return render(request, "people/person_detail.html", {"person": person, "rows": rows, "paths": paths})
+    page = Paginator(rows, PERSON_PAGE).get_page(request.GET.get("page"))
+    context = {"person": person, "page": page, "query": query_without_page(request), "paths": paths}
+    return render(request, "people/person_detail.html", context)
 
 
 @policy(get=READ_PERMISSION)

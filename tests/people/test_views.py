@@ -139,9 +139,8 @@ def test_the_directory_upload_imports_or_says_which_line_is_bad(personas: dict[s
     ]
 
 
-def test_who_has_access_where_lists_a_persons_users_across_accounts_and_its_csv_has_the_same_rows(
-    imported: AuditRun, alice_client: Client
-) -> None:
+def _john_in_two_accounts(imported: AuditRun) -> Person:
+    """John Smith owns four users: JSmith and, by hand, ci-deploy in the sample's account; JS1234 and his e-mail in prod."""
     john = Person.objects.create(employee_id="1234", first_name="John", last_name="Smith", email="john.smith@example.com")
     Person.objects.create(employee_id="1301", first_name="Bob", last_name="Jones")
     other = account_create(account_id="222233334444", name="prod", naming_preset="initials_employee_id")
@@ -154,9 +153,32 @@ def test_who_has_access_where_lists_a_persons_users_across_accounts_and_its_csv_
     )
     report_import(account=other, content=report, generated_at=SAMPLE_T)
     OwnerLink.objects.create(account=imported.account, user_name="ci-deploy", person=john, linked_by="alice")
+    return john
+
+
+def test_a_person_with_many_users_pages_them_and_the_csv_holds_them_all(imported: AuditRun, alice_client: Client, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    import dashboard.views
+
+    _john_in_two_accounts(imported)
+    monkeypatch.setattr(dashboard.views, "PERSON_PAGE", 3)
+    first, second = alice_client.get("/people/1234/"), alice_client.get("/people/1234/?page=2")
+    shown = [[(r.state.account.account_id, r.state.name) for r in p.context["page"]] for p in (first, second)]
+    assert [len(s) for s in shown] == [3, 1] and len(set(shown[0] + shown[1])) == 4  # every user once, across the pages
+    body = first.content.decode()
+    assert "Access: 4 IAM users in the latest reports" in body and "(users 1 to 3 on this page)" in body
+    assert 'href="?page=2">Next users</a>' in body and "Previous users" not in body
+    assert 'href="?page=1">Previous users</a>' in second.content.decode()
+    assert len(rows_of(alice_client.get("/people/1234/?format=csv&page=2"))) == 1 + 4  # the CSV ignores the page
+    assert [(r.state.account.account_id, r.state.name) for r in alice_client.get("/people/1234/?page=x").context["page"]] == shown[0]
+
+
+def test_who_has_access_where_lists_a_persons_users_across_accounts_and_its_csv_has_the_same_rows(
+    imported: AuditRun, alice_client: Client
+) -> None:
+    _john_in_two_accounts(imported)
 
     page = alice_client.get("/people/1234/")
-    seen = [(r.state.account.account_id, r.state.name, r.owner.how) for r in page.context["rows"]]
+    seen = [(r.state.account.account_id, r.state.name, r.owner.how) for r in page.context["page"]]
     assert sorted(seen) == [
         ("111122223333", "JSmith", "by naming standard"),
         ("111122223333", "ci-deploy", "linked by hand"),
