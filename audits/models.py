@@ -221,10 +221,35 @@ class Finding(models.Model):
                 fields=["account", "check_id", "principal", "subject"], name="one_finding_per_check_principal_and_subject"
             )
         ]
-        indexes = [models.Index(fields=["status", "severity"]), models.Index(fields=["account", "status"])]
+        indexes = [
+            models.Index(fields=["status", "severity"]),
+            models.Index(fields=["account", "status"]),
+            models.Index(fields=["first_seen"], name="finding_first_seen_idx"),  # new since the review, without a scan
+        ]
 
     def __str__(self) -> str:
         return f"{self.check_id} {self.principal or self.account.account_id} ({self.status})"
+
+
+class FindingTally(models.Model):
+    """How many findings of a check and severity are open in an account now.
+
+    Kept by every write that opens, resolves, accepts or reopens a finding (audits.services.finding_tally_refresh, in
+    the same transaction), so that the agenda and the trend count a fleet's open findings from a few rows an account,
+    never by scanning its findings. An account with none open of a check and severity has no row."""
+
+    account = models.ForeignKey(AwsAccount, on_delete=models.CASCADE, related_name="+", db_index=False)
+    check_id = models.CharField(max_length=64)
+    severity = models.CharField(max_length=10)
+    open = models.PositiveIntegerField()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["account", "check_id", "severity"], name="one_tally_per_account_check_and_severity")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.account_id} {self.check_id} {self.severity}: {self.open} open"
 
 
 class FindingEvent(models.Model):

@@ -28,6 +28,7 @@ from audits.models import (
     Finding,
     FindingEvent,
     FindingStatus,
+    FindingTally,
     PrincipalState,
     RootUsageEvent,
     RunSource,
@@ -312,7 +313,25 @@ def _record_findings(
             *((pk, run.pk, at, FindingEvent.Kind.REOPENED.value) for pk in reopened),
         ],
     )
+    finding_tally_refresh([account.pk])
     return FindingCounts(open=carried + len(raised), new=len(raised), resolved=len(to_resolve))
+
+
+def finding_tally_refresh(account_ids: Iterable[int]) -> None:
+    """Recount the open findings of these accounts by check and severity (FindingTally): every write that changes a
+    finding's status or severity calls it before its transaction commits. The accounts' rows are locked first (in one
+    order), so two writers of one account recount one after the other."""
+    ids = sorted(set(account_ids))
+    for chunk in _ids_in_chunks(ids):
+        list(AwsAccount.objects.select_for_update().filter(pk__in=chunk).order_by("pk").values_list("pk", flat=True))
+        FindingTally.objects.filter(account_id__in=chunk).delete()
+        grouped = (
+            Finding.objects.filter(account_id__in=chunk, status=FindingStatus.OPEN)
+            .values_list("account", "check_id", "severity")
+            .annotate(n=Count("pk"))
+            .order_by()
+        )
+        FindingTally.objects.bulk_create(FindingTally(account_id=a, check_id=c, severity=sev, open=n) for a, c, sev, n in grouped)
 
 
 def state_findings_record(*, run: AuditRun, results: list[tuple[AwsAccount, Result]], accounts: list[AwsAccount], checks: frozenset[str]) -> FindingCounts:
@@ -354,6 +373,7 @@ def event_findings_record(*, run: AuditRun, results: list[Result]) -> FindingCou
     new = list(raised.values())
     opened = _insert_findings(account=account, run=run, at=at, results=new)
     insert_rows(FindingEvent, ("finding_id", "run_id", "at", "kind"), [(pk, run.pk, at, FindingEvent.Kind.OPENED.value) for pk in opened])
+    finding_tally_refresh([account.pk])
     return FindingCounts(open=len(seen) + len(new), new=len(new), resolved=0)
 
 

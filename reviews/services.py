@@ -18,7 +18,7 @@ from accounts.models import AwsAccount
 from audits.checks import EVENT_CHECK_IDS
 from audits.export import FINDINGS_HEADER, finding_row
 from audits.models import AuditRun, Finding, FindingEvent, FindingStatus
-from audits.services import thresholds_from_settings
+from audits.services import finding_tally_refresh, thresholds_from_settings
 from reviews.models import Disposition, Review, SignOff
 from reviews.period import iso, period_evidence, review_period
 from reviews.selectors import attached_report_uses, preparers, review_findings, undecided, visible_reviews
@@ -424,6 +424,7 @@ def review_sign(*, review: Review, actor: Any, comment: str, now: datetime) -> S
 def _apply_decisions(review: Review, now: datetime) -> None:
     """Accepted risks and false positives show as accepted until their expiry; planned remediation stays open."""
     events = []
+    changed: set[int] = set()  # accounts whose findings changed status
     for d in Disposition.objects.filter(review=review).select_related("finding"):
         finding = d.finding
         if finding.status == FindingStatus.RESOLVED:
@@ -437,9 +438,11 @@ def _apply_decisions(review: Review, now: datetime) -> None:
         status = FindingStatus.ACCEPTED if until else FindingStatus.OPEN
         if (finding.status, finding.accepted_until) != (status, until):
             Finding.objects.filter(pk=finding.pk).update(status=status, accepted_until=until)
+            changed.add(finding.account_id)
             if status == FindingStatus.ACCEPTED:
                 events.append(FindingEvent(finding=finding, run_id=finding.last_run_id, at=now, kind=FindingEvent.Kind.ACCEPTED))
     FindingEvent.objects.bulk_create(events)
+    finding_tally_refresh(changed)
 
 
 @transaction.atomic
@@ -462,11 +465,12 @@ def acceptances_expire(*, now: datetime) -> int:
     expired = list(
         Finding.objects.select_for_update()
         .filter(status=FindingStatus.ACCEPTED, accepted_until__lte=now)
-        .only("pk", "last_run_id", "accepted_until")
+        .only("pk", "account_id", "last_run_id", "accepted_until")
     )
     if not expired:
         return 0
     Finding.objects.filter(pk__in=[f.pk for f in expired]).update(status=FindingStatus.OPEN, accepted_until=None)
+    finding_tally_refresh(f.account_id for f in expired)
     FindingEvent.objects.bulk_create(
         [FindingEvent(finding_id=f.pk, run_id=f.last_run_id, at=now, kind=FindingEvent.Kind.EXPIRED) for f in expired]
     )

@@ -40,6 +40,25 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
         session.exitstatus = pytest.ExitCode.TESTS_FAILED
 
 
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_call(item: pytest.Item) -> Iterator[None]:
+    """After every test that passed and touched the database, before its data is rolled back: the tally of open
+    findings kept by each write (FindingTally) still equals a count of the findings, whatever the test did."""
+    result = yield
+    if item.get_closest_marker("django_db") or {"db", "transactional_db"} & set(getattr(item, "fixturenames", ())):
+        from django.db import connection
+
+        from audits.models import FindingTally
+        from audits.selectors import tally_drift
+
+        if FindingTally._meta.db_table not in connection.introspection.table_names():
+            return result  # a migration test left the schema before the tally
+
+        drift = tally_drift()
+        assert not drift, f"the tally of open findings drifted from the findings: (account, check, severity): (tallied, counted) {drift}"
+    return result
+
+
 @pytest.fixture
 def sample_bytes() -> bytes:
     return SAMPLE_REPORT.read_bytes()
