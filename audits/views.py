@@ -42,6 +42,7 @@ from audits.selectors import (
     principal_states,
     run_for_reader,
     runs_page,
+    tallied_findings,
 )
 from audits.services import report_import
 from audits.tasks import QueueUnavailable, enqueue_run
@@ -135,8 +136,10 @@ def finding_list(request: HttpRequest) -> HttpResponseBase:
         return csv_response(
             FINDINGS_HEADER, (finding_row(f) for f in findings.iterator(chunk_size=2000)), "iamwatch-findings.csv"
         )
-    # The page shows no run columns: leave the run joins to the CSV.
-    page = Paginator(findings.select_related(None).select_related("account"), PAGE_SIZE).get_page(request.GET.get("page"))
+    # Open findings by account, check or severity page from the tally; the page shows no run columns: no run joins.
+    tallied = tallied_findings(form.filters(), within=visible_accounts(request.user))
+    listed = tallied if tallied is not None else findings.select_related(None).select_related("account")
+    page = Paginator(listed, PAGE_SIZE).get_page(request.GET.get("page"))  # type: ignore[arg-type]
     context = {"form": form, "page": page, "query": query_without_page(request), "checks": CHECKS_BY_ID}
     return page_or_partial(request, "audits/finding_list.html", "audits/partials/finding_table.html", context)
 

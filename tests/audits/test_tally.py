@@ -13,7 +13,7 @@ from django.test import Client
 
 from accounts.models import AwsAccount
 from audits.models import Finding, FindingTally
-from audits.selectors import tally_drift
+from audits.selectors import TalliedFindings, tally_drift
 from audits.services import finding_tally_refresh, report_import
 from tests.conftest import SAMPLE_T
 
@@ -76,3 +76,39 @@ def test_the_agenda_counts_open_findings_from_the_tally(sandbox: AwsAccount, imp
     rows.update(open=99)  # what the agenda reads, and nothing else changed
     assert agenda_open_high(alice_client) == 99 * rows.count()
     finding_tally_refresh([sandbox.pk])  # put back: the suite's check holds after this test too
+
+
+@pytest.mark.parametrize(
+    "query",
+    [
+        "",
+        "severity=high",
+        "severity=critical",
+        "check=user.console_without_mfa",
+        "account=700000000001",
+        "check=user.console_without_mfa&check=user.shared_account&severity=high",
+    ],
+)
+def test_open_findings_paged_from_the_tally_are_the_searchs_rows_in_its_order(
+    alice_client: Client, monkeypatch, query: str
+) -> None:  # type: ignore[no-untyped-def]
+    import audits.views
+    from tests.audits.test_dashboard import load_fleet
+
+    load_fleet(3, days=4, users=8, first=0)
+    AwsAccount.objects.filter(account_id="700000000002").update(name="aaa")  # the accounts' names not in their ids' order
+    monkeypatch.setattr(audits.views, "PAGE_SIZE", 4)
+    searched = [
+        (f.account.account_id, f.check_id, f.principal, f.subject)
+        for f in alice_client.get(f"/findings/?{query}&status=all").context["page"].paginator.object_list.filter(status="open")
+    ]
+    first = alice_client.get(f"/findings/?{query}")
+    assert isinstance(first.context["page"].paginator.object_list, TalliedFindings)
+    pages = first.context["page"].paginator.num_pages
+    paged = [
+        (f.account.account_id, f.check_id, f.principal, f.subject)
+        for n in range(1, pages + 1)
+        for f in alice_client.get(f"/findings/?{query}&page={n}").context["page"]
+    ]
+    assert paged == searched and len(searched) > 0
+    assert first.context["page"].paginator.count == len(searched)
