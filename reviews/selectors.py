@@ -8,12 +8,12 @@ from datetime import UTC, date, datetime, timedelta
 
 from dateutil.relativedelta import relativedelta
 from django.conf import settings
-from django.db.models import Count, Exists, OuterRef, Q, QuerySet
+from django.db.models import Count, Exists, OuterRef, Q, QuerySet, Sum
 
 from accounts.models import AwsAccount
 from accounts.selectors import every_account
 from audits.export import finding_row
-from audits.models import Finding, FindingStatus
+from audits.models import Finding, FindingStatus, FindingTally
 from cloudtrail.selectors import session_of_report_use
 from cloudtrail.sessions import SESSION_CHECK
 from reviews.models import Disposition, Review, SignOff
@@ -70,11 +70,8 @@ def review_progress(review: Review) -> dict[int, tuple[int, int]]:
     The review decides every open finding of its accounts and those it has decided already (review_findings):
     open ones counted by account, plus the decided ones no longer open."""
     decided = review_decisions(review)
-    open_ = dict(
-        Finding.objects.filter(account__in=review.accounts.all(), status=FindingStatus.OPEN)
-        .values_list("account")
-        .annotate(n=Count("pk"))
-        .order_by()
+    open_ = dict(  # from the tally of open findings kept at ingest, not a count of the fleet's findings
+        FindingTally.objects.filter(account__in=review.accounts.all()).values_list("account").annotate(n=Sum("open")).order_by()
     )
     progress = {}
     for account in set(open_) | set(decided):
