@@ -435,15 +435,15 @@ def principal_states(*, account: AwsAccount, name: str, limit: int = 200) -> lis
 
 @dataclass(frozen=True, slots=True)
 class Changes:
-    findings: list[FindingEvent]
-    new_users: list[PrincipalState]
-    removed_users: list[PrincipalState]
-    root_events: list[RootUsageEvent]
+    """Each kind of change as a query, newest first: a page shows the first rows, a CSV every one."""
+
+    findings: QuerySet[FindingEvent]
+    new_users: QuerySet[PrincipalState]
+    removed_users: QuerySet[PrincipalState]
+    root_events: QuerySet[RootUsageEvent]
 
 
-def changes_since(
-    *, since: datetime, within: QuerySet[AwsAccount], account: AwsAccount | None = None, limit: int = 500
-) -> Changes:
+def changes_since(*, since: datetime, within: QuerySet[AwsAccount], account: AwsAccount | None = None) -> Changes:
     """What changed since the last review in the accounts of `within` (those the reader may see), or in one account:
     findings opened, resolved, reopened; users added and removed; root use."""
 
@@ -459,20 +459,15 @@ def changes_since(
     new_users = (
         scoped(PrincipalState.objects.filter(appeared=True, valid_from__gte=since))
         .select_related("account")
-        .order_by("-valid_from")
+        .order_by("-valid_from", "pk")
     )
     removed = (
-        scoped(PrincipalState.objects.filter(removed=True, valid_to__gte=since)).select_related("account").order_by("-valid_to")
+        scoped(PrincipalState.objects.filter(removed=True, valid_to__gte=since)).select_related("account").order_by("-valid_to", "pk")
     )
     root = scoped(RootUsageEvent.objects.filter(first_seen_run__generated_at__gte=since)).select_related(
         "account", "first_seen_run"
     )
-    return Changes(
-        findings=list(events[:limit]),
-        new_users=list(new_users[:limit]),
-        removed_users=list(removed[:limit]),
-        root_events=list(root.order_by("-used_at")[:limit]),
-    )
+    return Changes(findings=events, new_users=new_users, removed_users=removed, root_events=root.order_by("-used_at", "pk"))
 
 
 # The account page's sections, in meeting order: (title, checks).

@@ -15,7 +15,8 @@ Python that holds the GIL, a process per slot keeps one run's memory and faults 
 worker interrupts a run through its process (README, Faults). Threads would save memory, not time.
 
 Prints accounts per minute, the speed-up over one slot, the time for the whole fleet and the peak resident
-memory (VmHWM) of every worker process. Targets (issue 16): the slots >= 10x one slot, peak RSS per worker
+memory (VmHWM) of every worker process, and the CPU time (user + system) the worker processes spent per account,
+which bounds how many accounts one machine's slots can fetch (issue 29). Targets (issue 16): the slots >= 10x one slot, peak RSS per worker
 process <= 200 MB, 1,000 accounts in under 5 minutes.
 """
 
@@ -60,6 +61,17 @@ def peak_rss_mb(pid: int) -> float:
         if line.startswith("VmHWM:"):
             return int(line.split()[1]) / 1024
     return 0.0
+
+
+def cpu_seconds(pids: list[int]) -> float:
+    """User + system CPU time of these processes and their descendants so far (exited children included), in seconds."""
+    total = 0
+    for pid in pids:
+        for p in process_tree(pid):
+            with contextlib.suppress(OSError):
+                fields = Path(f"/proc/{p}/stat").read_text().rsplit(")", 1)[1].split()
+                total += sum(int(f) for f in fields[11:15])  # utime, stime, cutime, cstime (in clock ticks)
+    return total / os.sysconf("SC_CLK_TCK")
 
 
 def main() -> None:
@@ -121,6 +133,7 @@ def main() -> None:
                         stack.enter_context(servers.celery_worker(env, concurrency=slots, name=f"bench-{label}-{n}")).pid
                         for n, slots in enumerate(workers)
                     ]
+                    cpu_before = cpu_seconds(pids)  # the workers' start-up is not the runs' work
                     began = time.perf_counter()
                     for run in runs:
                         enqueue_run(run)
@@ -129,6 +142,7 @@ def main() -> None:
                         time.sleep(0.25)
                     took = time.perf_counter() - began
                     rss = [peak_rss_mb(p) for pid in pids for p in process_tree(pid)]
+                    cpu = cpu_seconds(pids) - cpu_before
                 done = AuditRun.objects.filter(pk__in=run_ids, status=RunStatus.SUCCEEDED).count()
                 if done != len(run_ids):
                     errors = AuditRun.objects.filter(pk__in=run_ids).exclude(status=RunStatus.SUCCEEDED)
@@ -138,7 +152,7 @@ def main() -> None:
                 print(
                     f"{label:>28}: {len(run_ids):5} accounts in {took:6.1f} s = {rate:6.0f} accounts/min "
                     f"({per_run:.1f} AWS calls per account); peak RSS per worker process {max(rss):.0f} MB "
-                    f"({len(rss)} processes, {sum(rss):.0f} MB together)"
+                    f"({len(rss)} processes, {sum(rss):.0f} MB together); {cpu / len(run_ids):.3f} CPU s per account in the workers"
                 )
                 return rate
 

@@ -16,7 +16,7 @@ from django.conf import settings
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
-from django.db.models import Count
+from django.db.models import Count, QuerySet
 from django.http import Http404, HttpRequest, HttpResponse
 from django.http.response import HttpResponseBase
 from django.shortcuts import get_object_or_404, redirect, render
@@ -307,36 +307,40 @@ def changes(request: HttpRequest) -> HttpResponseBase:
         if table == "findings":
             rows = (
                 (e.finding_id, e.finding.account.account_id, e.finding.check_id, e.finding.principal, e.kind, e.at, e.run_id)
-                for e in found.findings
+                for e in found.findings.iterator(chunk_size=2000)
             )
             return csv_response(HISTORY_HEADER, rows, "iamwatch-changes-findings.csv")
         if table in ("new_users", "removed_users"):
             states = found.new_users if table == "new_users" else found.removed_users
-            rows = ((s.account.account_id, s.name, s.arn, s.valid_from if table == "new_users" else s.valid_to) for s in states)
+            rows = ((s.account.account_id, s.name, s.arn, s.valid_from if table == "new_users" else s.valid_to) for s in states.iterator(chunk_size=2000))
             return csv_response(USER_HEADER, rows, f"iamwatch-changes-{table}.csv")
         if table == "root":
-            return csv_response(ROOT_USAGE_HEADER, map(root_usage_row, found.root_events), "iamwatch-changes-root.csv")
+            return csv_response(ROOT_USAGE_HEADER, map(root_usage_row, found.root_events.iterator(chunk_size=2000)), "iamwatch-changes-root.csv")
         if table in ("access_added", "access_removed"):
             paths = added if table == "access_added" else removed
             rows = (
                 (p.account.account_id, p.user_name, p.permission_set_name, "yes" if p.admin else "no", p.group_name, p.valid_from if table == "access_added" else p.valid_to)
-                for p in paths
+                for p in paths.iterator(chunk_size=2000)
             )  # fmt: skip
             return csv_response(ACCESS_CHANGE_HEADER, rows, f"iamwatch-changes-{table}.csv")
         raise Http404("unknown table")
-    return render(
-        request,
-        "audits/changes.html",
-        {
-            "form": form,
-            "since": since,
-            "changes": found,
-            "account": account,
-            "query": request.GET.urlencode(),
-            "access_added": added,
-            "access_removed": removed,
-        },
-    )
+    tables = (
+        ("findings", found.findings), ("new_users", found.new_users), ("removed_users", found.removed_users),
+        ("root_events", found.root_events), ("access_added", added), ("access_removed", removed),
+    )  # fmt: skip
+    context = {"form": form, "since": since, "account": account, "query": request.GET.urlencode(), "shown": CHANGES_SHOWN}
+    # The first rows of each kind of change, and whether there are more (the CSVs hold every one).
+    context.update({name: _first_rows(queryset) for name, queryset in tables})
+    return render(request, "audits/changes.html", context)
+
+
+CHANGES_SHOWN = 100  # rows of each kind of change on the page; the CSVs hold every one
+
+
+def _first_rows(queryset: QuerySet[Any]) -> tuple[list[Any], bool]:
+    """The first CHANGES_SHOWN rows, and whether there are more: one query, no count."""
+    rows = list(queryset[: CHANGES_SHOWN + 1])
+    return rows[:CHANGES_SHOWN], len(rows) > CHANGES_SHOWN
 
 
 @policy(get=READ_PERMISSION)

@@ -18,13 +18,16 @@ def current_paths(*, within: QuerySet[AwsAccount]) -> QuerySet[AccessPath]:
     )
 
 
-def paths_changed(*, since: datetime, within: QuerySet[AwsAccount], account: AwsAccount | None = None) -> tuple[list[AccessPath], list[AccessPath]]:
-    """Identity Center access granted and taken away since `since`: (added, removed), newest first, limited to 500 each."""
+def paths_changed(
+    *, since: datetime, within: QuerySet[AwsAccount], account: AwsAccount | None = None
+) -> tuple[QuerySet[AccessPath], QuerySet[AccessPath]]:
+    """Identity Center access granted and taken away since `since`: (added, removed), newest first, as queries (a page
+    shows the first rows, a CSV every one)."""
     paths = in_accounts(AccessPath.objects.select_related("account"), within)
     if account is not None:
         paths = paths.filter(account=account)
-    added = list(paths.filter(valid_from__gte=since).order_by("-valid_from", "account__name", "user_name")[:500])
-    removed = list(paths.filter(valid_to__gte=since).order_by("-valid_to", "account__name", "user_name")[:500])
+    added = paths.filter(valid_from__gte=since).order_by("-valid_from", "account__name", "user_name", "pk")
+    removed = paths.filter(valid_to__gte=since).order_by("-valid_to", "account__name", "user_name", "pk")
     return added, removed
 
 

@@ -254,13 +254,30 @@ def test_changes_since_the_last_review(alice_client: Client) -> None:
         content=build_report(used, user_row("networkAdmin"), user_row("AWhite")),
         generated_at=datetime(2026, 11, 5, tzinfo=UTC),
     )
-    changes = alice_client.get("/changes/?since=2026-11-01").context["changes"]
-    assert [s.name for s in changes.new_users] == ["AWhite"]
-    assert [s.name for s in changes.removed_users] == ["opsTeam"]
-    assert [e.used_at.day for e in changes.root_events] == [4]
-    assert {e.kind for e in changes.findings} >= {"resolved"}
+    changes = alice_client.get("/changes/?since=2026-11-01").context
+    assert [s.name for s in changes["new_users"][0]] == ["AWhite"]
+    assert [s.name for s in changes["removed_users"][0]] == ["opsTeam"]
+    assert [e.used_at.day for e in changes["root_events"][0]] == [4]
+    assert {e.kind for e in changes["findings"][0]} >= {"resolved"}
     assert [r[1] for r in rows(alice_client.get("/changes/?since=2026-11-01&table=new_users&format=csv"))[1:]] == ["AWhite"]
     assert alice_client.get("/changes/?table=nope&format=csv").status_code == 404
+
+
+def test_the_changes_page_shows_the_latest_rows_and_says_so_while_each_csv_holds_every_one(alice_client: Client, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    import dashboard.views
+
+    load_fleet(2, days=6, users=6)
+    monkeypatch.setattr(dashboard.views, "CHANGES_SHOWN", 3)
+    everything = rows(alice_client.get("/changes/?since=2026-01-01&table=findings&format=csv"))[1:]
+    new_users = rows(alice_client.get("/changes/?since=2026-01-01&table=new_users&format=csv"))[1:]
+    assert len(everything) > 3 and len(new_users) > 3  # more than the page shows: once cut at 500, page and CSV alike
+    page = alice_client.get("/changes/?since=2026-01-01")
+    shown, more = page.context["findings"]
+    assert more and [str(e.finding_id) for e in shown] == [r[0] for r in everything[:3]]  # the CSV's first rows, newest first
+    assert page.context["new_users"][1] and len(page.context["new_users"][0]) == 3
+    body = page.content.decode()
+    assert "The latest 3 finding changes shown; the CSV holds every one." in body and "The latest 3 new users shown" in body
+    assert "root-usage events shown" not in alice_client.get("/changes/?since=2026-11-19").content.decode()
 
 
 def test_the_account_page_has_the_meeting_sections_and_the_root_timeline(alice_client: Client) -> None:

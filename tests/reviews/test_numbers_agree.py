@@ -90,6 +90,6 @@ def test_resolved_since_the_review_is_the_same_on_the_agenda_the_findings_page_a
     stamp = since.strftime("%Y-%m-%dT%H:%M:%S.%fZ")
     agenda = next(a for g in viewer.get(f"/?since={stamp}").context["groups"] for a in g["accounts"])
     listed = viewer.get(f"/findings/?account={sandbox.account_id}&status=all&resolved_since={stamp}").context["page"]
-    changes = viewer.get(f"/changes/?since={stamp}").context["changes"]
-    resolved_on_changes = {e.finding_id for e in changes.findings if e.kind == "resolved"}
+    changes, _more = viewer.get(f"/changes/?since={stamp}").context["findings"]
+    resolved_on_changes = {e.finding_id for e in changes if e.kind == "resolved"}
     assert agenda["resolved_since"] == listed.paginator.count == len(resolved_on_changes) == 2
