@@ -287,7 +287,7 @@ def main() -> None:
         if dump.exists():
             started = time.perf_counter()
             subprocess.run([pg_tool("pg_restore"), "--no-owner", "--jobs=2", "--dbname", url, str(dump)], check=True)
-            print(f"restored the generated database from {dump.relative_to(ROOT)} in {time.perf_counter() - started:.0f} s")
+            print(f"restored the generated database from {dump} in {time.perf_counter() - started:.0f} s")
         else:
             from django.core.management import call_command
 
@@ -302,7 +302,7 @@ def main() -> None:
             partial = dump.with_suffix(".partial")
             subprocess.run([pg_tool("pg_dump"), "--format=custom", "--compress=1", "--file", str(partial), url], check=True)
             partial.rename(dump)
-            print(f"kept the generated database in {dump.relative_to(ROOT)} ({dump.stat().st_size / 1e6:.0f} MB) for the next run")
+            print(f"kept the generated database in {dump} ({dump.stat().st_size / 1e6:.0f} MB) for the next run")
         measure()
         if os.environ.get("BENCH_HOLD"):
             import signal
