@@ -9,8 +9,9 @@ from datetime import UTC, date, datetime
 from typing import Any, TypeVar
 
 from django.core.paginator import Page, Paginator
-from django.db.models import Case, Count, Model, OuterRef, Q, QuerySet, Subquery, Sum, Value, When
-from django.db.models.functions import Lower
+from django.db.models import Case, Count, F, IntegerField, Model, OuterRef, Q, QuerySet, Subquery, Sum, Value, When, Window
+from django.db.models.fields.json import KT
+from django.db.models.functions import Cast, Lower, RowNumber
 from django.utils import timezone
 
 from accounts.models import AwsAccount, NamingStandard
@@ -209,7 +210,7 @@ def overview_accounts(
     people: dict[int, tuple[int, int]] | None = None,
     sso_admins: dict[int, int] | None = None,
     root_sessions: Mapping[int, Sequence[Any]] | None = None,
-    counts: FindingCounts | None = None,
+    counts: AgendaCounts | None = None,
 ) -> list[OverviewRow]:
     """Every account of `within` (those the reader may see) with what the meeting needs (open findings by severity, new findings and root use
     since `since`, the last run's status), in three queries whatever the number of accounts. `root_sessions`: each
@@ -231,16 +232,8 @@ def overview_accounts(
     if q:
         accounts = accounts.filter(Q(name__icontains=q) | Q(account_id__startswith=q))
     # Aggregates apart from the account query: joined into it, they would multiply each other's rows.
-    open_counts: dict[tuple[int, str], int] = defaultdict(int)  # (account, severity)
-    agenda_checks: dict[tuple[int, str], int] = defaultdict(int)  # (account, check), for the agenda's two checks
-    since_counts: dict[int, tuple[int, int]] = defaultdict(lambda: (0, 0))  # new, resolved
-    serious_new: dict[int, int] = defaultdict(int)
-    for a, sev, check, n, new, gone in finding_counts(within, since) if counts is None else counts:
-        open_counts[(a, sev)] += n
-        agenda_checks[(a, check)] += n
-        since_counts[a] = (since_counts[a][0] + new, since_counts[a][1] + gone)
-        if sev in (Severity.CRITICAL, Severity.HIGH):
-            serious_new[a] += new
+    counts = finding_counts(within, since) if counts is None else counts
+    agenda_checks = counts.checks
     fields = (
         "pk",
         "account_id",
@@ -262,9 +255,10 @@ def overview_accounts(
         values["root_last_used"] = max(seen) if seen else None
         values["root_sessions"], values["pk"] = sessions, pk
         critical, high, medium, low = (
-            open_counts.get((pk, s.value), 0) for s in (Severity.CRITICAL, Severity.HIGH, Severity.MEDIUM, Severity.LOW)
+            counts.open.get((pk, s.value), 0) for s in (Severity.CRITICAL, Severity.HIGH, Severity.MEDIUM, Severity.LOW)
         )
-        new, resolved = since_counts.get(pk, (0, 0))
+        new_by_severity = [counts.new.get((pk, s.value), 0) for s in Severity]
+        new, resolved = sum(new_by_severity), counts.resolved.get(pk, 0)
         users, console_users = (people or {}).get(pk, (0, 0))
         rows.append(
             OverviewRow(
@@ -274,7 +268,7 @@ def overview_accounts(
                 open_medium=medium,
                 open_low=low,
                 new_since=new,
-                new_serious=serious_new.get(pk, 0),
+                new_serious=counts.new.get((pk, Severity.CRITICAL.value), 0) + counts.new.get((pk, Severity.HIGH.value), 0),
                 resolved_since=resolved,
                 users=users,
                 console_users=console_users,
@@ -633,25 +627,38 @@ def latest_people(points: dict[int, dict[date, dict[str, int]]]) -> dict[int, tu
     return {pk: (summary.get("users", 0), summary.get("console_users", 0)) for pk, summary in latest.items()}
 
 
-FindingCounts = list[tuple[int, str, str, int, int, int]]  # (account, severity, check, open, new since, resolved since)
+# The checks the agenda counts on its own, beside the severities.
+AGENDA_CHECKS = ("user.console_without_mfa", "user.name_violation", "user.direct_admin", "user.can_become_admin", "sso.can_become_admin")
 
 
-def finding_counts(within: QuerySet[AwsAccount], since: datetime) -> FindingCounts:
-    """The findings of the accounts `within` counted by account, severity and check: those open (from the tally kept at
-    ingest, FindingTally), those new since `since` (new_since) and those resolved since (resolved_since), each read
-    through an index that holds only what it counts, for `with_open_now` and `overview_accounts` to share."""
-    counts: dict[tuple[Any, ...], list[int]] = defaultdict(lambda: [0, 0, 0])
-    tally = in_accounts(FindingTally.objects.all(), within).values_list("account", "severity", "check_id", "open")
-    for account, severity, check, n in tally:
-        counts[(account, severity, check)][0] = n
-    grouped = ("account", "severity", "check_id")
-    new = in_accounts(Finding.objects.filter(new_since(since)), within).values_list(*grouped).annotate(n=Count("pk")).order_by()
-    for account, severity, check, n in new:
-        counts[(account, severity, check)][1] = n
-    gone = in_accounts(Finding.objects.filter(resolved_since(since)), within).values_list(*grouped).annotate(n=Count("pk")).order_by()
-    for account, severity, check, n in gone:
-        counts[(account, severity, check)][2] = n
-    return [(account, severity, check, *n) for (account, severity, check), n in counts.items()]
+@dataclass(frozen=True, slots=True)
+class AgendaCounts:
+    """Per account: open findings by severity and of each of AGENDA_CHECKS (from the tally kept at ingest), findings
+    new since the review by severity and those resolved since (through the indexes that hold just those)."""
+
+    open: dict[tuple[int, str], int]  # (account, severity)
+    checks: dict[tuple[int, str], int]  # (account, check)
+    new: dict[tuple[int, str], int]  # (account, severity)
+    resolved: dict[int, int]
+
+    def open_by_severity(self, account: int) -> dict[str, int]:
+        return {s.value: self.open.get((account, s.value), 0) for s in Severity}
+
+
+def finding_counts(within: QuerySet[AwsAccount], since: datetime) -> AgendaCounts:
+    """The counts of findings the agenda, the trend and the account page share (AgendaCounts), for the accounts of
+    `within`, in four aggregate queries (and new_since's one) that read no finding that is not counted."""
+    tally = in_accounts(FindingTally.objects.all(), within)
+    open_ = tally.values_list("account", "severity").annotate(n=Sum("open")).order_by()
+    checks = tally.filter(check_id__in=AGENDA_CHECKS).values_list("account", "check_id").annotate(n=Sum("open")).order_by()
+    new = in_accounts(Finding.objects.filter(new_since(since)), within).values_list("account", "severity").annotate(n=Count("pk")).order_by()
+    resolved = in_accounts(Finding.objects.filter(resolved_since(since)), within).values_list("account").annotate(n=Count("pk")).order_by()
+    return AgendaCounts(
+        open={(a, sev): n for a, sev, n in open_},
+        checks={(a, check): n for a, check, n in checks},
+        new={(a, sev): n for a, sev, n in new},
+        resolved=dict(resolved),
+    )
 
 
 def tally_drift() -> dict[tuple[Any, ...], tuple[int, int]]:
@@ -670,28 +677,61 @@ def with_open_now(
     month: date,
     *,
     within: QuerySet[AwsAccount],
-    counts: FindingCounts | None = None,
+    counts: AgendaCounts | None = None,
 ) -> dict[int, dict[date, dict[str, int]]]:
     """`points` with `month` (the current one) holding each read account's open findings by severity as they are now,
     as the findings page counts them: a month's stored point is its latest report run's, and CloudTrail, Identity Center
     and the review's decisions have changed the count since (`counts`: finding_counts(within, ...), read here if not
     given)."""
-    now: dict[int, dict[str, int]] = defaultdict(lambda: dict.fromkeys((s.value for s in Severity), 0))
-    for account, severity, _check, n, *_since in finding_counts(within, timezone.now()) if counts is None else counts:
-        now[account][severity] += n
+    counts = finding_counts(within, timezone.now()) if counts is None else counts
     patched: dict[int, dict[date, dict[str, int]]] = {}
     for pk, by_month in points.items():
         latest = by_month[max(by_month)] if by_month else {}
-        patched[pk] = {**by_month, month: {**latest, **now.get(pk, dict.fromkeys((s.value for s in Severity), 0))}}
+        patched[pk] = {**by_month, month: {**latest, **counts.open_by_severity(pk)}}
     return patched
 
 
-def fleet_trend(points: dict[int, dict[date, dict[str, int]]], months: list[date]) -> dict[date, dict[str, int]]:
-    """The accounts' month points added up (months where no account has a point are left out)."""
-    fleet: dict[date, dict[str, int]] = {}
-    for by_month in points.values():
-        for month, summary in by_month.items():
-            total = fleet.setdefault(month, defaultdict(int))
-            for key, n in summary.items():
-                total[key] += n
-    return {m: dict(fleet[m]) for m in months if m in fleet}
+SUMMARY_PEOPLE = ("users", "console_users", "without_mfa", "naming_violations")  # a trend point's figures beside the severities
+
+
+def _summary_value(key: str) -> Cast:
+    return Cast(KT(f"summary__{key}"), IntegerField())
+
+
+def latest_points(*, within: QuerySet[AwsAccount], months: list[date]) -> dict[int, dict[str, int]]:
+    """Each account's latest trend point within `months` (its latest report run there): its people figures
+    (SUMMARY_PEOPLE), read in the database, one row an account."""
+    latest_first = Window(RowNumber(), partition_by=[F("account")], order_by=F("month").desc())
+    points = (
+        in_accounts(TrendMonth.objects.filter(month__gte=months[0], month__lte=months[-1]), within)  # type: ignore[misc]  # annotated just above
+        .annotate(nth=latest_first, **{key: _summary_value(key) for key in SUMMARY_PEOPLE})
+        .filter(nth=1)
+        .values_list("account", *SUMMARY_PEOPLE)
+    )
+    return {account: {k: v or 0 for k, v in zip(SUMMARY_PEOPLE, values, strict=True)} for account, *values in points}
+
+
+def fleet_trend(
+    *, within: QuerySet[AwsAccount], months: list[date], latest: dict[int, dict[str, int]], counts: AgendaCounts
+) -> dict[date, dict[str, int]]:
+    """The accounts' month points added up, the past months in the database; the current month (the last of `months`)
+    as with_open_now makes it for each account that has a point (`latest`: latest_points): its latest figures with its
+    open findings now (`counts`). Months where no account has a point are left out."""
+    keys = (*(s.value for s in Severity), *SUMMARY_PEOPLE)
+    past = (
+        in_accounts(TrendMonth.objects.filter(month__gte=months[0], month__lt=months[-1]), within)
+        .values("month")
+        .annotate(**{key: Sum(_summary_value(key)) for key in keys})
+        .order_by()
+    )
+    fleet = {row["month"]: {key: row[key] or 0 for key in keys} for row in past}
+    if latest:
+        current = dict.fromkeys(keys, 0)
+        for figures in latest.values():
+            for key in SUMMARY_PEOPLE:
+                current[key] += figures[key]
+        for (pk, severity), n in counts.open.items():
+            if pk in latest:
+                current[severity] += n
+        fleet[months[-1]] = current
+    return {m: fleet[m] for m in months if m in fleet}

@@ -287,6 +287,10 @@ def main() -> None:
         if dump.exists():
             started = time.perf_counter()
             subprocess.run([pg_tool("pg_restore"), "--no-owner", "--jobs=2", "--dbname", url, str(dump)], check=True)
+            from django.db import connection
+
+            with connection.cursor() as cursor:  # a dump holds no planner statistics
+                cursor.execute("ANALYZE")
             print(f"restored the generated database from {dump} in {time.perf_counter() - started:.0f} s")
         else:
             from django.core.management import call_command

@@ -57,6 +57,7 @@ from audits.selectors import (
     fleet_trend,
     group_by_environment,
     latest_people,
+    latest_points,
     latest_stored_run,
     overview_accounts,
     person_access,
@@ -108,9 +109,7 @@ def overview(request: HttpRequest) -> HttpResponseBase:
     review, covered, decisions = open_review_decisions(visible_accounts(request.user))
     months = last_months(timezone.now().date())
     counts = finding_counts(visible_accounts(request.user), since)
-    points = with_open_now(
-        trend_months(within=visible_accounts(request.user), months=months), months[-1], within=visible_accounts(request.user), counts=counts
-    )
+    latest = latest_points(within=visible_accounts(request.user), months=months)
     sessions = sessions_since(within=visible_accounts(request.user), since=since)
     accounts = overview_accounts(
         within=visible_accounts(request.user),
@@ -119,7 +118,7 @@ def overview(request: HttpRequest) -> HttpResponseBase:
         q=data.get("q", ""),
         sort=data.get("sort") or "worst",
         review=(covered, decisions) if review is not None else None,
-        people=latest_people(points),
+        people={pk: (figures["users"], figures["console_users"]) for pk, figures in latest.items()},
         root_sessions=sessions,
         sso_admins=admin_counts(within=visible_accounts(request.user)),
         counts=counts,
@@ -142,7 +141,10 @@ def overview(request: HttpRequest) -> HttpResponseBase:
         return csv_response(OVERVIEW_HEADER, rows, "iamwatch-overview.csv")
     environments = sorted({a.environment for a in accounts if a.environment})
     page = Paginator(accounts, AGENDA_PAGE).get_page(request.GET.get("page"))
-    shown = [_with_spark(a, points.get(a.pk, {}), months) for a in page]  # the sparklines of the page's rows alone
+    # The sparklines of the page's rows alone: their year of trend points, this month's with their findings open now.
+    on_page = AwsAccount.objects.filter(pk__in=[a.pk for a in page])
+    points = with_open_now(trend_months(within=on_page, months=months), months[-1], within=on_page, counts=counts)
+    shown = [_with_spark(a, points.get(a.pk, {}), months) for a in page]
     context = {
         "form": form,
         "page": page,
@@ -152,7 +154,9 @@ def overview(request: HttpRequest) -> HttpResponseBase:
         ),
         "networks_known": bool(settings.IAMWATCH_KNOWN_NETWORKS),
         "review": review,
-        "fleet_trends": summary_charts(fleet_trend(points, months), months),
+        "fleet_trends": summary_charts(
+            fleet_trend(within=visible_accounts(request.user), months=months, latest=latest, counts=counts), months
+        ),
         "since": since,
         "environments": environments,
         "count": len(accounts),
