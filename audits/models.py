@@ -224,7 +224,8 @@ class Finding(models.Model):
         indexes = [
             models.Index(fields=["status", "severity"]),
             models.Index(fields=["account", "status"]),
-            models.Index(fields=["first_seen"], name="finding_first_seen_idx"),  # new since the review, without a scan
+            # New since the review, counted by account and severity from the index alone (no finding read).
+            models.Index(fields=["first_seen", "account", "severity"], name="finding_new_since_idx"),
         ]
 
     def __str__(self) -> str:

@@ -9,7 +9,7 @@ from datetime import UTC, date, datetime
 from typing import Any, TypeVar
 
 from django.core.paginator import Page, Paginator
-from django.db.models import Case, Count, F, IntegerField, Model, OuterRef, Q, QuerySet, Subquery, Sum, Value, When, Window
+from django.db.models import Case, Count, F, IntegerField, Max, Model, OuterRef, Q, QuerySet, Subquery, Sum, Value, When, Window
 from django.db.models.fields.json import KT
 from django.db.models.functions import Cast, Lower, RowNumber
 from django.utils import timezone
@@ -218,14 +218,13 @@ def overview_accounts(
     account's Identity Center users with administrator access (identitycenter.selectors.admin_counts); `counts`:
     finding_counts(within, since), when the caller has read it already."""
     last_run = AuditRun.objects.filter(account=OuterRef("pk"), source__in=REPORT_SOURCES).order_by("-requested_at", "-pk")
-    accounts = within.annotate(
-        root_last_used=Subquery(  # used since, or seen since in a report that arrived late
-            RootUsageEvent.objects.filter(Q(used_at__gte=since) | Q(first_seen_run__requested_at__gte=since), account=OuterRef("pk"))
-            .order_by("-used_at")
-            .values("used_at")[:1]
-        ),
-        last_run_status=Subquery(last_run.values("status")[:1]),
-        last_run_error=Subquery(last_run.values("error")[:1]),
+    accounts = within.annotate(last_run_id=Subquery(last_run.values("pk")[:1]))
+    # Root's latest use per account: used since, or seen since in a report that arrived late (one aggregate query).
+    root_used = dict(
+        in_accounts(RootUsageEvent.objects.filter(Q(used_at__gte=since) | Q(first_seen_run__in=_stored_since(since))), within)
+        .values_list("account")
+        .annotate(latest=Max("used_at"))
+        .order_by()
     )
     if environment:
         accounts = accounts.filter(environment=environment)
@@ -234,20 +233,19 @@ def overview_accounts(
     # Aggregates apart from the account query: joined into it, they would multiply each other's rows.
     counts = finding_counts(within, since) if counts is None else counts
     agenda_checks = counts.checks
-    fields = (
-        "pk",
-        "account_id",
-        "name",
-        "environment",
-        "is_active",
-        "last_success_at",
-        "last_run_status",
-        "last_run_error",
-        "root_last_used",
-    )
+    fields = ("pk", "account_id", "name", "environment", "is_active", "last_success_at", "last_run_id")
+    listed = list(accounts.values(*fields))
+    last_runs = {  # each account's last run's status and error, by the run's key: one query, no subquery per column
+        pk: (status, error)
+        for pk, status, error in AuditRun.objects.filter(pk__in=[v["last_run_id"] for v in listed if v["last_run_id"]]).values_list(
+            "pk", "status", "error"
+        )
+    }
     rows = []
-    for values in accounts.values(*fields):
+    for values in listed:
         pk = values.pop("pk")
+        values["last_run_status"], values["last_run_error"] = last_runs.get(values.pop("last_run_id"), (None, None))
+        values["root_last_used"] = root_used.get(pk)
         # Root's last use since: the credential report's, or the start of CloudTrail's latest session if later.
         sessions = tuple((root_sessions or {}).get(pk, ()))
         values["report_root_used"] = values["root_last_used"]
@@ -306,6 +304,12 @@ def group_by_environment(accounts: list[OverviewRow]) -> list[EnvironmentGroup]:
     for account in accounts:
         groups.setdefault(account.environment or "(none)", []).append(account)
     return [EnvironmentGroup(env, rows) for env, rows in groups.items()]
+
+
+def _stored_since(since: datetime) -> QuerySet[AuditRun, Any]:
+    """The runs stored since `since`, as a subquery: the database reads them through their index once, instead of
+    joining every run to what they saw."""
+    return AuditRun.objects.filter(requested_at__gte=since).values("pk")
 
 
 def new_since(since: datetime) -> Q:
@@ -651,7 +655,7 @@ def finding_counts(within: QuerySet[AwsAccount], since: datetime) -> AgendaCount
     tally = in_accounts(FindingTally.objects.all(), within)
     open_ = tally.values_list("account", "severity").annotate(n=Sum("open")).order_by()
     checks = tally.filter(check_id__in=AGENDA_CHECKS).values_list("account", "check_id").annotate(n=Sum("open")).order_by()
-    new = in_accounts(Finding.objects.filter(new_since(since)), within).values_list("account", "severity").annotate(n=Count("pk")).order_by()
+    new = in_accounts(Finding.objects.filter(new_since(since)), within).values_list("account", "severity").annotate(n=Count("*")).order_by()  # from the index alone
     resolved = in_accounts(Finding.objects.filter(resolved_since(since)), within).values_list("account").annotate(n=Count("pk")).order_by()
     return AgendaCounts(
         open={(a, sev): n for a, sev, n in open_},
