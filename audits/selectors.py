@@ -85,7 +85,7 @@ def fleet_runs(*, within: QuerySet[AwsAccount], health: str = "", environment: s
     if q:
         accounts = accounts.filter(Q(name__icontains=q) | Q(account_id__startswith=q))
     listed = list(accounts.order_by("name", "account_id"))
-    runs = AuditRun.objects.in_bulk([a.latest_run_id for a in listed if a.latest_run_id])
+    runs = AuditRun.objects.defer("summary", "not_evaluated").in_bulk([a.latest_run_id for a in listed if a.latest_run_id])
     rows = [FleetRun(a, runs.get(a.latest_run_id)) for a in listed]
     if health:
         rows = [r for r in rows if r.health == health]

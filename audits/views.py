@@ -288,7 +288,8 @@ def run_list(request: HttpRequest) -> HttpResponseBase:
     visible = visible_accounts(request.user)
     rows = fleet_runs(within=visible, health=data.get("health", ""), environment=data.get("environment", ""), q=data.get("q", ""))
     outside = outside_scope(visible)
-    for row in rows:
+    page = Paginator(rows, FLEET_RUNS_PAGE).get_page(request.GET.get("page"))
+    for row in rows if wants_csv(request) else page:  # what is shown, as this reader may see it
         if row.run is not None:
             run_for_reader(row.run, outside)
     if wants_csv(request):
@@ -302,8 +303,18 @@ def run_list(request: HttpRequest) -> HttpResponseBase:
         return csv_response(FLEET_RUNS_HEADER, lines, "iamwatch-runs.csv")
     counts = {h: sum(1 for r in rows if r.health == h) for h in RUN_HEALTH}
     environments = sorted(set(visible.exclude(environment="").values_list("environment", flat=True)))
-    context = {"form": form, "rows": rows, "counts": counts, "environments": environments, "query": request.GET.urlencode()}
+    context = {
+        "form": form,
+        "rows": page.object_list,
+        "page": page,
+        "counts": counts,
+        "environments": environments,
+        "query": query_without_page(request),
+    }
     return render(request, "audits/run_list.html", context)
+
+
+FLEET_RUNS_PAGE = 100  # accounts per page of the fleet's runs, failed first; the CSV holds every account
 
 
 @policy(post=RUN_PERMISSION)

@@ -108,3 +108,25 @@ def test_the_account_header_says_the_last_run_failed_and_that_the_page_shows_an_
     assert "some checks could not run" in partial.split('<dl class="facts">')[1].split("</dl>")[0]
     healthy = alice_client.get(f"/accounts/{fleet['web-prod'].account_id}/").content.decode()
     assert "last-run-failed" not in healthy and "last-run-partial" not in healthy
+
+
+def test_the_runs_page_pages_the_fleet_failed_first_and_its_csv_holds_every_account(
+    fleet: dict[str, AwsAccount], alice_client: Client, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import audits.views
+
+    monkeypatch.setattr(audits.views, "FLEET_RUNS_PAGE", 2)
+    pages = [alice_client.get(f"/runs/?page={n}") for n in (1, 2, 3)]
+    shown = [[r.account.name for r in p.context["rows"]] for p in pages]
+    everyone = [
+        r["account_name"]
+        for r in csv.DictReader(
+            io.StringIO(b"".join(alice_client.get("/runs/?format=csv&page=2").streaming_content).decode("utf-8-sig"))
+        )
+    ]
+    assert shown[0][0] == "data-staging" and [n for page in shown for n in page] == everyone and len(everyone) == 5
+    body = pages[0].content.decode()
+    assert 'href="?page=2">Next accounts</a>' in body and "failed: 1" in body  # the counts are the fleet's, not the page's
+    assert (
+        'href="?environment=production&amp;page=2"' not in alice_client.get("/runs/?environment=production").content.decode()
+    )  # one page
