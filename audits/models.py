@@ -226,6 +226,10 @@ class Finding(models.Model):
             models.Index(fields=["account", "status"]),
             # New since the review, counted by account and severity from the index alone (no finding read).
             models.Index(fields=["first_seen", "account", "severity"], name="finding_new_since_idx"),
+            # Resolved since the review and still resolved, counted by account from the index alone.
+            models.Index(
+                fields=["resolved_at", "account"], condition=models.Q(status="resolved"), name="finding_resolved_since_idx"
+            ),
         ]
 
     def __str__(self) -> str:
