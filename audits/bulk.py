@@ -12,6 +12,7 @@ import contextlib
 import gc
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from datetime import UTC, datetime
+from typing import Any
 
 from django.conf import settings
 from django.db import connection, models
@@ -97,3 +98,17 @@ def insert_rows(model: type[models.Model], columns: Sequence[str], rows: Iterabl
         with connection.cursor() as cursor:
             cursor.executemany(sql, params)
     return len(params)
+
+
+def insert_select(model: type[models.Model], columns: Sequence[str], rows: models.QuerySet[Any, Any]) -> int:
+    """INSERT INTO model's table (`columns`, by attname) the rows a values_list() query selects, in one statement:
+    rows the database already holds (and their new companions) never travel through Python."""
+    meta = model._meta
+    fields = {f.attname: f for f in meta.concrete_fields}
+    quote = connection.ops.quote_name
+    names = ", ".join(quote(fields[c].column) for c in columns)
+    select, params = rows.query.sql_with_params()
+    # The table and columns come from model metadata; the SELECT is the ORM's own, with its parameters.
+    with connection.cursor() as cursor:
+        cursor.execute(f"INSERT INTO {quote(meta.db_table)} ({names}) {select}", params)  # nosec B608
+        return int(cursor.rowcount)

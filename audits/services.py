@@ -15,13 +15,13 @@ from operator import attrgetter, itemgetter
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import Count, Max
+from django.db.models import CharField, Count, DateTimeField, IntegerField, Max, Value
 from django.utils import timezone
 
 from accounts.models import AwsAccount
 from accounts.selectors import account_standard, standard_rule
 from audits.alerts import alerts_for_run
-from audits.bulk import insert_rows, paused_gc
+from audits.bulk import insert_rows, insert_select, paused_gc
 from audits.checks import CHECKS_BY_ID, ApiFacts, CheckContext, Result, Severity, Thresholds, checks_for, evaluate_report
 from audits.models import (
     AuditRun,
@@ -240,8 +240,9 @@ class FindingCounts:
     resolved: int
 
 
-def _insert_findings(*, account: AwsAccount, run: AuditRun, at: datetime, results: list[Result]) -> list[int]:
-    """Open a finding for each of `results` (none of them in the table yet), first seen by `run`; their ids."""
+def _insert_findings(*, account: AwsAccount, run: AuditRun, at: datetime, results: list[Result]) -> None:
+    """Open a finding for each of `results` (none of them in the table yet), first seen by `run`, with its "opened"
+    event: the events are selected from the new findings in the database, not read back and written again."""
     severity = {c.id: c.severity.value for c in CHECKS_BY_ID.values()}
     insert_rows(
         Finding,
@@ -254,10 +255,13 @@ def _insert_findings(*, account: AwsAccount, run: AuditRun, at: datetime, result
         ],
     )  # fmt: skip
     if not results:
-        return []
+        return
     # Only these checks' findings: a fetch run also records its CloudTrail events' findings, in the same run.
-    mine = Finding.objects.filter(account=account, first_run=run, check_id__in={r.check_id for r in results})
-    return list(mine.values_list("pk", flat=True))
+    mine = Finding.objects.filter(account=account, first_run=run, check_id__in={r.check_id for r in results}).order_by()
+    opened = mine.values_list(
+        "pk", Value(run.pk, IntegerField()), Value(at, DateTimeField()), Value(FindingEvent.Kind.OPENED.value, CharField())
+    )
+    insert_select(FindingEvent, ("finding_id", "run_id", "at", "kind"), opened)
 
 
 def _record_findings(
@@ -303,12 +307,11 @@ def _record_findings(
     carried = Finding.objects.filter(
         account=account, check_id__in=evaluated, status__in=[FindingStatus.OPEN, FindingStatus.ACCEPTED]
     ).update(last_seen=at, last_run=run)
-    opened = _insert_findings(account=account, run=run, at=at, results=list(raised.values()))
+    _insert_findings(account=account, run=run, at=at, results=list(raised.values()))
     insert_rows(
         FindingEvent,
         ("finding_id", "run_id", "at", "kind"),
         [
-            *((pk, run.pk, at, FindingEvent.Kind.OPENED.value) for pk in opened),
             *((pk, run.pk, at, FindingEvent.Kind.RESOLVED.value) for pk in to_resolve),
             *((pk, run.pk, at, FindingEvent.Kind.REOPENED.value) for pk in reopened),
         ],
@@ -371,8 +374,7 @@ def event_findings_record(*, run: AuditRun, results: list[Result]) -> FindingCou
             seen.append(finding)
     Finding.objects.bulk_update(seen, ["detail", "last_seen", "last_run", "severity"], batch_size=500)
     new = list(raised.values())
-    opened = _insert_findings(account=account, run=run, at=at, results=new)
-    insert_rows(FindingEvent, ("finding_id", "run_id", "at", "kind"), [(pk, run.pk, at, FindingEvent.Kind.OPENED.value) for pk in opened])
+    _insert_findings(account=account, run=run, at=at, results=new)
     finding_tally_refresh([account.pk])
     return FindingCounts(open=len(seen) + len(new), new=len(new), resolved=0)
 
