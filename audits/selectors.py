@@ -656,10 +656,28 @@ class AgendaCounts:
 def finding_counts(within: QuerySet[AwsAccount], since: datetime) -> AgendaCounts:
     """The counts of findings the agenda, the trend and the account page share (AgendaCounts), for the accounts of
     `within`, in four aggregate queries (and new_since's one) that read no finding that is not counted."""
-    tally = in_accounts(FindingTally.objects.all(), within)
-    open_ = tally.values_list("account", "severity").annotate(n=Sum("open")).order_by()
-    checks = tally.filter(check_id__in=AGENDA_CHECKS).values_list("account", "check_id").annotate(n=Sum("open")).order_by()
-    new = in_accounts(Finding.objects.filter(new_since(since)), within).values_list("account", "severity").annotate(n=Count("*")).order_by()  # from the index alone
+    severities = [s.value for s in Severity]
+    # One row an account, its counts side by side (a row per account and severity or check is five times the rows).
+    by_severity = {f"s{n}": Sum("open", filter=Q(severity=sev)) for n, sev in enumerate(severities)}
+    by_check = {f"c{n}": Sum("open", filter=Q(check_id=check)) for n, check in enumerate(AGENDA_CHECKS)}
+    tally = in_accounts(FindingTally.objects.all(), within).values("account").annotate(**by_severity, **by_check).order_by()
+    open_: list[tuple[int, str, int]] = []
+    checks: list[tuple[int, str, int]] = []
+    for row in tally.values_list("account", *by_severity, *by_check):
+        account, counts = row[0], row[1:]
+        open_.extend((account, sev, n) for sev, n in zip(severities, counts[: len(severities)], strict=True) if n)
+        checks.extend((account, check, n) for check, n in zip(AGENDA_CHECKS, counts[len(severities) :], strict=True) if n)
+    new_by_severity = {f"s{n}": Count("account", filter=Q(severity=sev)) for n, sev in enumerate(severities)}
+    new = [
+        (account, sev, n)
+        for account, *counts in in_accounts(Finding.objects.filter(new_since(since)), within)  # from the index alone
+        .values("account")
+        .annotate(**new_by_severity)
+        .order_by()
+        .values_list("account", *new_by_severity)
+        for sev, n in zip(severities, counts, strict=True)
+        if n
+    ]
     # Resolved since (resolved_since): those still resolved, by when they were (the index holds them), and those that
     # came back since, by their events (a few); apart, neither is a join of every finding to the events.
     still = Finding.objects.filter(status=FindingStatus.RESOLVED, resolved_at__gte=since)
