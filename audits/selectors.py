@@ -344,16 +344,21 @@ class FindingFilters:
     user: str = ""  # exact principal name
 
 
+def _by_account_check_severity(rows: QuerySet[_M], filters: FindingFilters) -> QuerySet[_M]:
+    """Findings, or their tally, limited to the filters' account, checks and severity (the columns both have)."""
+    if filters.account:
+        rows = rows.filter(account__account_id=filters.account)
+    if filters.checks:
+        rows = rows.filter(check_id__in=filters.checks)
+    if filters.severity:
+        rows = rows.filter(severity=filters.severity)
+    return rows
+
+
 def finding_search(filters: FindingFilters, *, within: QuerySet[AwsAccount]) -> QuerySet[Finding]:
     """Findings across the accounts of `within` (those the reader may see), filtered, worst first then by
     account, check, principal."""
-    findings = in_accounts(Finding.objects.select_related("account", "last_run", "resolved_run"), within)
-    if filters.account:
-        findings = findings.filter(account__account_id=filters.account)
-    if filters.checks:
-        findings = findings.filter(check_id__in=filters.checks)
-    if filters.severity:
-        findings = findings.filter(severity=filters.severity)
+    findings = _by_account_check_severity(in_accounts(Finding.objects.select_related("account", "last_run", "resolved_run"), within), filters)
     if filters.status != "all":
         findings = findings.filter(status=filters.status)
     if filters.since is not None:
@@ -409,13 +414,7 @@ def tallied_findings(filters: FindingFilters, *, within: QuerySet[AwsAccount]) -
     None for any other search (resolved, since a date, by principal), which finding_search pages itself."""
     if filters.status != FindingStatus.OPEN or filters.since or filters.resolved_since or filters.principal or filters.user:
         return None
-    tally = in_accounts(FindingTally.objects.all(), within)
-    if filters.account:
-        tally = tally.filter(account__account_id=filters.account)
-    if filters.checks:
-        tally = tally.filter(check_id__in=filters.checks)
-    if filters.severity:
-        tally = tally.filter(severity=filters.severity)
+    tally = _by_account_check_severity(in_accounts(FindingTally.objects.all(), within), filters)
     rank = {s.value: i for i, s in enumerate(Severity)}
     rows = (
         tally.values_list("severity", "account")
