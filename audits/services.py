@@ -268,7 +268,7 @@ def _record_findings(
     *, run: AuditRun, results: list[Result], evaluated: frozenset[str], at: datetime, account: AwsAccount | None = None
 ) -> FindingCounts:
     """Carry each (check, principal, subject) finding of `account` (default: the run's) across runs: create, keep open,
-    resolve, reopen."""
+    resolve, reopen. The caller recounts the account's tally (finding_tally_refresh) before the transaction ends."""
     account = account or run.account
     severity = {c.id: c.severity.value for c in CHECKS_BY_ID.values()}
     raised = {(r.check_id, r.principal, r.subject): r for r in results}
@@ -316,7 +316,6 @@ def _record_findings(
             *((pk, run.pk, at, FindingEvent.Kind.REOPENED.value) for pk in reopened),
         ],
     )
-    finding_tally_refresh([account.pk])
     return FindingCounts(open=carried + len(raised), new=len(raised), resolved=len(to_resolve))
 
 
@@ -350,6 +349,7 @@ def state_findings_record(*, run: AuditRun, results: list[tuple[AwsAccount, Resu
     for account in accounts:
         counts = _record_findings(run=run, results=by_account[account.pk], evaluated=checks, at=at, account=account)
         total = FindingCounts(total.open + counts.open, total.new + counts.new, total.resolved + counts.resolved)
+    finding_tally_refresh(a.pk for a in accounts)  # once for them all, a few hundred accounts a statement
     return total
 
 
@@ -430,6 +430,7 @@ def report_ingest(
     changed = _record_history(run=run, report=report, at=at)
     _record_root_usage(run=run, report=report)
     counts = _record_findings(run=run, results=results, evaluated=frozenset(c.id for c in evaluated), at=at)
+    finding_tally_refresh([account.pk])
 
     run.report = _store_report(content, report.sha256)
     run.status = RunStatus.PARTIAL if api_facts is not None and api_facts.missing else RunStatus.SUCCEEDED
