@@ -35,11 +35,21 @@ REPORT_ONLY_POLICY = {
     "Version": "2012-10-17",
     "Statement": [{"Effect": "Allow", "Action": ["iam:GenerateCredentialReport", "iam:GetCredentialReport"], "Resource": "*"}],
 }
-# IAMWatch's own user: assume the audit roles, and list the organisation's accounts (sync_organization).
+# IAMWatch's own user, as the README's permissions say: assume the audit roles, and read the organisation's accounts
+# with their tags and OUs (sync_organization).
 ASSUME_POLICY = {
     "Version": "2012-10-17",
-    "Statement": [{"Effect": "Allow", "Action": ["sts:AssumeRole", "organizations:ListAccounts"], "Resource": "*"}],
-}
+    "Statement": [
+        {
+            "Effect": "Allow",
+            "Action": [
+                "sts:AssumeRole", "organizations:ListAccounts", "organizations:ListTagsForResource",
+                "organizations:ListParents", "organizations:DescribeOrganizationalUnit",
+            ],
+            "Resource": "*",
+        }
+    ],
+}  # fmt: skip
 TRUST_POLICY = {
     "Version": "2012-10-17",
     "Statement": [{"Effect": "Allow", "Principal": {"AWS": f"arn:aws:iam::{HOME_ACCOUNT}:root"}, "Action": "sts:AssumeRole"}],
