@@ -252,11 +252,10 @@ def overview_accounts(
         seen = [t for t in (values["root_last_used"], *(x.start for x in sessions)) if t is not None]
         values["root_last_used"] = max(seen) if seen else None
         values["root_sessions"], values["pk"] = sessions, pk
-        critical, high, medium, low = (
-            counts.open.get((pk, s.value), 0) for s in (Severity.CRITICAL, Severity.HIGH, Severity.MEDIUM, Severity.LOW)
-        )
-        new_by_severity = [counts.new.get((pk, s.value), 0) for s in Severity]
-        new, resolved = sum(new_by_severity), counts.resolved.get(pk, 0)
+        open_now = counts.open_by_severity(pk)
+        critical, high, medium, low = (open_now[s] for s in (Severity.CRITICAL, Severity.HIGH, Severity.MEDIUM, Severity.LOW))
+        new = sum(counts.new.get((pk, s.value), 0) for s in Severity)
+        resolved = counts.resolved.get(pk, 0)
         users, console_users = (people or {}).get(pk, (0, 0))
         rows.append(
             OverviewRow(
@@ -660,23 +659,20 @@ def finding_counts(within: QuerySet[AwsAccount], since: datetime) -> AgendaCount
     by_severity = {f"s{n}": Sum("open", filter=Q(severity=sev)) for n, sev in enumerate(severities)}
     by_check = {f"c{n}": Sum("open", filter=Q(check_id=check)) for n, check in enumerate(AGENDA_CHECKS)}
     tally = in_accounts(FindingTally.objects.all(), within).values("account").annotate(**by_severity, **by_check).order_by()
-    open_: list[tuple[int, str, int]] = []
-    checks: list[tuple[int, str, int]] = []
-    for row in tally.values_list("account", *by_severity, *by_check):
-        account, counts = row[0], row[1:]
-        open_.extend((account, sev, n) for sev, n in zip(severities, counts[: len(severities)], strict=True) if n)
-        checks.extend((account, check, n) for check, n in zip(AGENDA_CHECKS, counts[len(severities) :], strict=True) if n)
+    open_: dict[tuple[int, str], int] = {}
+    checks: dict[tuple[int, str], int] = {}
+    for account, *counts in tally.values_list("account", *by_severity, *by_check):
+        open_.update(((account, sev), n) for sev, n in zip(severities, counts[: len(severities)], strict=True) if n)
+        checks.update(((account, check), n) for check, n in zip(AGENDA_CHECKS, counts[len(severities) :], strict=True) if n)
     new_by_severity = {f"s{n}": Count("account", filter=Q(severity=sev)) for n, sev in enumerate(severities)}
-    new = [
-        (account, sev, n)
-        for account, *counts in in_accounts(Finding.objects.filter(new_since(since)), within)  # from the index alone
+    new_rows = (
+        in_accounts(Finding.objects.filter(new_since(since)), within)  # from the index alone
         .values("account")
         .annotate(**new_by_severity)
         .order_by()
         .values_list("account", *new_by_severity)
-        for sev, n in zip(severities, counts, strict=True)
-        if n
-    ]
+    )
+    new = {(account, sev): n for account, *counts in new_rows for sev, n in zip(severities, counts, strict=True) if n}
     # Resolved since (resolved_since): those still resolved, by when they were (the index holds them), and those that
     # came back since, by their events (a few); apart, neither is a join of every finding to the events.
     still = Finding.objects.filter(status=FindingStatus.RESOLVED, resolved_at__gte=since)
@@ -687,12 +683,7 @@ def finding_counts(within: QuerySet[AwsAccount], since: datetime) -> AgendaCount
     for findings in (still, back):
         for account, n in in_accounts(findings, within).values_list("account").annotate(n=Count("*")).order_by():
             resolved[account] += n
-    return AgendaCounts(
-        open={(a, sev): n for a, sev, n in open_},
-        checks={(a, check): n for a, check, n in checks},
-        new={(a, sev): n for a, sev, n in new},
-        resolved=dict(resolved),
-    )
+    return AgendaCounts(open=open_, checks=checks, new=new, resolved=dict(resolved))
 
 
 def tally_drift() -> dict[tuple[Any, ...], tuple[int, int]]:
