@@ -231,7 +231,30 @@ def connection_test(account: AwsAccount) -> list[ConnectionStep]:
                 steps.append(ConnectionStep(call, True, "allowed"))
             except (ClientError, BotoCoreError, ResponseParserError) as exc:
                 steps.append(ConnectionStep(call, False, describe_error(exc, call=call)))
+    if settings.IAMWATCH_ROOT_EVENTS_QUEUE_URL:  # the push path: is the account's root activity rule there and on?
+        steps.append(push_rule_step(session))
     return steps
+
+
+PUSH_RULE_CALL = "events:DescribeRule"
+
+
+def push_rule_step(session: AccountAccess) -> ConnectionStep:
+    """The account's root activity rule (deploy/root-events.yaml) as events:DescribeRule finds it: ok when ENABLED.
+    The step's detail starts with the rule's state, or says why it was not found (push_rule_state reads it)."""
+    name, region = settings.IAMWATCH_ROOT_EVENTS_RULE, settings.IAMWATCH_ROOT_EVENTS_RULE_REGION
+    call = f"{PUSH_RULE_CALL} {name} in {region}"
+    try:
+        state = str(session.client("events", region).describe_rule(Name=name).get("State", ""))
+    except ClientError as exc:
+        if exc.response.get("Error", {}).get("Code") == "ResourceNotFoundException":
+            return ConnectionStep(call, False, "not found: root events are not pushed from this account (deploy deploy/root-events.yaml)")
+        return ConnectionStep(call, False, describe_error(exc, call=call))
+    except (BotoCoreError, ResponseParserError) as exc:
+        return ConnectionStep(call, False, describe_error(exc, call=call))
+    if state == "ENABLED":
+        return ConnectionStep(call, True, "ENABLED: root events are pushed within minutes")
+    return ConnectionStep(call, False, f"{state or 'no state'}: the rule is there but does not push root events; enable it")
 
 
 class OrganizationReadError(Exception):

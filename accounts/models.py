@@ -85,6 +85,12 @@ class AwsAccount(models.Model):
     is_active = models.BooleanField(default=True)
     created_at = models.DateTimeField(auto_now_add=True)
     last_success_at = models.DateTimeField(null=True, blank=True, help_text="report time of the last successful run")
+    # The push path's EventBridge rule, as the last connection test found it (events:DescribeRule).
+    push_rule = models.CharField(max_length=300, blank=True, db_default="", help_text="ENABLED, DISABLED, or why it was not found")
+    push_rule_checked_at = models.DateTimeField(null=True, blank=True)
+    push_rule_enabled_since = models.DateTimeField(
+        null=True, blank=True, help_text="since when connection tests found the rule enabled (cleared when one did not)"
+    )
 
     class Meta:
         ordering = ["name", "account_id"]

@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.utils import timezone
 
+from accounts.aws import ConnectionStep, one_line
 from accounts.environments import environment_from
 from accounts.models import AccountScope, AwsAccount, NamingExemption, NamingStandard
 from accounts.naming import NamingRuleError, Preset, compile_rule
@@ -251,3 +254,24 @@ def account_scope_clear(*, user: Any, actor: str) -> bool:
     record_change(actor=actor, action="accountscope.removed", target=str(scope), before=_scope_values(scope))
     scope.delete()
     return True
+
+
+def push_rule_record(*, account: AwsAccount, step: ConnectionStep, actor: str, at: datetime | None = None) -> None:
+    """Keep what a connection test found of the account's root activity rule (accounts.aws.push_rule_step): its state,
+    when, and since when it has been found enabled (the push path's misses count from then). A change of state is in
+    the trail."""
+    now = at or timezone.now()
+    state = step.detail.split(":", 1)[0] if step.detail.split(":", 1)[0] in ("ENABLED", "DISABLED") else one_line(step.detail)[:300]
+    before = account.push_rule
+    account.push_rule, account.push_rule_checked_at = state, now
+    if state == "ENABLED":
+        account.push_rule_enabled_since = account.push_rule_enabled_since or now
+    else:
+        account.push_rule_enabled_since = None
+    with transaction.atomic():
+        account.save(update_fields=["push_rule", "push_rule_checked_at", "push_rule_enabled_since"])
+        if before != state:
+            record_change(
+                actor=actor, action="account.push_rule", target=f"account {account.account_id}",
+                before={"push_rule": before or "(never tested)"}, after={"push_rule": state},
+            )  # fmt: skip

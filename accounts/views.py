@@ -9,11 +9,11 @@ from django.db.models import Prefetch
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 
-from accounts.aws import connection_test
+from accounts.aws import PUSH_RULE_CALL, connection_test
 from accounts.forms import AccountStandardForm, ExemptionForm
 from accounts.models import NamingExemption, NamingStandard
 from accounts.selectors import account_or_404, visible_accounts
-from accounts.services import account_set_standard, exemption_add, exemption_remove
+from accounts.services import account_set_standard, exemption_add, exemption_remove, push_rule_record
 from staff.forms import form_errors
 from staff.roles import MANAGE_PERMISSION, ORGANISATION_WIDE, READ_PERMISSION, actor_of, policy
 
@@ -67,4 +67,7 @@ def test_connection(request: HttpRequest, account_id: str) -> HttpResponse:
     if request.method == "GET":  # the address the result was shown at opens the account page, where the test is run
         return redirect("audits:account-detail", account_id=account.account_id)
     steps = connection_test(account)
+    for step in steps:
+        if step.call.startswith(PUSH_RULE_CALL):
+            push_rule_record(account=account, step=step, actor=actor_of(request))
     return render(request, "accounts/test_connection.html", {"account": account, "steps": steps, "ok": all(s.ok for s in steps)})

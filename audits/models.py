@@ -27,6 +27,7 @@ class RunSource(models.TextChoices):
     DEMO = "demo", "demo generator"
     CLOUDTRAIL = "cloudtrail", "CloudTrail files"
     IDENTITY_CENTER = "sso", "IAM Identity Center"
+    PUSH = "push", "EventBridge push"
 
 
 # Runs that read a credential report (a fetch also reads CloudTrail); a CloudTrail file import or an Identity Center

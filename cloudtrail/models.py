@@ -35,6 +35,7 @@ class RootEvent(models.Model):
     class Origin(models.TextChoices):
         LOOKUP = "lookup", "CloudTrail LookupEvents"
         FILE = "file", "CloudTrail file"
+        PUSH = "push", "EventBridge push"
 
     account = models.ForeignKey(AwsAccount, on_delete=models.CASCADE, related_name="root_events")
     event_id = models.CharField(max_length=64, help_text="CloudTrail eventID: one row per event, however often delivered")
@@ -55,6 +56,7 @@ class RootEvent(models.Model):
         TrailFile, null=True, blank=True, on_delete=models.PROTECT, related_name="root_events", help_text="the file it came from (origin file)"
     )
     recorded_at = models.DateTimeField(default=timezone.now, help_text="when IAMWatch stored this record: later than a sign-off, it is late evidence")
+    message_id = models.CharField(max_length=128, blank=True, help_text="origin push: the SQS message that delivered it")
 
     class Meta:
         ordering = ["-at", "-pk"]
@@ -69,6 +71,8 @@ class RootEvent(models.Model):
         """Where this record came from, for the pages and the evidence pack."""
         if self.file is not None:
             return str(self.file)
+        if self.origin == self.Origin.PUSH and self.message_id:
+            return f"{self.get_origin_display()} (SQS message {self.message_id}) in run {self.run_id}"
         return f"{self.get_origin_display()} in run {self.run_id}"
 
     @property
@@ -117,3 +121,40 @@ class EventConflict(models.Model):
 
     def __str__(self) -> str:
         return f"event {self.event_id}: {self.file} disagrees with AWS on {', '.join(self.differences)}"
+
+
+class PushPath(models.Model):
+    """One account's push path (EventBridge rule -> SQS -> consume_root_events): when its first and latest root event
+    arrived that way. The daily LookupEvents read finds what the path did not deliver (cloudtrail.selectors.push_missed)."""
+
+    account = models.OneToOneField(AwsAccount, on_delete=models.CASCADE, related_name="push_path")
+    first_message_at = models.DateTimeField(help_text="when the first pushed root event of the account was stored")
+    last_message_at = models.DateTimeField(help_text="when the latest pushed message for the account arrived")
+    last_event_at = models.DateTimeField(help_text="eventTime of the latest pushed event")
+    messages = models.PositiveBigIntegerField(default=0, help_text="messages consumed for the account, duplicates included")
+
+    def __str__(self) -> str:
+        return f"push path of {self.account}: last message {self.last_message_at:%Y-%m-%d %H:%M} UTC"
+
+
+class UnregisteredRootEvent(models.Model):
+    """A pushed root event of an account IAMWatch does not review: kept aside (once per account and eventID) and listed
+    on the Root activity page, since a root sign-in in an account nobody registered is news in itself."""
+
+    aws_account_id = models.CharField(max_length=12)
+    event_id = models.CharField(max_length=64)
+    at = models.DateTimeField()
+    name = models.CharField(max_length=128)
+    source_ip = models.CharField(max_length=128, blank=True)
+    success = models.BooleanField()
+    mfa_used = models.BooleanField(null=True)
+    raw = models.JSONField(help_text="the record as CloudTrail wrote it")
+    message_id = models.CharField(max_length=128, blank=True)
+    received_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["-at", "-pk"]
+        constraints = [models.UniqueConstraint(fields=["aws_account_id", "event_id"], name="one_unregistered_event_per_event_id")]
+
+    def __str__(self) -> str:
+        return f"{self.name} by root of unregistered account {self.aws_account_id} at {self.at:%Y-%m-%d %H:%M} UTC"

@@ -316,3 +316,32 @@ def unique(records: Iterable[RootRecord]) -> Iterator[RootRecord]:
         if record.event_id not in seen:
             seen.add(record.event_id)
             yield record
+
+
+# What an EventBridge rule on root activity delivers (the template's pattern): CloudTrail records in `detail`.
+PUSHED_TYPES = ("AWS Console Sign In via CloudTrail", "AWS API Call via CloudTrail")
+MAX_MESSAGE_BYTES = 1024 * 1024  # SQS's largest message
+
+
+def pushed_record(name: str, body: str | bytes) -> RootRecord:
+    """The root event an EventBridge envelope (an SQS message's body) carries in its `detail`, read by the same rules as
+    a file's records. Raises TrailFileError naming `name` (the message) and what is wrong."""
+    if len(body) > MAX_MESSAGE_BYTES:
+        raise TrailFileError(f"{name}: more than {MAX_MESSAGE_BYTES:,} bytes: not an EventBridge message")
+    envelope = load_json(name, body)
+    if not isinstance(envelope, dict) or "detail" not in envelope or "detail-type" not in envelope:
+        raise TrailFileError(f"{name}: not an EventBridge event (expected an object with detail-type and detail)")
+    kind = envelope["detail-type"]
+    if kind not in PUSHED_TYPES:
+        raise TrailFileError(f"{name}: detail-type {_text(str(kind))[:100]!r} is not one of {', '.join(PUSHED_TYPES)}")
+    detail = envelope["detail"]
+    if not isinstance(detail, dict):
+        raise TrailFileError(f"{name}: its detail is not a CloudTrail record (not an object)")
+    record = bounded(name, 1, detail)
+    sorted_ = sort_records(name, [record], root_account(record) if isinstance(record.get("userIdentity"), dict) else "")
+    if not sorted_.root:
+        raise TrailFileError(f"{name}: its CloudTrail record is not root's (userIdentity.type is not Root)")
+    found = sorted_.root[0]
+    if not (len(found.account_id) == 12 and found.account_id.isascii() and found.account_id.isdigit()):
+        raise TrailFileError(f"{name}: its record names no AWS account (userIdentity.accountId {found.account_id[:40]!r})")
+    return found

@@ -7,13 +7,13 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 
 from django.conf import settings
-from django.db.models import Q, QuerySet
+from django.db.models import Count, F, Q, QuerySet
 
 from accounts.models import AwsAccount
-from accounts.selectors import in_accounts
+from accounts.selectors import every_account, in_accounts
 from audits.models import RootUsageEvent
 from cloudtrail.checks import known_networks
-from cloudtrail.models import RootEvent, TrailRead
+from cloudtrail.models import PushPath, RootEvent, TrailRead, UnregisteredRootEvent
 from cloudtrail.records import SIGN_IN, RootRecord
 from cloudtrail.sessions import CONSOLE_SESSION as SESSION_KEY_LIFE
 from cloudtrail.sessions import RootSession, root_sessions
@@ -201,3 +201,57 @@ def sessions_since(
         if kept:
             found[pk] = kept
     return found
+
+
+# --- the push path (EventBridge -> SQS -> consume_root_events) ---------------------------------------------------------
+
+# How long after a root event LookupEvents may store it before the push path counts as having missed it: EventBridge
+# delivers within a minute or two; a fetch run that happens to read the event first is no miss.
+PUSH_GRACE = timedelta(minutes=15)
+
+
+@dataclass(frozen=True, slots=True)
+class PushStatus:
+    """One account's push path, for its page: the rule as the last connection test found it, the last message."""
+
+    rule: str  # ENABLED, DISABLED, why it was not found, or "" (never tested)
+    rule_checked_at: datetime | None
+    path: PushPath | None
+    missed: int  # root events LookupEvents found that the push path did not deliver
+
+    @property
+    def live(self) -> bool:
+        return self.rule == "ENABLED" and self.path is not None
+
+    @property
+    def configured(self) -> bool:
+        return bool(settings.IAMWATCH_ROOT_EVENTS_QUEUE_URL)
+
+
+def push_missed(*, within: QuerySet[AwsAccount], since: datetime | None = None) -> dict[int, int]:
+    """Per account with a push path (a pushed message, or its rule found enabled): the root events LookupEvents stored
+    (since `since`) that happened while the path was in place and that it did not deliver in PUSH_GRACE. One query."""
+    live = in_accounts(AwsAccount.objects.filter(Q(push_path__isnull=False) | Q(push_rule_enabled_since__isnull=False)), within, "pk")
+    missed = RootEvent.objects.filter(account__in=live, origin=RootEvent.Origin.LOOKUP, recorded_at__gt=F("at") + PUSH_GRACE).filter(
+        Q(at__gte=F("account__push_path__first_message_at")) | Q(at__gte=F("account__push_rule_enabled_since"))
+    )
+    if since is not None:
+        missed = missed.filter(recorded_at__gte=since)
+    return dict(missed.values_list("account").annotate(n=Count("pk")).order_by())
+
+
+def push_status(*, account: AwsAccount) -> PushStatus:
+    return PushStatus(
+        rule=account.push_rule,
+        rule_checked_at=account.push_rule_checked_at,
+        path=PushPath.objects.filter(account=account).first(),
+        missed=push_missed(within=AwsAccount.objects.filter(pk=account.pk)).get(account.pk, 0),
+    )
+
+
+def unregistered_events(*, within: QuerySet[AwsAccount]) -> QuerySet[UnregisteredRootEvent]:
+    """The pushed root events of accounts not registered, for readers who see every account (none for a scoped
+    reader: an unregistered account is in nobody's scope)."""
+    if not every_account(within):
+        return UnregisteredRootEvent.objects.none()
+    return UnregisteredRootEvent.objects.exclude(aws_account_id__in=AwsAccount.objects.values("account_id"))

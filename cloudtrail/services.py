@@ -54,11 +54,12 @@ def _fields(r: RootRecord) -> dict[str, Any]:
 
 def store_root_events(
     *, run: AuditRun, records: Sequence[RootRecord], origin: str, files: dict[str, TrailFile] | None = None,
-    recorded_at: datetime | None = None,
+    recorded_at: datetime | None = None, message_ids: dict[str, str] | None = None,
 ) -> Stored:
     """Store `records` (the run's account's root events) not stored before and raise their findings, inside the
     caller's transaction. `files`: the file each record came from, by eventID (origin file); `recorded_at`: when they
-    are stored (now, unless the demo writes its history).
+    are stored (now, unless the demo writes its history); `message_ids`: the SQS message each record came in, by
+    eventID (origin push).
 
     AWS's own record wins: when LookupEvents returns an event that a file supplied with other values, AWS's record
     replaces the file's, the file's is kept as an EventConflict, and a critical root.evidence_conflict names the file
@@ -72,7 +73,15 @@ def store_root_events(
     new = [r for r in records if r.event_id not in known]
     now = recorded_at or timezone.now()
     RootEvent.objects.bulk_create(
-        RootEvent(account=account, **_fields(r), origin=origin, run=run, file=(files or {}).get(r.event_id), recorded_at=now)
+        RootEvent(
+            account=account,
+            **_fields(r),
+            origin=origin,
+            run=run,
+            file=(files or {}).get(r.event_id),
+            recorded_at=now,
+            message_id=(message_ids or {}).get(r.event_id, ""),
+        )
         for r in new
     )
     replaced: list[tuple[RootEvent, TrailFile, RootRecord, list[str]]] = []

@@ -17,7 +17,7 @@ from accounts.selectors import account_or_404, visible_accounts
 from cloudtrail.export import ROOT_EVENTS_HEADER, ROOT_SESSIONS_HEADER, root_event_row, root_session_row
 from cloudtrail.forms import MAX_TRAIL_MB, RootActivityForm, TrailUploadForm
 from cloudtrail.records import TrailFileError
-from cloudtrail.selectors import RootEventFilters, root_event_search, sessions_since
+from cloudtrail.selectors import RootEventFilters, root_event_search, sessions_since, unregistered_events
 from cloudtrail.services import cloudtrail_import
 from cloudtrail.sessions import RootSession
 from staff.export import csv_response
@@ -41,11 +41,16 @@ def root_activity(request: HttpRequest) -> HttpResponseBase:
             return csv_response(ROOT_SESSIONS_HEADER, (root_session_row(a.account_id, a.name, s) for a, s in sessions), "iamwatch-root-sessions.csv")
         return csv_response(ROOT_EVENTS_HEADER, (root_event_row(e) for e in events.iterator(chunk_size=2000)), "iamwatch-root-activity.csv")
     page = Paginator(events, PAGE_SIZE).get_page(request.GET.get("page"))
-    context = {"form": form, "page": page, "query": query_without_page(request), "sessions": sessions[:SESSIONS_SHOWN], "session_count": len(sessions)}
+    unregistered = unregistered_events(within=visible_accounts(request.user))
+    context = {
+        "form": form, "page": page, "query": query_without_page(request), "sessions": sessions[:SESSIONS_SHOWN], "session_count": len(sessions),
+        "unregistered": list(unregistered[:UNREGISTERED_SHOWN]), "unregistered_count": unregistered.count(),
+    }  # fmt: skip
     return render(request, "cloudtrail/root_activity.html", context)
 
 
 SESSIONS_SHOWN = 200
+UNREGISTERED_SHOWN = 100
 SESSIONS_DEFAULT_DAYS = 90  # without a From date: LookupEvents' own reach
 
 

@@ -66,7 +66,15 @@ from audits.selectors import (
     trend_months,
     with_open_now,
 )
-from cloudtrail.selectors import account_root_events, account_sessions, report_uses_alone, sessions_since, trail_gaps
+from cloudtrail.selectors import (
+    account_root_events,
+    account_sessions,
+    push_missed,
+    push_status,
+    report_uses_alone,
+    sessions_since,
+    trail_gaps,
+)
 from cloudtrail.sessions import CONSOLE_SESSION, SESSION_CHECK
 from identitycenter.selectors import account_paths, admin_counts, paths_changed, person_paths
 from people.forms import OwnerLinkForm
@@ -150,7 +158,9 @@ def overview(request: HttpRequest) -> HttpResponseBase:
         "page": page,
         "query": query_without_page(request),
         "groups": _agenda_groups(
-            group_by_environment(shown), report_uses_alone(uses={a.pk: a.report_root_used for a in shown if a.report_root_used}, sessions=sessions)
+            group_by_environment(shown),
+            report_uses_alone(uses={a.pk: a.report_root_used for a in shown if a.report_root_used}, sessions=sessions),
+            push_missed(within=visible_accounts(request.user), since=since),
         ),
         "networks_known": bool(settings.IAMWATCH_KNOWN_NETWORKS),
         "review": review,
@@ -166,10 +176,15 @@ def overview(request: HttpRequest) -> HttpResponseBase:
     return page_or_partial(request, "audits/overview.html", "audits/partials/overview_table.html", context)
 
 
-def _agenda_groups(groups: list[EnvironmentGroup], alone: dict[int, tuple[datetime, str, str]]) -> list[dict[str, Any]]:
-    """The agenda's groups of rows as dicts (see OverviewRow.as_dict), each row with its links and the credential
-    report's root use that no CloudTrail session explains (`alone`: time, credential, why); in each group, the
-    accounts to discuss (OverviewRow.to_discuss, or root used per the report alone) apart from the quiet rest."""
+def _agenda_groups(
+    groups: list[EnvironmentGroup], alone: dict[int, tuple[datetime, str, str]], missed: dict[int, int] | None = None
+) -> list[dict[str, Any]]:
+    """The agenda's groups of rows as dicts (see OverviewRow.as_dict), each row with its links, the credential
+    report's root use that no CloudTrail session explains (`alone`: time, credential, why) and the root events
+    LookupEvents found that the push path did not deliver (`missed`, cloudtrail.selectors.push_missed); in each group,
+    the accounts to discuss (OverviewRow.to_discuss, root used per the report alone, or a push path that missed
+    events) apart from the quiet rest."""
+    missed = missed or {}
     findings = reverse("audits:finding-list")
     agenda = []
     for group in groups:
@@ -179,11 +194,12 @@ def _agenda_groups(groups: list[EnvironmentGroup], alone: dict[int, tuple[dateti
                 "url": reverse("audits:account-detail", args=[row.account_id]),
                 "findings": f"{findings}?account={row.account_id}",
                 "root_alone": alone.get(row.pk),
+                "push_missed": missed.get(row.pk, 0),
             }
             for row in group.accounts
         ]
-        discuss = [r for r in rows if r["to_discuss"] or r["root_alone"]]
-        quiet = [r for r in rows if not (r["to_discuss"] or r["root_alone"])]
+        discuss = [r for r in rows if r["to_discuss"] or r["root_alone"] or r["push_missed"]]
+        quiet = [r for r in rows if not (r["to_discuss"] or r["root_alone"] or r["push_missed"])]
         if quiet:  # the table's rows are one loop (an include per row costs a fifth of the page): a mark where the rest starts
             quiet[0] = {**quiet[0], "first_quiet": True}
         agenda.append(
@@ -254,6 +270,7 @@ def account_detail(request: HttpRequest, account_id: str) -> HttpResponse:
         "runs": runs_page(account=account, visible=visible_accounts(request.user), number=request.GET.get("runs")),
         "access_paths": account_paths(account=account),
         "root_email_rule": settings.IAMWATCH_ROOT_EMAIL_RULE,
+        "push": push_status(account=account),
     }
     return render(request, "audits/account_detail.html", context)
 

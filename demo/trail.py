@@ -109,3 +109,16 @@ def lookup_events(*records: dict[str, Any]) -> bytes:
         for r in records
     ]
     return json.dumps({"Events": events}).encode()
+
+
+def pushed(record: dict[str, Any]) -> str:
+    """The EventBridge envelope an SQS target receives for `record` (a root sign-in or call), as a message body."""
+    kind = "AWS Console Sign In via CloudTrail" if record["eventName"] == "ConsoleLogin" else "AWS API Call via CloudTrail"
+    return json.dumps(
+        {
+            "version": "0", "id": f"envelope-{record['eventID']}", "detail-type": kind,
+            "source": "aws.signin" if record["eventName"] == "ConsoleLogin" else f"aws.{record['eventSource'].split('.')[0]}",
+            "account": record["userIdentity"]["accountId"], "time": record["eventTime"], "region": record["awsRegion"],
+            "resources": [], "detail": record,
+        }
+    )  # fmt: skip

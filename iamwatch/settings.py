@@ -306,6 +306,16 @@ IAMWATCH_CLOUDTRAIL_LOOKUP = env.bool("IAMWATCH_CLOUDTRAIL_LOOKUP", default=True
 IAMWATCH_CLOUDTRAIL_REGIONS = env.list("IAMWATCH_CLOUDTRAIL_REGIONS", default=[])
 # The longest the CloudTrail step of one run may take, in seconds: the regions not read by then are said not read.
 IAMWATCH_CLOUDTRAIL_DEADLINE = _positive("IAMWATCH_CLOUDTRAIL_DEADLINE", 60, "seconds")
+# Root use within minutes (README): the SQS queue the EventBridge rules fill (deploy/root-events.yaml) and its
+# dead-letter queue, read by `manage.py consume_root_events`; the rule's name and region the connection test looks
+# for (events:DescribeRule). Empty queue URL: no push path, the connection test does not look for the rule.
+IAMWATCH_ROOT_EVENTS_QUEUE_URL = env.str("IAMWATCH_ROOT_EVENTS_QUEUE_URL", default="")
+IAMWATCH_ROOT_EVENTS_DLQ_URL = env.str("IAMWATCH_ROOT_EVENTS_DLQ_URL", default="")
+IAMWATCH_ROOT_EVENTS_RULE = env.str("IAMWATCH_ROOT_EVENTS_RULE", default="iamwatch-root-activity")
+IAMWATCH_ROOT_EVENTS_RULE_REGION = env.str("IAMWATCH_ROOT_EVENTS_RULE_REGION", default="us-east-1")
+for _url in (IAMWATCH_ROOT_EVENTS_QUEUE_URL, IAMWATCH_ROOT_EVENTS_DLQ_URL):
+    if _url and not re.fullmatch(r"https?://\S+/[0-9]{12}/[A-Za-z0-9_-]{1,80}", _url):
+        raise ImproperlyConfigured(f"not an SQS queue URL (https://sqs.REGION.amazonaws.com/ACCOUNT/NAME): {_url!r}")
 # IAM Identity Center: the registered account (management or delegated administrator) and region that hold the
 # organisation's instance; empty: Identity Center is not read. Production accounts may have at most this many
 # people with administrator access through it.

@@ -37,7 +37,9 @@ def run(argv: list[str], **env: str) -> subprocess.CompletedProcess[str]:
 
 def test_compose_has_web_worker_beat_redis_and_postgres() -> None:
     assert set(COMPOSE["services"]) >= {"web", "worker", "beat", "redis", "postgres"}
-    assert set(app_services()) == {"web", "worker", "beat"}
+    assert set(app_services()) == {"web", "worker", "beat", "root-events"}
+    # The root events consumer only with its profile: a deployment without a queue starts without it.
+    assert COMPOSE["services"]["root-events"]["profiles"] == ["push"]
     assert (ROOT / "Dockerfile").is_file()
 
 
@@ -68,6 +70,7 @@ def test_every_compose_command_exists_in_the_project(service: str) -> None:
         ("IAMWATCH_COMPANY_INITIALS", "S-F", "letters only"),
         ("IAMWATCH_KNOWN_NETWORKS", "10.0.0.0/8,10.0.0.0/33", "IAMWATCH_KNOWN_NETWORKS: not a network (CIDR): '10.0.0.0/33'"),
         ("DATABASE_URL", "nosuchdb://x", "nosuchdb"),
+        ("IAMWATCH_ROOT_EVENTS_QUEUE_URL", "iamwatch-root-events", "not an SQS queue URL"),
     ],
 )
 def test_a_bad_setting_fails_loudly_at_start(name: str, value: str, message: str) -> None:
