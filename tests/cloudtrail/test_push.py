@@ -322,3 +322,84 @@ def test_the_queue_region_comes_from_its_url() -> None:
 
     assert queue_region("https://sqs.eu-west-1.amazonaws.com/123456789012/q") == "eu-west-1"
     assert queue_region("http://127.0.0.1:5000/123456789012/q") is None
+
+
+# --- is the path live? ---------------------------------------------------------------------------------------------
+
+
+@pytest.mark.django_db
+def test_the_connection_test_looks_for_the_rule_and_the_account_page_says_whether_the_path_is_live(
+    aws: None, personas: dict[str, Any], settings  # type: ignore[no-untyped-def]
+) -> None:
+    from staff.models import ChangeRecord
+
+    settings.IAMWATCH_ROOT_EVENTS_QUEUE_URL = "https://sqs.us-east-1.amazonaws.com/123456789012/root-events"
+    account = AwsAccount.objects.create(account_id="123456789012", name="home")  # the default chain: moto's account
+    admin = personas["admin"]
+
+    def tested() -> dict[str, Any]:
+        steps = admin.post("/accounts/123456789012/test-connection").context["steps"]
+        account.refresh_from_db()
+        return {s.call: s for s in steps}
+
+    rule = "events:DescribeRule iamwatch-root-activity in us-east-1"
+    assert not tested()[rule].ok and "not found" in tested()[rule].detail and account.push_rule_enabled_since is None
+    assert "Push path not known" not in admin.get("/accounts/123456789012/").content.decode()
+    events = boto3.client("events", "us-east-1")
+    events.put_rule(Name="iamwatch-root-activity", EventPattern=json.dumps({"detail": {"userIdentity": {"type": ["Root"]}}}), State="DISABLED")
+    assert not tested()[rule].ok and account.push_rule == "DISABLED"
+    assert "found the root activity rule <span class=\"run-failed\">DISABLED</span>" in admin.get("/accounts/123456789012/").content.decode()
+    events.enable_rule(Name="iamwatch-root-activity")
+    assert tested()[rule].ok and account.push_rule == "ENABLED" and account.push_rule_enabled_since is not None
+    PushPath.objects.create(account=account, first_message_at=T, last_message_at=T, last_event_at=T, messages=3)
+    assert "<strong>Push path live</strong>" in admin.get("/accounts/123456789012/").content.decode()
+    # Each change of the rule's state is in the trail.
+    changes = [(c.before["push_rule"], c.after["push_rule"]) for c in ChangeRecord.objects.filter(action="account.push_rule").order_by("pk")]
+    assert [after for _, after in changes] == [changes[0][1], "DISABLED", "ENABLED"] and changes[0][0] == "(never tested)"
+
+
+@pytest.mark.django_db
+def test_without_a_queue_the_connection_test_does_not_look_for_the_rule(aws: None, settings) -> None:  # type: ignore[no-untyped-def]
+    from accounts.aws import connection_test
+
+    settings.IAMWATCH_ROOT_EVENTS_QUEUE_URL = ""
+    account = AwsAccount.objects.create(account_id="123456789012", name="home")
+    assert not any(s.call.startswith("events:") for s in connection_test(account))
+
+
+@pytest.mark.django_db
+@time_machine.travel(T + timedelta(days=2), tick=False)
+def test_the_agenda_flags_an_account_whose_root_events_lookup_found_and_the_push_path_missed(sandbox: AwsAccount) -> None:
+    from cloudtrail.selectors import push_missed
+    from tests.conftest import client_for, member_of
+
+    viewer = client_for(member_of("viewer", "vera"))  # signed in at the travelled time
+
+    other = AwsAccount.objects.create(account_id="444455556666", name="quiet")
+
+    def looked_up(account: AwsAccount, event_id: str, at: datetime, recorded: datetime) -> None:
+        RootEvent.objects.create(
+            account=account, event_id=event_id, at=at, name="ConsoleLogin", event_source="signin.amazonaws.com", success=True,
+            raw={}, origin=RootEvent.Origin.LOOKUP, run=AuditRun.objects.create(account=account, source=RunSource.FETCH, status="succeeded", requested_at=recorded),
+            recorded_at=recorded,
+        )  # fmt: skip
+
+    # Before the path was in place, or read by LookupEvents within the grace: no miss. Without a path: no miss either.
+    looked_up(sandbox, "before", T - timedelta(days=3), T)
+    looked_up(sandbox, "quick", T + timedelta(hours=1), T + timedelta(hours=1, minutes=5))
+    looked_up(other, "no-path", T + timedelta(hours=1), T + timedelta(days=1))
+    PushPath.objects.create(account=sandbox, first_message_at=T - timedelta(days=1), last_message_at=T, last_event_at=T, messages=1)
+    assert push_missed(within=AwsAccount.objects.all()) == {}
+    looked_up(sandbox, "missed", T + timedelta(hours=2), T + timedelta(days=1))
+    assert push_missed(within=AwsAccount.objects.all()) == {sandbox.pk: 1}
+    assert push_missed(within=AwsAccount.objects.filter(pk=other.pk)) == {}
+    assert push_missed(within=AwsAccount.objects.all(), since=T + timedelta(days=1, seconds=1)) == {}  # stored before the review
+    response = viewer.get(f"/?since={(T - timedelta(days=1)).date()}")
+    assert response.status_code == 200, response
+    assert "push path missed 1" in response.content.decode()
+    account_page = viewer.get(f"/accounts/{sandbox.account_id}/").content.decode()
+    assert "LookupEvents found 1 root event the push path did not deliver" in account_page
+    # A rule found enabled counts as a path in place too, from the connection test that found it.
+    other.push_rule, other.push_rule_enabled_since = "ENABLED", T
+    other.save()
+    assert push_missed(within=AwsAccount.objects.all()) == {sandbox.pk: 1, other.pk: 1}
