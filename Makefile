@@ -50,6 +50,7 @@ bench: install
 	BENCH_ACCOUNTS=2000 $(PY) bench/bench_dashboard.py
 	$(PY) bench/bench_cloudtrail.py
 	$(PY) bench/bench_cloudtrail_read.py
+	$(PY) bench/bench_root_push.py
 	$(PY) bench/bench_eager_run_all.py
 	$(PY) bench/bench_identity_center.py
 

@@ -31,6 +31,7 @@ from cloudtrail.services import store_root_events
 
 CONSUMER = "consume_root_events"
 BATCH = 10  # SQS's most messages a receive returns
+DRAIN = 100  # the most messages handled at once: memory stays bounded, well within the queue's visibility timeout
 REASON_ATTRIBUTE = "iamwatch-reason"
 MAX_REASON = 1000
 
@@ -158,8 +159,18 @@ class Consumer:
         self.tally = Tally()
 
     def receive(self) -> list[Message]:
-        answer = self.sqs.receive_message(QueueUrl=self.queue_url, MaxNumberOfMessages=BATCH, WaitTimeSeconds=self.wait_seconds)
-        return [Message(m["MessageId"], m["ReceiptHandle"], m.get("Body", "")) for m in answer.get("Messages", [])]
+        """What the queue holds, up to DRAIN messages: one long poll, then more at once while each receive comes back
+        full (a backlog), so that a burst of one account's events is one run, not one run per ten."""
+        messages: list[Message] = []
+        wait = self.wait_seconds
+        while len(messages) < DRAIN:
+            answer = self.sqs.receive_message(QueueUrl=self.queue_url, MaxNumberOfMessages=BATCH, WaitTimeSeconds=wait)
+            got = [Message(m["MessageId"], m["ReceiptHandle"], m.get("Body", "")) for m in answer.get("Messages", [])]
+            messages += got
+            if len(got) < BATCH:
+                break
+            wait = 0
+        return messages
 
     def handle(self, messages: Sequence[Message]) -> Tally:
         """Store a received batch and delete what was stored or dead-lettered; raise on an AWS or database failure
@@ -175,9 +186,14 @@ class Consumer:
                 tally.messages += 1
                 continue
             by_account[record.account_id].append((m, record))
-        for items in by_account.values():
-            tally.add(store_pushed(items))
-            self.delete([m for m, _ in items])  # only after the commit
+        stored: list[Message] = []
+        try:
+            for items in by_account.values():
+                tally.add(store_pushed(items))  # committed, one account at a time
+                stored += [m for m, _ in items]
+        finally:
+            # Only what was committed, in one call; a consumer that dies before it sees these again, as duplicates.
+            self.delete(stored)
         return tally
 
     def dead_letter(self, message: Message, reason: str) -> None:

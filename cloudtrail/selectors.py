@@ -228,25 +228,39 @@ class PushStatus:
         return bool(settings.IAMWATCH_ROOT_EVENTS_QUEUE_URL)
 
 
+def _missed(prefix: str = "") -> Q:
+    """A root event (`prefix`: the path from the query's model to it) LookupEvents stored that happened while its
+    account's push path was in place (since its first pushed message, or since a connection test found its rule
+    enabled) and that the path did not deliver within PUSH_GRACE."""
+    return Q(**{f"{prefix}origin": RootEvent.Origin.LOOKUP, f"{prefix}recorded_at__gt": F(f"{prefix}at") + PUSH_GRACE}) & (
+        Q(**{f"{prefix}at__gte": F(f"{'account__' if not prefix else ''}push_path__first_message_at")})
+        | Q(**{f"{prefix}at__gte": F(f"{'account__' if not prefix else ''}push_rule_enabled_since")})
+    )
+
+
 def push_missed(*, within: QuerySet[AwsAccount], since: datetime | None = None) -> dict[int, int]:
     """Per account with a push path (a pushed message, or its rule found enabled): the root events LookupEvents stored
-    (since `since`) that happened while the path was in place and that it did not deliver in PUSH_GRACE. One query."""
+    (since `since`) that the path did not deliver (_missed). One query."""
     live = in_accounts(AwsAccount.objects.filter(Q(push_path__isnull=False) | Q(push_rule_enabled_since__isnull=False)), within, "pk")
-    missed = RootEvent.objects.filter(account__in=live, origin=RootEvent.Origin.LOOKUP, recorded_at__gt=F("at") + PUSH_GRACE).filter(
-        Q(at__gte=F("account__push_path__first_message_at")) | Q(at__gte=F("account__push_rule_enabled_since"))
-    )
+    missed = RootEvent.objects.filter(_missed(), account__in=live)
     if since is not None:
         missed = missed.filter(recorded_at__gte=since)
     return dict(missed.values_list("account").annotate(n=Count("pk")).order_by())
 
 
 def push_status(*, account: AwsAccount) -> PushStatus:
-    return PushStatus(
-        rule=account.push_rule,
-        rule_checked_at=account.push_rule_checked_at,
-        path=PushPath.objects.filter(account=account).first(),
-        missed=push_missed(within=AwsAccount.objects.filter(pk=account.pk)).get(account.pk, 0),
+    """The account's push path and the root events it missed, in one query."""
+    row = (
+        AwsAccount.objects.filter(pk=account.pk)
+        .select_related("push_path")
+        .annotate(missed=Count("root_events", filter=_missed("root_events__")))
+        .get()
     )
+    try:
+        path: PushPath | None = row.push_path
+    except PushPath.DoesNotExist:
+        path = None
+    return PushStatus(rule=row.push_rule, rule_checked_at=row.push_rule_checked_at, path=path, missed=row.missed)
 
 
 def unregistered_events(*, within: QuerySet[AwsAccount]) -> QuerySet[UnregisteredRootEvent]:
