@@ -181,9 +181,15 @@ class Consumer:
             try:
                 record = pushed_record(f"message {m.id}", m.body)
             except TrailFileError as exc:
-                self.dead_letter(m, str(exc))
-                tally.dead_lettered += 1
                 tally.messages += 1
+                try:
+                    self.dead_letter(m, str(exc))
+                except AWS_ERRORS as failed:
+                    # Left on the queue: the others are stored all the same, and the queue's redrive policy moves
+                    # this one to the dead-letter queue after its fifth receive.
+                    self.say(f"could not dead-letter {exc} ({describe_error(failed, call='sqs:SendMessage')}): left on the queue")
+                else:
+                    tally.dead_lettered += 1
                 continue
             by_account[record.account_id].append((m, record))
         stored: list[Message] = []

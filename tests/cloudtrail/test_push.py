@@ -403,3 +403,17 @@ def test_the_agenda_flags_an_account_whose_root_events_lookup_found_and_the_push
     other.push_rule, other.push_rule_enabled_since = "ENABLED", T
     other.save()
     assert push_missed(within=AwsAccount.objects.all()) == {sandbox.pk: 1, other.pk: 1}
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_dead_letter_queue_that_refuses_leaves_the_bad_message_and_stores_the_rest(queues: dict[str, str], sandbox: AwsAccount) -> None:
+    boto3.client("sqs").delete_queue(QueueUrl=queues["dead"])  # gone, or the role lacks sqs:SendMessage on it
+    _put(queues, "{not json", pushed(sign_in(T, event_id="e-1")))
+    said: list[str] = []
+    consumer = Consumer(boto3.client("sqs"), queues["queue"], queues["dead"], say=said.append, wait_seconds=0)
+    done = consumer.handle(consumer.receive())
+    assert (done.messages, done.stored, done.dead_lettered) == (2, 1, 0)
+    assert RootEvent.objects.get().event_id == "e-1"
+    (line,) = [x for x in said if x.startswith("could not dead-letter")]
+    assert "not JSON" in line and "sqs:SendMessage: AWS.SimpleQueueService.NonExistentQueue" in line and line.endswith("left on the queue")
+    assert [m["Body"] for m in _left(queues["queue"])] == ["{not json"]  # still there, for SQS's redrive

@@ -93,6 +93,11 @@ def test_the_demo_tells_the_story_of_a_meeting(settings) -> None:  # type: ignor
     web = AwsAccount.objects.get(name="web-prod")
     fresh = RootEvent.objects.filter(account=web, name="ConsoleLogin").order_by("-at").first()
     assert fresh is not None and fresh.mfa_used is False and fresh.source_ip == "198.51.100.23"
+    # payments-prod's root activity is pushed: its rule was found enabled, and a sign-in with MFA came that way.
+    payments = AwsAccount.objects.get(name="payments-prod")
+    pushed = RootEvent.objects.get(account=payments, origin=RootEvent.Origin.PUSH)
+    assert pushed.mfa_used is True and pushed.recorded_at - pushed.at == timedelta(seconds=70)
+    assert payments.push_rule == "ENABLED" and payments.push_path.messages == 1
     # One session, one finding: critical, saying why.
     (session,) = Finding.objects.filter(account=web, subject=fresh.event_id)
     assert (session.check_id, session.severity) == ("root.session", "critical")

@@ -16,7 +16,9 @@ from audits.services import report_import
 from cloudtrail.services import cloudtrail_import
 from demo.access import DemoPerson, demo_identity_center
 from demo.simulator import daily_times, demo_directory, simulate_account, workforce
-from demo.trail import api_call, log_file, sign_in
+from cloudtrail.push import Message, store_pushed
+from cloudtrail.records import pushed_record
+from demo.trail import api_call, log_file, pushed, sign_in
 from identitycenter.services import identity_center_ingest
 from people.directory import directory_import
 from people.models import Person
@@ -103,8 +105,20 @@ class Command(BaseCommand):
             self._identity_center(first=cutoff + timedelta(days=1), second=end - timedelta(hours=1))
             acceptances_expire(now=timezone.now())
             self._failed_run(AwsAccount.objects.get(account_id=DEMO_ACCOUNTS[2][0]))
+            self._push_path(AwsAccount.objects.get(account_id=DEMO_ACCOUNTS[0][0]), end)
             self._open_review()
         self._demo_logins(options["username"])
+
+    @staticmethod
+    def _push_path(account: AwsAccount, end: Any) -> None:
+        """The account's root activity is pushed (README, Root use within minutes): its rule found enabled a month ago,
+        and a root sign-in with MFA an hour before `end` came that way, 70 seconds after it happened."""
+        since = end - timedelta(days=30)
+        account.push_rule, account.push_rule_checked_at, account.push_rule_enabled_since = "ENABLED", since, since
+        account.save(update_fields=["push_rule", "push_rule_checked_at", "push_rule_enabled_since"])
+        at = end - timedelta(hours=1)
+        body = pushed(sign_in(at, mfa="Yes", ip="203.0.113.10", account=account.account_id, event_id=f"demo-pushed-{account.account_id}"))
+        store_pushed([(Message("demo-message-1", "", body), pushed_record("demo message", body))], received_at=at + timedelta(seconds=70))
 
     @staticmethod
     def _root_activity(account: AwsAccount, records: list[tuple[Any, dict[str, Any]]], received_at: Any) -> None:
