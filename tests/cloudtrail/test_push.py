@@ -329,7 +329,9 @@ def test_the_queue_region_comes_from_its_url() -> None:
 
 @pytest.mark.django_db
 def test_the_connection_test_looks_for_the_rule_and_the_account_page_says_whether_the_path_is_live(
-    aws: None, personas: dict[str, Any], settings  # type: ignore[no-untyped-def]
+    aws: None,
+    personas: dict[str, Any],
+    settings,  # type: ignore[no-untyped-def]
 ) -> None:
     from staff.models import ChangeRecord
 
@@ -346,15 +348,23 @@ def test_the_connection_test_looks_for_the_rule_and_the_account_page_says_whethe
     assert not tested()[rule].ok and "not found" in tested()[rule].detail and account.push_rule_enabled_since is None
     assert "Push path not known" not in admin.get("/accounts/123456789012/").content.decode()
     events = boto3.client("events", "us-east-1")
-    events.put_rule(Name="iamwatch-root-activity", EventPattern=json.dumps({"detail": {"userIdentity": {"type": ["Root"]}}}), State="DISABLED")
+    events.put_rule(
+        Name="iamwatch-root-activity", EventPattern=json.dumps({"detail": {"userIdentity": {"type": ["Root"]}}}), State="DISABLED"
+    )
     assert not tested()[rule].ok and account.push_rule == "DISABLED"
-    assert "found the root activity rule <span class=\"run-failed\">DISABLED</span>" in admin.get("/accounts/123456789012/").content.decode()
+    assert (
+        'found the root activity rule <span class="run-failed">DISABLED</span>'
+        in admin.get("/accounts/123456789012/").content.decode()
+    )
     events.enable_rule(Name="iamwatch-root-activity")
     assert tested()[rule].ok and account.push_rule == "ENABLED" and account.push_rule_enabled_since is not None
     PushPath.objects.create(account=account, first_message_at=T, last_message_at=T, last_event_at=T, messages=3)
     assert "<strong>Push path live</strong>" in admin.get("/accounts/123456789012/").content.decode()
     # Each change of the rule's state is in the trail.
-    changes = [(c.before["push_rule"], c.after["push_rule"]) for c in ChangeRecord.objects.filter(action="account.push_rule").order_by("pk")]
+    changes = [
+        (c.before["push_rule"], c.after["push_rule"])
+        for c in ChangeRecord.objects.filter(action="account.push_rule").order_by("pk")
+    ]
     assert [after for _, after in changes] == [changes[0][1], "DISABLED", "ENABLED"] and changes[0][0] == "(never tested)"
 
 
@@ -388,7 +398,9 @@ def test_the_agenda_flags_an_account_whose_root_events_lookup_found_and_the_push
     looked_up(sandbox, "before", T - timedelta(days=3), T)
     looked_up(sandbox, "quick", T + timedelta(hours=1), T + timedelta(hours=1, minutes=5))
     looked_up(other, "no-path", T + timedelta(hours=1), T + timedelta(days=1))
-    PushPath.objects.create(account=sandbox, first_message_at=T - timedelta(days=1), last_message_at=T, last_event_at=T, messages=1)
+    PushPath.objects.create(
+        account=sandbox, first_message_at=T - timedelta(days=1), last_message_at=T, last_event_at=T, messages=1
+    )
     assert push_missed(within=AwsAccount.objects.all()) == {}
     looked_up(sandbox, "missed", T + timedelta(hours=2), T + timedelta(days=1))
     assert push_missed(within=AwsAccount.objects.all()) == {sandbox.pk: 1}
@@ -406,7 +418,9 @@ def test_the_agenda_flags_an_account_whose_root_events_lookup_found_and_the_push
 
 
 @pytest.mark.django_db(transaction=True)
-def test_a_dead_letter_queue_that_refuses_leaves_the_bad_message_and_stores_the_rest(queues: dict[str, str], sandbox: AwsAccount) -> None:
+def test_a_dead_letter_queue_that_refuses_leaves_the_bad_message_and_stores_the_rest(
+    queues: dict[str, str], sandbox: AwsAccount
+) -> None:
     boto3.client("sqs").delete_queue(QueueUrl=queues["dead"])  # gone, or the role lacks sqs:SendMessage on it
     _put(queues, "{not json", pushed(sign_in(T, event_id="e-1")))
     said: list[str] = []
@@ -415,5 +429,9 @@ def test_a_dead_letter_queue_that_refuses_leaves_the_bad_message_and_stores_the_
     assert (done.messages, done.stored, done.dead_lettered) == (2, 1, 0)
     assert RootEvent.objects.get().event_id == "e-1"
     (line,) = [x for x in said if x.startswith("could not dead-letter")]
-    assert "not JSON" in line and "sqs:SendMessage: AWS.SimpleQueueService.NonExistentQueue" in line and line.endswith("left on the queue")
+    assert (
+        "not JSON" in line
+        and "sqs:SendMessage: AWS.SimpleQueueService.NonExistentQueue" in line
+        and line.endswith("left on the queue")
+    )
     assert [m["Body"] for m in _left(queues["queue"])] == ["{not json"]  # still there, for SQS's redrive

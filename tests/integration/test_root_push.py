@@ -60,9 +60,10 @@ def _stack(cf: Any, name: str, parameters: dict[str, str]) -> dict[str, str]:
 
 
 @pytest.fixture
-def deployed(moto_url: str) -> dict[str, str]:
+def deployed(moto_url: str) -> Iterator[dict[str, str]]:
     """The template in the security account's queue region and in a member account's other region (a StackSet's
-    instances); unique names, as the moto server lives for the whole session."""
+    instances); unique names, and the stacks deleted after the test, as the moto server lives for the whole session
+    (another test's rules would deliver each event twice)."""
     suffix = uuid.uuid4().hex[:8]
     parameters = {"SecurityAccountId": SECURITY, "QueueName": f"root-{suffix}", "RuleName": f"root-activity-{suffix}"}
     outputs = _stack(
@@ -84,7 +85,10 @@ def deployed(moto_url: str) -> dict[str, str]:
     assert (
         redrive["deadLetterTargetArn"].endswith(f":{SECURITY}:root-{suffix}-dead-letter") and int(redrive["maxReceiveCount"]) == 5
     )
-    return {**outputs, "endpoint": moto_url}
+    yield {**outputs, "endpoint": moto_url}
+    _member("cloudformation", "eu-west-1", moto_url).delete_stack(StackName=f"iamwatch-root-{suffix}")
+    _client("cloudformation", "us-east-1", moto_url).delete_stack(StackName=f"iamwatch-root-{suffix}")
+    assert not _member("events", "eu-west-1", moto_url).list_rules(NamePrefix=parameters["RuleName"])["Rules"]
 
 
 def _consume(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
@@ -165,30 +169,68 @@ def test_a_root_sign_in_in_a_member_account_is_stored_alerted_and_deleted_by_the
     assert len(_mails(consumer_env)) == 1
 
 
-@pytest.fixture
-def unreachable_consumer(consumer_env: dict[str, str]) -> Iterator[subprocess.Popen[str]]:
-    env = {**consumer_env, "AWS_ENDPOINT_URL": f"http://127.0.0.1:{servers.free_port()}"}  # nothing listens there
-    process = subprocess.Popen(
-        [sys.executable, "manage.py", "consume_root_events", "--wait-seconds", "1", "--backoff-max", "2"],
-        cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-    )  # fmt: skip
-    try:
-        yield process
-    finally:
-        if process.poll() is None:
-            process.kill()
-            process.wait()
+def test_a_consumer_process_killed_between_its_commit_and_the_delete_stores_nothing_twice(
+    consumer_env: dict[str, str], deployed: dict[str, str]
+) -> None:
+    import threading
+
+    from tests.fakeaws import faulty_proxy
+
+    account = AwsAccount.objects.create(account_id=MEMBER, name="payments-prod")
+    sqs = _client("sqs", "us-east-1", deployed["endpoint"])
+    sqs.set_queue_attributes(QueueUrl=deployed["QueueUrl"], Attributes={"VisibilityTimeout": "2"})  # back soon after
+    sign = sign_in(datetime.now(UTC).replace(microsecond=0), account=MEMBER, event_id=f"e-{uuid.uuid4()}")
+    _put_root_events(deployed["endpoint"], sign)
+    with faulty_proxy(deployed["endpoint"]) as (proxy, endpoint):
+        proxy.hold["DeleteMessageBatch"] = threading.Event()  # the delete never answers: the process is killed in it
+        process = subprocess.Popen(
+            [sys.executable, "manage.py", "consume_root_events", "--wait-seconds", "1"],
+            cwd=ROOT, env={**consumer_env, "AWS_ENDPOINT_URL": endpoint}, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        )  # fmt: skip
+        try:
+            assert proxy.held.wait(timeout=60), "the consumer never came to delete"
+            assert RootEvent.objects.filter(account=account).count() == 1  # committed before the delete
+            process.kill()  # SIGKILL: no clean-up of any kind
+            process.wait(timeout=30)
+        finally:
+            if process.poll() is None:
+                process.kill()
+                process.wait()
+        # (Inside the proxy's lifetime: leaving it releases the held delete.)
+        time.sleep(3)  # past the visibility timeout: the message is delivered again
+        again = _consume(consumer_env)
+    assert again.returncode == 0, again.stderr
+    assert again.stdout.strip().startswith("1 messages: 0 root events stored in 0 runs, 1 already stored"), again.stderr
+    assert RootEvent.objects.filter(account=account).count() == 1 and Alert.objects.filter(account=account).count() == 1
+    assert len(_mails(consumer_env)) == 1
+    assert sqs.receive_message(QueueUrl=deployed["QueueUrl"], WaitTimeSeconds=0).get("Messages") is None
 
 
 def test_an_unreachable_queue_makes_the_consumer_process_back_off_and_say_so_not_crash(
-    unreachable_consumer: subprocess.Popen[str],
+    consumer_env: dict[str, str], tmp_path: Path
 ) -> None:
-    time.sleep(6)  # long enough for several attempts at 1 and 2 s apart
-    assert unreachable_consumer.poll() is None, unreachable_consumer.communicate()  # still running
-    unreachable_consumer.terminate()  # SIGTERM: stops at the next wait, cleanly
-    out, err = unreachable_consumer.communicate(timeout=30)
-    assert unreachable_consumer.returncode == 0, err
-    lines = [line for line in err.splitlines() if "unreachable" in line]
-    assert len(lines) >= 2 and all("root events queue unreachable (sqs: EndpointConnectionError" in line for line in lines)
-    assert "retrying in 1 s" in lines[0] and "retrying in 2 s" in lines[1]
+    env = {**consumer_env, "AWS_ENDPOINT_URL": f"http://127.0.0.1:{servers.free_port()}"}  # nothing listens there
+    log = tmp_path / "consumer.err"
+    with log.open("w") as err:
+        process = subprocess.Popen(
+            [sys.executable, "manage.py", "consume_root_events", "--wait-seconds", "1", "--backoff-max", "2"],
+            cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=err, text=True,
+        )  # fmt: skip
+        try:
+
+            def unreachable() -> list[str]:
+                return [line for line in log.read_text().splitlines() if "unreachable" in line]
+
+            servers.wait_for(lambda: len(unreachable()) >= 3, "three attempts", timeout=90, interval=0.2)
+            assert process.poll() is None  # still running
+            process.terminate()  # SIGTERM: stops at the next wait, cleanly
+            out, _ = process.communicate(timeout=60)
+        finally:
+            if process.poll() is None:
+                process.kill()
+                process.wait()
+    assert process.returncode == 0, log.read_text()
+    lines = unreachable()
+    assert all("root events queue unreachable (sqs: EndpointConnectionError" in line for line in lines)
+    assert ["retrying in 1 s" in lines[0], "retrying in 2 s" in lines[1], "retrying in 2 s" in lines[2]] == [True, True, True]
     assert out.startswith("0 messages: 0 root events stored")

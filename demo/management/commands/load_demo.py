@@ -13,11 +13,11 @@ from accounts.models import AwsAccount
 from accounts.services import account_create
 from audits.models import AuditRun, RunSource, RunStatus
 from audits.services import report_import
+from cloudtrail.push import Message, store_pushed
+from cloudtrail.records import pushed_record
 from cloudtrail.services import cloudtrail_import
 from demo.access import DemoPerson, demo_identity_center
 from demo.simulator import daily_times, demo_directory, simulate_account, workforce
-from cloudtrail.push import Message, store_pushed
-from cloudtrail.records import pushed_record
 from demo.trail import api_call, log_file, pushed, sign_in
 from identitycenter.services import identity_center_ingest
 from people.directory import directory_import
