@@ -32,9 +32,9 @@ run: install
 
 lint: install
 	$(VENV)/bin/ruff check .
-	$(VENV)/bin/bandit -q -r staff accounts people audits cloudtrail identitycenter reviews dashboard demo iamwatch -x '*/migrations/*'
+	$(VENV)/bin/bandit -q -r staff accounts signin people audits cloudtrail identitycenter reviews dashboard demo iamwatch -x '*/migrations/*'
 	$(VENV)/bin/lint-imports --no-cache
-	$(VENV)/bin/mypy staff accounts people audits cloudtrail identitycenter reviews dashboard demo iamwatch
+	$(VENV)/bin/mypy staff accounts signin people audits cloudtrail identitycenter reviews dashboard demo iamwatch
 
 test: install lint
 	$(PY) -m tests.run

@@ -52,6 +52,7 @@ INSTALLED_APPS = [
     # IAMWatch's apps, bottom layer first: each imports only the apps listed before it (README, Layout).
     "staff",
     "accounts",
+    "signin",
     "people",
     "audits",
     "cloudtrail",
@@ -82,6 +83,8 @@ MIDDLEWARE = [
     "staff.passwords.PasswordChangeDueMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "csp.middleware.CSPMiddleware",
+    # A single sign-on session ends after IAMWATCH_OIDC_SESSION_HOURS, whatever its activity.
+    "signin.middleware.SsoSessionMiddleware",
     # Login throttling; last, as django-axes asks.
     "axes.middleware.AxesMiddleware",
 ]
@@ -139,6 +142,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "iamwatch.navigation.navigation",
+                "signin.context.sso",
             ],
         },
     },
@@ -163,6 +167,65 @@ AUTH_PASSWORD_VALIDATORS = [
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "audits:overview"
 LOGOUT_REDIRECT_URL = "login"
+# Single sign-on with the company's identity provider (README, Single sign-on): OpenID Connect's authorization code
+# flow with PKCE, state and nonce, through mozilla-django-oidc; the endpoints come from the issuer's discovery
+# document (signin.oidc). A login is its issuer and subject; its role and account scope come from its groups.
+IAMWATCH_OIDC_ISSUER = env.str("IAMWATCH_OIDC_ISSUER", default="").rstrip("/")
+IAMWATCH_OIDC_PROVIDER_NAME = env.str("IAMWATCH_OIDC_PROVIDER_NAME", default="your identity provider")
+IAMWATCH_OIDC_GROUPS_CLAIM = env.str("IAMWATCH_OIDC_GROUPS_CLAIM", default="groups")
+IAMWATCH_OIDC_SESSION_HOURS = env.int("IAMWATCH_OIDC_SESSION_HOURS", default=8)
+if IAMWATCH_OIDC_SESSION_HOURS <= 0:
+    raise ImproperlyConfigured(f"IAMWATCH_OIDC_SESSION_HOURS must be a positive number of hours, not {IAMWATCH_OIDC_SESSION_HOURS}")
+# The `amr` values (RFC 8176) and `acr` values that mean the provider's sign-in used a second factor.
+IAMWATCH_OIDC_MFA_AMR = env.list("IAMWATCH_OIDC_MFA_AMR", default=["mfa", "otp", "hwk", "swk", "sms", "fpt", "face", "sc"])
+IAMWATCH_OIDC_MFA_ACR = env.list("IAMWATCH_OIDC_MFA_ACR", default=[])
+
+
+def _pairs(name: str) -> dict[str, str]:
+    """GROUP=VALUE,GROUP=VALUE (a value may itself hold | separators); refused in one line when malformed."""
+    pairs: dict[str, str] = {}
+    for item in (part.strip() for part in env.str(name, default="").split(",")):
+        if not item:
+            continue
+        group, sep, value = item.rpartition("=")
+        if not sep or not group.strip() or not value.strip():
+            raise ImproperlyConfigured(f"{name}: expected GROUP=VALUE pairs separated by commas, not {item!r}")
+        pairs[group.strip()] = value.strip()
+    return pairs
+
+
+# GROUP=ROLE, e.g. security-admins=admin,security-reviewers=reviewer,auditors=viewer (the highest role wins).
+IAMWATCH_OIDC_ROLE_GROUPS = _pairs("IAMWATCH_OIDC_ROLE_GROUPS")
+for _group, _role in IAMWATCH_OIDC_ROLE_GROUPS.items():
+    if _role not in ("viewer", "reviewer", "admin"):
+        raise ImproperlyConfigured(f"IAMWATCH_OIDC_ROLE_GROUPS: {_group!r} maps to {_role!r}, not one of viewer, reviewer, admin")
+# GROUP=ACCOUNT|ACCOUNT|env:ENVIRONMENT, or GROUP=* (every account). Empty: SSO logins see every account.
+IAMWATCH_OIDC_SCOPE_GROUPS = {group: value.split("|") for group, value in _pairs("IAMWATCH_OIDC_SCOPE_GROUPS").items()}
+for _group, _targets in IAMWATCH_OIDC_SCOPE_GROUPS.items():
+    for _target in _targets:
+        if not (_target == "*" or _target.startswith("env:") or re.fullmatch(r"[0-9]{12}", _target)):
+            raise ImproperlyConfigured(f"IAMWATCH_OIDC_SCOPE_GROUPS: {_group!r}: {_target!r} is not an account id, env:NAME or *")
+# Password login: "all", or "superusers" only (break-glass) once everyone else signs in with the provider.
+IAMWATCH_LOCAL_LOGIN = env.str("IAMWATCH_LOCAL_LOGIN", default="all")
+if IAMWATCH_LOCAL_LOGIN not in ("all", "superusers"):
+    raise ImproperlyConfigured(f"IAMWATCH_LOCAL_LOGIN must be all or superusers, not {IAMWATCH_LOCAL_LOGIN!r}")
+if IAMWATCH_OIDC_ISSUER:
+    if not re.fullmatch(r"https?://\S+", IAMWATCH_OIDC_ISSUER):
+        raise ImproperlyConfigured(f"IAMWATCH_OIDC_ISSUER: not an issuer URL: {IAMWATCH_OIDC_ISSUER!r}")
+    for _name in ("IAMWATCH_OIDC_CLIENT_ID", "IAMWATCH_OIDC_CLIENT_SECRET", "IAMWATCH_OIDC_ROLE_GROUPS"):
+        if not env.str(_name, default=""):
+            raise ImproperlyConfigured(f"{_name} must be set with IAMWATCH_OIDC_ISSUER (README, Single sign-on)")
+    AUTHENTICATION_BACKENDS.append("signin.oidc.SsoBackend")
+OIDC_RP_CLIENT_ID = env.str("IAMWATCH_OIDC_CLIENT_ID", default="")
+OIDC_RP_CLIENT_SECRET = env.str("IAMWATCH_OIDC_CLIENT_SECRET", default="")
+OIDC_RP_SCOPES = env.str("IAMWATCH_OIDC_SCOPES", default="openid email profile groups")
+OIDC_RP_SIGN_ALGO = env.str("IAMWATCH_OIDC_SIGN_ALGO", default="RS256")
+OIDC_USE_PKCE = True
+OIDC_USE_NONCE = True
+OIDC_STORE_ID_TOKEN = True  # for RP-initiated logout's id_token_hint
+OIDC_TIMEOUT = 10
+OIDC_OP_LOGOUT_URL_METHOD = "signin.oidc.provider_logout_url"
+LOGIN_REDIRECT_URL_FAILURE = "/signin/refused/"
 SESSION_COOKIE_AGE = env.int("SESSION_COOKIE_AGE", default=8 * 3600)
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"

@@ -11,6 +11,8 @@ import accounts.urls
 import audits.urls
 import people.urls
 from dashboard import urls as dashboard
+from signin import views as signin_views
+from signin.forms import LocalLoginForm
 from staff import passwords, twofactor
 from staff.roles import ANYONE, LOGIN, policy
 
@@ -44,8 +46,13 @@ urlpatterns = [
         re_path(old, policy(get=LOGIN)(RedirectView.as_view(url=f"/admin/{new}/%(model)s/%(rest)s", query_string=True)))
         for old, new in MOVED_ADMIN
     ),
-    path("login/", policy(get=ANYONE, post=ANYONE)(auth_views.LoginView.as_view()), name="login"),
-    path("logout/", policy(post=LOGIN)(auth_views.LogoutView.as_view()), name="logout"),
+    path(
+        "login/",
+        policy(get=ANYONE, post=ANYONE)(auth_views.LoginView.as_view(authentication_form=LocalLoginForm)),
+        name="login",
+    ),
+    path("logout/", signin_views.logout, name="logout"),
+    path("", include("signin.urls")),
     path("account/2fa/setup/", twofactor.setup, name="two-factor-setup"),
     path("account/2fa/verify/", twofactor.verify, name="two-factor-verify"),
     path("account/password/", passwords.password_change, name="password-change"),

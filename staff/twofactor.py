@@ -32,6 +32,9 @@ from staff.roles import ADMIN, LOGIN, REVIEWER, policy
 from staff.trail import record_change
 
 RECOVERY_CODES = 10
+# Set in the session by a single sign-on whose provider says its sign-in used a second factor (signin.oidc): that
+# sign-in counts as two-factor, as IAMWatch's own TOTP would.
+IDP_MFA_SESSION_KEY = "signin_provider_mfa"
 ALWAYS_ALLOWED = ("/account/2fa/", "/logout/", "/static/")
 
 
@@ -53,6 +56,7 @@ class TwoFactorMiddleware:
         if (
             user.is_authenticated
             and not user.is_verified()
+            and not request.session.get(IDP_MFA_SESSION_KEY)
             and not request.path.startswith(ALWAYS_ALLOWED)
             and requires_two_factor(user)
         ):

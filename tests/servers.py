@@ -155,3 +155,64 @@ def celery_worker(env: dict[str, str], *, concurrency: int = 1, name: str = "w1"
             except subprocess.TimeoutExpired:
                 os.killpg(process.pid, signal.SIGKILL)
                 process.wait()
+
+
+class OidcProvider:
+    """A running test OpenID Connect provider (tests/oidcprovider): its issuer, and its users and client to set."""
+
+    def __init__(self, issuer: str, env: dict[str, str]) -> None:
+        self.issuer = issuer
+        self.env = env
+
+    def _seed(self, command: str, payload: object) -> None:
+        import json
+
+        subprocess.run(
+            [sys.executable, "-m", "tests.oidcprovider.seed", command, json.dumps(payload)],
+            cwd=Path(__file__).resolve().parent.parent, env=self.env, check=True, capture_output=True, timeout=60,
+        )  # fmt: skip
+
+    def users(self, *specs: dict[str, object]) -> None:
+        """Create or change users: username, password, email, groups, mfa (see tests/oidcprovider/seed.py)."""
+        self._seed("users", list(specs))
+
+    def client(self, client_id: str, client_secret: str, redirect_uris: list[str], post_logout_redirect_uris: list[str]) -> None:
+        self._seed(
+            "client",
+            {"client_id": client_id, "client_secret": client_secret, "redirect_uris": redirect_uris, "post_logout_redirect_uris": post_logout_redirect_uris},
+        )
+
+
+@contextlib.contextmanager
+def oidc_provider() -> Iterator[OidcProvider]:
+    """django-oauth-toolkit's OpenID Connect provider (tests/oidcprovider) in its own gunicorn process on 127.0.0.1 and a
+    free port, with a fresh RSA signing key and database; yields it (issuer http://127.0.0.1:PORT/o)."""
+    from cryptography.hazmat.primitives import serialization
+    from cryptography.hazmat.primitives.asymmetric import rsa
+
+    root = Path(__file__).resolve().parent.parent
+    folder = Path(tempfile.mkdtemp(prefix="iamwatch-oidc-"))
+    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    (folder / "key.pem").write_bytes(
+        key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption())
+    )
+    port = free_port()
+    issuer = f"http://127.0.0.1:{port}/o"
+    env = {
+        "PATH": os.environ.get("PATH", "/usr/bin:/bin"), "HOME": os.environ.get("HOME", "/root"), "PYTHONPATH": str(root),
+        "DJANGO_SETTINGS_MODULE": "tests.oidcprovider.settings", "PROVIDER_DB": str(folder / "provider.sqlite3"),
+        "PROVIDER_KEY_FILE": str(folder / "key.pem"), "PROVIDER_ISSUER": issuer,
+    }  # fmt: skip
+    subprocess.run([sys.executable, "-m", "django", "migrate", "-v", "0"], cwd=root, env=env, check=True, timeout=120)
+    log = (folder / "provider.log").open("wb")
+    process = subprocess.Popen(
+        [str(Path(sys.executable).parent / "gunicorn"), "--bind", f"127.0.0.1:{port}", "--workers", "1", "--threads", "8", "tests.oidcprovider.wsgi"],
+        cwd=root, env=env, stdout=log, stderr=subprocess.STDOUT,
+    )  # fmt: skip
+    try:
+        wait_for(lambda: _port_open(port), "the OpenID Connect provider", timeout=60)
+        yield OidcProvider(issuer, env)
+    finally:
+        _stop(process)
+        log.close()
+        shutil.rmtree(folder, ignore_errors=True)

@@ -15,7 +15,7 @@ from django.contrib.auth.models import User
 from tests.conftest import client_for
 
 ROOT = Path(__file__).resolve().parent.parent
-APPS = ("staff", "accounts", "people", "audits", "cloudtrail", "identitycenter", "reviews", "dashboard", "demo")
+APPS = ("staff", "accounts", "signin", "people", "audits", "cloudtrail", "identitycenter", "reviews", "dashboard", "demo")
 LINT_IMPORTS = Path(sys.executable).parent / "lint-imports"
 
 
