@@ -1,9 +1,11 @@
 """A single sign-on session lasts at most IAMWATCH_OIDC_SESSION_HOURS from its login, whatever its activity: a leaver
-removed from the provider's groups loses access by then at the latest."""
+removed from the provider's groups loses access by then at the latest. And the pages let their logout form lead to the
+provider (the Content-Security-Policy's form-action, which a browser applies to the redirect after a form too)."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
+from urllib.parse import urlsplit
 
 from django.conf import settings
 from django.contrib import messages
@@ -28,4 +30,8 @@ class SsoSessionMiddleware:
                 request, f"Your single sign-on session ended after {settings.IAMWATCH_OIDC_SESSION_HOURS} hours: sign in again."
             )
             return redirect(settings.LOGIN_URL)
-        return self.get_response(request)
+        response = self.get_response(request)
+        if settings.IAMWATCH_OIDC_ISSUER:
+            parts = urlsplit(settings.IAMWATCH_OIDC_ISSUER)
+            response._csp_update = {"form-action": [f"{parts.scheme}://{parts.netloc}"]}  # type: ignore[attr-defined]
+        return response
