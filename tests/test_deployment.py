@@ -71,6 +71,12 @@ def test_every_compose_command_exists_in_the_project(service: str) -> None:
         ("IAMWATCH_KNOWN_NETWORKS", "10.0.0.0/8,10.0.0.0/33", "IAMWATCH_KNOWN_NETWORKS: not a network (CIDR): '10.0.0.0/33'"),
         ("DATABASE_URL", "nosuchdb://x", "nosuchdb"),
         ("IAMWATCH_ROOT_EVENTS_QUEUE_URL", "iamwatch-root-events", "not an SQS queue URL"),
+        ("IAMWATCH_OIDC_ROLE_GROUPS", "security-admins=root", "'security-admins' maps to 'root', not one of viewer, reviewer, admin"),
+        ("IAMWATCH_OIDC_ROLE_GROUPS", "security-admins", "expected GROUP=VALUE pairs separated by commas, not 'security-admins'"),
+        ("IAMWATCH_OIDC_SCOPE_GROUPS", "payments=12345", "'payments': '12345' is not an account id, env:NAME or *"),
+        ("IAMWATCH_LOCAL_LOGIN", "nobody", "IAMWATCH_LOCAL_LOGIN must be all or superusers, not 'nobody'"),
+        ("IAMWATCH_OIDC_ISSUER", "https://idp.example.com", "IAMWATCH_OIDC_CLIENT_ID must be set with IAMWATCH_OIDC_ISSUER"),
+        ("IAMWATCH_OIDC_SESSION_HOURS", "0", "IAMWATCH_OIDC_SESSION_HOURS must be a positive number of hours"),
     ],
 )
 def test_a_bad_setting_fails_loudly_at_start(name: str, value: str, message: str) -> None:
