@@ -121,8 +121,6 @@ class SsoBackend(OIDCAuthenticationBackend):
 
     def verify_token(self, token: str, **kwargs: Any) -> dict[str, Any]:
         payload: dict[str, Any] = super().verify_token(token, **kwargs)  # signature (JWKS), expiry, nonce
-        if kwargs.get("nonce") is None:
-            return payload  # a userinfo answer signed as a JWT: the ID token's checks below do not apply
         if str(payload.get("iss", "")).rstrip("/") != settings.IAMWATCH_OIDC_ISSUER:
             raise SuspiciousOperation(f"ID token from issuer {payload.get('iss')!r}, not {settings.IAMWATCH_OIDC_ISSUER!r}")
         audience = payload.get("aud")
@@ -133,7 +131,6 @@ class SsoBackend(OIDCAuthenticationBackend):
             raise SuspiciousOperation("ID token for several audiences without this client as its authorized party")
         if not payload.get("sub"):
             raise SuspiciousOperation("ID token without a subject")
-        self.id_claims = payload
         return payload
 
     def get_userinfo(self, access_token: str, id_token: str, payload: dict[str, Any]) -> dict[str, Any]:

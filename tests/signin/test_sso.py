@@ -72,6 +72,9 @@ def test_a_login_with_no_mapped_group_is_refused_with_the_groups_expected(sso: s
     for group in ROLE_GROUPS:
         assert f"<code>{group}</code>" in body
     assert not User.objects.filter(email="carol@example.com").exists()  # nobody is created for a refused login
+    # The groups expected are told to the refused login alone, once: not to whoever opens the page.
+    again = client.get("/signin/refused/").content.decode()
+    assert "security-admins" not in again and "did not complete" in again
     assert client.get("/").status_code == 302  # not signed in
     refusal = ChangeRecord.objects.get(action="sso.refused")
     assert refusal.after["groups"] == ["marketing"] and refusal.after["issuer"] == sso.issuer and refusal.after["subject"]
