@@ -13,26 +13,16 @@ from playwright.sync_api import Browser, Page, expect
 
 from tests import servers
 from tests.browser.test_meeting_flow import browser, meeting, shot  # noqa: F401 - the fixtures, shared
-from tests.signin.conftest import CLIENT_ID, CLIENT_SECRET, PASSWORD, ROLE_GROUPS, provider  # noqa: F401
+from tests.signin.conftest import CLIENT_ID, CLIENT_SECRET, PASSWORD, provider, signing_in_with  # noqa: F401
 
 
 def _sso(settings: Any, provider: servers.OidcProvider, live_url: str) -> None:  # noqa: F811 - the fixture, as an argument
-    from signin.oidc import discovery
-
+    """The provider knows the live server's callback; IAMWatch signs in with it, and keeps password login for superusers."""
     provider.client(
-        CLIENT_ID,
-        CLIENT_SECRET,
-        ["http://testserver/oidc/callback/", f"{live_url}/oidc/callback/"],
-        ["http://testserver/login/", f"{live_url}/login/"],
+        CLIENT_ID, CLIENT_SECRET, ["http://testserver/oidc/callback/", f"{live_url}/oidc/callback/"], ["http://testserver/login/", f"{live_url}/login/"]
     )
-    discovery.cache_clear()
-    settings.IAMWATCH_OIDC_ISSUER = provider.issuer
-    settings.IAMWATCH_OIDC_PROVIDER_NAME = "Test IdP"
-    settings.OIDC_RP_CLIENT_ID, settings.OIDC_RP_CLIENT_SECRET = CLIENT_ID, CLIENT_SECRET
-    settings.IAMWATCH_OIDC_ROLE_GROUPS = dict(ROLE_GROUPS)
-    settings.IAMWATCH_OIDC_SCOPE_GROUPS = {}
+    signing_in_with(provider, settings)
     settings.IAMWATCH_LOCAL_LOGIN = "superusers"
-    settings.AUTHENTICATION_BACKENDS = [*settings.AUTHENTICATION_BACKENDS, "signin.oidc.SsoBackend"]
 
 
 def _sign_in(page: Page, live_url: str, username: str) -> None:

@@ -43,9 +43,8 @@ def provider() -> Iterator[servers.OidcProvider]:
         yield running
 
 
-@pytest.fixture
-def sso(provider: servers.OidcProvider, settings: Any) -> servers.OidcProvider:
-    """IAMWatch signs in with the provider (the settings README's Single sign-on lists)."""
+def signing_in_with(provider: servers.OidcProvider, settings: Any) -> None:
+    """IAMWatch signs in with `provider` (the settings README's Single sign-on lists), for this test."""
     from signin.oidc import discovery
 
     discovery.cache_clear()
@@ -55,6 +54,11 @@ def sso(provider: servers.OidcProvider, settings: Any) -> servers.OidcProvider:
     settings.IAMWATCH_OIDC_ROLE_GROUPS = dict(ROLE_GROUPS)
     settings.IAMWATCH_OIDC_SCOPE_GROUPS = {}
     settings.AUTHENTICATION_BACKENDS = [*settings.AUTHENTICATION_BACKENDS, "signin.oidc.SsoBackend"]
+
+
+@pytest.fixture
+def sso(provider: servers.OidcProvider, settings: Any) -> servers.OidcProvider:
+    signing_in_with(provider, settings)
     return provider
 
 
