@@ -100,7 +100,10 @@ def all_urls(imported: AuditRun, **overrides: str) -> list[str]:
 
 # A calendar app's private link: no login, the token alone (tests/reviews/test_calendar_link.py); a wrong one is 404.
 FEED = "/reviews/calendar/not-a-real-token.ics"
-SELF_SERVICE = {"/login/", "/logout/", "/account/2fa/setup/", "/account/2fa/verify/", "/account/password/", "/account/password/done/", "/admin/login/"}  # one's own login
+SELF_SERVICE = {
+    "/login/", "/logout/", "/account/2fa/setup/", "/account/2fa/verify/", "/account/password/", "/account/password/done/", "/admin/login/",
+    "/oidc/authenticate/", "/oidc/callback/", "/signin/refused/",  # single sign-on: the way in (404 without a provider)
+}  # fmt: skip  # one's own login
 
 
 @pytest.mark.parametrize("role", ["viewer", "reviewer", "admin"])
