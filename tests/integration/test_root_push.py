@@ -209,7 +209,8 @@ def test_a_consumer_process_killed_between_its_commit_and_the_delete_stores_noth
 def test_an_unreachable_queue_makes_the_consumer_process_back_off_and_say_so_not_crash(
     consumer_env: dict[str, str], tmp_path: Path
 ) -> None:
-    env = {**consumer_env, "AWS_ENDPOINT_URL": f"http://127.0.0.1:{servers.free_port()}"}  # nothing listens there
+    # Nothing listens there; one attempt a call (botocore's own retries would only slow the test down).
+    env = {**consumer_env, "AWS_ENDPOINT_URL": f"http://127.0.0.1:{servers.free_port()}", "IAMWATCH_AWS_MAX_ATTEMPTS": "1"}
     log = tmp_path / "consumer.err"
     with log.open("w") as err:
         process = subprocess.Popen(
