@@ -168,6 +168,7 @@ class ConnectionStep:
     call: str
     ok: bool
     detail: str
+    state: str = ""  # what the call found, where a caller keeps it (the push rule's ENABLED or DISABLED)
 
 
 NO_CREDENTIALS = (
@@ -241,7 +242,7 @@ PUSH_RULE_CALL = "events:DescribeRule"
 
 def push_rule_step(session: AccountAccess) -> ConnectionStep:
     """The account's root activity rule (deploy/root-events.yaml) as events:DescribeRule finds it: ok when ENABLED.
-    The step's detail starts with the rule's state, or says why it was not found (push_rule_state reads it)."""
+    The step's state is the rule's (empty when it was not found; its detail says why)."""
     name, region = settings.IAMWATCH_ROOT_EVENTS_RULE, settings.IAMWATCH_ROOT_EVENTS_RULE_REGION
     call = f"{PUSH_RULE_CALL} {name} in {region}"
     try:
@@ -253,8 +254,8 @@ def push_rule_step(session: AccountAccess) -> ConnectionStep:
     except (BotoCoreError, ResponseParserError) as exc:
         return ConnectionStep(call, False, describe_error(exc, call=call))
     if state == "ENABLED":
-        return ConnectionStep(call, True, "ENABLED: root events are pushed within minutes")
-    return ConnectionStep(call, False, f"{state or 'no state'}: the rule is there but does not push root events; enable it")
+        return ConnectionStep(call, True, "ENABLED: root events are pushed within minutes", state)
+    return ConnectionStep(call, False, f"{state or 'no state'}: the rule is there but does not push root events; enable it", state)
 
 
 class OrganizationReadError(Exception):

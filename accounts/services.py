@@ -261,7 +261,7 @@ def push_rule_record(*, account: AwsAccount, step: ConnectionStep, actor: str, a
     when, and since when it has been found enabled (the push path's misses count from then). A change of state is in
     the trail."""
     now = at or timezone.now()
-    state = step.detail.split(":", 1)[0] if step.detail.split(":", 1)[0] in ("ENABLED", "DISABLED") else one_line(step.detail)[:300]
+    state = step.state or one_line(step.detail)[:300]
     before = account.push_rule
     account.push_rule, account.push_rule_checked_at = state, now
     if state == "ENABLED":
