@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 from django.db import models
-from django.db.models.functions import Lower
+from django.db.models.fields.json import KT
+from django.db.models.functions import Cast, Lower
 
 from accounts.models import AwsAccount
 
@@ -89,6 +90,12 @@ class AuditRun(models.Model):
             models.Index(fields=["account", "status", "-generated_at"]),
             models.Index(fields=["account", "-requested_at"]),
             models.Index(fields=["requested_at"]),  # runs stored since a time, fleet-wide: findings new since the review
+            # Each account's last report run and its status, in the agenda's order (the index alone answers them).
+            models.Index(
+                fields=["account", "-requested_at", "-id", "status"],
+                condition=models.Q(source__in=[s.value for s in REPORT_SOURCES]),
+                name="last_report_run_idx",
+            ),
         ]
         constraints = [
             # One stored run per report time: a duplicate delivery cannot store the same report twice. Runs of other
@@ -314,6 +321,12 @@ class Alert(models.Model):
         return self.subject
 
 
+def _summary_figure(key: str) -> models.GeneratedField:
+    return models.GeneratedField(
+        expression=Cast(KT(f"summary__{key}"), models.IntegerField()), output_field=models.IntegerField(null=True), db_persist=True
+    )
+
+
 class TrendMonth(models.Model):
     """An account's month for the trend charts: the summary of the month's latest stored run.
 
@@ -324,6 +337,16 @@ class TrendMonth(models.Model):
     run = models.ForeignKey(AuditRun, on_delete=models.CASCADE, related_name="+")
     generated_at = models.DateTimeField()
     summary = models.JSONField(default=dict)
+    # The summary's figures as columns the database computes when the row is written: the fleet's trend adds up
+    # 24,000 of them at 2,000 accounts, and integers add up three times faster than values read out of JSON (issue 29).
+    critical = _summary_figure("critical")
+    high = _summary_figure("high")
+    medium = _summary_figure("medium")
+    low = _summary_figure("low")
+    users = _summary_figure("users")
+    console_users = _summary_figure("console_users")
+    without_mfa = _summary_figure("without_mfa")
+    naming_violations = _summary_figure("naming_violations")
 
     class Meta:
         ordering = ["account", "month"]

@@ -3,15 +3,14 @@
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
-from typing import Any, TypeVar
+from typing import Any, TypeVar, overload
 
 from django.core.paginator import Page, Paginator
-from django.db.models import Case, Count, F, IntegerField, Max, Model, OuterRef, Q, QuerySet, Subquery, Sum, Value, When, Window
-from django.db.models.fields.json import KT
-from django.db.models.functions import Cast, Lower, RowNumber
+from django.db.models import Case, Count, F, Max, Model, OuterRef, Q, QuerySet, Subquery, Sum, Value, When, Window
+from django.db.models.functions import Lower, RowNumber
 from django.utils import timezone
 
 from accounts.models import AwsAccount, NamingStandard
@@ -192,11 +191,74 @@ class EnvironmentGroup:
     accounts: list[OverviewRow]
 
 
-def _worst_key(a: OverviewRow) -> tuple[object, ...]:
+_SEVERITIES = tuple(s.value for s in Severity)  # worst first; read once (an enum member's .value is a descriptor call)
+
+
+@dataclass(slots=True)
+class _AccountFacts:
+    """What the agenda's order reads of an account; the rest of its row is read only when the row is."""
+
+    pk: int
+    account_id: str
+    name: str
+    environment: str
+    is_active: bool
+    last_success_at: datetime | None
+    last_run_status: str | None
+    last_run_error: str | None
+    report_root_used: datetime | None
+    root_last_used: datetime | None
+    root_sessions: tuple[Any, ...]
+    open_critical: int
+    open_high: int
+    open_medium: int
+    open_low: int
+
+    @property
+    def root_used_since(self) -> bool:
+        return self.root_last_used is not None
+
+    @property
+    def open_total(self) -> int:
+        return self.open_critical + self.open_high + self.open_medium + self.open_low
+
+
+def _worst_key(a: _AccountFacts) -> tuple[object, ...]:
     """Worst first: an account whose last run failed or was partial, or that was never read, before any finding
     count (its counts say nothing, or not everything); then critical, high, root used, the total."""
     unknown = a.last_run_status in ("failed", "partial") or a.last_success_at is None
-    return (not unknown, -a.open_critical, -a.open_high, not a.root_used_since, -a.open_total, a.name)
+    return (not unknown, -a.open_critical, -a.open_high, a.root_last_used is None, -a.open_total, a.name)
+
+
+class AgendaRows(Sequence[OverviewRow]):
+    """The agenda's accounts in their order, each row built when it is read: a page of the overview builds its hundred
+    rows, the CSV every one. Ordering and counting read only _AccountFacts (issue 29: 2,000 accounts)."""
+
+    def __init__(self, facts: list[_AccountFacts], build: Callable[[_AccountFacts], OverviewRow]) -> None:
+        self._facts = facts
+        self._build = build
+
+    def __len__(self) -> int:
+        return len(self._facts)
+
+    @overload
+    def __getitem__(self, index: int) -> OverviewRow: ...
+
+    @overload
+    def __getitem__(self, index: slice) -> list[OverviewRow]: ...
+
+    def __getitem__(self, index: int | slice) -> OverviewRow | list[OverviewRow]:
+        if isinstance(index, slice):
+            return [self._build(f) for f in self._facts[index]]
+        return self._build(self._facts[index])
+
+    def environments(self) -> list[str]:
+        return sorted({f.environment for f in self._facts if f.environment})
+
+    def mapped(self, change: Callable[[OverviewRow], OverviewRow]) -> AgendaRows:
+        """The same rows, each passed through `change` when it is built."""
+        build = self._build
+        return AgendaRows(self._facts, lambda f: change(build(f)))
 
 
 def overview_accounts(
@@ -211,14 +273,19 @@ def overview_accounts(
     sso_admins: dict[int, int] | None = None,
     root_sessions: Mapping[int, Sequence[Any]] | None = None,
     counts: AgendaCounts | None = None,
-) -> list[OverviewRow]:
+) -> AgendaRows:
     """Every account of `within` (those the reader may see) with what the meeting needs (open findings by severity, new findings and root use
-    since `since`, the last run's status), in three queries whatever the number of accounts. `root_sessions`: each
+    since `since`, the last run's status), in three queries whatever the number of accounts, in the order `sort` asks
+    (each row built when read, AgendaRows). `root_sessions`: each
     account's root sessions since `since` (cloudtrail.selectors.sessions_since); `sso_admins`: each
     account's Identity Center users with administrator access (identitycenter.selectors.admin_counts); `counts`:
     finding_counts(within, since), when the caller has read it already."""
+    # Each account's last report run's status and error (last_report_run_idx finds the run; the index alone holds its
+    # status), as columns of the account query.
     last_run = AuditRun.objects.filter(account=OuterRef("pk"), source__in=REPORT_SOURCES).order_by("-requested_at", "-pk")
-    accounts = within.annotate(last_run_id=Subquery(last_run.values("pk")[:1]))
+    accounts = within.annotate(
+        last_run_status=Subquery(last_run.values("status")[:1]), last_run_error=Subquery(last_run.values("error")[:1])
+    )
     # Root's latest use per account: used since, or seen since in a report that arrived late (one aggregate query).
     root_used = dict(
         in_accounts(RootUsageEvent.objects.filter(Q(used_at__gte=since) | Q(first_seen_run__in=_stored_since(since))), within)
@@ -232,61 +299,69 @@ def overview_accounts(
         accounts = accounts.filter(Q(name__icontains=q) | Q(account_id__startswith=q))
     # Aggregates apart from the account query: joined into it, they would multiply each other's rows.
     counts = finding_counts(within, since) if counts is None else counts
-    agenda_checks = counts.checks
-    fields = ("pk", "account_id", "name", "environment", "is_active", "last_success_at", "last_run_id")
-    listed = list(accounts.values(*fields))
-    last_runs = {  # each account's last run's status and error, by the run's key: one query, no subquery per column
-        pk: (status, error)
-        for pk, status, error in AuditRun.objects.filter(pk__in=[v["last_run_id"] for v in listed if v["last_run_id"]]).values_list(
-            "pk", "status", "error"
-        )
-    }
-    rows = []
-    for values in listed:
-        pk = values.pop("pk")
-        values["last_run_status"], values["last_run_error"] = last_runs.get(values.pop("last_run_id"), (None, None))
-        values["root_last_used"] = root_used.get(pk)
+    listed = accounts.values_list(
+        "pk", "account_id", "name", "environment", "is_active", "last_success_at", "last_run_status", "last_run_error"
+    )
+    open_, sessions_of = counts.open, root_sessions or {}
+    critical, high, medium, low = _SEVERITIES
+    facts = []
+    for pk, account_id, name, env, is_active, last_success_at, status, error in listed:
+        reported = root_used.get(pk)
         # Root's last use since: the credential report's, or the start of CloudTrail's latest session if later.
-        sessions = tuple((root_sessions or {}).get(pk, ()))
-        values["report_root_used"] = values["root_last_used"]
-        seen = [t for t in (values["root_last_used"], *(x.start for x in sessions)) if t is not None]
-        values["root_last_used"] = max(seen) if seen else None
-        values["root_sessions"], values["pk"] = sessions, pk
-        open_now = counts.open_by_severity(pk)
-        critical, high, medium, low = (open_now[s] for s in (Severity.CRITICAL, Severity.HIGH, Severity.MEDIUM, Severity.LOW))
-        new = sum(counts.new.get((pk, s.value), 0) for s in Severity)
-        resolved = counts.resolved.get(pk, 0)
-        users, console_users = (people or {}).get(pk, (0, 0))
-        rows.append(
-            OverviewRow(
-                **values,
-                open_critical=critical,
-                open_high=high,
-                open_medium=medium,
-                open_low=low,
-                new_since=new,
-                new_serious=counts.new.get((pk, Severity.CRITICAL.value), 0) + counts.new.get((pk, Severity.HIGH.value), 0),
-                resolved_since=resolved,
-                users=users,
-                console_users=console_users,
-                without_mfa=agenda_checks.get((pk, "user.console_without_mfa"), 0),
-                naming_violations=agenda_checks.get((pk, "user.name_violation"), 0),
-                iam_admins=agenda_checks.get((pk, "user.direct_admin"), 0),
-                sso_admins=(sso_admins or {}).get(pk, 0),
-                iam_can_become_admin=agenda_checks.get((pk, "user.can_become_admin"), 0),
-                sso_can_become_admin=agenda_checks.get((pk, "sso.can_become_admin"), 0),
-                **_review_columns(pk, review, critical + high + medium + low),
+        sessions = tuple(sessions_of.get(pk, ()))
+        latest = max((x.start for x in sessions), default=None)
+        used = reported if latest is None or (reported is not None and reported >= latest) else latest
+        facts.append(
+            _AccountFacts(
+                pk, account_id, name, env, is_active, last_success_at, status, error, reported, used, sessions,
+                open_.get((pk, critical), 0), open_.get((pk, high), 0), open_.get((pk, medium), 0), open_.get((pk, low), 0),
             )
-        )
+        )  # fmt: skip
     if sort == "name":
-        rows.sort(key=lambda a: (a.name, a.account_id))
+        facts.sort(key=lambda a: (a.name, a.account_id))
     elif sort == "age":
-        rows.sort(key=lambda a: (a.last_success_at is not None, a.last_success_at or datetime.min.replace(tzinfo=UTC)))
+        facts.sort(key=lambda a: (a.last_success_at is not None, a.last_success_at or datetime.min.replace(tzinfo=UTC)))
     elif sort == "environment":
-        rows.sort(key=lambda a: (a.environment, _worst_key(a)))
+        facts.sort(key=lambda a: (a.environment, _worst_key(a)))
     else:
-        rows.sort(key=_worst_key)
-    return rows
+        facts.sort(key=_worst_key)
+    agenda_checks, new = counts.checks, counts.new
+
+    def build(f: _AccountFacts) -> OverviewRow:
+        pk = f.pk
+        users, console_users = (people or {}).get(pk, (0, 0))
+        serious = new.get((pk, critical), 0) + new.get((pk, high), 0)
+        return OverviewRow(
+            account_id=f.account_id,
+            name=f.name,
+            environment=f.environment,
+            is_active=f.is_active,
+            last_success_at=f.last_success_at,
+            last_run_status=f.last_run_status,
+            last_run_error=f.last_run_error,
+            open_critical=f.open_critical,
+            open_high=f.open_high,
+            open_medium=f.open_medium,
+            open_low=f.open_low,
+            new_since=serious + new.get((pk, medium), 0) + new.get((pk, low), 0),
+            new_serious=serious,
+            resolved_since=counts.resolved.get(pk, 0),
+            root_last_used=f.root_last_used,
+            report_root_used=f.report_root_used,
+            root_sessions=f.root_sessions,
+            pk=pk,
+            users=users,
+            console_users=console_users,
+            without_mfa=agenda_checks.get((pk, "user.console_without_mfa"), 0),
+            naming_violations=agenda_checks.get((pk, "user.name_violation"), 0),
+            iam_admins=agenda_checks.get((pk, "user.direct_admin"), 0),
+            sso_admins=(sso_admins or {}).get(pk, 0),
+            iam_can_become_admin=agenda_checks.get((pk, "user.can_become_admin"), 0),
+            sso_can_become_admin=agenda_checks.get((pk, "sso.can_become_admin"), 0),
+            **_review_columns(pk, review, f.open_total),
+        )
+
+    return AgendaRows(facts, build)
 
 
 def _review_columns(pk: int, review: tuple[set[int], dict[int, tuple[int, int]]] | None, open_total: int) -> dict[str, Any]:
@@ -648,13 +723,13 @@ class AgendaCounts:
     resolved: dict[int, int]
 
     def open_by_severity(self, account: int) -> dict[str, int]:
-        return {s.value: self.open.get((account, s.value), 0) for s in Severity}
+        return {s: self.open.get((account, s), 0) for s in _SEVERITIES}
 
 
 def finding_counts(within: QuerySet[AwsAccount], since: datetime) -> AgendaCounts:
     """The counts of findings the agenda, the trend and the account page share (AgendaCounts), for the accounts of
     `within`, in four aggregate queries (and new_since's one) that read no finding that is not counted."""
-    severities = [s.value for s in Severity]
+    severities = _SEVERITIES
     # One row an account, its counts side by side (a row per account and severity or check is five times the rows).
     by_severity = {f"s{n}": Sum("open", filter=Q(severity=sev)) for n, sev in enumerate(severities)}
     by_check = {f"c{n}": Sum("open", filter=Q(check_id=check)) for n, check in enumerate(AGENDA_CHECKS)}
@@ -719,17 +794,13 @@ def with_open_now(
 SUMMARY_PEOPLE = ("users", "console_users", "without_mfa", "naming_violations")  # a trend point's figures beside the severities
 
 
-def _summary_value(key: str) -> Cast:
-    return Cast(KT(f"summary__{key}"), IntegerField())
-
-
 def latest_points(*, within: QuerySet[AwsAccount], months: list[date]) -> dict[int, dict[str, int]]:
     """Each account's latest trend point within `months` (its latest report run there): its people figures
     (SUMMARY_PEOPLE), read in the database, one row an account."""
     latest_first = Window(RowNumber(), partition_by=[F("account")], order_by=F("month").desc())
     points = (
-        in_accounts(TrendMonth.objects.filter(month__gte=months[0], month__lte=months[-1]), within)  # type: ignore[misc]  # annotated just above
-        .annotate(nth=latest_first, **{key: _summary_value(key) for key in SUMMARY_PEOPLE})
+        in_accounts(TrendMonth.objects.filter(month__gte=months[0], month__lte=months[-1]), within)
+        .annotate(nth=latest_first)
         .filter(nth=1)
         .values_list("account", *SUMMARY_PEOPLE)
     )
@@ -746,10 +817,10 @@ def fleet_trend(
     past = (
         in_accounts(TrendMonth.objects.filter(month__gte=months[0], month__lt=months[-1]), within)
         .values("month")
-        .annotate(**{key: Sum(_summary_value(key)) for key in keys})
+        .annotate(**{f"sum_{key}": Sum(key) for key in keys})
         .order_by()
     )
-    fleet = {row["month"]: {key: row[key] or 0 for key in keys} for row in past}
+    fleet = {row["month"]: {key: row[f"sum_{key}"] or 0 for key in keys} for row in past}
     if latest:
         current = dict.fromkeys(keys, 0)
         for figures in latest.values():

@@ -9,8 +9,8 @@ import time
 
 
 def print_page_times(client, pages: dict[str, str]) -> None:  # type: ignore[no-untyped-def]
-    """`pages`: label -> URL, fetched with `client` (a logged-in django.test.Client). BENCH_SLOW_QUERIES=1 also
-    prints each page's three slowest queries, to see where its time goes; BENCH_PROFILE=<label> profiles that page's
+    """`pages`: label -> URL, fetched with `client` (a logged-in django.test.Client). BENCH_SLOW_QUERIES=N also
+    prints each page's N slowest queries (1: three), to see where its time goes; BENCH_PROFILE=<label> profiles that page's
     Python."""
     from django.db import connection
     from django.test.utils import CaptureQueriesContext
@@ -35,5 +35,5 @@ def print_page_times(client, pages: dict[str, str]) -> None:  # type: ignore[no-
             profiler.runcall(client.get, url)
             pstats.Stats(profiler).sort_stats("tottime").print_stats(25)
         if os.environ.get("BENCH_SLOW_QUERIES"):
-            for q in sorted(captured.captured_queries, key=lambda q: -float(q["time"]))[:3]:
+            for q in sorted(captured.captured_queries, key=lambda q: -float(q["time"]))[: max(3, int(os.environ["BENCH_SLOW_QUERIES"]))]:
                 print(f"    {float(q['time']) * 1000:6.0f} ms  {q['sql'][:220]}")

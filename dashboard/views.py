@@ -133,10 +133,9 @@ def overview(request: HttpRequest) -> HttpResponseBase:
     )
     outside = outside_scope(visible_accounts(request.user))
     if outside:  # a last run's error names no account outside the reader's scope
-        accounts = [
-            dataclasses.replace(a, last_run_error=redacted(a.last_run_error, outside)) if a.last_run_error else a
-            for a in accounts
-        ]
+        accounts = accounts.mapped(
+            lambda a: dataclasses.replace(a, last_run_error=redacted(a.last_run_error, outside)) if a.last_run_error else a
+        )
     if wants_csv(request):
         rows = (
             (a.account_id, a.name, a.environment, a.last_success_at, a.last_run_status or "", a.open_critical, a.open_high, a.open_medium,
@@ -147,7 +146,7 @@ def overview(request: HttpRequest) -> HttpResponseBase:
             for a in accounts
         )  # fmt: skip
         return csv_response(OVERVIEW_HEADER, rows, "iamwatch-overview.csv")
-    environments = sorted({a.environment for a in accounts if a.environment})
+    environments = accounts.environments()
     page = Paginator(accounts, AGENDA_PAGE).get_page(request.GET.get("page"))
     # The sparklines of the page's rows alone: their year of trend points, this month's with their findings open now.
     on_page = AwsAccount.objects.filter(pk__in=[a.pk for a in page])
