@@ -15,6 +15,10 @@ def print_page_times(client, pages: dict[str, str]) -> None:  # type: ignore[no-
     from django.db import connection
     from django.test.utils import CaptureQueriesContext
 
+    from iamwatch.heap import settle
+
+    settle()  # as the web process does once it has loaded (iamwatch.wsgi)
+
     print(f"{'page':28} {'median ms':>10} {'max ms':>8} {'queries':>8}   [target <= 300 ms]")
     for label, url in pages.items():
         assert client.get(url).status_code == 200, url  # warm

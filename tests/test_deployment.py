@@ -159,3 +159,15 @@ def test_make_install_gives_a_checkout_its_own_secret_key_once(tmp_path) -> None
 def test_the_docker_build_context_leaves_out_secrets_and_local_data() -> None:
     ignored = set((ROOT / ".dockerignore").read_text().split())
     assert {".env", "*.sqlite3", ".venv"} <= ignored
+
+
+def test_the_web_process_freezes_what_it_loaded_before_its_first_request() -> None:
+    """iamwatch.wsgi settles the heap (iamwatch.heap): the view modules are loaded and out of the collector's sight."""
+    probe = (
+        "import gc, sys; import iamwatch.wsgi; "
+        "print(gc.get_freeze_count(), 'audits.views' in sys.modules, 'dashboard.views' in sys.modules)"
+    )
+    done = run([sys.executable, "-c", probe], DJANGO_DEBUG="false")
+    frozen, audits_views, dashboard_views = done.stdout.split()
+    assert done.returncode == 0, done.stderr
+    assert int(frozen) > 100_000 and audits_views == dashboard_views == "True"
