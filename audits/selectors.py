@@ -231,7 +231,7 @@ def _worst_key(a: _AccountFacts) -> tuple[object, ...]:
 
 
 class AgendaRows(Sequence[OverviewRow]):
-    """The agenda's accounts in their order, each row built when it is read: a page of the overview builds its hundred
+    """The agenda's accounts in their order, each row built when it is read: a page of the overview builds its fifty
     rows, the CSV every one. Ordering and counting read only _AccountFacts (issue 29: 2,000 accounts)."""
 
     def __init__(self, facts: list[_AccountFacts], build: Callable[[_AccountFacts], OverviewRow]) -> None:

@@ -184,7 +184,7 @@ def sessions_since(
         events = events.filter(at__lt=until + SESSION_KEY_LIFE)
     records: dict[int, list[RootRecord]] = {}
     stored_since: set[str] = set()
-    for pk, account_id, event_id, at, *rest, recorded_at in events.order_by().values_list(*_RECORD_FIELDS).iterator(chunk_size=5000):
+    for pk, account_id, event_id, at, *rest, recorded_at in events.order_by().values_list(*_RECORD_FIELDS):
         name, source, region, ip, agent, mfa, success, error, key = rest
         records.setdefault(pk, []).append(
             RootRecord(event_id, at, name, source, region, ip, agent, mfa, success, error, key, account_id, "", {})
