@@ -124,7 +124,9 @@ class PrincipalState(models.Model):
     arn = models.CharField(max_length=2048)
     valid_from = models.DateTimeField()
     valid_to = models.DateTimeField(null=True, blank=True)
-    first_run = models.ForeignKey(AuditRun, on_delete=models.CASCADE, related_name="+")
+    # No index: nothing looks states up by the run that wrote them, and runs are evidence, never deleted; an index
+    # here cost every 10,000-user import a B-tree of 10,000 entries (issue 29).
+    first_run = models.ForeignKey(AuditRun, on_delete=models.CASCADE, related_name="+", db_index=False)
     appeared = models.BooleanField(default=False, help_text="the principal was not in the previous report (new user)")
     removed = models.BooleanField(default=False, help_text="closed because the principal left the report (removed user)")
     user_creation_time = models.DateTimeField(null=True)
@@ -215,8 +217,11 @@ class Finding(models.Model):
     last_seen = models.DateTimeField()
     resolved_at = models.DateTimeField(null=True, blank=True)
     first_run = models.ForeignKey(AuditRun, on_delete=models.RESTRICT, related_name="+")
-    last_run = models.ForeignKey(AuditRun, on_delete=models.RESTRICT, related_name="+")
-    resolved_run = models.ForeignKey(AuditRun, null=True, blank=True, on_delete=models.RESTRICT, related_name="+")
+    # The last and resolving runs are read through the finding, never searched by: without an index, the update of
+    # every open finding's last run at each report run leaves no index entry to rewrite (issue 29). Runs are
+    # evidence, never deleted (RESTRICT would refuse it anyway).
+    last_run = models.ForeignKey(AuditRun, on_delete=models.RESTRICT, related_name="+", db_index=False)
+    resolved_run = models.ForeignKey(AuditRun, null=True, blank=True, on_delete=models.RESTRICT, related_name="+", db_index=False)
     reopened_count = models.PositiveIntegerField(default=0)
     accepted_until = models.DateTimeField(
         null=True, blank=True, help_text="an accepted finding shows as accepted until then, then reopens"
@@ -276,7 +281,8 @@ class FindingEvent(models.Model):
         EXPIRED = "expired"  # the acceptance ran out: open again
 
     finding = models.ForeignKey(Finding, on_delete=models.CASCADE, related_name="events")
-    run = models.ForeignKey(AuditRun, on_delete=models.CASCADE, related_name="finding_events")
+    # Events are read by finding or by time, never by run (runs are evidence, never deleted): no index (issue 29).
+    run = models.ForeignKey(AuditRun, on_delete=models.CASCADE, related_name="finding_events", db_index=False)
     at = models.DateTimeField(help_text="the run's report time")
     kind = models.CharField(max_length=10, choices=Kind.choices)
 
