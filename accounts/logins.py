@@ -129,6 +129,7 @@ def login_list(request: HttpRequest) -> HttpResponse:
         "attempts": AccessAttempt.objects.order_by("-attempt_time")[:200],
         "lockout_limit": settings.AXES_FAILURE_LIMIT,
         "address_limit": settings.IAMWATCH_ADDRESS_FAILURE_LIMIT,
+        "sso": bool(settings.IAMWATCH_OIDC_ISSUER),
     }
     return render(request, "accounts/login_list.html", context, status=400 if request.method == "POST" and not created else 200)
 

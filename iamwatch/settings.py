@@ -376,8 +376,11 @@ IAMWATCH_ROOT_EVENTS_QUEUE_URL = env.str("IAMWATCH_ROOT_EVENTS_QUEUE_URL", defau
 IAMWATCH_ROOT_EVENTS_DLQ_URL = env.str("IAMWATCH_ROOT_EVENTS_DLQ_URL", default="")
 IAMWATCH_ROOT_EVENTS_RULE = env.str("IAMWATCH_ROOT_EVENTS_RULE", default="iamwatch-root-activity")
 IAMWATCH_ROOT_EVENTS_RULE_REGION = env.str("IAMWATCH_ROOT_EVENTS_RULE_REGION", default="us-east-1")
+# What an SQS queue URL looks like (https://sqs.REGION.amazonaws.com/ACCOUNT/NAME, or a local endpoint's): one pattern
+# for these settings and for consume_root_events' --queue-url and --dead-letter-url.
+IAMWATCH_SQS_QUEUE_URL_PATTERN = r"https?://\S+/[0-9]{12}/[A-Za-z0-9_-]{1,80}"
 for _url in (IAMWATCH_ROOT_EVENTS_QUEUE_URL, IAMWATCH_ROOT_EVENTS_DLQ_URL):
-    if _url and not re.fullmatch(r"https?://\S+/[0-9]{12}/[A-Za-z0-9_-]{1,80}", _url):
+    if _url and not re.fullmatch(IAMWATCH_SQS_QUEUE_URL_PATTERN, _url):
         raise ImproperlyConfigured(f"not an SQS queue URL (https://sqs.REGION.amazonaws.com/ACCOUNT/NAME): {_url!r}")
 # IAM Identity Center: the registered account (management or delegated administrator) and region that hold the
 # organisation's instance; empty: Identity Center is not read. Production accounts may have at most this many

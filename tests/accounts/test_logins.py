@@ -39,6 +39,14 @@ def test_the_page_lists_every_login_with_role_scope_and_second_factor(admin: Cli
     assert rows["lead"].role == "admin" and not rows["lead"].manageable  # an admin is a superuser's to manage
 
 
+def test_with_single_sign_on_the_page_says_the_groups_decide_again_at_each_sign_in(admin: Client, settings) -> None:  # type: ignore[no-untyped-def]
+    settings.IAMWATCH_OIDC_ISSUER = ""
+    assert b'id="sso-roles"' not in admin.get("/users/").content
+    settings.IAMWATCH_OIDC_ISSUER = "https://idp.example.com/o"
+    page = admin.get("/users/").content.decode()
+    assert 'id="sso-roles"' in page and "lasts until that login's next sign-in" in page
+
+
 def test_an_admin_adds_a_login_whose_first_password_is_shown_once_and_must_be_changed(admin: Client) -> None:
     page = admin.post("/users/", {"username": "carol", "role": "reviewer"})
     shown = re.search(r"Added <strong>carol</strong> with the first password <code>([^<]+)</code>", page.content.decode())

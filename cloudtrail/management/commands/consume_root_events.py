@@ -14,7 +14,6 @@ from django.utils import timezone
 from accounts.aws import AccountAccess
 from cloudtrail.push import Consumer
 
-_QUEUE_URL = re.compile(r"https?://\S+/[0-9]{12}/[A-Za-z0-9_-]{1,80}")
 _REGION = re.compile(r"//sqs[.-]([a-z0-9-]+)\.amazonaws\.com")
 
 
@@ -47,7 +46,7 @@ class Command(BaseCommand):
         if not dead_letter:
             raise CommandError("no dead-letter queue: set IAMWATCH_ROOT_EVENTS_DLQ_URL or give --dead-letter-url")
         for name, url in (("--queue-url", queue), ("--dead-letter-url", dead_letter)):
-            if not _QUEUE_URL.fullmatch(url):
+            if not re.fullmatch(settings.IAMWATCH_SQS_QUEUE_URL_PATTERN, url):
                 raise CommandError(f"{name}: not an SQS queue URL (https://sqs.REGION.amazonaws.com/ACCOUNT/NAME): {url!r}")
         if not 0 <= options["wait_seconds"] <= 20:
             raise CommandError("--wait-seconds: SQS long-polls 0 to 20 seconds")
