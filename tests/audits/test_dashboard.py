@@ -214,6 +214,30 @@ def test_the_agenda_pages_worst_first_keeping_its_filters_and_its_csv_holds_ever
     assert "Next accounts" not in alice_client.get("/?sort=name&environment=prod&page=2").content.decode()
 
 
+def test_a_page_of_the_agenda_builds_only_its_own_rows(alice_client: Client, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    """Issue 29: at 2,000 accounts the order reads a few facts per account and only the page's rows are built; the
+    CSV builds every one, the same as the page would."""
+    import audits.selectors
+    import dashboard.views
+
+    monkeypatch.setattr(dashboard.views, "AGENDA_PAGE", 2)
+    load_fleet(5, days=2, users=2)
+    built: list[str] = []
+    real = audits.selectors.OverviewRow
+
+    def counted(**fields):  # type: ignore[no-untyped-def]
+        built.append(fields["account_id"])
+        return real(**fields)
+
+    monkeypatch.setattr(audits.selectors, "OverviewRow", counted)
+    page = alice_client.get("/?sort=name")
+    assert page.status_code == 200 and len(built) == 2
+    assert built == [a["account_id"] for g in page.context["groups"] for a in g["accounts"]]
+    built.clear()
+    table = rows(alice_client.get("/?sort=name&format=csv"))
+    assert len(built) == 5 and [r[0] for r in table[1:]] == built
+
+
 def test_a_bad_filter_value_is_a_clear_message_not_an_error(alice_client: Client) -> None:
     load_fleet(1)
     body = alice_client.get("/findings/?since=yesterday&account=12").content.decode()
