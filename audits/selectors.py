@@ -214,20 +214,13 @@ class _AccountFacts:
     open_medium: int
     open_low: int
 
-    @property
-    def root_used_since(self) -> bool:
-        return self.root_last_used is not None
-
-    @property
-    def open_total(self) -> int:
-        return self.open_critical + self.open_high + self.open_medium + self.open_low
-
 
 def _worst_key(a: _AccountFacts) -> tuple[object, ...]:
     """Worst first: an account whose last run failed or was partial, or that was never read, before any finding
     count (its counts say nothing, or not everything); then critical, high, root used, the total."""
     unknown = a.last_run_status in ("failed", "partial") or a.last_success_at is None
-    return (not unknown, -a.open_critical, -a.open_high, a.root_last_used is None, -a.open_total, a.name)
+    total = a.open_critical + a.open_high + a.open_medium + a.open_low
+    return (not unknown, -a.open_critical, -a.open_high, a.root_last_used is None, -total, a.name)
 
 
 class AgendaRows(Sequence[OverviewRow]):
@@ -358,7 +351,7 @@ def overview_accounts(
             sso_admins=(sso_admins or {}).get(pk, 0),
             iam_can_become_admin=agenda_checks.get((pk, "user.can_become_admin"), 0),
             sso_can_become_admin=agenda_checks.get((pk, "sso.can_become_admin"), 0),
-            **_review_columns(pk, review, f.open_total),
+            **_review_columns(pk, review, f.open_critical + f.open_high + f.open_medium + f.open_low),
         )
 
     return AgendaRows(facts, build)
