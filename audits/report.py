@@ -110,8 +110,7 @@ class ReportRow(NamedTuple):
             self.cert_1.last_rotated,
             self.cert_2.last_rotated,
         ]
-        present = [s for s in stamps if s is not None]
-        return max(present) if present else None
+        return max(filter(None, stamps), default=None)
 
 
 @dataclass(frozen=True, slots=True)
@@ -128,8 +127,7 @@ class CredentialReport:
         object.__setattr__(self, "users", tuple(r for r in self.rows if not r.is_root))
 
     def latest_timestamp(self) -> datetime | None:
-        present = [s for s in (r.latest_timestamp() for r in self.rows) if s is not None]
-        return max(present) if present else None
+        return max(filter(None, (r.latest_timestamp() for r in self.rows)), default=None)
 
     def earliest_creation(self) -> datetime | None:
         """When the oldest principal was created: no real report was generated before it."""
@@ -138,6 +136,9 @@ class CredentialReport:
 
     def as_of(self, at: datetime) -> tuple[CredentialReport, tuple[str, ...]]:
         """The report with every time later than `at` moved back to `at` (an age of zero), and what was moved."""
+        latest = self.latest_timestamp()
+        if latest is None or latest <= at:  # the usual case: nothing to move, nothing to copy
+            return self, ()
         moved: list[str] = []
         rows = []
         for row in self.rows:
