@@ -10,16 +10,17 @@ lends it the optimised loader's `load`. With any other time zone nothing changes
 
 from __future__ import annotations
 
+import functools
 from datetime import UTC
 from typing import Any
 
 from django.db.backends.base.base import BaseDatabaseWrapper
 
 
-def use_fast_timestamptz(sender: Any, connection: BaseDatabaseWrapper, **kwargs: Any) -> None:
-    """connection_created receiver: on a PostgreSQL connection in UTC, read timestamptz with psycopg's C loader."""
-    if connection.vendor != "postgresql" or connection.timezone is not UTC:
-        return
+@functools.cache
+def _utc_loader() -> type | None:
+    """The loader class, made once: Django's interface over psycopg's optimised load(); None without psycopg's C
+    loaders (psycopg[binary] not installed), when Django's stays."""
     from psycopg import adapters
     from psycopg.pq import Format
     from psycopg.types.datetime import TimestamptzLoader
@@ -27,7 +28,7 @@ def use_fast_timestamptz(sender: Any, connection: BaseDatabaseWrapper, **kwargs:
     oid = adapters.types["timestamptz"].oid
     found = adapters.get_loader(oid, Format.TEXT)  # psycopg's global map: the C loader when psycopg[binary] is there
     if found is None or found is TimestamptzLoader:
-        return
+        return None
     optimised: Any = found
 
     class UtcLoader(TimestamptzLoader):
@@ -37,4 +38,13 @@ def use_fast_timestamptz(sender: Any, connection: BaseDatabaseWrapper, **kwargs:
             super().__init__(oid, context)
             self.load = optimised(oid, context).load  # type: ignore[method-assign]
 
-    connection.connection.adapters.register_loader("timestamptz", UtcLoader)
+    return UtcLoader
+
+
+def use_fast_timestamptz(sender: Any, connection: BaseDatabaseWrapper, **kwargs: Any) -> None:
+    """connection_created receiver: on a PostgreSQL connection in UTC, read timestamptz with psycopg's C loader."""
+    if connection.vendor != "postgresql" or connection.timezone is not UTC:
+        return
+    loader = _utc_loader()
+    if loader is not None:
+        connection.connection.adapters.register_loader("timestamptz", loader)
